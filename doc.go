@@ -1,0 +1,15 @@
+// Package bibstat holds the domain types every stage of BibStat shares: the
+// reporting Month, COUNTER report ids, library identifiers, the object-store
+// key layout and the sentinel errors. It has no dependencies so that ingest,
+// transform, report and the server can meet here without importing each
+// other.
+//
+// Vocabulary:
+//
+//   - unit: one harvest unit, (credential, report, month). It is the grain of
+//     the ledger and of supersession: a newer successful harvest of the same
+//     unit replaces the older one in the facts.
+//   - raw object: a vendor response or uploaded file stored byte-exact, with
+//     a sidecar (".meta.json") that records how and when it was fetched.
+//   - parsed object: the Arrow usage rows of one raw object, as Parquet.
+package bibstat

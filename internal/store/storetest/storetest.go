@@ -1,0 +1,155 @@
+// Package storetest is the acceptance suite every store.Store passes: the
+// local directory, memory and S3 implementations run the same tests.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"slices"
+	"testing"
+
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/internal/store"
+)
+
+// Run runs the suite against stores made by newStore; each subtest gets a fresh, empty store.
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+
+	t.Run("PutGetByteExact", func(t *testing.T) {
+		s := newStore(t)
+		data := make([]byte, 3<<20+17) // over one S3 part, not a round size
+		if _, err := rand.Read(data); err != nil {
+			t.Fatal(err)
+		}
+		mustPut(t, s, "raw/a/b.json", data)
+		if got := mustGet(t, s, "raw/a/b.json"); !bytes.Equal(got, data) {
+			t.Fatalf("got %d bytes back, want the %d put", len(got), len(data))
+		}
+	})
+
+	t.Run("EmptyObject", func(t *testing.T) {
+		s := newStore(t)
+		mustPut(t, s, "raw/empty", nil)
+		if got := mustGet(t, s, "raw/empty"); len(got) != 0 {
+			t.Fatalf("got %d bytes", len(got))
+		}
+	})
+
+	t.Run("Overwrite", func(t *testing.T) {
+		s := newStore(t)
+		mustPut(t, s, "k/v", []byte("one"))
+		mustPut(t, s, "k/v", []byte("two"))
+		if got := string(mustGet(t, s, "k/v")); got != "two" {
+			t.Fatalf("got %q", got)
+		}
+	})
+
+	t.Run("GetMissing", func(t *testing.T) {
+		s := newStore(t)
+		_, err := s.Get(ctx, "no/such/key")
+		if !errors.Is(err, bibstat.ErrNotFound) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("ListPrefixSorted", func(t *testing.T) {
+		s := newStore(t)
+		for _, k := range []string{"raw/b/2", "raw/a/1", "raw/a/2", "rawx/1", "parsed/a/1", "raw/ab"} {
+			mustPut(t, s, k, []byte(k))
+		}
+		cases := []struct {
+			prefix string
+			want   []string
+		}{
+			{"raw/", []string{"raw/a/1", "raw/a/2", "raw/ab", "raw/b/2"}},
+			{"raw/a", []string{"raw/a/1", "raw/a/2", "raw/ab"}},
+			{"raw/a/", []string{"raw/a/1", "raw/a/2"}},
+			{"raw", []string{"raw/a/1", "raw/a/2", "raw/ab", "raw/b/2", "rawx/1"}},
+			{"nothing/", nil},
+			{"", []string{"parsed/a/1", "raw/a/1", "raw/a/2", "raw/ab", "raw/b/2", "rawx/1"}},
+		}
+		for _, c := range cases {
+			got, err := s.List(ctx, c.prefix)
+			if err != nil {
+				t.Fatalf("List(%q): %v", c.prefix, err)
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("List(%q) = %v, want %v", c.prefix, got, c.want)
+			}
+		}
+	})
+
+	t.Run("Delete", func(t *testing.T) {
+		s := newStore(t)
+		mustPut(t, s, "d/x", []byte("x"))
+		if err := s.Delete(ctx, "d/x"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(ctx, "d/x"); err != nil {
+			t.Fatalf("deleting a missing key: %v", err)
+		}
+		if _, err := s.Get(ctx, "d/x"); !errors.Is(err, bibstat.ErrNotFound) {
+			t.Fatalf("after delete: %v", err)
+		}
+	})
+
+	t.Run("KeysCannotEscape", func(t *testing.T) {
+		s := newStore(t)
+		for _, k := range []string{"../x", "a/../../x", "/abs", "a//b", "a/./b", "", "a\\..\\b", "a/", "."} {
+			if err := s.Put(ctx, k, bytes.NewReader([]byte("x"))); !errors.Is(err, bibstat.ErrBadKey) {
+				t.Errorf("Put(%q) err = %v, want ErrBadKey", k, err)
+			}
+			if _, err := s.Get(ctx, k); !errors.Is(err, bibstat.ErrBadKey) {
+				t.Errorf("Get(%q) err = %v, want ErrBadKey", k, err)
+			}
+		}
+	})
+
+	t.Run("FailedPutLeavesNothing", func(t *testing.T) {
+		s := newStore(t)
+		err := s.Put(ctx, "half/written", io.MultiReader(bytes.NewReader([]byte("start")), errReader{}))
+		if err == nil {
+			t.Fatal("Put with a failing reader succeeded")
+		}
+		keys, err := s.List(ctx, "half/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) != 0 {
+			t.Fatalf("a failed Put left %v", keys)
+		}
+	})
+
+	t.Run("CancelledContext", func(t *testing.T) {
+		s := newStore(t)
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := s.Put(cctx, "c/x", bytes.NewReader([]byte("x"))); err == nil {
+			t.Fatal("Put with a cancelled context succeeded")
+		}
+	})
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("reader broke") }
+
+func mustPut(t *testing.T, s store.Store, key string, b []byte) {
+	t.Helper()
+	if err := s.Put(context.Background(), key, bytes.NewReader(b)); err != nil {
+		t.Fatalf("Put(%q): %v", key, err)
+	}
+}
+
+func mustGet(t *testing.T, s store.Store, key string) []byte {
+	t.Helper()
+	b, err := store.ReadAll(context.Background(), s, key, 1<<30)
+	if err != nil {
+		t.Fatalf("Get(%q): %v", key, err)
+	}
+	return b
+}

@@ -1,0 +1,9 @@
+// Package schemas defines the one Arrow schema every COUNTER reader emits
+// (a usage row: one item, one set of attributes, one metric, one month, one
+// count) and the DuckDB DDL of the warehouse, embedded as .sql files.
+//
+// The Arrow schema is the seam between ingest and transform: readers write
+// record batches of Usage, the parsed batches are stored as Parquet, and the
+// warehouse loads those files with read_parquet. Columns are added at the
+// end only, and a change bumps Version so that stale Parquet is re-parsed.
+package schemas

@@ -1,0 +1,70 @@
+package schemas
+
+import (
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+func TestBatcherSplitsAndKeepsValues(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+
+	var sizes []int64
+	var total int64
+	bt := NewBatcher(mem, 3, func(rec arrow.RecordBatch) error {
+		defer rec.Release()
+		if !rec.Schema().Equal(Usage) {
+			t.Fatalf("schema = %v", rec.Schema())
+		}
+		sizes = append(sizes, rec.NumRows())
+		counts := rec.Column(rec.Schema().FieldIndices(ColCount)[0]).(*array.Int64)
+		for i := 0; i < counts.Len(); i++ {
+			total += counts.Value(i)
+		}
+		titles := rec.Column(rec.Schema().FieldIndices(ColTitle)[0]).(*array.String)
+		if got := titles.Value(0); got != "Aftenposten" {
+			t.Errorf("title = %q", got)
+		}
+		yop := rec.Column(rec.Schema().FieldIndices(ColYOP)[0])
+		if !yop.IsNull(0) {
+			t.Errorf("yop should be null when HasYOP is false")
+		}
+		return nil
+	})
+	defer bt.Release()
+	row := Row{Title: "Aftenposten", Month: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)}
+	for i := 1; i <= 7; i++ {
+		row.Count = int64(i)
+		if err := bt.Add(&row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := bt.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{3, 3, 1}; len(sizes) != 3 || sizes[0] != want[0] || sizes[2] != want[2] {
+		t.Errorf("batch sizes = %v, want %v", sizes, want)
+	}
+	if total != 28 {
+		t.Errorf("total = %d, want 28", total)
+	}
+}
+
+func TestBatcherRejectsRowWithoutMonth(t *testing.T) {
+	bt := NewBatcher(nil, 0, func(rec arrow.RecordBatch) error { rec.Release(); return nil })
+	defer bt.Release()
+	if err := bt.Add(&Row{}); err == nil {
+		t.Fatal("want error for a row without month")
+	}
+}
+
+func TestTextsMatchStringColumns(t *testing.T) {
+	var r Row
+	if got, want := len(r.texts()), len(StringColumns); got != want {
+		t.Fatalf("Row has %d text fields, StringColumns %d", got, want)
+	}
+}
