@@ -1,0 +1,59 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// newFlags returns a flag set for a subcommand whose --help prints the
+// command's summary and one line per flag.
+func newFlags(e *env, name, argsUsage, summary string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		w := e.stdout
+		fmt.Fprintf(w, "Usage: bibstat %s [flags] %s\n\n%s\n", name, argsUsage, summary)
+		first := true
+		fs.VisitAll(func(f *flag.Flag) {
+			if first {
+				fmt.Fprint(w, "\nFlags:\n")
+				first = false
+			}
+			def := ""
+			if f.DefValue != "" && f.DefValue != "false" {
+				def = fmt.Sprintf(" (default %s)", f.DefValue)
+			}
+			fmt.Fprintf(w, "  --%-16s %s%s\n", f.Name+argName(f), f.Usage, def)
+		})
+	}
+	return fs
+}
+
+// argName shows the flag's value placeholder, e.g. " DIR", from `--out DIR`-style usage.
+func argName(f *flag.Flag) string {
+	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+		return ""
+	}
+	name, _ := flag.UnquoteUsage(f)
+	return " " + strings.ToUpper(name)
+}
+
+// parseFlags parses args; --help prints usage and returns errHelp handled by
+// the caller as success; any other problem is a usage error (exit 2).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage()
+		return errHelp
+	}
+	if err != nil {
+		return &usageError{msg: fmt.Sprintf("%s: %v (run 'bibstat %s --help')", fs.Name(), err, fs.Name())}
+	}
+	return nil
+}
+
+// errHelp means --help was asked for and printed: the command ends successfully.
+var errHelp = errors.New("help shown")
