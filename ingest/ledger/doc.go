@@ -1,0 +1,10 @@
+// Package ledger keeps the state of every harvest unit (credential, report,
+// month): ok, zero, not_ready, queued, throttled, credentials_broken,
+// unsupported, partial or failed, with attempts, last error, next attempt
+// and the raw object's key.
+//
+// The ledger is its own file beside the warehouse: an append-only journal of
+// JSON lines, one per change, replayed on open. Appends are fsynced, so a
+// crash loses at most the line being written, and a torn last line is
+// ignored on replay. Any process can read the file while a harvest appends.
+package ledger

@@ -1,0 +1,141 @@
+package ledger
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/bibliotek24/bibstat"
+)
+
+// Entry is the latest known state of one unit.
+type Entry struct {
+	Platform    string            `json:"platform"`
+	Credential  string            `json:"credential"`
+	Library     bibstat.LibraryID `json:"library,omitempty"`
+	Report      bibstat.ReportID  `json:"report"`
+	Month       string            `json:"month"`
+	State       bibstat.State     `json:"state"`
+	Attempts    int               `json:"attempts"`
+	LastError   string            `json:"last_error,omitempty"`
+	NextAttempt time.Time         `json:"next_attempt,omitzero"`
+	RawKey      string            `json:"raw_key,omitempty"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+}
+
+// Unit is the unit the entry is about.
+func (e Entry) Unit() bibstat.Unit {
+	m, _ := bibstat.ParseMonth(e.Month)
+	return bibstat.Unit{Platform: e.Platform, Credential: e.Credential, Report: e.Report, Month: m}
+}
+
+// Ledger is the journal and its replayed state.
+type Ledger struct {
+	mu      sync.Mutex
+	f       *os.File
+	path    string
+	entries map[bibstat.Unit]*Entry
+}
+
+// Open replays the journal at path, creating it if missing.
+func Open(path string) (*Ledger, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	l := &Ledger{f: f, path: path, entries: map[bibstat.Unit]*Entry{}}
+	good, err := l.replay(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	// Cut a torn last line so the next append starts on a line of its own.
+	if err := f.Truncate(good); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	if _, err := f.Seek(good, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	return l, nil
+}
+
+// replay reads every complete line and returns the offset after the last one.
+func (l *Ledger) replay(r io.Reader) (int64, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var off int64
+	for line := 1; ; line++ {
+		b, err := br.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			return off, nil // a line without its newline was torn by a crash: drop it
+		}
+		if err != nil {
+			return 0, fmt.Errorf("read ledger %s: %w", l.path, err)
+		}
+		var e Entry
+		if err := json.Unmarshal(bytes.TrimSpace(b), &e); err != nil {
+			return 0, fmt.Errorf("read ledger %s line %d: %w", l.path, line, err)
+		}
+		l.entries[e.Unit()] = &e
+		off += int64(len(b))
+	}
+}
+
+// Get returns the entry of u, if any.
+func (l *Ledger) Get(u bibstat.Unit) (Entry, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.entries[u]
+	if !ok {
+		return Entry{}, false
+	}
+	return *e, true
+}
+
+// Record appends e as the new state of its unit and syncs it to disk.
+func (l *Ledger) Record(e Entry) error {
+	if err := e.Unit().Check(); err != nil {
+		return fmt.Errorf("ledger record: %w", err)
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("ledger record: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, err := l.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("ledger record %s: %w", e.Unit(), err)
+	}
+	if err := l.f.Sync(); err != nil {
+		return fmt.Errorf("ledger record %s: %w", e.Unit(), err)
+	}
+	l.entries[e.Unit()] = &e
+	return nil
+}
+
+// All returns every entry, sorted by unit.
+func (l *Ledger) All() []Entry {
+	l.mu.Lock()
+	out := make([]Entry, 0, len(l.entries))
+	for _, e := range l.entries {
+		out = append(out, *e)
+	}
+	l.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Unit().String() < out[j].Unit().String() })
+	return out
+}
+
+// Close closes the journal.
+func (l *Ledger) Close() error { return l.f.Close() }

@@ -1,0 +1,113 @@
+package sushisim
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"math"
+
+	"github.com/bibliotek24/bibstat"
+)
+
+// Library is a customer of every simulated platform.
+type Library struct {
+	ID           bibstat.LibraryID
+	Name         string
+	Municipality string // 2024 municipality number
+	Population   int    // inhabitants served
+}
+
+// Platform is one simulated vendor platform.
+type Platform struct {
+	ID       string  // platform id, also the Platform value in reports
+	Name     string  // display name
+	DataType string  // COUNTER Data_Type of its content
+	Scale    float64 // uses per 1,000 inhabitants per month, roughly
+}
+
+// Config describes the simulated world.
+type Config struct {
+	Seed        int64
+	Platforms   []Platform
+	Libraries   []Library
+	First, Last bibstat.Month // the months that have usage
+}
+
+// PRMetrics are the Metric_Types the simulator reports in PR, in report order.
+var PRMetrics = []string{
+	"Searches_Platform",
+	"Total_Item_Investigations", "Total_Item_Requests",
+	"Unique_Item_Investigations", "Unique_Item_Requests",
+}
+
+// Usage returns the PR counts of one library on one platform in one month,
+// keyed by Metric_Type. It is zero outside [First, Last]. The numbers keep
+// COUNTER's invariants: Unique ≤ Total and Requests ≤ Investigations.
+func (c *Config) Usage(platform string, lib bibstat.LibraryID, m bibstat.Month) map[string]int64 {
+	out := make(map[string]int64, len(PRMetrics))
+	if m.Before(c.First) || c.Last.Before(m) {
+		return out
+	}
+	var p *Platform
+	var l *Library
+	for i := range c.Platforms {
+		if c.Platforms[i].ID == platform {
+			p = &c.Platforms[i]
+		}
+	}
+	for i := range c.Libraries {
+		if c.Libraries[i].ID == lib {
+			l = &c.Libraries[i]
+		}
+	}
+	if p == nil || l == nil {
+		return out
+	}
+	// Seasonal: lower in July, higher in autumn and winter.
+	season := 1 + 0.25*math.Cos(2*math.Pi*float64(int(m.Mon)-1)/12) - 0.3*boolf(m.Mon == 7)
+	base := float64(l.Population) / 1000 * p.Scale * season * (0.7 + 0.6*c.noise(platform, lib, m, "base"))
+	tir := int64(base)
+	uir := int64(float64(tir) * (0.55 + 0.3*c.noise(platform, lib, m, "uir")))
+	tii := tir + int64(float64(tir)*(0.2+0.6*c.noise(platform, lib, m, "tii")))
+	uii := uir + int64(float64(tii-tir)*(0.5+0.4*c.noise(platform, lib, m, "uii")))
+	out["Total_Item_Requests"] = tir
+	out["Unique_Item_Requests"] = uir
+	out["Total_Item_Investigations"] = tii
+	out["Unique_Item_Investigations"] = uii
+	out["Searches_Platform"] = int64(base * (0.3 + 0.4*c.noise(platform, lib, m, "search")))
+	return out
+}
+
+func boolf(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// noise is a deterministic number in [0, 1) for its inputs.
+func (c *Config) noise(platform string, lib bibstat.LibraryID, m bibstat.Month, what string) float64 {
+	return float64(c.hash(platform, string(lib), m.String(), what)>>11) / (1 << 53)
+}
+
+// hash mixes the seed with parts, each ended by a NUL so that ("ab","c") and ("a","bc") differ.
+func (c *Config) hash(parts ...string) uint64 {
+	h := fnv.New64a()
+	var seed [8]byte
+	binary.LittleEndian.PutUint64(seed[:], uint64(c.Seed))
+	h.Write(seed[:])
+	for _, s := range parts {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
+
+// CustomerID is the vendor's own customer id for a library, as vendors
+// assign them (not the ISIL).
+func (c *Config) CustomerID(lib bibstat.LibraryID) string { return "kunde-" + string(lib) }
+
+// APIKey is the secret a library uses on a platform.
+func (c *Config) APIKey(platform string, lib bibstat.LibraryID) string {
+	return fmt.Sprintf("sk-%016x", c.hash("api_key", platform, string(lib)))
+}

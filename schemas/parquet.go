@@ -1,0 +1,52 @@
+package schemas
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// ParquetWriter writes Usage record batches as one Parquet file: the parsed
+// form of a raw object, which the warehouse loads with read_parquet.
+type ParquetWriter struct {
+	fw   *pqarrow.FileWriter
+	rows int64
+}
+
+// NewParquetWriter starts a Parquet file on w.
+func NewParquetWriter(w io.Writer) (*ParquetWriter, error) {
+	props := parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithDictionaryDefault(true),
+	)
+	fw, err := pqarrow.NewFileWriter(Usage, w, props, pqarrow.DefaultWriterProps())
+	if err != nil {
+		return nil, fmt.Errorf("parquet writer: %w", err)
+	}
+	return &ParquetWriter{fw: fw}, nil
+}
+
+// Write writes rec and releases it, so it can serve as a reader's emit callback.
+func (p *ParquetWriter) Write(rec arrow.RecordBatch) error {
+	defer rec.Release()
+	p.rows += rec.NumRows()
+	if err := p.fw.WriteBuffered(rec); err != nil {
+		return fmt.Errorf("parquet write: %w", err)
+	}
+	return nil
+}
+
+// Rows is how many rows were written.
+func (p *ParquetWriter) Rows() int64 { return p.rows }
+
+// Close finishes the file (without closing the underlying writer's owner).
+func (p *ParquetWriter) Close() error {
+	if err := p.fw.Close(); err != nil {
+		return fmt.Errorf("parquet close: %w", err)
+	}
+	return nil
+}
