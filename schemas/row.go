@@ -21,6 +21,7 @@ type Row struct {
 	ParentPrintISSN, ParentOnlineISSN, ParentURI, ParentPropID    string
 	ComponentTitle, ComponentDataType                             string
 	MetricType, SourceKey                                         string
+	Database                                                      string
 
 	YOP    int32 // valid only when HasYOP
 	HasYOP bool
@@ -29,8 +30,8 @@ type Row struct {
 }
 
 // texts lists the text fields in StringColumns order.
-func (r *Row) texts() [34]*string {
-	return [34]*string{
+func (r *Row) texts() [35]*string {
+	return [35]*string{
 		&r.Release, &r.ReportID, &r.CustomerID, &r.InstitutionID, &r.InstitutionName,
 		&r.Platform, &r.Publisher, &r.PublisherID, &r.Title,
 		&r.DOI, &r.ISBN, &r.PrintISSN, &r.OnlineISSN, &r.URI, &r.ProprietaryID,
@@ -40,6 +41,7 @@ func (r *Row) texts() [34]*string {
 		&r.ParentPrintISSN, &r.ParentOnlineISSN, &r.ParentURI, &r.ParentPropID,
 		&r.ComponentTitle, &r.ComponentDataType,
 		&r.MetricType, &r.SourceKey,
+		&r.Database,
 	}
 }
 

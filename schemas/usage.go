@@ -6,7 +6,7 @@ import (
 
 // Version numbers the Usage schema. Bump it when a column is added or its
 // meaning changes; parsed objects are keyed by it.
-const Version = 1
+const Version = 2
 
 // Column names of Usage, for readers that build rows by name.
 const (
@@ -47,6 +47,7 @@ const (
 	ColMonth             = "month"
 	ColCount             = "count"
 	ColSourceKey         = "source_key"
+	ColDatabase          = "database" // DR/DB1: the database the usage belongs to
 )
 
 // StringColumns are the Usage columns of type utf8, in schema order: every
@@ -62,6 +63,7 @@ var StringColumns = []string{
 	ColParentPrintISSN, ColParentOnlineISSN, ColParentURI, ColParentPropID,
 	ColComponentTitle, ColComponentDataType,
 	ColMetricType, ColSourceKey,
+	ColDatabase,
 }
 
 // Usage is the schema of one usage row. Empty text is "", never null;

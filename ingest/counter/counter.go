@@ -1,15 +1,20 @@
 package counter
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/schemas"
 )
 
 // Kind says what a document turned out to be.
@@ -33,10 +38,47 @@ type Options struct {
 	BatchRows int
 	// Mem allocates the batches; nil means the Go allocator.
 	Mem memory.Allocator
+
+	// MaxLineBytes bounds one tabular line; 0 means DefaultMaxLineBytes.
+	MaxLineBytes int
+	// MaxColumns bounds the cells of one tabular row; 0 means DefaultMaxColumns.
+	MaxColumns int
+	// MaxDepth bounds JSON nesting; 0 means DefaultMaxDepth.
+	MaxDepth int
+	// MaxXLSXBytes bounds the uncompressed size of an XLSX workbook; 0 means DefaultMaxXLSXBytes.
+	MaxXLSXBytes int64
 }
 
-// DefaultMaxBytes bounds one document read from outside.
-const DefaultMaxBytes = 4 << 30
+// Limits on input read from outside. They are far above anything a vendor
+// sends and exist so that a hostile or broken file fails cleanly.
+const (
+	DefaultMaxBytes     = 4 << 30
+	DefaultMaxLineBytes = 1 << 20
+	DefaultMaxColumns   = 2048
+	DefaultMaxDepth     = 64
+	DefaultMaxXLSXBytes = 1 << 30
+)
+
+func (o *Options) defaults() {
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.MaxLineBytes <= 0 {
+		o.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if o.MaxLineBytes < 64 {
+		o.MaxLineBytes = 64 // bufio needs some room to sniff the format
+	}
+	if o.MaxColumns <= 0 {
+		o.MaxColumns = DefaultMaxColumns
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	if o.MaxXLSXBytes <= 0 {
+		o.MaxXLSXBytes = DefaultMaxXLSXBytes
+	}
+}
 
 // Exception is a COUNTER exception as the vendor sent it.
 type Exception struct {
@@ -66,6 +108,10 @@ type Document struct {
 	Header     Header
 	Exceptions []Exception
 	Warnings   []string
+
+	// FirstColumn and LastColumn are a tabular report's first and last month
+	// columns, the period of a file that has no header.
+	FirstColumn, LastColumn bibstat.Month
 
 	Rows   int64            // usage rows emitted
 	Totals map[string]int64 // Metric_Type → sum of monthly counts
@@ -109,29 +155,79 @@ func (d *Document) count(metric string, m bibstat.Month, n int64) {
 // batches to emit, which owns (and must Release) each batch. It returns an
 // error only when the document cannot be understood as a COUNTER report, an
 // exception response or a report list.
+//
+// The format (JSON, XLSX, TSV or CSV) is sniffed from the content, not the
+// name, because vendors and harvesters mislabel files.
 func Read(ctx context.Context, r io.Reader, opts Options, emit func(arrow.RecordBatch) error) (*Document, error) {
-	if opts.MaxBytes <= 0 {
-		opts.MaxBytes = DefaultMaxBytes
+	opts.defaults()
+	doc := &Document{}
+	lr := &limitedReader{r: r, left: opts.MaxBytes}
+	br := bufio.NewReaderSize(lr, opts.MaxLineBytes)
+	var err error
+	switch sniff(br) {
+	case formatEmpty:
+		err = errors.New("empty document")
+	case formatJSON:
+		err = readJSON(ctx, br, opts, emit, doc)
+	case formatXLSX:
+		err = readXLSX(ctx, br, opts, emit, doc)
+	default:
+		err = readDelimited(ctx, br, opts, emit, doc)
 	}
-	lr := &limitedReader{r: r, left: opts.MaxBytes, name: opts.Name}
-	doc, err := readJSON(ctx, lr, opts, emit)
 	if err != nil {
 		return doc, fmt.Errorf("%s: %w", opts.Name, err)
 	}
 	return doc, nil
 }
 
+type format int
+
+const (
+	formatEmpty format = iota
+	formatJSON
+	formatXLSX
+	formatText
+)
+
+var bom = []byte("\xef\xbb\xbf")
+
+// sniff looks at the first bytes: a zip is XLSX, a JSON value starts with
+// { [ or ", anything else is tabular text.
+func sniff(br *bufio.Reader) format {
+	head, _ := br.Peek(4096)
+	if bytes.HasPrefix(head, []byte("PK\x03\x04")) {
+		return formatXLSX
+	}
+	head = bytes.TrimLeft(bytes.TrimPrefix(head, bom), " \t\r\n")
+	if len(head) == 0 {
+		return formatEmpty
+	}
+	switch head[0] {
+	case '{', '[', '"':
+		return formatJSON
+	}
+	return formatText
+}
+
+// errTooLarge is what a read past Options.MaxBytes fails with.
+var errTooLarge = errors.New("document is larger than the size limit")
+
 // limitedReader fails, rather than truncating silently, when the input is
 // larger than allowed.
 type limitedReader struct {
 	r    io.Reader
 	left int64
-	name string
 }
 
 func (l *limitedReader) Read(p []byte) (int, error) {
 	if l.left <= 0 {
-		return 0, fmt.Errorf("document is larger than the limit")
+		// One byte more tells a file of exactly the limit from a larger one.
+		var one [1]byte
+		n, err := l.r.Read(one[:])
+		if n > 0 {
+			return 0, errTooLarge
+		}
+		return 0, err
 	}
 	if int64(len(p)) > l.left {
 		p = p[:l.left]
@@ -140,3 +236,62 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	l.left -= int64(n)
 	return n, err
 }
+
+// sink is where every reader sends its counts: it drops zeros and months
+// outside the reporting period, batches the rows and keeps the totals.
+type sink struct {
+	ctx  context.Context
+	doc  *Document
+	bt   *schemas.Batcher
+	n    int
+	warn map[bibstat.Month]bool // months already warned about
+}
+
+func newSink(ctx context.Context, doc *Document, opts Options, emit func(arrow.RecordBatch) error) *sink {
+	return &sink{ctx: ctx, doc: doc, bt: schemas.NewBatcher(opts.Mem, opts.BatchRows, emit)}
+}
+
+// inPeriod says whether m lies in the header's reporting period (or there
+// is none), warning once per month that does not.
+func (s *sink) inPeriod(m bibstat.Month) bool {
+	h := &s.doc.Header
+	if (h.Begin.IsZero() || !m.Before(h.Begin)) && (h.End.IsZero() || !h.End.Before(m)) {
+		return true
+	}
+	if !s.warn[m] {
+		if s.warn == nil {
+			s.warn = map[bibstat.Month]bool{}
+		}
+		s.warn[m] = true
+		s.doc.warnf("counts for %s are outside the reporting period %s to %s and are not counted", m, h.Begin, h.End)
+	}
+	return false
+}
+
+// add emits row for month m (whose first day is first) with count n.
+func (s *sink) add(row *schemas.Row, m bibstat.Month, first time.Time, n int64) error {
+	if n == 0 {
+		return nil // COUNTER omits zero usage; a zero cell carries no information
+	}
+	if !s.inPeriod(m) {
+		return nil
+	}
+	s.n++
+	if s.n&4095 == 0 {
+		if err := s.ctx.Err(); err != nil {
+			return err
+		}
+	}
+	row.Month, row.Count = first, n
+	if err := s.bt.Add(row); err != nil {
+		return err
+	}
+	s.doc.count(row.MetricType, m, n)
+	return nil
+}
+
+// flush emits the last, partial batch.
+func (s *sink) flush() error { return s.bt.Flush() }
+
+// release frees the batcher; deferred by every reader, error or not.
+func (s *sink) release() { s.bt.Release() }
