@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -44,6 +45,7 @@ func exitCode(err error, stderr io.Writer) int {
 // env is what every subcommand gets from main: where to write, and the process's context.
 type env struct {
 	stdout, stderr io.Writer
+	log            *slog.Logger
 }
 
 // command is one subcommand. Its run gets the arguments after the command name.
@@ -57,11 +59,13 @@ type command struct {
 func commands() []command {
 	return []command{
 		demoCommand(),
+		inspectCommand(),
 	}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	e := &env{stdout: stdout, stderr: stderr}
+	e := &env{stdout: stdout, stderr: stderr,
+		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	cmds := commands()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) == 2 && args[0] == "help" {

@@ -1,0 +1,251 @@
+package transform
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/ingest/counter"
+	"github.com/bibliotek24/bibstat/schemas"
+)
+
+// Source is what loading needs of the object store.
+type Source interface {
+	List(ctx context.Context, prefix string) ([]string, error)
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
+}
+
+// LoadSummary counts what a load did.
+type LoadSummary struct {
+	Units     int   // units with a loadable harvest in the archive
+	Loaded    int   // units whose facts were (re)loaded now
+	Unchanged int   // units already loaded from their newest harvest
+	Rows      int64 // fact rows inserted now
+}
+
+// loadChunk bounds how many units one transaction loads: enough to let
+// read_parquet work in bulk, few enough to keep temp files and memory small.
+const loadChunk = 512
+
+// maxSidecar bounds a sidecar read from the store.
+const maxSidecar = 1 << 20
+
+// Load brings the facts up to date with the archive: every unit whose
+// newest loadable harvest is not the one loaded gets its facts replaced.
+func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
+	newest, err := newestLoadable(ctx, src)
+	if err != nil {
+		return LoadSummary{}, err
+	}
+	loaded, err := w.loadedUnits(ctx)
+	if err != nil {
+		return LoadSummary{}, err
+	}
+	sum := LoadSummary{Units: len(newest)}
+	var todo []bibstat.Sidecar
+	for unit, side := range newest {
+		if loaded[unit] == side.Key {
+			sum.Unchanged++
+			continue
+		}
+		todo = append(todo, side)
+	}
+	sort.Slice(todo, func(i, j int) bool { return todo[i].Key < todo[j].Key })
+	tmp, err := os.MkdirTemp("", "bibstat-load-")
+	if err != nil {
+		return sum, fmt.Errorf("load: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	for start := 0; start < len(todo); start += loadChunk {
+		chunk := todo[start:min(start+loadChunk, len(todo))]
+		n, err := w.loadChunk(ctx, src, tmp, chunk)
+		if err != nil {
+			return sum, err
+		}
+		sum.Loaded += len(chunk)
+		sum.Rows += n
+		w.log.Debug("loaded units", "done", sum.Loaded, "of", len(todo))
+	}
+	return sum, nil
+}
+
+// unitKey names a unit by the key prefix all its harvests share.
+func unitKey(rawKey string) string { return path.Dir(rawKey) + "/" }
+
+// newestLoadable reads every sidecar and keeps, per unit, the newest one
+// whose object is loadable. Raw keys sort by harvest time within a unit.
+func newestLoadable(ctx context.Context, src Source) (map[string]bibstat.Sidecar, error) {
+	keys, err := src.List(ctx, bibstat.RawPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("list raw archive: %w", err)
+	}
+	out := map[string]bibstat.Sidecar{}
+	for _, k := range keys {
+		if !bibstat.IsSidecar(k) {
+			continue
+		}
+		side, err := readSidecar(ctx, src, k)
+		if err != nil {
+			return nil, err
+		}
+		if !side.Loadable() {
+			continue
+		}
+		u := unitKey(side.Key)
+		if prev, ok := out[u]; !ok || prev.Key < side.Key {
+			out[u] = side
+		}
+	}
+	return out, nil
+}
+
+func readSidecar(ctx context.Context, src Source, key string) (bibstat.Sidecar, error) {
+	rc, err := src.Get(ctx, key)
+	if err != nil {
+		return bibstat.Sidecar{}, fmt.Errorf("read sidecar: %w", err)
+	}
+	defer rc.Close()
+	var side bibstat.Sidecar
+	if err := json.NewDecoder(io.LimitReader(rc, maxSidecar)).Decode(&side); err != nil {
+		return bibstat.Sidecar{}, fmt.Errorf("read sidecar %s: %w", key, err)
+	}
+	if side.Key+bibstat.SidecarSuffix != key {
+		return bibstat.Sidecar{}, fmt.Errorf("read sidecar %s: it describes %q", key, side.Key)
+	}
+	return side, nil
+}
+
+func (w *Warehouse) loadedUnits(ctx context.Context) (map[string]string, error) {
+	rows, err := w.DB.QueryContext(ctx, `SELECT unit_key, raw_key FROM loaded_units`)
+	if err != nil {
+		return nil, fmt.Errorf("read loaded units: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var u, k string
+		if err := rows.Scan(&u, &k); err != nil {
+			return nil, fmt.Errorf("read loaded units: %w", err)
+		}
+		out[u] = k
+	}
+	return out, rows.Err()
+}
+
+// loadChunk replaces the facts of a chunk of units in one transaction.
+func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar) (int64, error) {
+	files := make([]string, len(chunk))
+	for i, side := range chunk {
+		f, err := localParsed(ctx, src, tmp, i, side)
+		if err != nil {
+			return 0, err
+		}
+		files[i] = f
+	}
+	defer func() {
+		for _, f := range files {
+			os.Remove(f)
+		}
+	}()
+
+	tx, err := w.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("load: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE load_map (file VARCHAR, unit_key VARCHAR, raw_key VARCHAR, parsed_key VARCHAR,
+		library_id VARCHAR, platform VARCHAR, report_id VARCHAR, month DATE, state VARCHAR, rows BIGINT)`); err != nil {
+		return 0, fmt.Errorf("load: %w", err)
+	}
+	for i, side := range chunk {
+		m, err := bibstat.ParseMonth(side.Month)
+		if err != nil {
+			return 0, fmt.Errorf("load %s: sidecar month: %w", side.Key, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO load_map VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			files[i], unitKey(side.Key), side.Key, side.ParsedKey, string(side.Library), side.Platform,
+			string(side.Report), m.First(), string(side.State), side.Rows); err != nil {
+			return 0, fmt.Errorf("load %s: %w", side.Key, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM facts WHERE unit_key IN (SELECT unit_key FROM load_map)`); err != nil {
+		return 0, fmt.Errorf("load: supersede: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO facts BY NAME
+		SELECT f.* EXCLUDE (filename), m.unit_key, m.library_id
+		FROM read_parquet(`+sqlList(files)+`, filename = true) f JOIN load_map m ON f.filename = m.file`)
+	if err != nil {
+		return 0, fmt.Errorf("load: insert facts: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO loaded_units
+		SELECT unit_key, raw_key, parsed_key, library_id, platform, report_id, month, state, rows FROM load_map`); err != nil {
+		return 0, fmt.Errorf("load: record units: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("load: commit: %w", err)
+	}
+	return n, nil
+}
+
+// localParsed puts the unit's parsed rows in a local file for read_parquet:
+// a copy of the stored Parquet, or, when that was written by another parser
+// version, a fresh parse of the raw object.
+func localParsed(ctx context.Context, src Source, tmp string, i int, side bibstat.Sidecar) (string, error) {
+	name := filepath.Join(tmp, fmt.Sprintf("%06d.parquet", i))
+	f, err := os.Create(name)
+	if err != nil {
+		return "", fmt.Errorf("load %s: %w", side.Key, err)
+	}
+	defer f.Close()
+	if side.ParserVersion == schemas.Version && side.ParsedKey != "" {
+		rc, err := src.Get(ctx, side.ParsedKey)
+		if err == nil {
+			_, err = io.Copy(f, rc)
+			rc.Close()
+			if err != nil {
+				return "", fmt.Errorf("load %s: %w", side.ParsedKey, err)
+			}
+			return name, f.Close()
+		}
+		// A missing parsed object is re-made from the raw one below.
+	}
+	if err := reparse(ctx, src, side, f); err != nil {
+		return "", err
+	}
+	return name, f.Close()
+}
+
+// reparse reads the raw object again with this binary's reader.
+func reparse(ctx context.Context, src Source, side bibstat.Sidecar, out io.Writer) error {
+	rc, err := src.Get(ctx, side.Key)
+	if err != nil {
+		return fmt.Errorf("reparse %s: %w", side.Key, err)
+	}
+	defer rc.Close()
+	pw, err := schemas.NewParquetWriter(out)
+	if err != nil {
+		return err
+	}
+	if _, err := counter.Read(ctx, rc, counter.Options{Name: side.Key, SourceKey: side.Key}, pw.Write); err != nil {
+		pw.Close()
+		return fmt.Errorf("reparse: %w", err)
+	}
+	return pw.Close()
+}
+
+// sqlList writes paths as a DuckDB list literal.
+func sqlList(paths []string) string {
+	quoted := make([]string, len(paths))
+	for i, p := range paths {
+		quoted[i] = "'" + strings.ReplaceAll(p, "'", "''") + "'"
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
+}

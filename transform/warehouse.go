@@ -1,0 +1,113 @@
+package transform
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+
+	"github.com/bibliotek24/bibstat/schemas"
+)
+
+// SchemaVersion numbers the warehouse layout. A warehouse written with
+// another version is never read: it is rebuilt from the raw archive.
+var SchemaVersion = "1." + strconv.Itoa(schemas.Version)
+
+// ErrSchemaMismatch: the warehouse file was written by another version of BibStat.
+var ErrSchemaMismatch = errors.New("warehouse schema version mismatch")
+
+// Options tune DuckDB; zero values leave DuckDB's defaults.
+type Options struct {
+	MemoryLimit string // e.g. "4GB"
+	Threads     int
+	TempDir     string
+}
+
+// Warehouse is an open DuckDB warehouse file.
+type Warehouse struct {
+	DB   *sql.DB
+	Path string
+	log  *slog.Logger
+}
+
+// Open opens (creating if needed) the warehouse at path. A file of another
+// schema version is an error wrapping ErrSchemaMismatch that names the
+// command to run.
+func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*Warehouse, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("open warehouse: %w", err)
+	}
+	q := url.Values{}
+	if opts.MemoryLimit != "" {
+		q.Set("memory_limit", opts.MemoryLimit)
+	}
+	if opts.Threads > 0 {
+		q.Set("threads", strconv.Itoa(opts.Threads))
+	}
+	if opts.TempDir != "" {
+		q.Set("temp_directory", opts.TempDir)
+	}
+	dsn := path
+	if len(q) > 0 {
+		dsn += "?" + q.Encode()
+	}
+	db, err := sql.Open("duckdb", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
+	}
+	w := &Warehouse{DB: db, Path: path, log: log}
+	if err := w.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// Close closes the database.
+func (w *Warehouse) Close() error { return w.DB.Close() }
+
+func (w *Warehouse) migrate(ctx context.Context) error {
+	var have string
+	err := w.DB.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&have)
+	switch {
+	case err == nil && have != SchemaVersion:
+		return fmt.Errorf("%s has schema %s, this bibstat writes %s: %w; run 'bibstat transform --rebuild' to rebuild it from the raw archive",
+			w.Path, have, SchemaVersion, ErrSchemaMismatch)
+	case err == nil:
+		return nil
+	case !isMissingTable(err) && !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("open warehouse %s: %w", w.Path, err)
+	}
+	ddl, err := schemas.SQL("warehouse.sql")
+	if err != nil {
+		return err
+	}
+	ddl = strings.ReplaceAll(ddl, "{{FACTS_COLUMNS}}", schemas.FactsColumns())
+	tx, err := w.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create warehouse: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, ddl); err != nil {
+		return fmt.Errorf("create warehouse: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)`, SchemaVersion); err != nil {
+		return fmt.Errorf("create warehouse: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create warehouse: %w", err)
+	}
+	return w.putMunicipalities(ctx)
+}
+
+func isMissingTable(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "does not exist")
+}
