@@ -32,8 +32,9 @@ import (
 // Limits and timeouts of the S3 store. They bound how long an operation
 // against a server that is down or unreachable can take: a refused
 // connection fails at once, a silent host after dialTimeout, and the whole
-// operation after at most maxAttempts tries with backoffs of up to
-// maxBackoff in between.
+// operation after at most maxAttempts tries with jittered exponential
+// backoffs from baseBackoff up to maxBackoff in between (at most 3s in all
+// for a refused connection).
 const (
 	// DefaultS3PartSize is the size above which Put uploads in parts.
 	DefaultS3PartSize = 64 << 20
@@ -45,7 +46,8 @@ const (
 	// before it spills to a temporary file.
 	spoolInMemory = 1 << 20
 
-	maxAttempts           = 4
+	maxAttempts           = 5
+	baseBackoff           = 200 * time.Millisecond
 	maxBackoff            = 2 * time.Second
 	dialTimeout           = 5 * time.Second
 	tlsHandshakeTimeout   = 10 * time.Second
@@ -130,6 +132,7 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = maxAttempts
+				o.BaseDelay = baseBackoff
 				o.MaxBackoff = maxBackoff
 				// No client-side retry quota: each operation gets its attempts,
 				// however many failed before, so failures stay predictable.

@@ -21,12 +21,21 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 	t.Run("PutGetByteExact", func(t *testing.T) {
 		s := newStore(t)
-		data := make([]byte, 3<<20+17) // over one S3 part, not a round size
-		if _, err := rand.Read(data); err != nil {
-			t.Fatal(err)
-		}
+		data := randomBytes(t, 3<<20+17) // a few MiB, not a round size
 		mustPut(t, s, "raw/a/b.json", data)
 		if got := mustGet(t, s, "raw/a/b.json"); !bytes.Equal(got, data) {
+			t.Fatalf("got %d bytes back, want the %d put", len(got), len(data))
+		}
+	})
+
+	t.Run("NonSeekableReader", func(t *testing.T) {
+		s := newStore(t)
+		data := randomBytes(t, 2<<20+5)
+		// io.MultiReader hides Seek and ReadAt, as a network body would.
+		if err := s.Put(ctx, "raw/stream", io.MultiReader(bytes.NewReader(data))); err != nil {
+			t.Fatal(err)
+		}
+		if got := mustGet(t, s, "raw/stream"); !bytes.Equal(got, data) {
 			t.Fatalf("got %d bytes back, want the %d put", len(got), len(data))
 		}
 	})
@@ -106,6 +115,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 			if _, err := s.Get(ctx, k); !errors.Is(err, bibstat.ErrBadKey) {
 				t.Errorf("Get(%q) err = %v, want ErrBadKey", k, err)
 			}
+			if err := s.Delete(ctx, k); !errors.Is(err, bibstat.ErrBadKey) {
+				t.Errorf("Delete(%q) err = %v, want ErrBadKey", k, err)
+			}
 		}
 	})
 
@@ -122,6 +134,48 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		if len(keys) != 0 {
 			t.Fatalf("a failed Put left %v", keys)
 		}
+		// Nor does it damage the object it was to replace.
+		mustPut(t, s, "half/kept", []byte("old"))
+		if err := s.Put(ctx, "half/kept", io.MultiReader(bytes.NewReader([]byte("new")), errReader{})); err == nil {
+			t.Fatal("Put with a failing reader succeeded")
+		}
+		if got := string(mustGet(t, s, "half/kept")); got != "old" {
+			t.Fatalf("after a failed overwrite got %q, want %q", got, "old")
+		}
+	})
+
+	t.Run("ReadersSeeWholeObjects", func(t *testing.T) {
+		s := newStore(t)
+		const size = 256 << 10
+		versions := [][]byte{bytes.Repeat([]byte{'a'}, size), bytes.Repeat([]byte{'b'}, size)}
+		mustPut(t, s, "atomic/k", versions[0])
+		done := make(chan error, 1)
+		go func() {
+			for i := 1; i <= 20; i++ {
+				if err := s.Put(ctx, "atomic/k", bytes.NewReader(versions[i%2])); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		for reads := 0; ; reads++ {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				if reads == 0 {
+					t.Log("the writer finished before the first read")
+				}
+				return
+			default:
+			}
+			got := mustGet(t, s, "atomic/k")
+			if !bytes.Equal(got, versions[0]) && !bytes.Equal(got, versions[1]) {
+				t.Fatalf("read %d bytes that are neither version: a partial or mixed object", len(got))
+			}
+		}
 	})
 
 	t.Run("CancelledContext", func(t *testing.T) {
@@ -131,7 +185,19 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		if err := s.Put(cctx, "c/x", bytes.NewReader([]byte("x"))); err == nil {
 			t.Fatal("Put with a cancelled context succeeded")
 		}
+		if _, err := s.Get(ctx, "c/x"); !errors.Is(err, bibstat.ErrNotFound) {
+			t.Fatalf("after a cancelled Put: err = %v, want ErrNotFound", err)
+		}
 	})
+}
+
+func randomBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 type errReader struct{}
