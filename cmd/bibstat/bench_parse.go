@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+
+	"github.com/bibliotek24/bibstat/ingest/counter"
+	"github.com/bibliotek24/bibstat/schemas"
+)
+
+// benchParse compares our TSV reader, loading into DuckDB through Parquet,
+// with DuckDB's own read_csv plus UNPIVOT of the same file into the same
+// long table.
+func benchParse(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "bench parse", "", "Generates a synthetic R5.1 TR TSV and loads it into DuckDB two ways.")
+	rows := fs.Int("rows", 1_000_000, "data rows in the generated TSV (12 months each)")
+	dir := fs.String("dir", "", "directory for the generated files (default: a temporary one)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *rows <= 0 {
+		return &usageError{msg: "bench parse: --rows must be positive"}
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "bibstat-bench-parse-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		*dir = d
+	}
+	tsv := filepath.Join(*dir, "tr.tsv")
+	size, err := writeSyntheticTR(tsv, *rows)
+	if err != nil {
+		return fmt.Errorf("bench parse: generate: %w", err)
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+
+	start := time.Now()
+	ours, err := loadOurs(ctx, db, tsv, filepath.Join(*dir, "usage.parquet"))
+	if err != nil {
+		return fmt.Errorf("bench parse: ours: %w", err)
+	}
+	oursSec := time.Since(start).Seconds()
+
+	start = time.Now()
+	duck, err := loadDuck(ctx, db, tsv)
+	if err != nil {
+		return fmt.Errorf("bench parse: duckdb: %w", err)
+	}
+	duckSec := time.Since(start).Seconds()
+	if ours != duck {
+		return fmt.Errorf("bench parse: ours loaded %v, duckdb %v", ours, duck)
+	}
+
+	n := float64(ours.rows)
+	w := e.stdout
+	fmt.Fprintf(w, "rows=%d\n", ours.rows)
+	fmt.Fprintf(w, "bytes=%d\n", size)
+	fmt.Fprintf(w, "ours_seconds=%.3f\n", oursSec)
+	fmt.Fprintf(w, "ours_rows_per_s=%.0f\n", n/oursSec)
+	fmt.Fprintf(w, "ours_mb_per_s=%.1f\n", float64(size)/1e6/oursSec)
+	fmt.Fprintf(w, "duckdb_seconds=%.3f\n", duckSec)
+	fmt.Fprintf(w, "duckdb_rows_per_s=%.0f\n", n/duckSec)
+	fmt.Fprintf(w, "peak_rss_mb=%.0f\n", peakRSSMB())
+	fmt.Fprintf(w, "parse_vs_duckdb_ratio=%.2f\n", duckSec/oursSec)
+	return nil
+}
+
+type loaded struct{ rows, sum int64 }
+
+var benchMonths = []string{"Jan-2024", "Feb-2024", "Mar-2024", "Apr-2024", "May-2024", "Jun-2024",
+	"Jul-2024", "Aug-2024", "Sep-2024", "Oct-2024", "Nov-2024", "Dec-2024"}
+
+// writeSyntheticTR writes an R5.1 TR TSV: four metric rows per title, a
+// non-zero count in every month so that both loaders keep every cell.
+func writeSyntheticTR(path string, rows int) (int64, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprint(w, "Report_Name\tTitle Report\nReport_ID\tTR\nRelease\t5.1\nInstitution_Name\tBench Library\n"+
+		"Institution_ID\tISIL:NO-0000000\nMetric_Types\tTotal_Item_Investigations; Total_Item_Requests; Unique_Item_Investigations; Unique_Item_Requests\n"+
+		"Report_Filters\t\nReport_Attributes\tAttributes_To_Show=YOP|Access_Type|Access_Method\nExceptions\t\n"+
+		"Reporting_Period\tBegin_Date=2024-01-01; End_Date=2024-12-31\nCreated\t2025-01-05T00:00:00Z\nCreated_By\tbibstat bench\nRegistry_Record\t\n\n")
+	fmt.Fprint(w, "Title\tPublisher\tPublisher_ID\tPlatform\tDOI\tProprietary_ID\tISBN\tPrint_ISSN\tOnline_ISSN\tURI\tData_Type\tYOP\tAccess_Type\tAccess_Method\tMetric_Type\tReporting_Period_Total\t")
+	fmt.Fprintln(w, strings.Join(benchMonths, "\t"))
+	metrics := []string{"Total_Item_Investigations", "Total_Item_Requests", "Unique_Item_Investigations", "Unique_Item_Requests"}
+	var counts [12]int
+	for i := 0; i < rows; i++ {
+		t := i / 4
+		total := 0
+		for m := range counts {
+			counts[m] = 1 + (i*7+m*13)%97
+			total += counts[m]
+		}
+		fmt.Fprintf(w, "Journal of Synthetic Studies %d\tPublisher %d\tISNI:%016d\tPlatform %d\t10.9999/jss.%d\tP1:J%d\t\t%04d-%04d\t\thttps://example.org/j/%d\tJournal\t%d\tControlled\tRegular\t%s\t%d",
+			t, t%500, t%500, t%7, t, t, t%10000, (t/10000)%10000, t, 2000+t%25, metrics[i%4], total)
+		for _, c := range counts {
+			fmt.Fprintf(w, "\t%d", c)
+		}
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		return 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), f.Close()
+}
+
+// loadOurs reads the TSV with counter.Read on one goroutine while another
+// writes the batches to Parquet, then loads the Parquet into DuckDB.
+func loadOurs(ctx context.Context, db *sql.DB, tsv, pq string) (loaded, error) {
+	in, err := os.Open(tsv)
+	if err != nil {
+		return loaded{}, err
+	}
+	defer in.Close()
+	out, err := os.Create(pq)
+	if err != nil {
+		return loaded{}, err
+	}
+	defer out.Close()
+	// Plain, uncompressed pages: the file is read once, straight away, and
+	// dictionary hashing of 35 text columns costs more than it saves here.
+	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Uncompressed),
+		parquet.WithDictionaryDefault(false), parquet.WithStats(false), parquet.WithMaxRowGroupLength(1<<20))
+	fw, err := pqarrow.NewFileWriter(schemas.Usage, out, props, pqarrow.DefaultWriterProps())
+	if err != nil {
+		return loaded{}, err
+	}
+	batches := make(chan arrow.RecordBatch, 4)
+	done := make(chan error, 1)
+	go func() {
+		var werr error
+		for rec := range batches {
+			if werr == nil {
+				werr = fw.Write(rec)
+			}
+			rec.Release()
+		}
+		done <- werr
+	}()
+	_, rerr := counter.Read(ctx, in, counter.Options{Name: tsv}, func(rec arrow.RecordBatch) error {
+		batches <- rec
+		return nil
+	})
+	close(batches)
+	werr := <-done
+	if rerr != nil {
+		return loaded{}, rerr
+	}
+	if werr != nil {
+		return loaded{}, werr
+	}
+	if err := fw.Close(); err != nil {
+		return loaded{}, err
+	}
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE usage_ours AS SELECT * FROM read_parquet('%s')", pq)); err != nil {
+		return loaded{}, err
+	}
+	return count(ctx, db, "usage_ours")
+}
+
+// loadDuck lets DuckDB parse the same TSV and unpivot the month columns
+// into the same long table (zero cells dropped, as our reader does).
+func loadDuck(ctx context.Context, db *sql.DB, tsv string) (loaded, error) {
+	var cols, sel []string
+	for _, c := range schemas.StringColumns {
+		cols = append(cols, c)
+		v := "''"
+		switch c {
+		case schemas.ColRelease:
+			v = "'5.1'"
+		case schemas.ColReportID:
+			v = "'TR'"
+		case schemas.ColInstitutionName:
+			v = "'Bench Library'"
+		case schemas.ColInstitutionID:
+			v = "'ISIL:NO-0000000'"
+		case schemas.ColTitle, schemas.ColPublisher, schemas.ColPlatform, schemas.ColDOI, schemas.ColURI:
+			v = fmt.Sprintf(`coalesce("%s", '')`, map[string]string{schemas.ColTitle: "Title", schemas.ColPublisher: "Publisher",
+				schemas.ColPlatform: "Platform", schemas.ColDOI: "DOI", schemas.ColURI: "URI"}[c])
+		case schemas.ColPublisherID:
+			v = `coalesce(Publisher_ID, '')`
+		case schemas.ColProprietaryID:
+			v = `coalesce(Proprietary_ID, '')`
+		case schemas.ColISBN:
+			v = `coalesce(ISBN, '')`
+		case schemas.ColPrintISSN:
+			v = `coalesce(Print_ISSN, '')`
+		case schemas.ColOnlineISSN:
+			v = `coalesce(Online_ISSN, '')`
+		case schemas.ColDataType:
+			v = `coalesce(Data_Type, '')`
+		case schemas.ColAccessType:
+			v = `coalesce(Access_Type, '')`
+		case schemas.ColAccessMethod:
+			v = `coalesce(Access_Method, '')`
+		case schemas.ColMetricType:
+			v = "Metric_Type"
+		case schemas.ColSourceKey:
+			v = "''"
+		}
+		sel = append(sel, v+" AS "+c)
+	}
+	q := fmt.Sprintf(`CREATE OR REPLACE TABLE usage_duck AS
+SELECT %s, CAST(YOP AS INTEGER) AS yop, CAST(strptime(month_name, '%%b-%%Y') AS DATE) AS month, CAST(cnt AS BIGINT) AS count
+FROM (UNPIVOT (SELECT * FROM read_csv('%s', delim='\t', header=true, skip=14, quote='', all_varchar=false))
+      ON COLUMNS('^[A-Z][a-z][a-z]-[0-9]{4}$') INTO NAME month_name VALUE cnt)
+WHERE cnt <> 0`, strings.Join(sel, ", "), tsv)
+	if _, err := db.ExecContext(ctx, q); err != nil {
+		return loaded{}, err
+	}
+	return count(ctx, db, "usage_duck")
+}
+
+func count(ctx context.Context, db *sql.DB, table string) (loaded, error) {
+	var l loaded
+	err := db.QueryRowContext(ctx, "SELECT count(*), coalesce(sum(count), 0) FROM "+table).Scan(&l.rows, &l.sum)
+	return l, err
+}
