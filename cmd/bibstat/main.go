@@ -60,6 +60,7 @@ func commands() []command {
 	return []command{
 		demoCommand(),
 		inspectCommand(),
+		benchCommand(),
 	}
 }
 
