@@ -84,7 +84,7 @@ type S3Config struct {
 // S3 stores objects in an S3 bucket, under an optional prefix. Put is
 // atomic: S3 shows an object only once PutObject or CompleteMultipartUpload
 // has succeeded. Errors from a server that cannot be reached wrap
-// bibstat.ErrStoreUnavailable.
+// bibstat.ErrStoreUnavailable. An S3 is safe for concurrent use.
 type S3 struct {
 	client   *s3.Client
 	bucket   string
@@ -164,6 +164,9 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	}
 	if awsCfg.Region == "" {
 		awsCfg.Region = "us-east-1"
+	}
+	if awsCfg.Credentials != nil {
+		awsCfg.Credentials = markCredentialErrors{awsCfg.Credentials}
 	}
 	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 		if cfg.Endpoint != "" {
@@ -445,6 +448,10 @@ func (s *S3) fail(ctx context.Context, op, key string, err error) error {
 // unavailable reports whether err means the server is down, unreachable or
 // failing, as opposed to refusing this one request.
 func unavailable(err error) bool {
+	var cred *credentialsError
+	if errors.As(err, &cred) {
+		return false // even when an unreachable metadata endpoint caused it
+	}
 	var send *smithyhttp.RequestSendError
 	if errors.As(err, &send) {
 		return true
@@ -459,6 +466,28 @@ func unavailable(err error) bool {
 	}
 	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }
+
+// markCredentialErrors marks the errors of a credential provider, so that
+// failing to get credentials is never mistaken for an unavailable store.
+type markCredentialErrors struct {
+	aws.CredentialsProvider
+}
+
+func (p markCredentialErrors) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := p.CredentialsProvider.Retrieve(ctx)
+	if err != nil {
+		return c, &credentialsError{err: err}
+	}
+	return c, nil
+}
+
+// credentialsError says no credentials could be had: a configuration error.
+type credentialsError struct {
+	err error
+}
+
+func (e *credentialsError) Error() string { return e.err.Error() }
+func (e *credentialsError) Unwrap() error { return e.err }
 
 // redact replaces every secret in err's message; errors.Is and errors.As
 // still see the wrapped chain.

@@ -224,15 +224,8 @@ func TestS3ServerGoesAway(t *testing.T) {
 // server.
 func TestS3Unreachable(t *testing.T) {
 	ctx := context.Background()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-
 	s, err := store.NewS3(ctx, store.S3Config{
-		Endpoint: "http://" + addr, Region: "us-east-1", Bucket: "b", PathStyle: true,
+		Endpoint: "http://" + closedPort(t), Region: "us-east-1", Bucket: "b", PathStyle: true,
 		AccessKeyID: vgwAccess, SecretAccessKey: vgwSecret,
 	})
 	if err != nil {
@@ -281,6 +274,33 @@ func TestS3Unreachable(t *testing.T) {
 	if _, err := s.Get(cctx, "k"); !errors.Is(err, context.Canceled) || errors.Is(err, bibstat.ErrStoreUnavailable) {
 		t.Errorf("Get with a cancelled context: err = %v, want context.Canceled only", err)
 	}
+}
+
+// TestS3NoCredentials: with no credentials anywhere, operations fail as a
+// configuration error, not as an unavailable store, even though the
+// instance metadata endpoint the chain tries last cannot be reached.
+func TestS3NoCredentials(t *testing.T) {
+	ctx := context.Background()
+	closed := closedPort(t)
+	dir := t.TempDir()
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_EC2_METADATA_DISABLED"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://"+closed)
+
+	s, err := store.NewS3(ctx, store.S3Config{Endpoint: "http://" + closed, Region: "us-east-1", Bucket: "b", PathStyle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Put(ctx, "k", strings.NewReader("x"))
+	if err == nil || errors.Is(err, bibstat.ErrStoreUnavailable) {
+		t.Fatalf("Put without credentials: err = %v, want an error other than ErrStoreUnavailable", err)
+	}
+	t.Logf("Put without credentials: %v", err)
 }
 
 func TestS3ConfigErrors(t *testing.T) {
@@ -459,6 +479,18 @@ func (gw *versitygw) store(t *testing.T, cfg store.S3Config) *store.S3 {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// closedPort returns a loopback address that nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }
 
 func randomBytes(t *testing.T, n int) []byte {
