@@ -1,0 +1,210 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	cdpage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/transform"
+)
+
+// Vendor text is untrusted: these names must show as text everywhere.
+var hostile = []string{
+	`</script><script>alert(1)</script>`,
+	`"><img src=x onerror=alert(1)>`,
+}
+
+// buildHostileSite writes a site whose platform and library names try to
+// break out of every context they are written into.
+func buildHostileSite(t *testing.T, lang Lang) string {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	wh, err := transform.Open(ctx, filepath.Join(dir, "w.duckdb"), transform.Options{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wh.Close()
+	libs := []transform.Library{
+		{ID: "2030100", Name: "Oslo " + hostile[1], Municipality: "0301"},
+		{ID: "2190200", Name: "Tromsø demobibliotek", Municipality: "5501"},
+	}
+	if err := wh.PutLibraries(ctx, libs); err != nil {
+		t.Fatal(err)
+	}
+	for _, lib := range libs {
+		for i, platform := range append([]string{"avisarkiv"}, hostile...) {
+			for m := 1; m <= 12; m++ {
+				_, err := wh.DB.ExecContext(ctx, `INSERT INTO facts (unit_key, library_id, release, platform, metric_type, month, count)
+					VALUES (?, ?, '5.1', ?, 'Total_Item_Requests', ?, ?)`,
+					fmt.Sprintf("u/%d/%d/", i, m), string(lib.ID), platform, bibstat.Month{Year: 2025, Mon: time.Month(m)}.First(), 100*(i+1)+m)
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	out := filepath.Join(dir, "site")
+	if _, err := (&Site{DB: wh.DB, Out: out, Lang: lang}).Build(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestPagesEscapeVendorText(t *testing.T) {
+	site := buildHostileSite(t, "nb")
+	for _, name := range []string{"index.html", "bibliotek/2030100.html", "bibliotek/2190200.html"} {
+		b, err := os.ReadFile(filepath.Join(site, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hostile {
+			if strings.Contains(string(b), h) {
+				t.Errorf("%s contains vendor text unescaped: %s", name, h)
+			}
+		}
+		if strings.Contains(string(b), "<img") {
+			t.Errorf("%s contains an img element", name)
+		}
+	}
+}
+
+// chromium finds Debian's browser; the test is skipped without it unless
+// BIBSTAT_REQUIRE_BROWSER=1 (as in CI), when its absence is a failure.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("BIBSTAT_REQUIRE_BROWSER") == "1" {
+		t.Fatal("no chromium on PATH (apt-get install chromium)")
+	}
+	t.Skip("no chromium on PATH; install Debian's chromium to run the browser tests")
+	return ""
+}
+
+// TestPagesInBrowser opens each page type in headless Chromium with the
+// network off. It fails on any console error, any request that leaves the
+// site, any dialog (a script that vendor text smuggled in), and a chart that
+// was not drawn; it writes a screenshot of each page type.
+func TestPagesInBrowser(t *testing.T) {
+	exe := chromium(t)
+	site := buildHostileSite(t, "nb")
+	shots := os.Getenv("BIBSTAT_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(exe),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("allow-file-access-from-files", true),
+		// Network off: every host resolves to nothing and any proxy use fails.
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND"),
+		chromedp.ProxyServer("http://127.0.0.1:9"),
+		chromedp.WindowSize(1200, 1000),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	defer cancel()
+
+	pages := []struct{ name, path, chartSel string }{
+		{"index", "index.html", ""},
+		{"library", "bibliotek/2030100.html", "[data-drawn=true] canvas"},
+	}
+	for _, p := range pages {
+		t.Run(p.name, func(t *testing.T) {
+			ctx, cancel := chromedp.NewContext(alloc)
+			defer cancel()
+			ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+			defer cancelTimeout()
+
+			var mu sync.Mutex
+			var problems []string
+			report := func(format string, args ...any) {
+				mu.Lock()
+				problems = append(problems, fmt.Sprintf(format, args...))
+				mu.Unlock()
+			}
+			err := chromedp.Listen(ctx, func(ev any) {
+				switch ev := ev.(type) {
+				case *runtime.EventConsoleAPICalled:
+					if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
+						var text []string
+						for _, a := range ev.Args {
+							text = append(text, string(a.Value)+a.Description)
+						}
+						report("console %s: %s", ev.Type, strings.Join(text, " "))
+					}
+				case *runtime.EventExceptionThrown:
+					report("exception: %s", ev.ExceptionDetails.Text)
+				case *network.EventRequestWillBeSent:
+					if u := ev.Request.URL; !strings.HasPrefix(u, "file://") && !strings.HasPrefix(u, "data:") {
+						report("external request: %s", u)
+					}
+				case *cdpage.EventJavascriptDialogOpening:
+					report("a script ran: dialog %q", ev.Message)
+					go chromedp.Call(ctx, cdpage.HandleJavaScriptDialog, cdpage.HandleJavaScriptDialogParams{Accept: false})
+				}
+			})
+			if err != nil {
+				t.Fatalf("start chromium: %v", err)
+			}
+			url := "file://" + filepath.Join(site, p.path)
+			for _, enable := range []func() error{
+				func() error { _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); return err },
+				func() error { _, err := chromedp.Call(ctx, runtime.Enable, cdp.Empty{}); return err },
+			} {
+				if err := enable(); err != nil {
+					t.Fatalf("enable devtools domain: %v", err)
+				}
+			}
+			steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(url)}
+			if p.chartSel != "" {
+				steps = append(steps,
+					chromedp.WaitVisible(p.chartSel),
+					// Hover the chart so its tooltip renders the series names.
+					chromedp.MouseClickXY(600, 420),
+					chromedp.Sleep(300*time.Millisecond),
+				)
+			}
+			if err := chromedp.Do(ctx, steps...); err != nil {
+				t.Fatalf("%s: %v", p.path, err)
+			}
+			shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+			if err != nil {
+				t.Fatalf("screenshot %s: %v", p.path, err)
+			}
+			name := filepath.Join(shots, p.name+".jpg")
+			if err := os.WriteFile(name, shot, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("screenshot: %s", name)
+			mu.Lock()
+			defer mu.Unlock()
+			for _, pr := range problems {
+				t.Error(pr)
+			}
+		})
+	}
+}
