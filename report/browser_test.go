@@ -191,11 +191,11 @@ func TestPagesInBrowser(t *testing.T) {
 			if err := chromedp.Do(ctx, steps...); err != nil {
 				t.Fatalf("%s: %v", p.path, err)
 			}
-			shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+			shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 gives PNG
 			if err != nil {
 				t.Fatalf("screenshot %s: %v", p.path, err)
 			}
-			name := filepath.Join(shots, p.name+".jpg")
+			name := filepath.Join(shots, p.name+".png")
 			if err := os.WriteFile(name, shot, 0o644); err != nil {
 				t.Fatal(err)
 			}
