@@ -1,0 +1,43 @@
+// Package agreements is the registry of Bibliotek24's agreements and the
+// arithmetic of what each agreement is worth.
+//
+// Vocabulary:
+//
+//   - Agreement: a contract with a vendor for one or more platforms over a
+//     period of whole months, at a price in NOK with its VAT stated. Every
+//     figure here uses the price including VAT, because that is what the
+//     libraries pay; the price excluding VAT is shown beside it.
+//   - Participant: a library (bibnr) or a county (fylkesnummer) taking part
+//     from the month it joined to the month it left, both inclusive.
+//   - Coverage: the libraries a participant stands for in a month. A library
+//     covers itself. A county covers the libraries of the municipalities that
+//     belonged to it in that month's structure (see CountyAt): a 2020–2023
+//     code such as 30 Viken covers Østfold, Akershus and Buskerud, also after
+//     the 2024 split; a 2024 code such as 32 Akershus did not exist before
+//     2024 and may not take part before then. A library that takes part on
+//     its own is counted there and not again under its county.
+//   - Use: what counts as one use of the agreement's platforms: the sum of
+//     the agreement's use metrics (by default from its data type, see
+//     DefaultMetrics).
+//   - Allocation model: how the cost is split among participants: flat
+//     (equal per participant), population, usage, or base_population (a base
+//     share of the cost split equally, the rest by population). The flat and
+//     population models split each month's cost among the participants of
+//     that month, which is how a library joining mid-year pays only its
+//     months. The usage model splits the cost of the period by each
+//     participant's uses in its own months.
+//   - Proration: the cost of a month is the price divided by the number of
+//     months in the agreement period; valuing part of the period costs only
+//     its months.
+//
+// Money is exact: prices are parsed as decimals into big.Rat, every sum and
+// share stays a fraction, and only the final figures are rounded to whole
+// øre (Money), the participants' shares by largest remainder so that they
+// add up to the cost. A figure that cannot be computed (no harvested data,
+// no uses, no inhabitants) is reported as such, never as zero or infinity.
+//
+// The source of truth is a YAML file the consortium edits (Parse); Import
+// stores it in the warehouse with a history of changes; Value computes the
+// figures against a Source of usage and population, implemented over the
+// DuckDB warehouse by Warehouse.
+package agreements
