@@ -327,11 +327,26 @@ func list(ctx context.Context, q querier) ([]Agreement, error) {
 
 // Libraries implements Source.
 func (w *Warehouse) Libraries(ctx context.Context) ([]Library, error) {
+	// A library registered under a 2020–2023 municipality code finds its
+	// county and inhabitants through municipality_successors when the
+	// warehouse has that table; older warehouses have only 2024 codes.
 	rows, err := w.DB.QueryContext(ctx, `
-		SELECT l.library_id, l.name, l.municipality, coalesce(m.county, ''),
-		       CAST(coalesce(l.population, m.population, 0) AS BIGINT)
+		WITH succ AS (
+		  SELECT s.municipality_2023 AS municipality, any_value(m.county) AS county, sum(m.population) AS population
+		  FROM municipality_successors s JOIN municipalities m ON m.municipality = s.municipality_2024
+		  GROUP BY 1)
+		SELECT l.library_id, l.name, l.municipality, coalesce(m.county, s.county, ''),
+		       CAST(coalesce(l.population, m.population, s.population, 0) AS BIGINT)
 		FROM libraries l LEFT JOIN municipalities m ON m.municipality = l.municipality
+		LEFT JOIN succ s ON s.municipality = l.municipality
 		ORDER BY l.library_id`)
+	if err != nil && isMissingTable(err) {
+		rows, err = w.DB.QueryContext(ctx, `
+			SELECT l.library_id, l.name, l.municipality, coalesce(m.county, ''),
+			       CAST(coalesce(l.population, m.population, 0) AS BIGINT)
+			FROM libraries l LEFT JOIN municipalities m ON m.municipality = l.municipality
+			ORDER BY l.library_id`)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read libraries: %w", err)
 	}
@@ -401,6 +416,10 @@ func (w *Warehouse) Uses(ctx context.Context, platforms, metrics []string, first
 		out = append(out, Use{Library: bibstat.LibraryID(id), Month: bibstat.Month{Year: int(y), Mon: time.Month(m)}, Count: n})
 	}
 	return out, rows.Err()
+}
+
+func isMissingTable(err error) bool {
+	return strings.Contains(err.Error(), "does not exist")
 }
 
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
