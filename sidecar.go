@@ -26,6 +26,19 @@ type Sidecar struct {
 	// ParsedKey names the Parquet of the parsed rows, when the object held usage.
 	ParsedKey     string `json:"parsed_key,omitempty"`
 	ParserVersion int    `json:"parser_version,omitempty"`
+	// Upload says who uploaded a file and how it was read (Source "upload").
+	Upload *UploadInfo `json:"upload,omitempty"`
+}
+
+// UploadInfo is what an uploaded file's sidecar adds to a harvest's. An
+// uploaded file is archived once and its rows split into one unit per
+// (vendor, report, library, month); each unit's sidecar carries this too.
+type UploadInfo struct {
+	File         string   `json:"file"`              // raw key of the byte-exact file
+	Name         string   `json:"name"`              // the file's name as uploaded
+	By           string   `json:"by"`                // who uploaded it
+	Mapping      string   `json:"mapping,omitempty"` // raw key of the mapping YAML used; "" for COUNTER files
+	RejectedRows []string `json:"rejected_rows,omitempty"`
 }
 
 // Loadable reports whether the object's rows belong in the facts: a usable

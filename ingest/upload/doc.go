@@ -1,0 +1,58 @@
+// Package upload brings usage from vendors without a SUSHI API into
+// BibStat: files an operator uploads (bibstat ingest FILE...) or drops in
+// the object store's inbox (inbox/<vendor>/), COUNTER reports read by
+// ingest/counter, and non-COUNTER exports read through a declarative
+// mapping per vendor (YAML; see testdata/mappings).
+//
+// Vocabulary:
+//
+//   - upload: one file as received, archived byte-exact before it is read.
+//   - mapping: a vendor's layout: which sheet and rows, which columns hold
+//     library, month and counts, and which COUNTER metric each count is.
+//   - unit: (vendor, report, library, month), the grain of supersession,
+//     like a harvest's (credential, report, month).
+//   - reject: a row that cannot be mapped (unknown library, no month, a
+//     negative or fractional count), named by file:sheet:row:column.
+//
+// # Keys and supersession
+//
+// A file is archived once, and its rows are split into one parsed object
+// per unit, each with its own sidecar:
+//
+//	raw/upload/<vendor>/files/<ts>-<sha8>.<ext>                  the file, byte-exact
+//	raw/upload/<vendor>/files/<ts>-<sha8>.<ext>.upload.json       its record (a bibstat.Sidecar)
+//	raw/upload/<vendor>/mappings/<sha16>.yaml                     the mapping used, byte-exact
+//	raw/upload/<vendor>/<report>/<bibnr>/<yyyy-mm>/<ts>-<sha8>.<ext>.meta.json   one unit's sidecar
+//	parsed/v<N>/upload/<vendor>/<report>/<bibnr>/<yyyy-mm>/<ts>-<sha8>.<ext>.parquet
+//
+// Splitting per (library, month) rather than keeping one unit per file is
+// what makes corrections behave: a corrected file for the same vendor,
+// library and months lands in the same unit directories with a newer key
+// and supersedes the earlier rows there, even when the correction covers a
+// different range of months (a January–June file after a January–March
+// one replaces January–March and adds April–June; nothing is counted
+// twice). A (library, month) the file reports with no usage still gets a
+// unit (state zero), so a correction down to zero supersedes too. The
+// price is that a correction which drops a library or month altogether
+// leaves the earlier rows of that unit in place.
+//
+// A unit sidecar's Key names the unit (its directory is the unit, as for a
+// harvest) but no object: Upload.File names the archived file, and
+// Upload.Mapping the archived mapping, so the facts can be rebuilt from
+// raw/ alone. The file's own record is not a ".meta.json" sidecar because
+// the file is not a unit; the warehouse never loads it.
+//
+// # Duplicates
+//
+// A file whose sha256 matches an earlier upload of the same vendor that was
+// loaded (as COUNTER, or with the same mapping bytes) is a duplicate: it is
+// reported and nothing is stored. A file rejected before, or read with a
+// changed mapping, is ingested again; its units supersede the earlier ones.
+//
+// # Rejects
+//
+// A file with rows that cannot be mapped is rejected as a whole (archived,
+// with State failed and the reason in its record) unless AcceptPartial is
+// set; then its good rows load with State partial and the rejected rows are
+// listed in every sidecar (Upload.RejectedRows).
+package upload

@@ -1,0 +1,663 @@
+package upload
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/ingest/counter"
+	"github.com/bibliotek24/bibstat/schemas"
+)
+
+// Store is what uploads need of the object store.
+type Store interface {
+	Put(ctx context.Context, key string, r io.Reader) error
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	List(ctx context.Context, prefix string) ([]string, error)
+	Delete(ctx context.Context, key string) error
+}
+
+// FileRecordSuffix names an uploaded file's own record beside it. It is a
+// bibstat.Sidecar, but not named ".meta.json": the file is no unit of its
+// own, its rows are loaded through the unit sidecars.
+const FileRecordSuffix = ".upload.json"
+
+// Status is what became of one uploaded file.
+type Status string
+
+const (
+	StatusLoaded    Status = "loaded"    // archived, every row mapped, units written
+	StatusPartial   Status = "partial"   // archived, loaded without its rejected rows (--accept-partial)
+	StatusRejected  Status = "rejected"  // archived, nothing loaded; Reason says why
+	StatusDuplicate Status = "duplicate" // the same bytes were loaded before: nothing stored
+)
+
+// Ingester archives and loads uploaded files.
+type Ingester struct {
+	Store    Store
+	Log      *slog.Logger
+	Mappings map[string]*Mapping // by vendor
+	By       string              // who uploads, recorded in every sidecar
+	Now      func() time.Time    // nil: time.Now
+	Limits   Limits
+
+	// AcceptPartial loads a file's good rows when some cannot be mapped,
+	// listing the rejected rows in the sidecars; otherwise the file is rejected.
+	AcceptPartial bool
+	// DryRun reads and reports but stores nothing.
+	DryRun bool
+}
+
+// File is one upload.
+type File struct {
+	Name     string            // as uploaded; only its base and extension are used
+	Data     []byte            // the bytes, exactly as received
+	Vendor   string            // key segment, e.g. "avisleser"
+	Platform string            // platform id for sidecars; default the vendor
+	Library  bibstat.LibraryID // for files that do not name their library
+}
+
+// Outcome is what ingesting one file did (or, in a dry run, would do).
+type Outcome struct {
+	File      string
+	Vendor    string
+	Status    Status
+	Reason    string // why a file was rejected, or what it duplicates
+	Kind      string // "counter" or "mapping"
+	Mapping   string // the mapping's file name, for "mapping"
+	Release   string
+	Report    string
+	SHA256    string
+	Size      int64
+	RawKey    string // the archived file ("" in a dry run or for a duplicate)
+	Rows      int64
+	Units     []string // unit sidecar keys written (in a dry run: unit keys that would be)
+	Months    []bibstat.Month
+	Totals    map[bibstat.LibraryID]map[string]int64 // library → metric → count
+	Warnings  []string
+	Rejected  []Reject
+	Duplicate string // the earlier upload's raw key
+}
+
+// unitID is the grain of supersession for uploads.
+type unitID struct {
+	report string
+	lib    bibstat.LibraryID
+	month  bibstat.Month
+}
+
+func (u unitID) dir(vendor string) string {
+	return bibstat.RawPrefix + "upload/" + vendor + "/" + u.report + "/" + string(u.lib) + "/" + u.month.String() + "/"
+}
+
+func (in *Ingester) now() time.Time {
+	if in.Now != nil {
+		return in.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (in *Ingester) log() *slog.Logger {
+	if in.Log != nil {
+		return in.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Ingest archives f byte-exact, reads it (COUNTER first, then the vendor's
+// mapping), and writes one parsed object and sidecar per unit. A file
+// that cannot be read is an Outcome with StatusRejected, not an error;
+// errors are for the store and for a cancelled ctx.
+func (in *Ingester) Ingest(ctx context.Context, f File) (*Outcome, error) {
+	lim := in.Limits.orDefault()
+	sum := sha256.Sum256(f.Data)
+	out := &Outcome{File: f.Name, Vendor: f.Vendor, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(f.Data)),
+		Totals: map[bibstat.LibraryID]map[string]int64{}}
+	if err := bibstat.CheckSegment(f.Vendor); err != nil || strings.ToLower(f.Vendor) != f.Vendor {
+		return out, fmt.Errorf("ingest %s: vendor %q: want a lower-case id of letters, digits, '.', '_' or '-'", f.Name, f.Vendor)
+	}
+	if f.Platform == "" {
+		f.Platform = f.Vendor
+	}
+	if err := bibstat.CheckSegment(f.Platform); err != nil {
+		return out, fmt.Errorf("ingest %s: platform: %w", f.Name, err)
+	}
+	m := in.Mappings[f.Vendor]
+	mappingKey := ""
+	if m != nil {
+		mappingKey = bibstat.RawPrefix + "upload/" + f.Vendor + "/mappings/" + m.sha256[:16] + ".yaml"
+	}
+
+	dup, err := in.findDuplicate(ctx, f.Vendor, out.SHA256, mappingKey)
+	if err != nil {
+		return out, err
+	}
+	if dup != "" {
+		out.Status, out.Duplicate = StatusDuplicate, dup
+		out.Reason = "the same file (sha256 " + out.SHA256[:12] + "…) was loaded before as " + dup
+		return out, nil
+	}
+
+	at := in.now()
+	name := at.Format("20060102T150405.000000000Z") + "-" + out.SHA256[:8] + "." + extOf(f.Name)
+	fileKey := bibstat.RawPrefix + "upload/" + f.Vendor + "/files/" + name
+	if !in.DryRun {
+		// Raw is sacred: the bytes are archived before anything reads them.
+		if err := in.Store.Put(ctx, fileKey, bytes.NewReader(f.Data)); err != nil {
+			return out, fmt.Errorf("archive %s: %w", f.Name, err)
+		}
+		out.RawKey = fileKey
+	}
+
+	units := newUnits(in.DryRun, lim.MaxUnits)
+	defer units.release()
+	reason := in.read(ctx, f, m, fileKey, lim, units, out)
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	if reason == "" && len(units.byID) == 0 {
+		reason = "no usage rows found"
+	}
+	if reason == "" && len(out.Rejected) > 0 && !in.AcceptPartial {
+		reason = fmt.Sprintf("%d rows cannot be mapped (first: %s); fix the file or the mapping, or load the rest with --accept-partial",
+			rejectedRows(out.Rejected), out.Rejected[0])
+	}
+	out.Status = StatusLoaded
+	switch {
+	case reason != "":
+		out.Status, out.Reason = StatusRejected, reason
+	case len(out.Rejected) > 0:
+		out.Status = StatusPartial
+	}
+	out.Months = units.months()
+
+	info := &bibstat.UploadInfo{File: fileKey, Name: path.Base(f.Name), By: in.By}
+	if out.Kind == "mapping" {
+		info.Mapping = mappingKey
+	}
+	for _, r := range out.Rejected {
+		info.RejectedRows = append(info.RejectedRows, r.String())
+	}
+	if out.Status != StatusRejected {
+		for _, id := range units.ids() {
+			out.Units = append(out.Units, id.dir(f.Vendor)+name)
+		}
+	}
+	if in.DryRun {
+		return out, nil
+	}
+	if out.Status != StatusRejected {
+		if info.Mapping != "" {
+			if err := in.Store.Put(ctx, info.Mapping, bytes.NewReader(m.content)); err != nil {
+				return out, fmt.Errorf("archive mapping %s: %w", m.name, err)
+			}
+		}
+		if err := in.writeUnits(ctx, f, name, at, out, info, units); err != nil {
+			return out, err
+		}
+	}
+	rec := bibstat.Sidecar{Key: fileKey, Source: "upload", Platform: f.Platform, Report: bibstat.ReportID(out.Report),
+		ContentType: contentType(f.Data), SHA256: out.SHA256, Size: out.Size, HarvestedAt: at,
+		State: stateOf(out.Status, out.Rows), Error: out.Reason, Release: out.Release, Rows: out.Rows, Upload: info}
+	if libs := sortedLibs(out.Totals); len(libs) == 1 {
+		rec.Library = libs[0]
+	}
+	if len(out.Months) > 0 {
+		rec.Month = out.Months[0].String()
+	}
+	if err := putJSON(ctx, in.Store, fileKey+FileRecordSuffix, rec); err != nil {
+		return out, err
+	}
+	in.log().Info("upload ingested", "file", f.Name, "vendor", f.Vendor, "status", string(out.Status), "rows", out.Rows, "units", len(out.Units))
+	return out, nil
+}
+
+// read fills units and out from f; it returns why the file is rejected, or "".
+func (in *Ingester) read(ctx context.Context, f File, m *Mapping, fileKey string, lim Limits, units *unitSet, out *Outcome) string {
+	base := path.Base(f.Name)
+	if int64(len(f.Data)) > lim.MaxFileBytes {
+		return fmt.Sprintf("file is larger than %d bytes", lim.MaxFileBytes)
+	}
+	// COUNTER files need no mapping, and a vendor with a mapping may still
+	// send COUNTER: try COUNTER first, the mapping when that fails.
+	var lib bibstat.LibraryID // COUNTER: one library per report, known once the header is read
+	doc, cerr := counter.Read(ctx, bytes.NewReader(f.Data), counter.Options{Name: base, SourceKey: fileKey, MaxBytes: lim.MaxFileBytes},
+		func(rec arrow.RecordBatch) error {
+			defer rec.Release()
+			return units.addRecord(rec, out)
+		})
+	if cerr == nil && doc.Kind != counter.KindReport {
+		cerr = fmt.Errorf("%s: a COUNTER %s, not a report", base, doc.Kind)
+	}
+	if cerr == nil {
+		out.Kind, out.Release, out.Report = "counter", doc.Release, strings.ToLower(doc.ReportID)
+		out.Warnings = append(out.Warnings, doc.Warnings...)
+		lib = f.Library
+		if named := isilOf(doc.Header.InstitutionID); named != "" {
+			if lib != "" && lib != named {
+				return fmt.Sprintf("the report is for library %s, --library says %s", named, lib)
+			}
+			lib = named
+		}
+		if lib == "" {
+			return "the report names no ISIL institution id: give the library (--library)"
+		}
+		if err := bibstat.CheckSegment(out.Report); err != nil {
+			return fmt.Sprintf("report id %q cannot name a unit", doc.ReportID)
+		}
+		// An empty month of the reporting period is reported zero usage:
+		// it must supersede an earlier upload of that month too.
+		begin, end := doc.Header.Begin, doc.Header.End
+		if begin.IsZero() || end.IsZero() {
+			begin, end = doc.FirstColumn, doc.LastColumn
+		}
+		if !begin.IsZero() && !end.IsZero() && len(bibstat.MonthsBetween(begin, end)) <= 1200 {
+			for _, mon := range bibstat.MonthsBetween(begin, end) {
+				if _, err := units.get(unitID{month: mon}); err != nil {
+					return err.Error()
+				}
+			}
+		}
+		units.setCounter(out.Report, lib)
+		out.Totals = units.totals
+		out.Rows = units.rows
+		return ""
+	}
+	if ctx.Err() != nil {
+		return ctx.Err().Error()
+	}
+	units.reset()
+	out.Totals = map[bibstat.LibraryID]map[string]int64{}
+	if m == nil {
+		return fmt.Sprintf("not a COUNTER report (%v), and vendor %q has no mapping (--mappings DIR with %s.yaml)", cerr, f.Vendor, f.Vendor)
+	}
+	out.Kind, out.Mapping, out.Release, out.Report = "mapping", m.name, Release, strings.ToLower(m.Report)
+	res, err := m.readRows(ctx, f.Data, ReadOptions{Name: base, SourceKey: fileKey, Library: f.Library, Limits: lim},
+		func(lib bibstat.LibraryID, mon bibstat.Month, r *schemas.Row) error {
+			s, err := units.get(unitID{report: out.Report, lib: lib, month: mon})
+			if err != nil || r == nil {
+				return err
+			}
+			return units.add(s, lib, r)
+		})
+	out.Rows, out.Totals = units.rows, units.totals
+	if res != nil {
+		out.Rejected, out.Warnings = append(out.Rejected, res.Rejected...), append(out.Warnings, res.Warnings...)
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// writeUnits stores each unit's parsed Parquet and its sidecar. The unit's
+// key names no object: the unit sidecar's Upload.File is the archived file.
+func (in *Ingester) writeUnits(ctx context.Context, f File, name string, at time.Time, out *Outcome, info *bibstat.UploadInfo, units *unitSet) error {
+	state := bibstat.StateOK
+	if out.Status == StatusPartial {
+		state = bibstat.StatePartial
+	}
+	for _, id := range units.ids() {
+		s := units.byID[id]
+		data, err := s.finish()
+		if err != nil {
+			return fmt.Errorf("parse %s: %w", f.Name, err)
+		}
+		key := id.dir(f.Vendor) + name
+		side := bibstat.Sidecar{Key: key, Source: "upload", Platform: f.Platform, Library: id.lib,
+			Report: bibstat.ReportID(id.report), Month: id.month.String(), ContentType: contentType(f.Data),
+			SHA256: out.SHA256, Size: out.Size, HarvestedAt: at, State: state, Release: out.Release, Rows: s.rows,
+			ParsedKey: bibstat.ParsedKey(key, schemas.Version), ParserVersion: schemas.Version, Upload: info}
+		if s.rows == 0 && state == bibstat.StateOK {
+			side.State = bibstat.StateZero
+		}
+		if err := in.Store.Put(ctx, side.ParsedKey, bytes.NewReader(data)); err != nil {
+			return fmt.Errorf("archive parsed %s: %w", key, err)
+		}
+		if err := putJSON(ctx, in.Store, key+bibstat.SidecarSuffix, side); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// findDuplicate returns the raw key of an earlier upload of the same bytes
+// that was loaded with the same mapping (or as COUNTER), or "".
+func (in *Ingester) findDuplicate(ctx context.Context, vendor, sha, mappingKey string) (string, error) {
+	keys, err := in.Store.List(ctx, bibstat.RawPrefix+"upload/"+vendor+"/files/")
+	if err != nil {
+		return "", fmt.Errorf("list uploads of %s: %w", vendor, err)
+	}
+	for _, k := range keys {
+		if !strings.HasSuffix(k, FileRecordSuffix) || !strings.Contains(path.Base(k), "-"+sha[:8]+".") {
+			continue
+		}
+		var rec bibstat.Sidecar
+		if err := getJSON(ctx, in.Store, k, &rec); err != nil {
+			return "", err
+		}
+		if rec.SHA256 != sha || !rec.State.Loadable() || rec.Upload == nil {
+			continue // a rejected upload may be retried once the mapping is fixed
+		}
+		if rec.Upload.Mapping == "" || rec.Upload.Mapping == mappingKey {
+			return rec.Key, nil
+		}
+	}
+	return "", nil
+}
+
+// unitSet gathers a file's rows per unit.
+type unitSet struct {
+	dry    bool
+	max    int
+	byID   map[unitID]*unitSink
+	rows   int64
+	totals map[bibstat.LibraryID]map[string]int64
+	row    schemas.Row
+}
+
+type unitSink struct {
+	bt   *schemas.Batcher
+	pw   *schemas.ParquetWriter
+	buf  bytes.Buffer
+	rows int64
+	err  error
+}
+
+func newUnits(dry bool, max int) *unitSet {
+	return &unitSet{dry: dry, max: max, byID: map[unitID]*unitSink{}, totals: map[bibstat.LibraryID]map[string]int64{}}
+}
+
+func (u *unitSet) get(id unitID) (*unitSink, error) {
+	if s, ok := u.byID[id]; ok {
+		return s, nil
+	}
+	if len(u.byID) >= u.max {
+		return nil, fmt.Errorf("the file spans more than %d (library, month) units", u.max)
+	}
+	s := &unitSink{}
+	if !u.dry {
+		pw, err := schemas.NewParquetWriter(&s.buf)
+		if err != nil {
+			return nil, err
+		}
+		s.pw = pw
+		s.bt = schemas.NewBatcher(memory.NewGoAllocator(), 4096, pw.Write)
+	}
+	u.byID[id] = s
+	return s, nil
+}
+
+func (u *unitSet) add(s *unitSink, lib bibstat.LibraryID, r *schemas.Row) error {
+	u.rows++
+	s.rows++
+	t := u.totals[lib]
+	if t == nil {
+		t = map[string]int64{}
+		u.totals[lib] = t
+	}
+	t[r.MetricType] += r.Count
+	if s.bt == nil {
+		return nil
+	}
+	return s.bt.Add(r)
+}
+
+// addRecord routes a COUNTER batch's rows by month; the report and
+// library are set once the header is known (setCounter).
+func (u *unitSet) addRecord(rec arrow.RecordBatch, out *Outcome) error {
+	for i := 0; i < int(rec.NumRows()); i++ {
+		rowAt(rec, i, &u.row)
+		s, err := u.get(unitID{month: bibstat.MonthOf(u.row.Month)})
+		if err != nil {
+			return err
+		}
+		if err := u.add(s, "", &u.row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (u *unitSet) setCounter(report string, lib bibstat.LibraryID) {
+	old := u.byID
+	u.byID = make(map[unitID]*unitSink, len(old))
+	for id, s := range old {
+		id.report, id.lib = report, lib
+		u.byID[id] = s
+	}
+	if t, ok := u.totals[""]; ok {
+		delete(u.totals, "")
+		u.totals[lib] = t
+	}
+}
+
+func (u *unitSet) reset() {
+	u.release()
+	*u = *newUnits(u.dry, u.max)
+}
+
+func (u *unitSet) release() {
+	for _, s := range u.byID {
+		if s.bt != nil {
+			s.bt.Release()
+			s.bt = nil
+		}
+	}
+}
+
+func (u *unitSet) ids() []unitID {
+	out := make([]unitID, 0, len(u.byID))
+	for id := range u.byID {
+		out = append(out, id)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.report != b.report {
+			return a.report < b.report
+		}
+		if a.lib != b.lib {
+			return a.lib < b.lib
+		}
+		return a.month.Before(b.month)
+	})
+	return out
+}
+
+func (u *unitSet) months() []bibstat.Month {
+	seen := map[bibstat.Month]bool{}
+	var out []bibstat.Month
+	for id := range u.byID {
+		if !seen[id.month] {
+			seen[id.month] = true
+			out = append(out, id.month)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out
+}
+
+// finish flushes the unit's rows and returns its Parquet bytes.
+func (s *unitSink) finish() ([]byte, error) {
+	if err := s.bt.Flush(); err != nil {
+		return nil, err
+	}
+	if err := s.pw.Close(); err != nil {
+		return nil, err
+	}
+	return s.buf.Bytes(), nil
+}
+
+// rowAt copies row i of a usage batch into r.
+func rowAt(rec arrow.RecordBatch, i int, r *schemas.Row) {
+	for c, name := range schemas.StringColumns {
+		if f := rowText[name]; f != nil {
+			*f(r) = rec.Column(c).(*array.String).Value(i)
+		}
+	}
+	n := len(schemas.StringColumns)
+	yop := rec.Column(n).(*array.Int32)
+	r.HasYOP = yop.IsValid(i)
+	r.YOP = 0
+	if r.HasYOP {
+		r.YOP = yop.Value(i)
+	}
+	r.Month = rec.Column(n + 1).(*array.Date32).Value(i).ToTime()
+	r.Count = rec.Column(n + 2).(*array.Int64).Value(i)
+}
+
+// isilOf finds the library in a COUNTER Institution_ID ("ISIL:NO-2030100; Proprietary:x:y").
+func isilOf(ids string) bibstat.LibraryID {
+	for _, part := range strings.Split(ids, ";") {
+		p := strings.TrimSpace(part)
+		if strings.HasPrefix(strings.ToUpper(p), "ISIL:") {
+			if id, err := bibstat.ParseLibraryID(p); err == nil {
+				return id
+			}
+		}
+	}
+	return ""
+}
+
+func stateOf(s Status, rows int64) bibstat.State {
+	switch s {
+	case StatusRejected:
+		return bibstat.StateFailed
+	case StatusPartial:
+		return bibstat.StatePartial
+	}
+	if rows == 0 {
+		return bibstat.StateZero
+	}
+	return bibstat.StateOK
+}
+
+// extOf keeps a file's extension for the archive key, when it is a plain one.
+func extOf(name string) string {
+	ext := strings.ToLower(strings.TrimPrefix(path.Ext(path.Base(strings.ReplaceAll(name, "\\", "/"))), "."))
+	if ext == "" || len(ext) > 8 || bibstat.CheckSegment(ext) != nil || strings.ContainsAny(ext, "._-") {
+		return "bin"
+	}
+	return ext
+}
+
+func contentType(data []byte) string {
+	switch {
+	case isXLSX(data):
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	case bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")), bytes.HasPrefix(bytes.TrimSpace(data), []byte("[")):
+		return "application/json"
+	default:
+		return "text/plain"
+	}
+}
+
+func sortedLibs(t map[bibstat.LibraryID]map[string]int64) []bibstat.LibraryID {
+	out := make([]bibstat.LibraryID, 0, len(t))
+	for l := range t {
+		out = append(out, l)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func rejectedRows(rs []Reject) int {
+	seen := map[string]bool{}
+	for _, r := range rs {
+		seen[fmt.Sprintf("%s:%d", r.Sheet, r.Row)] = true
+	}
+	return len(seen)
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// maxRecord bounds a sidecar or file record read back from the store.
+const maxRecord = 4 << 20
+
+func putJSON(ctx context.Context, st Store, key string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	if err := st.Put(ctx, key, bytes.NewReader(b)); err != nil {
+		return fmt.Errorf("store %s: %w", key, err)
+	}
+	return nil
+}
+
+func getJSON(ctx context.Context, st Store, key string, v any) error {
+	rc, err := st.Get(ctx, key)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", key, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, maxRecord+1))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", key, err)
+	}
+	if len(b) > maxRecord {
+		return fmt.Errorf("read %s: larger than %d bytes", key, maxRecord)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("read %s: %w", key, errors.Join(err))
+	}
+	return nil
+}
+
+// rowText reaches a Row's text field by its column name; a test checks it
+// covers schemas.StringColumns.
+var rowText = map[string]func(*schemas.Row) *string{
+	schemas.ColRelease:           func(r *schemas.Row) *string { return &r.Release },
+	schemas.ColReportID:          func(r *schemas.Row) *string { return &r.ReportID },
+	schemas.ColCustomerID:        func(r *schemas.Row) *string { return &r.CustomerID },
+	schemas.ColInstitutionID:     func(r *schemas.Row) *string { return &r.InstitutionID },
+	schemas.ColInstitutionName:   func(r *schemas.Row) *string { return &r.InstitutionName },
+	schemas.ColPlatform:          func(r *schemas.Row) *string { return &r.Platform },
+	schemas.ColPublisher:         func(r *schemas.Row) *string { return &r.Publisher },
+	schemas.ColPublisherID:       func(r *schemas.Row) *string { return &r.PublisherID },
+	schemas.ColTitle:             func(r *schemas.Row) *string { return &r.Title },
+	schemas.ColDOI:               func(r *schemas.Row) *string { return &r.DOI },
+	schemas.ColISBN:              func(r *schemas.Row) *string { return &r.ISBN },
+	schemas.ColPrintISSN:         func(r *schemas.Row) *string { return &r.PrintISSN },
+	schemas.ColOnlineISSN:        func(r *schemas.Row) *string { return &r.OnlineISSN },
+	schemas.ColURI:               func(r *schemas.Row) *string { return &r.URI },
+	schemas.ColProprietaryID:     func(r *schemas.Row) *string { return &r.ProprietaryID },
+	schemas.ColDataType:          func(r *schemas.Row) *string { return &r.DataType },
+	schemas.ColSectionType:       func(r *schemas.Row) *string { return &r.SectionType },
+	schemas.ColAccessType:        func(r *schemas.Row) *string { return &r.AccessType },
+	schemas.ColAccessMethod:      func(r *schemas.Row) *string { return &r.AccessMethod },
+	schemas.ColAuthors:           func(r *schemas.Row) *string { return &r.Authors },
+	schemas.ColPublicationDate:   func(r *schemas.Row) *string { return &r.PublicationDate },
+	schemas.ColArticleVersion:    func(r *schemas.Row) *string { return &r.ArticleVersion },
+	schemas.ColParentTitle:       func(r *schemas.Row) *string { return &r.ParentTitle },
+	schemas.ColParentDataType:    func(r *schemas.Row) *string { return &r.ParentDataType },
+	schemas.ColParentDOI:         func(r *schemas.Row) *string { return &r.ParentDOI },
+	schemas.ColParentISBN:        func(r *schemas.Row) *string { return &r.ParentISBN },
+	schemas.ColParentPrintISSN:   func(r *schemas.Row) *string { return &r.ParentPrintISSN },
+	schemas.ColParentOnlineISSN:  func(r *schemas.Row) *string { return &r.ParentOnlineISSN },
+	schemas.ColParentURI:         func(r *schemas.Row) *string { return &r.ParentURI },
+	schemas.ColParentPropID:      func(r *schemas.Row) *string { return &r.ParentPropID },
+	schemas.ColComponentTitle:    func(r *schemas.Row) *string { return &r.ComponentTitle },
+	schemas.ColComponentDataType: func(r *schemas.Row) *string { return &r.ComponentDataType },
+	schemas.ColMetricType:        func(r *schemas.Row) *string { return &r.MetricType },
+	schemas.ColSourceKey:         func(r *schemas.Row) *string { return &r.SourceKey },
+	schemas.ColDatabase:          func(r *schemas.Row) *string { return &r.Database },
+}

@@ -1,0 +1,386 @@
+package upload
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/schemas"
+)
+
+// Mapping describes one vendor's non-COUNTER file layout: where the table
+// is, which columns say library, month and counts, and what each count is
+// in COUNTER terms. It is read from YAML; see testdata/mappings for examples.
+type Mapping struct {
+	Vendor    string       `yaml:"vendor"`
+	Platform  string       `yaml:"platform"` // stamped on every row unless columns.platform is set
+	Report    string       `yaml:"report"`   // report id on every row; default "VENDOR"
+	Format    string       `yaml:"format"`   // "csv" or "xlsx"; default sniffed from the bytes
+	Delimiter string       `yaml:"delimiter"`
+	Sheet     string       `yaml:"sheet"`      // XLSX sheet; default the first
+	HeaderRow int          `yaml:"header_row"` // 1-based; default 1
+	DataStart int          `yaml:"data_start"` // 1-based; default header_row + 1
+	SkipRows  string       `yaml:"skip_rows_matching"`
+	Numbers   NumberFormat `yaml:"numbers"`
+
+	Library      LibrarySpec       `yaml:"library"`
+	Month        MonthSpec         `yaml:"month"`
+	Metrics      []MetricSpec      `yaml:"metrics"`       // month as a column: one count column per metric
+	Metric       string            `yaml:"metric"`        // months as columns: what every month cell counts
+	MetricColumn string            `yaml:"metric_column"` // months as columns: or a column naming the metric
+	MetricTable  map[string]string `yaml:"metric_table"`  // vendor's metric name → COUNTER metric
+	Columns      map[string]string `yaml:"columns"`       // usage field → column header
+	Constants    map[string]string `yaml:"constants"`     // usage field → value
+
+	name    string         // file name, for errors
+	skipRE  *regexp.Regexp // compiled SkipRows
+	root    *yaml.Node     // for line numbers in validation errors
+	sha256  string         // of the YAML bytes: which version of the mapping was used
+	content []byte
+}
+
+// LibrarySpec says which column identifies the library and how.
+type LibrarySpec struct {
+	Column string            `yaml:"column"`
+	By     string            `yaml:"by"`    // bibnr, isil, name or account
+	Table  map[string]string `yaml:"table"` // name or vendor account id → bibnr
+}
+
+// MonthSpec says where the month is: one column, or the header of each
+// month column ("januar", "2025-01", …) when Unpivot is set.
+type MonthSpec struct {
+	Column     string `yaml:"column"`
+	Unpivot    bool   `yaml:"unpivot"`
+	Year       int    `yaml:"year"`        // for months named without a year
+	YearColumn string `yaml:"year_column"` // or a column holding the year
+}
+
+// MetricSpec maps one count column to a COUNTER metric.
+type MetricSpec struct {
+	Column string `yaml:"column"`
+	Metric string `yaml:"metric"`
+}
+
+// counterMetrics are the COUNTER 5/5.1 metric types a mapping may produce.
+var counterMetrics = map[string]bool{
+	"Searches_Regular": true, "Searches_Automated": true, "Searches_Federated": true, "Searches_Platform": true,
+	"Total_Item_Investigations": true, "Unique_Item_Investigations": true, "Unique_Title_Investigations": true,
+	"Total_Item_Requests": true, "Unique_Item_Requests": true, "Unique_Title_Requests": true,
+	"No_License": true, "Limit_Exceeded": true,
+}
+
+// MaxMappingBytes bounds a mapping file: a mapping is a page of YAML.
+const MaxMappingBytes = 256 << 10
+
+// MappingError is a mistake in a mapping file, at a key and line.
+type MappingError struct {
+	File string
+	Line int    // 0 when unknown
+	Key  string // dotted path, e.g. "library.by"
+	Msg  string
+}
+
+func (e *MappingError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc += fmt.Sprintf(":%d", e.Line)
+	}
+	if e.Key != "" {
+		return fmt.Sprintf("mapping %s: %s: %s", loc, e.Key, e.Msg)
+	}
+	return fmt.Sprintf("mapping %s: %s", loc, e.Msg)
+}
+
+// ParseMapping reads a mapping from r. Unknown keys are errors, and every
+// error names the file, line and key.
+func ParseMapping(r io.Reader, name string) (*Mapping, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxMappingBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read mapping %s: %w", name, err)
+	}
+	if len(data) > MaxMappingBytes {
+		return nil, &MappingError{File: name, Msg: fmt.Sprintf("larger than %d bytes", MaxMappingBytes)}
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &MappingError{File: name, Msg: yamlMsg(err)}
+	}
+	m := &Mapping{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(m); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &MappingError{File: name, Msg: "empty mapping"}
+		}
+		return nil, &MappingError{File: name, Msg: yamlMsg(err)}
+	}
+	m.name, m.root, m.content = name, &root, data
+	m.sha256 = sha256Hex(data)
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// yamlMsg flattens yaml.v3's multi-line errors ("yaml: unmarshal errors:\n  line 3: …").
+func yamlMsg(err error) string {
+	s := strings.TrimPrefix(err.Error(), "yaml: ")
+	s = strings.TrimPrefix(s, "unmarshal errors:\n")
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// LoadMappings reads every *.yaml and *.yml in dir, keyed by vendor.
+func LoadMappings(dir string) (map[string]*Mapping, error) {
+	out := map[string]*Mapping{}
+	if dir == "" {
+		return out, nil
+	}
+	names, err := filepath.Glob(filepath.Join(dir, "*.y*ml"))
+	if err != nil {
+		return nil, fmt.Errorf("load mappings: %w", err)
+	}
+	sort.Strings(names)
+	var errs []error
+	for _, n := range names {
+		f, err := os.Open(n)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		m, err := ParseMapping(f, n)
+		f.Close()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if prev, ok := out[m.Vendor]; ok {
+			errs = append(errs, &MappingError{File: n, Key: "vendor", Line: m.line("vendor"),
+				Msg: fmt.Sprintf("vendor %q is already mapped by %s", m.Vendor, prev.name)})
+			continue
+		}
+		out[m.Vendor] = m
+	}
+	return out, errors.Join(errs...)
+}
+
+// Name is the mapping's file name.
+func (m *Mapping) Name() string { return m.name }
+
+// SHA256 is the hex checksum of the mapping's YAML.
+func (m *Mapping) SHA256() string { return m.sha256 }
+
+// fieldSetters are the usage fields a mapping may fill from a column or a constant.
+var fieldSetters = map[string]func(*schemas.Row) *string{
+	"platform":         func(r *schemas.Row) *string { return &r.Platform },
+	"title":            func(r *schemas.Row) *string { return &r.Title },
+	"publisher":        func(r *schemas.Row) *string { return &r.Publisher },
+	"publisher_id":     func(r *schemas.Row) *string { return &r.PublisherID },
+	"data_type":        func(r *schemas.Row) *string { return &r.DataType },
+	"section_type":     func(r *schemas.Row) *string { return &r.SectionType },
+	"access_type":      func(r *schemas.Row) *string { return &r.AccessType },
+	"access_method":    func(r *schemas.Row) *string { return &r.AccessMethod },
+	"database":         func(r *schemas.Row) *string { return &r.Database },
+	"doi":              func(r *schemas.Row) *string { return &r.DOI },
+	"isbn":             func(r *schemas.Row) *string { return &r.ISBN },
+	"print_issn":       func(r *schemas.Row) *string { return &r.PrintISSN },
+	"online_issn":      func(r *schemas.Row) *string { return &r.OnlineISSN },
+	"proprietary_id":   func(r *schemas.Row) *string { return &r.ProprietaryID },
+	"institution_name": func(r *schemas.Row) *string { return &r.InstitutionName },
+}
+
+func (m *Mapping) validate() error {
+	bad := func(msg string, key ...string) error {
+		return &MappingError{File: m.name, Line: m.line(key...), Key: strings.Join(key, "."), Msg: msg}
+	}
+	if err := bibstat.CheckSegment(m.Vendor); err != nil || strings.ToLower(m.Vendor) != m.Vendor {
+		return bad("want a lower-case id of letters, digits, '.', '_' or '-'", "vendor")
+	}
+	if m.Report == "" {
+		m.Report = "VENDOR"
+	}
+	if rep := strings.ToLower(m.Report); bibstat.CheckSegment(rep) != nil || rep == "files" || rep == "mappings" {
+		return bad(fmt.Sprintf("%q cannot name a report", m.Report), "report")
+	}
+	switch m.Format {
+	case "", "csv", "xlsx":
+	default:
+		return bad(fmt.Sprintf("want csv or xlsx, got %q", m.Format), "format")
+	}
+	if len([]rune(m.Delimiter)) > 1 || m.Delimiter == "\"" || m.Delimiter == "\n" || m.Delimiter == "\r" {
+		return bad(fmt.Sprintf("want one character, got %q", m.Delimiter), "delimiter")
+	}
+	if m.HeaderRow == 0 {
+		m.HeaderRow = 1
+	}
+	if m.HeaderRow < 1 || m.HeaderRow > maxHeaderRow {
+		return bad(fmt.Sprintf("want 1 to %d, got %d", maxHeaderRow, m.HeaderRow), "header_row")
+	}
+	if m.DataStart == 0 {
+		m.DataStart = m.HeaderRow + 1
+	}
+	if m.DataStart <= m.HeaderRow || m.DataStart > maxHeaderRow+1 {
+		return bad(fmt.Sprintf("want a row after header_row %d, got %d", m.HeaderRow, m.DataStart), "data_start")
+	}
+	if m.SkipRows != "" {
+		re, err := regexp.Compile(m.SkipRows)
+		if err != nil {
+			return bad(fmt.Sprintf("not a regular expression: %v", err), "skip_rows_matching")
+		}
+		m.skipRE = re
+	}
+	switch m.Numbers {
+	case "":
+		m.Numbers = NumbersAuto
+	case NumbersAuto, NumbersNO, NumbersEN:
+	default:
+		return bad(fmt.Sprintf("want auto, no or en, got %q", m.Numbers), "numbers")
+	}
+
+	switch m.Library.By {
+	case "bibnr", "isil":
+	case "name", "account":
+		if len(m.Library.Table) == 0 {
+			return bad(fmt.Sprintf("library.by %s needs a table of %s → library number", m.Library.By, m.Library.By), "library", "table")
+		}
+	case "":
+		if m.Library.Column != "" {
+			return bad("want bibnr, isil, name or account", "library", "by")
+		}
+	default:
+		return bad(fmt.Sprintf("want bibnr, isil, name or account, got %q", m.Library.By), "library", "by")
+	}
+	if m.Library.Column == "" && m.Library.By != "" {
+		return bad("library.by is set but no column holds the library", "library", "column")
+	}
+	m.Library.Table = foldKeys(m.Library.Table)
+	for k, v := range m.Library.Table {
+		if _, err := bibstat.ParseLibraryID(v); err != nil {
+			return bad(fmt.Sprintf("entry %q: %v", k, err), "library", "table")
+		}
+	}
+
+	mo := m.Month
+	switch {
+	case mo.Unpivot && mo.Column != "":
+		return bad("set either month.column or month.unpivot, not both", "month")
+	case !mo.Unpivot && mo.Column == "":
+		return bad("want month.column, or month.unpivot: true when months are columns", "month")
+	case mo.Year != 0 && (mo.Year < 1990 || mo.Year > 2100):
+		return bad(fmt.Sprintf("year %d out of range", mo.Year), "month", "year")
+	case mo.Year != 0 && mo.YearColumn != "":
+		return bad("set either month.year or month.year_column, not both", "month")
+	}
+	if mo.Unpivot {
+		if len(m.Metrics) > 0 {
+			return bad("with month.unpivot every month cell counts one metric: use metric or metric_column, not metrics", "metrics")
+		}
+		if (m.Metric == "") == (m.MetricColumn == "") {
+			return bad("with month.unpivot set exactly one of metric or metric_column", "metric")
+		}
+		if m.MetricColumn != "" && len(m.MetricTable) == 0 {
+			return bad("metric_column needs metric_table: the vendor's names → COUNTER metrics", "metric_table")
+		}
+	} else {
+		if len(m.Metrics) == 0 {
+			return bad("want at least one {column, metric}", "metrics")
+		}
+		if m.Metric != "" || m.MetricColumn != "" {
+			return bad("metric and metric_column are for month.unpivot; use metrics", "metric")
+		}
+		for i, ms := range m.Metrics {
+			if ms.Column == "" {
+				return bad(fmt.Sprintf("entry %d has no column", i+1), "metrics")
+			}
+			if !counterMetrics[ms.Metric] {
+				return bad(fmt.Sprintf("entry %d: %q is not a COUNTER metric type", i+1, ms.Metric), "metrics")
+			}
+		}
+	}
+	if m.Metric != "" && !counterMetrics[m.Metric] {
+		return bad(fmt.Sprintf("%q is not a COUNTER metric type", m.Metric), "metric")
+	}
+	m.MetricTable = foldKeys(m.MetricTable)
+	for k, v := range m.MetricTable {
+		if !counterMetrics[v] {
+			return bad(fmt.Sprintf("entry %q: %q is not a COUNTER metric type", k, v), "metric_table")
+		}
+	}
+	for _, f := range sortedKeys(m.Columns) {
+		if fieldSetters[f] == nil {
+			return bad(fmt.Sprintf("unknown usage field %q; want one of %s", f, strings.Join(sortedKeys(fieldSetters), ", ")), "columns")
+		}
+		if m.Columns[f] == "" {
+			return bad(fmt.Sprintf("field %q has no column", f), "columns")
+		}
+	}
+	for _, f := range sortedKeys(m.Constants) {
+		if fieldSetters[f] == nil {
+			return bad(fmt.Sprintf("unknown usage field %q; want one of %s", f, strings.Join(sortedKeys(fieldSetters), ", ")), "constants")
+		}
+		if _, ok := m.Columns[f]; ok {
+			return bad(fmt.Sprintf("field %q is both a column and a constant", f), "constants")
+		}
+	}
+	return nil
+}
+
+// maxHeaderRow bounds how far down a header may be: a title block, not a sheet.
+const maxHeaderRow = 1000
+
+// line finds the line of the value at a dotted key path, or of the deepest
+// key that exists, so an error points at the right place in the file.
+func (m *Mapping) line(path ...string) int {
+	if m.root == nil || len(m.root.Content) == 0 {
+		return 0
+	}
+	n, line := m.root.Content[0], m.root.Content[0].Line
+	for _, k := range path {
+		if n.Kind != yaml.MappingNode {
+			break
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				line, n, found = n.Content[i].Line, n.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			break
+		}
+	}
+	return line
+}
+
+// fold normalises a header, name or table key for comparison: case and
+// runs of spaces do not matter to the people who type them.
+func fold(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+
+func foldKeys(in map[string]string) map[string]string {
+	if in == nil {
+		return nil
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[fold(k)] = v
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
