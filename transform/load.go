@@ -65,13 +65,29 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
 	defer os.RemoveAll(tmp)
 	for start := 0; start < len(todo); start += loadChunk {
 		chunk := todo[start:min(start+loadChunk, len(todo))]
-		n, err := w.loadChunk(ctx, src, tmp, chunk)
+		reloads := false
+		for _, side := range chunk {
+			if _, ok := loaded[unitKey(side.Key)]; ok {
+				reloads = true
+				break
+			}
+		}
+		n, err := w.loadChunk(ctx, src, tmp, chunk, reloads)
 		if err != nil {
 			return sum, err
 		}
 		sum.Loaded += len(chunk)
 		sum.Rows += n
 		w.log.Debug("loaded units", "done", sum.Loaded, "of", len(todo))
+	}
+	var dirty int
+	if err := w.DB.QueryRowContext(ctx, `SELECT count(*) FROM dirty_months`).Scan(&dirty); err != nil {
+		return sum, fmt.Errorf("load: %w", err)
+	}
+	if dirty > 0 || sum.Loaded > 0 {
+		if err := w.Refresh(ctx); err != nil {
+			return sum, err
+		}
 	}
 	return sum, nil
 }
@@ -140,7 +156,9 @@ func (w *Warehouse) loadedUnits(ctx context.Context) (map[string]string, error) 
 }
 
 // loadChunk replaces the facts of a chunk of units in one transaction.
-func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar) (int64, error) {
+// reloads says whether any unit of the chunk has facts already: only then
+// must old facts be found and deleted, a scan a first load can skip.
+func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar, reloads bool) (int64, error) {
 	files := make([]string, len(chunk))
 	for i, side := range chunk {
 		f, err := localParsed(ctx, src, tmp, i, side)
@@ -175,8 +193,15 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 			return 0, fmt.Errorf("load %s: %w", side.Key, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM facts WHERE unit_key IN (SELECT unit_key FROM load_map)`); err != nil {
-		return 0, fmt.Errorf("load: supersede: %w", err)
+	if reloads {
+		// The months the superseded facts covered must be summed again too.
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_months
+			SELECT DISTINCT month FROM facts WHERE unit_key IN (SELECT unit_key FROM load_map)`); err != nil {
+			return 0, fmt.Errorf("load: supersede: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM facts WHERE unit_key IN (SELECT unit_key FROM load_map)`); err != nil {
+			return 0, fmt.Errorf("load: supersede: %w", err)
+		}
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO facts BY NAME
 		SELECT f.* EXCLUDE (filename), m.unit_key, m.library_id
@@ -185,6 +210,10 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 		return 0, fmt.Errorf("load: insert facts: %w", err)
 	}
 	n, _ := res.RowsAffected()
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_months
+		SELECT DISTINCT month FROM read_parquet(`+sqlList(files)+`)`); err != nil {
+		return 0, fmt.Errorf("load: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO loaded_units
 		SELECT unit_key, raw_key, parsed_key, library_id, platform, report_id, month, state, rows FROM load_map`); err != nil {
 		return 0, fmt.Errorf("load: record units: %w", err)

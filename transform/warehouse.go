@@ -19,7 +19,7 @@ import (
 
 // SchemaVersion numbers the warehouse layout. A warehouse written with
 // another version is never read: it is rebuilt from the raw archive.
-var SchemaVersion = "1." + strconv.Itoa(schemas.Version)
+var SchemaVersion = "2." + strconv.Itoa(schemas.Version)
 
 // ErrSchemaMismatch: the warehouse file was written by another version of BibStat.
 var ErrSchemaMismatch = errors.New("warehouse schema version mismatch")
@@ -105,7 +105,7 @@ func (w *Warehouse) migrate(ctx context.Context) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("create warehouse: %w", err)
 	}
-	return w.putMunicipalities(ctx)
+	return w.putGeography(ctx)
 }
 
 func isMissingTable(err error) bool {

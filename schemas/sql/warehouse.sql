@@ -1,4 +1,5 @@
--- The BibStat warehouse. The facts columns are filled in from schemas.FactsColumns().
+-- The BibStat warehouse: the tables that hold state. The facts columns are
+-- filled in from schemas.FactsColumns(). The marts are (re)built by marts.sql.
 
 -- meta records the warehouse's schema version; a binary that meets another
 -- version rebuilds from the raw archive instead of reading it.
@@ -8,7 +9,8 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 
 -- facts: one row per usage row of the newest loadable harvest of each unit.
--- Grain: unit × item × attributes × metric × month.
+-- Grain: unit × item × attributes × metric × month. library_id is the
+-- harvest credential's library, '' when the source named none (uploads).
 CREATE TABLE IF NOT EXISTS facts (
   {{FACTS_COLUMNS}}
 );
@@ -27,22 +29,64 @@ CREATE TABLE IF NOT EXISTS loaded_units (
   rows       BIGINT NOT NULL
 );
 
--- libraries: the library register (dimension).
-CREATE TABLE IF NOT EXISTS libraries (
-  library_id   VARCHAR PRIMARY KEY,
-  isil         VARCHAR NOT NULL,
-  name         VARCHAR NOT NULL,
-  municipality VARCHAR NOT NULL, -- never derived from library_id
-  population   BIGINT
+-- agg_usage: facts summed over items and attributes, kept up to date per
+-- platform and month by Load, so that marts never rescan the facts.
+-- Grain: month × platform × release × report × metric × credential library
+-- × institution_id × customer_id.
+CREATE TABLE IF NOT EXISTS agg_usage (
+  month          DATE NOT NULL,
+  platform       VARCHAR NOT NULL,
+  release        VARCHAR NOT NULL,
+  report_id      VARCHAR NOT NULL,
+  metric_type    VARCHAR NOT NULL,
+  library_id     VARCHAR NOT NULL,
+  institution_id VARCHAR NOT NULL,
+  customer_id    VARCHAR NOT NULL,
+  count          BIGINT NOT NULL
 );
 
--- mart_library_month: usage per library, platform, metric and month.
--- Grain: library × platform × metric_type × month. Metrics are never summed
--- across each other; R4 and R5 stay apart by release.
-CREATE OR REPLACE VIEW mart_library_month AS
-SELECT library_id, platform, release, metric_type, month, sum(count) AS count
-FROM facts
-GROUP BY library_id, platform, release, metric_type, month;
+-- libraries: the library register (dimension). municipality is the kommnr
+-- as registered (2024 code, or a 2020–2023 code mapped through
+-- municipality_successors): never derived from library_id.
+CREATE TABLE IF NOT EXISTS libraries (
+  library_id   VARCHAR PRIMARY KEY, -- bibnr, 7 digits
+  isil         VARCHAR NOT NULL,    -- NO-<bibnr>
+  name         VARCHAR NOT NULL,
+  type         VARCHAR NOT NULL,    -- BaseBibliotek bibltype: FBI, FIL, FYB, VGS, …
+  municipality VARCHAR NOT NULL,
+  parent_id    VARCHAR NOT NULL,    -- overordnet: the main library of a branch, '' if none
+  closed       BOOLEAN NOT NULL,    -- stengt
+  population   BIGINT               -- inhabitants served, when not the municipality's
+);
+
+-- institution_map: how a vendor's Institution_ID or Customer_ID resolves to
+-- a library or a usage pool. platform '*' matches every platform; a
+-- platform's own row wins over '*', and institution_id over customer_id.
+CREATE TABLE IF NOT EXISTS institution_map (
+  platform   VARCHAR NOT NULL,
+  id_kind    VARCHAR NOT NULL CHECK (id_kind IN ('institution_id', 'customer_id')),
+  id_value   VARCHAR NOT NULL,
+  library_id VARCHAR,
+  pool_id    VARCHAR,
+  CHECK ((library_id IS NULL) <> (pool_id IS NULL)),
+  PRIMARY KEY (platform, id_kind, id_value)
+);
+
+-- pools: usage that belongs to many libraries (shared IP ranges, national
+-- licences) and the rule that allocates it: 'population' (default),
+-- 'equal', or 'metric' (share of the members' own usage of metric_type).
+CREATE TABLE IF NOT EXISTS pools (
+  pool_id     VARCHAR PRIMARY KEY,
+  name        VARCHAR NOT NULL,
+  rule        VARCHAR NOT NULL CHECK (rule IN ('population', 'equal', 'metric')),
+  metric_type VARCHAR NOT NULL -- for rule 'metric'; '' otherwise
+);
+
+CREATE TABLE IF NOT EXISTS pool_members (
+  pool_id    VARCHAR NOT NULL,
+  library_id VARCHAR NOT NULL,
+  PRIMARY KEY (pool_id, library_id)
+);
 
 -- municipalities: the 2024 structure with population (dimension, from the
 -- embedded reference data).
@@ -52,4 +96,58 @@ CREATE TABLE IF NOT EXISTS municipalities (
   county       VARCHAR NOT NULL,
   county_name  VARCHAR NOT NULL,
   population   BIGINT NOT NULL
+);
+
+-- municipality_successors: every municipality of the 2020–2023 structure
+-- and its 2024 successor(s). share is the part of the old municipality that
+-- each successor takes; rule says how it was set. Only the Ålesund split
+-- (1507 → 1508 Ålesund + 1580 Haram) has a share below 1: the successors'
+-- population share.
+CREATE TABLE IF NOT EXISTS municipality_successors (
+  municipality_2023 VARCHAR NOT NULL,
+  name_2023         VARCHAR NOT NULL,
+  county_2023       VARCHAR NOT NULL,
+  county_name_2023  VARCHAR NOT NULL,
+  municipality_2024 VARCHAR NOT NULL,
+  change            VARCHAR NOT NULL,
+  share             DOUBLE NOT NULL,
+  rule              VARCHAR NOT NULL,
+  PRIMARY KEY (municipality_2023, municipality_2024)
+);
+
+-- counties: both structures, time-versioned. valid_to is exclusive.
+CREATE TABLE IF NOT EXISTS counties (
+  county     VARCHAR NOT NULL,
+  name       VARCHAR NOT NULL,
+  valid_from DATE NOT NULL,
+  valid_to   DATE, -- NULL: still valid
+  PRIMARY KEY (county, valid_from)
+);
+
+-- population: inhabitants per municipality (2024 structure) per year.
+CREATE TABLE IF NOT EXISTS population (
+  municipality VARCHAR NOT NULL,
+  year         INTEGER NOT NULL,
+  population   BIGINT NOT NULL,
+  source       VARCHAR NOT NULL,
+  PRIMARY KEY (municipality, year)
+);
+
+-- release_rank orders COUNTER releases: the best release of a platform and
+-- month is the only one counted, so R4 and R5 are never summed.
+CREATE OR REPLACE MACRO release_rank(r) AS
+  CASE WHEN r LIKE '5.1%' THEN 3 WHEN r LIKE '5%' THEN 2 WHEN r LIKE '4%' THEN 1 ELSE 0 END;
+
+-- report_rank orders reports that can carry the same metric: the platform
+-- report holds the whole platform, the database and title reports subsets
+-- of it, so a metric is taken from the best-ranked report only.
+CREATE OR REPLACE MACRO report_rank(r) AS
+  CASE WHEN upper(r) LIKE 'PR%' THEN 1 WHEN upper(r) LIKE 'DR%' OR upper(r) LIKE 'DB%' THEN 2
+       WHEN upper(r) LIKE 'TR%' OR upper(r) LIKE 'JR%' OR upper(r) LIKE 'BR%' THEN 3
+       WHEN upper(r) LIKE 'IR%' THEN 4 ELSE 5 END;
+
+-- dirty_months: months whose facts changed since agg_usage was last summed.
+-- Load adds to it in the same transaction as the facts; Refresh empties it.
+CREATE TABLE IF NOT EXISTS dirty_months (
+  month DATE PRIMARY KEY
 );

@@ -1,0 +1,55 @@
+package transform
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/bibliotek24/bibstat/schemas"
+)
+
+// Marts are the curated tables reports read and Export writes, each with a
+// month column; their grain is written above each in schemas/sql/marts.sql.
+var Marts = []string{
+	"mart_library_month",
+	"mart_county_month",
+	"mart_county_month_current",
+	"mart_national_month",
+	"mart_unattributed",
+	"mart_pool_allocation",
+	"mart_per_1000",
+	"mart_yoy",
+}
+
+// Refresh brings agg_usage up to date for every month whose facts changed,
+// then rebuilds the marts from it and the dimensions, in one transaction,
+// so a reader never sees half-built marts.
+func (w *Warehouse) Refresh(ctx context.Context) error {
+	ddl, err := schemas.SQL("marts.sql")
+	if err != nil {
+		return err
+	}
+	tx, err := w.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("refresh marts: %w", err)
+	}
+	defer tx.Rollback()
+	// agg_usage is kept per month: only the months a load touched are
+	// summed again, so restating one month never rescans the whole facts.
+	for _, q := range []string{
+		`DELETE FROM agg_usage WHERE month IN (SELECT month FROM dirty_months)`,
+		`INSERT INTO agg_usage
+		 SELECT month, platform, release, report_id, metric_type, library_id, institution_id, customer_id, sum(count)::BIGINT
+		 FROM facts WHERE month IN (SELECT month FROM dirty_months)
+		 GROUP BY ALL`,
+		`DELETE FROM dirty_months`,
+		ddl,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("refresh marts: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("refresh marts: %w", err)
+	}
+	return nil
+}
