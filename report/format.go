@@ -27,6 +27,10 @@ type messages struct {
 	ChartNumbersIn string
 	Months         [12]string
 	Thousands      string
+	Usage          string
+	Downloads      string
+	National       string
+	NationalIntro  string
 }
 
 var catalog = map[Lang]messages{
@@ -36,21 +40,24 @@ var catalog = map[Lang]messages{
 		Back: "Til oversikten", SkipToContent: "Hopp til innholdet", Generated: "Laget",
 		ChartNumbersIn: "Tallene i diagrammet står i tabellen under.",
 		Months:         [12]string{"jan.", "feb.", "mars", "apr.", "mai", "juni", "juli", "aug.", "sep.", "okt.", "nov.", "des."},
-		Thousands:      "\u00a0"},
+		Thousands:      "\u00a0", Usage: "Bruk", Downloads: "Last ned", National: "Hele landet",
+		NationalIntro: "Bruk i alle bibliotek samlet."},
 	"nn": {Lang: "nn", SiteTitle: "BibStat – bruk av digitale tenester", Libraries: "Bibliotek", Library: "Bibliotek",
 		Municipality: "Kommune", Population: "Innbyggjarar", Platform: "Teneste", Month: "Månad", Total: "Sum",
 		TrendHeading: "Utlån og visingar per månad", TrendCaption: "Total_Item_Requests per teneste og månad",
 		Back: "Til oversikta", SkipToContent: "Hopp til innhaldet", Generated: "Laga",
 		ChartNumbersIn: "Tala i diagrammet står i tabellen under.",
 		Months:         [12]string{"jan.", "feb.", "mars", "apr.", "mai", "juni", "juli", "aug.", "sep.", "okt.", "nov.", "des."},
-		Thousands:      "\u00a0"},
+		Thousands:      "\u00a0", Usage: "Bruk", Downloads: "Last ned", National: "Heile landet",
+		NationalIntro: "Bruk i alle bibliotek samla."},
 	"en": {Lang: "en", SiteTitle: "BibStat – use of digital services", Libraries: "Libraries", Library: "Library",
 		Municipality: "Municipality", Population: "Inhabitants", Platform: "Service", Month: "Month", Total: "Total",
 		TrendHeading: "Requests per month", TrendCaption: "Total_Item_Requests per service and month",
 		Back: "Back to the overview", SkipToContent: "Skip to content", Generated: "Generated",
 		ChartNumbersIn: "The chart's numbers are in the table below.",
 		Months:         [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
-		Thousands:      ","},
+		Thousands:      ",", Usage: "Usage", Downloads: "Download", National: "All of Norway",
+		NationalIntro: "Usage in all libraries together."},
 }
 
 // formatInt writes n with the language's thousands separator: "1 234 567".

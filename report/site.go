@@ -59,10 +59,6 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 	if !ok {
 		return Summary{}, fmt.Errorf("report: unknown language %q (want nb, nn or en)", lang)
 	}
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
 	if err := writeAssets(s.Out); err != nil {
 		return Summary{}, err
 	}
@@ -70,7 +66,7 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	common := page{M: m, Generated: now().Format("2006-01-02 15:04")}
+	common := page{M: m, Generated: s.now().Format("2006-01-02 15:04")}
 	sum := Summary{Index: filepath.Join(s.Out, "index.html")}
 	idx := common
 	idx.Title, idx.Root, idx.Libraries = m.SiteTitle, "", libs
@@ -78,14 +74,20 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 		return sum, err
 	}
 	sum.Pages++
+	nation := common
+	nation.Title, nation.Root = m.National, ""
+	if err := s.fillUsage(ctx, &nation, Scope{Name: m.National, FileStem: "nasjonalt-bruk", Directory: "nedlasting"}); err != nil {
+		return sum, err
+	}
+	if err := render(filepath.Join(s.Out, "nasjonalt.html"), "national.html", nation); err != nil {
+		return sum, err
+	}
+	sum.Pages++
 	for _, lib := range libs {
 		p := common
 		p.Title, p.Root, p.Library = lib.Name, "../", lib
-		p.Trend, err = s.trend(ctx, m, lib.ID)
-		if err != nil {
-			return sum, err
-		}
-		if p.TrendJSON, err = p.Trend.chartJSON(); err != nil {
+		sc := Scope{Name: lib.Name, Library: lib.ID, ISIL: lib.ISIL, FileStem: lib.ID + "-bruk", Directory: "bibliotek"}
+		if err := s.fillUsage(ctx, &p, sc); err != nil {
 			return sum, err
 		}
 		if err := render(filepath.Join(s.Out, "bibliotek", lib.ID+".html"), "library.html", p); err != nil {
@@ -94,6 +96,26 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 		sum.Pages++
 	}
 	return sum, nil
+}
+
+func (s *Site) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// fillUsage puts a scope's monthly trend, its chart and its downloads on p.
+func (s *Site) fillUsage(ctx context.Context, p *page, sc Scope) error {
+	var err error
+	if p.Trend, err = s.trend(ctx, p.M, sc.Library); err != nil {
+		return err
+	}
+	if p.TrendJSON, err = p.Trend.chartJSON(); err != nil {
+		return err
+	}
+	p.Downloads, err = s.writeDownloads(ctx, p.M, sc)
+	return err
 }
 
 // page is what every template gets.
@@ -106,6 +128,7 @@ type page struct {
 	Library   libraryRow
 	Trend     table
 	TrendJSON template.JS
+	Downloads []download
 }
 
 func (s *Site) libraries(ctx context.Context, m messages) ([]libraryRow, error) {
@@ -147,8 +170,8 @@ type tableRow struct {
 func (s *Site) trend(ctx context.Context, m messages, lib string) (table, error) {
 	rows, err := s.DB.QueryContext(ctx, `
 		SELECT platform, month, sum(count) FROM mart_library_month
-		WHERE library_id = ? AND metric_type = 'Total_Item_Requests'
-		GROUP BY platform, month ORDER BY month, platform`, lib)
+		WHERE (? = '' OR library_id = ?) AND metric_type = 'Total_Item_Requests'
+		GROUP BY platform, month ORDER BY month, platform`, lib, lib)
 	if err != nil {
 		return table{}, fmt.Errorf("report trend %s: %w", lib, err)
 	}
@@ -226,7 +249,7 @@ func (t table) chartJSON() (template.JS, error) {
 }
 
 func render(path, name string, p page) error {
-	tpl, err := template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name)
+	tpl, err := template.ParseFS(templateFiles, "templates/layout.html", "templates/usage.html", "templates/"+name)
 	if err != nil {
 		return fmt.Errorf("report template %s: %w", name, err)
 	}

@@ -1,0 +1,114 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/bibliotek24/bibstat/ingest/counter"
+)
+
+func TestSafeCell(t *testing.T) {
+	cases := map[string]string{
+		"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")",
+		"+1":                "'+1",
+		"-2+3":              "'-2+3",
+		"@SUM(A1)":          "'@SUM(A1)",
+		"\t=1":              "'\t=1",
+		"Aftenposten":       "Aftenposten",
+		"":                  "",
+	}
+	for in, want := range cases {
+		if got := safeCell(in); got != want {
+			t.Errorf("safeCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+var sampleUsage = []usageRow{
+	{"=cmd|' /C calc'!A0", "Newspaper_or_Newsletter", "5.1", "Total_Item_Requests", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), 1200},
+	{"=cmd|' /C calc'!A0", "Newspaper_or_Newsletter", "5.1", "Total_Item_Requests", time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), 34},
+	{"leksikon", "Reference_Work", "5.1", "Unique_Item_Requests", time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), 7},
+	{"gammel", "Journal", "4", "Total_Item_Requests", time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), 99},
+}
+
+func TestCSVCannotRunFormulas(t *testing.T) {
+	b, err := usageCSV(sampleUsage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(sampleUsage)+1 {
+		t.Fatalf("%d records", len(recs))
+	}
+	for _, r := range recs[1:] {
+		for _, c := range r {
+			if c != "" && bytes.ContainsRune([]byte("=+@"), rune(c[0])) {
+				t.Errorf("cell %q can run as a formula", c)
+			}
+		}
+	}
+}
+
+func TestXLSXNumbersAreNumbers(t *testing.T) {
+	b, err := usageXLSX(catalog["nb"], sampleUsage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	typ, err := f.GetCellType("Bruk", "F2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
+		t.Errorf("count cell type = %v, want a number", typ)
+	}
+	if v, _ := f.GetCellValue("Bruk", "F2"); v != "1200" {
+		t.Errorf("F2 = %q", v)
+	}
+	if v, _ := f.GetCellFormula("Bruk", "B2"); v != "" {
+		t.Errorf("B2 has formula %q", v)
+	}
+	if v, _ := f.GetCellValue("Bruk", "B2"); v[0] != '\'' {
+		t.Errorf("B2 = %q, want it neutralised", v)
+	}
+}
+
+// TestCOUNTERDownloadReadsBack reads our own COUNTER TSV with our COUNTER
+// reader: a library's ERM must be able to, and the totals must survive.
+func TestCOUNTERDownloadReadsBack(t *testing.T) {
+	b, err := usageCOUNTER(Scope{Name: "Oslo demobibliotek", ISIL: "NO-2030100"}, sampleUsage, time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := counter.Read(context.Background(), bytes.NewReader(b), counter.Options{Name: "download.tsv"},
+		func(rec arrow.RecordBatch) error { rec.Release(); return nil })
+	if err != nil {
+		t.Fatalf("our reader rejects our own COUNTER file: %v\n%s", err, b)
+	}
+	if doc.Release != "5.1" || doc.ReportID != "PR" {
+		t.Errorf("release %q report %q", doc.Release, doc.ReportID)
+	}
+	// R4 usage stays out; R5.1 usage is all there.
+	if got := doc.Totals["Total_Item_Requests"]; got != 1234 {
+		t.Errorf("Total_Item_Requests = %d, want 1234 (R4's 99 left out)", got)
+	}
+	if got := doc.Totals["Unique_Item_Requests"]; got != 7 {
+		t.Errorf("Unique_Item_Requests = %d, want 7", got)
+	}
+	if len(doc.Warnings) != 0 {
+		t.Errorf("warnings reading our own file: %v", doc.Warnings)
+	}
+}
