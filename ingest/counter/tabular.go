@@ -55,6 +55,7 @@ type tab struct {
 	nameCol   int    // the column naming the item, checked for summary rows
 	metricCol int
 	totalCol  int
+	yopCol    int
 	textCols  []int
 	monthCols []int
 	warned    map[string]bool
@@ -71,7 +72,7 @@ var r5Labels = map[string]bool{
 }
 
 func readTabular(ctx context.Context, src rowSource, opts Options, emit func(arrow.RecordBatch) error, doc *Document) error {
-	t := &tab{ctx: ctx, src: src, doc: doc, opts: opts, nameCol: -1, metricCol: -1, totalCol: -1}
+	t := &tab{ctx: ctx, src: src, doc: doc, opts: opts, nameCol: -1, metricCol: -1, totalCol: -1, yopCol: -1}
 	headings, err := t.header()
 	if err != nil {
 		return err
@@ -473,6 +474,8 @@ func (t *tab) columns(hs []string) error {
 			t.metricCol = i
 		case colTotal:
 			t.totalCol = i
+		case colYOP:
+			t.yopCol = i
 		case colMonth:
 			if seen[c.month] {
 				d.warnf("column %q repeats month %s; ignored", c.heading, c.month)
@@ -565,8 +568,8 @@ func (t *tab) body() error {
 		if r.MetricType == "" {
 			continue
 		}
-		if t.cols[0].kind == colYOP || yopCol(t.cols) >= 0 {
-			y, ok, err := parseYOP(cell(cells, yopCol(t.cols)))
+		if t.yopCol >= 0 {
+			y, ok, err := parseYOP(cell(cells, t.yopCol))
 			if err != nil {
 				t.warnOnce("yop", "line %d: %v; YOP left empty", t.src.line(), err)
 			}
@@ -596,25 +599,19 @@ func (t *tab) body() error {
 	}
 }
 
-func yopCol(cols []column) int {
-	for i := range cols {
-		if cols[i].kind == colYOP {
-			return i
-		}
-	}
-	return -1
-}
-
 // metric sets the row's Metric_Type from its column or, in R4, the report.
 func (t *tab) metric(cells [][]byte) error {
 	r := &t.row
 	if !t.r4 {
-		m := cell(cells, t.metricCol)
-		if m == "" {
+		var m []byte
+		if t.metricCol < len(cells) {
+			m = bytes.TrimSpace(cells[t.metricCol])
+		}
+		if len(m) == 0 {
 			t.warnOnce("nometric", "line %d: row without Metric_Type skipped", t.src.line())
 		}
-		if m != r.MetricType {
-			r.MetricType = m
+		if string(m) != r.MetricType { // no allocation while the metric repeats
+			r.MetricType = string(m)
 		}
 		return nil
 	}
