@@ -140,3 +140,6 @@ func splitExact(amounts []*big.Rat) []Money {
 	}
 	return out
 }
+
+// Round rounds an exact amount in NOK to øre.
+func Round(nok *big.Rat) Money { return toMoney(nok) }

@@ -20,6 +20,12 @@ type Library struct {
 	Population   int64  // inhabitants served
 }
 
+// County is a county of the 2024 structure.
+type County struct {
+	Name       string
+	Population int64
+}
+
 // Use is the uses of one library in one month, summed over an agreement's
 // platforms and use metrics. A Use with Count 0 is harvested data that shows
 // no use; a library-month without a Use has no harvested data.
@@ -33,8 +39,8 @@ type Use struct {
 type Source interface {
 	// Libraries returns the library register with each library's 2024 county.
 	Libraries(ctx context.Context) ([]Library, error)
-	// CountyPopulations returns the inhabitants of each county of the 2024 structure.
-	CountyPopulations(ctx context.Context) (map[string]int64, error)
+	// Counties returns the counties of the 2024 structure with their inhabitants, by number.
+	Counties(ctx context.Context) (map[string]County, error)
 	// Uses returns uses per library and month on platforms, summing metrics, from first to last.
 	Uses(ctx context.Context, platforms, metrics []string, first, last bibstat.Month) ([]Use, error)
 }
@@ -115,7 +121,7 @@ func Value(ctx context.Context, src Source, a Agreement, first, last bibstat.Mon
 	if err != nil {
 		return nil, fmt.Errorf("value %s: %w", a.ID, err)
 	}
-	countyPop, err := src.CountyPopulations(ctx)
+	counties, err := src.Counties(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("value %s: %w", a.ID, err)
 	}
@@ -123,7 +129,7 @@ func Value(ctx context.Context, src Source, a Agreement, first, last bibstat.Mon
 	if err != nil {
 		return nil, fmt.Errorf("value %s: %w", a.ID, err)
 	}
-	c := newCalc(a, libs, countyPop, uses, first, last)
+	c := newCalc(a, libs, counties, uses, first, last)
 	return c.run(), nil
 }
 
@@ -133,16 +139,16 @@ type calc struct {
 	months      []bibstat.Month
 	libs        map[bibstat.LibraryID]Library
 	libOrder    []bibstat.LibraryID
-	countyPop   map[string]int64
+	counties    map[string]County
 	uses        map[bibstat.LibraryID]map[bibstat.Month]int64 // present = harvested
 	perMonth    *big.Rat                                      // price incl. VAT / agreement months
 	v           *Valuation
 	explainRows []Formula
 }
 
-func newCalc(a Agreement, libs []Library, countyPop map[string]int64, uses []Use, first, last bibstat.Month) *calc {
+func newCalc(a Agreement, libs []Library, counties map[string]County, uses []Use, first, last bibstat.Month) *calc {
 	c := &calc{a: a, months: bibstat.MonthsBetween(first, last), libs: map[bibstat.LibraryID]Library{},
-		countyPop: countyPop, uses: map[bibstat.LibraryID]map[bibstat.Month]int64{}}
+		counties: counties, uses: map[bibstat.LibraryID]map[bibstat.Month]int64{}}
 	for _, l := range libs {
 		c.libs[l.ID] = l
 		c.libOrder = append(c.libOrder, l.ID)
@@ -192,9 +198,9 @@ func (c *calc) population(p Participant, m bibstat.Month) int64 {
 		return c.libs[p.Library].Population
 	}
 	var n int64
-	for county, pop := range c.countyPop {
-		if Covers(p.County, county, m) {
-			n += pop
+	for number, county := range c.counties {
+		if Covers(p.County, number, m) {
+			n += county.Population
 		}
 	}
 	return n
@@ -209,6 +215,9 @@ func (c *calc) name(p Participant) string {
 	}
 	if n, ok := formerCounties[p.County]; ok {
 		return "county " + p.County + " " + n
+	}
+	if cty, ok := c.counties[p.County]; ok && cty.Name != "" {
+		return "county " + p.County + " " + cty.Name
 	}
 	return "county " + p.County
 }
@@ -291,8 +300,8 @@ func (c *calc) run() *Valuation {
 		v.CostPerInhabitant = Quotient{Reason: "no inhabitants covered"}
 	}
 	c.add("cost_per_inhabitant", "%s", quotientFormula("cost / population_covered", v.Cost, formatInt(v.Population), v.CostPerInhabitant))
-	for _, p := range c.countyPop {
-		v.NationalPop += p
+	for _, cty := range c.counties {
+		v.NationalPop += cty.Population
 	}
 	if v.NationalPop > 0 {
 		v.PopulationShare = new(big.Rat).Quo(popAvg, big.NewRat(v.NationalPop, 1))
@@ -303,13 +312,13 @@ func (c *calc) run() *Valuation {
 	}
 	c.add("libraries", "libraries covered by the participants in some month = %d", v.Libraries)
 	if v.Unallocated != 0 {
-		c.add("unallocated", "cost of months without participants = %s NOK", v.Unallocated)
+		c.add("unallocated", "cost − Σ allocated = %s NOK: carried by no participant (months without participants, or nothing to allocate by)", v.Unallocated)
 	}
 	for i := range ps {
 		pv := &ps[i]
 		pv.CostPerUse = perUse(pv.Allocated, pv.Uses, pv.HasData)
 		pv.Formulas = append(pv.Formulas,
-			Formula{"uses", fmt.Sprintf("uses of %d libraries in %d months = %s%s", pv.Libraries, pv.Months, formatInt(pv.Uses), noDataNote(pv.HasData))},
+			Formula{"uses", fmt.Sprintf("Σ uses of its libraries (%d) in its months (%d) = %s%s", pv.Libraries, pv.Months, formatInt(pv.Uses), noDataNote(pv.HasData))},
 			Formula{"cost_per_use", quotientFormula("allocated / uses", pv.Allocated, formatInt(pv.Uses), pv.CostPerUse)})
 	}
 	v.Participants = ps

@@ -11,17 +11,15 @@ import (
 
 // fakeSource is a small world whose numbers are easy to follow by hand.
 type fakeSource struct {
-	libs      []Library
-	countyPop map[string]int64
-	uses      map[string][]Use // by platform
+	libs     []Library
+	counties map[string]County
+	uses     map[string][]Use // by platform
 }
 
 var _ Source = (*fakeSource)(nil)
 
-func (f *fakeSource) Libraries(context.Context) ([]Library, error) { return f.libs, nil }
-func (f *fakeSource) CountyPopulations(context.Context) (map[string]int64, error) {
-	return f.countyPop, nil
-}
+func (f *fakeSource) Libraries(context.Context) ([]Library, error)        { return f.libs, nil }
+func (f *fakeSource) Counties(context.Context) (map[string]County, error) { return f.counties, nil }
 func (f *fakeSource) Uses(_ context.Context, platforms, _ []string, first, last bibstat.Month) ([]Use, error) {
 	var out []Use
 	for _, p := range platforms {
@@ -54,7 +52,8 @@ func world() *fakeSource {
 			{ID: "2000004", Name: "D", County: "32", Population: 200},
 			{ID: "2000005", Name: "E", County: "33", Population: 50},
 		},
-		countyPop: map[string]int64{"03": 600, "46": 1000, "31": 1000, "32": 2000, "33": 1000},
+		counties: map[string]County{"03": {"Oslo", 600}, "46": {"Vestland", 1000}, "31": {"Østfold", 1000},
+			"32": {"Akershus", 2000}, "33": {"Buskerud", 1000}},
 		uses: map[string][]Use{
 			// 2025: A 3 000 uses (250 a month), B harvested but 0 uses in every month, C nothing harvested.
 			"p": append(monthly("2000001", "2025-01", 12, 250), monthly("2000002", "2025-01", 12, 0)...),

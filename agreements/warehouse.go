@@ -364,21 +364,21 @@ func (w *Warehouse) Libraries(ctx context.Context) ([]Library, error) {
 	return out, rows.Err()
 }
 
-// CountyPopulations implements Source.
-func (w *Warehouse) CountyPopulations(ctx context.Context) (map[string]int64, error) {
-	rows, err := w.DB.QueryContext(ctx, `SELECT county, CAST(sum(population) AS BIGINT) FROM municipalities GROUP BY county`)
+// Counties implements Source.
+func (w *Warehouse) Counties(ctx context.Context) (map[string]County, error) {
+	rows, err := w.DB.QueryContext(ctx, `SELECT county, any_value(county_name), CAST(sum(population) AS BIGINT) FROM municipalities GROUP BY county`)
 	if err != nil {
-		return nil, fmt.Errorf("read county populations: %w", err)
+		return nil, fmt.Errorf("read counties: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]int64{}
+	out := map[string]County{}
 	for rows.Next() {
-		var c string
-		var n int64
-		if err := rows.Scan(&c, &n); err != nil {
-			return nil, fmt.Errorf("read county populations: %w", err)
+		var number string
+		var c County
+		if err := rows.Scan(&number, &c.Name, &c.Population); err != nil {
+			return nil, fmt.Errorf("read counties: %w", err)
 		}
-		out[c] = n
+		out[number] = c
 	}
 	return out, rows.Err()
 }
