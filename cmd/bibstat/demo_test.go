@@ -56,8 +56,8 @@ func TestDemoLoadsWhatTheSimulatorGenerated(t *testing.T) {
 	if first.Harvest.Fetched != units || first.Harvest.States[bibstat.StateOK] != units {
 		t.Fatalf("first run harvested %+v, want %d units ok", first.Harvest, units)
 	}
-	if first.Pages != len(world.Libraries)+1 {
-		t.Errorf("pages = %d, want %d", first.Pages, len(world.Libraries)+1)
+	if want := len(world.Libraries) + 2; first.Pages != want { // index, nation, one per library
+		t.Errorf("pages = %d, want %d", first.Pages, want)
 	}
 	got := warehouseTotals(t, filepath.Join(dir, "warehouse.duckdb"))
 	for k, n := range want {
