@@ -143,7 +143,7 @@ func freeKey(ctx context.Context, st Store, dir, name, stamp string) (string, er
 // the CLI's output share it.
 func Explain(o *Outcome) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s\n", o.File, o.Status)
+	fmt.Fprintf(&b, "%s: %s\n", o.File, statusLine(o))
 	if o.Reason != "" {
 		fmt.Fprintf(&b, "reason: %s\n", o.Reason)
 	}
@@ -210,4 +210,13 @@ func groupThousands(n int64) string {
 		r = "-" + r
 	}
 	return r
+}
+
+func statusLine(o *Outcome) string {
+	if !o.DryRun {
+		return string(o.Status)
+	}
+	what := map[Status]string{StatusLoaded: "would be loaded", StatusPartial: "would be loaded without its rejected rows",
+		StatusRejected: "would be rejected", StatusDuplicate: "is a duplicate, would be skipped"}[o.Status]
+	return what + " (dry run: nothing stored)"
 }

@@ -92,6 +92,7 @@ type Outcome struct {
 	Warnings  []string
 	Rejected  []Reject
 	Duplicate string // the earlier upload's raw key
+	DryRun    bool   // nothing was stored: Status is what would have happened
 }
 
 // unitID is the grain of supersession for uploads.
@@ -127,7 +128,7 @@ func (in *Ingester) Ingest(ctx context.Context, f File) (*Outcome, error) {
 	lim := in.Limits.orDefault()
 	sum := sha256.Sum256(f.Data)
 	out := &Outcome{File: f.Name, Vendor: f.Vendor, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(f.Data)),
-		Totals: map[bibstat.LibraryID]map[string]int64{}}
+		Totals: map[bibstat.LibraryID]map[string]int64{}, DryRun: in.DryRun}
 	if err := bibstat.CheckSegment(f.Vendor); err != nil || strings.ToLower(f.Vendor) != f.Vendor {
 		return out, fmt.Errorf("ingest %s: vendor %q: want a lower-case id of letters, digits, '.', '_' or '-'", f.Name, f.Vendor)
 	}

@@ -261,12 +261,12 @@ func (m *Mapping) validate() error {
 	if m.Library.Column == "" && m.Library.By != "" {
 		return bad("library.by is set but no column holds the library", "library", "column")
 	}
-	m.Library.Table = foldKeys(m.Library.Table)
-	for k, v := range m.Library.Table {
-		if _, err := bibstat.ParseLibraryID(v); err != nil {
-			return bad(fmt.Sprintf("entry %q: %v", k, err), "library", "table")
+	for _, k := range sortedKeys(m.Library.Table) {
+		if _, err := bibstat.ParseLibraryID(m.Library.Table[k]); err != nil {
+			return bad(fmt.Sprintf("entry %q: %v", k, err), "library", "table", k)
 		}
 	}
+	m.Library.Table = foldKeys(m.Library.Table)
 
 	mo := m.Month
 	switch {
@@ -308,12 +308,12 @@ func (m *Mapping) validate() error {
 	if m.Metric != "" && !counterMetrics[m.Metric] {
 		return bad(fmt.Sprintf("%q is not a COUNTER metric type", m.Metric), "metric")
 	}
-	m.MetricTable = foldKeys(m.MetricTable)
-	for k, v := range m.MetricTable {
-		if !counterMetrics[v] {
-			return bad(fmt.Sprintf("entry %q: %q is not a COUNTER metric type", k, v), "metric_table")
+	for _, k := range sortedKeys(m.MetricTable) {
+		if v := m.MetricTable[k]; !counterMetrics[v] {
+			return bad(fmt.Sprintf("entry %q: %q is not a COUNTER metric type", k, v), "metric_table", k)
 		}
 	}
+	m.MetricTable = foldKeys(m.MetricTable)
 	for _, f := range sortedKeys(m.Columns) {
 		if fieldSetters[f] == nil {
 			return bad(fmt.Sprintf("unknown usage field %q; want one of %s", f, strings.Join(sortedKeys(fieldSetters), ", ")), "columns")

@@ -64,6 +64,9 @@ func (m *Mapping) Read(ctx context.Context, data []byte, opts ReadOptions, emit 
 	bt := schemas.NewBatcher(memory.NewGoAllocator(), 0, emit)
 	defer bt.Release()
 	res, err := m.readRows(ctx, data, opts, func(_ bibstat.LibraryID, _ bibstat.Month, r *schemas.Row) error {
+		if r == nil {
+			return nil // a zero count: no row
+		}
 		return bt.Add(r)
 	})
 	if err != nil {

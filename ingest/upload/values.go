@@ -31,7 +31,7 @@ var monthNames = map[string]time.Month{
 
 var (
 	// 2025-01, 2025/1, 2025-01-15 and 2025-01-15T00:00:00 (day and time ignored)
-	isoMonthRE = regexp.MustCompile(`^(\d{4})[-/.](\d{1,2})(?:[-/.]\d{1,2}(?:[T ].*)?)?$`)
+	isoMonthRE = regexp.MustCompile(`^(\d{4})[-/.](\d{1,2})(?:[-/.]\d{1,2}(?:[t ].*)?)?$`)
 	// 01.2025, 1/2025, 15.01.2025, 31/01/2025 (day first, as Norway writes it)
 	dayFirstRE = regexp.MustCompile(`^(?:\d{1,2}[./-])?(\d{1,2})[./-](\d{4})$`)
 	// jan-25, jan. 2025, januar 2025, Jan-2025, 2025 januar
@@ -48,6 +48,14 @@ const minSerial, maxSerial = 20000, 80000
 // 0 means the cell must carry its own year. numeric says the cell is a
 // spreadsheet number, which for a month can only be a date serial.
 func parseMonth(s string, year int, numeric bool) (bibstat.Month, error) {
+	m, err := parseMonthText(s, year, numeric)
+	if err != nil && !strings.Contains(err.Error(), strconv.Quote(s)) {
+		err = fmt.Errorf("month %q: %w", s, err)
+	}
+	return m, err
+}
+
+func parseMonthText(s string, year int, numeric bool) (bibstat.Month, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
 	if t == "" {
 		return bibstat.Month{}, fmt.Errorf("no month")
@@ -113,7 +121,7 @@ func excelSerialMonth(f float64) bibstat.Month {
 
 func monthOf(y, m int) (bibstat.Month, error) {
 	if y < 1990 || y > 2100 || m < 1 || m > 12 {
-		return bibstat.Month{}, fmt.Errorf("month %d-%02d out of range", y, m)
+		return bibstat.Month{}, fmt.Errorf("%d-%02d is out of range", y, m)
 	}
 	return bibstat.Month{Year: y, Mon: time.Month(m)}, nil
 }
