@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/agreements"
+)
+
+const agreementsHelp = `Usage: bibstat agreements SUBCOMMAND [flags] [ARG]
+
+Keeps the registry of agreements and computes what each is worth.
+
+Subcommands:
+  validate FILE   check an agreements file against the warehouse's platforms and libraries
+  import FILE     validate FILE and make the warehouse's registry equal to it, with history
+  list            list the agreements in the warehouse
+  show ID         show one agreement, its participants and its history
+  value ID        cost, uses, cost per use, cost per inhabitant and each participant's share
+                  (--year Y values one year; --explain prints every formula with its inputs)
+
+Every subcommand takes --warehouse FILE (default bibstat-demo/warehouse.duckdb).
+Run 'bibstat agreements SUBCOMMAND --help' for its flags.
+`
+
+func agreementsCommand() command {
+	return command{name: "agreements", summary: "agreement registry and value per agreement (validate, import, list, show, value)",
+		run: func(ctx context.Context, e *env, args []string) error {
+			if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+				fmt.Fprint(e.stdout, agreementsHelp)
+				if len(args) == 0 {
+					return &usageError{msg: "agreements: no subcommand given"}
+				}
+				return nil
+			}
+			sub, rest := args[0], args[1:]
+			switch sub {
+			case "validate", "import":
+				return agreementsLoad(ctx, e, sub, rest)
+			case "list":
+				return agreementsList(ctx, e, rest)
+			case "show":
+				return agreementsShow(ctx, e, rest)
+			case "value":
+				return agreementsValue(ctx, e, rest)
+			}
+			return &usageError{msg: fmt.Sprintf("agreements: unknown subcommand %q (run 'bibstat agreements --help')", sub)}
+		}}
+}
+
+// agreementFlags is a flag set with --warehouse; args may put flags after
+// the positional arguments ("value ID --year 2025").
+func agreementFlags(e *env, sub, argsUsage, summary string) (*flag.FlagSet, *string) {
+	fs := newFlags(e, "agreements "+sub, argsUsage, summary)
+	wh := fs.String("warehouse", "bibstat-demo/warehouse.duckdb", "the DuckDB warehouse `file`")
+	return fs, wh
+}
+
+// parseInterleaved parses flags anywhere among the arguments and returns
+// the positional ones, of which it wants exactly n.
+func parseInterleaved(fs *flag.FlagSet, args []string, n int) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) != n {
+		return nil, &usageError{msg: fmt.Sprintf("%s: want %d argument(s), got %d (run 'bibstat %s --help')", fs.Name(), n, len(pos), fs.Name())}
+	}
+	return pos, nil
+}
+
+// openWarehouse opens an existing warehouse; it never creates one, so a
+// mistyped path is an error rather than an empty registry.
+func openWarehouse(path string) (*agreements.Warehouse, func(), error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil, fmt.Errorf("open warehouse %s: %w (run 'bibstat demo' or give --warehouse)", path, err)
+	}
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open warehouse %s: %w", path, err)
+	}
+	return &agreements.Warehouse{DB: db}, func() { db.Close() }, nil
+}
+
+func agreementsLoad(ctx context.Context, e *env, sub string, args []string) error {
+	summary := "Checks FILE: every field, that platforms, libraries and counties exist, that no participant\n" +
+		"overlaps itself or leaves the agreement period. Problems are printed as FILE:LINE: FIELD: MESSAGE."
+	if sub == "import" {
+		summary = "Validates FILE and makes the warehouse's agreements equal to it. Every agreement created,\n" +
+			"changed or removed gets a row in agreement_history saying what changed."
+	}
+	fs, whPath := agreementFlags(e, sub, "FILE", summary)
+	pos, err := parseInterleaved(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	name := pos[0]
+	known := agreements.Known{}
+	var wh *agreements.Warehouse
+	if *whPath != "" || sub == "import" {
+		var closeDB func()
+		if wh, closeDB, err = openWarehouse(*whPath); err != nil {
+			return err
+		}
+		defer closeDB()
+		if known, err = wh.Known(ctx); err != nil {
+			return fmt.Errorf("read warehouse %s: %w", *whPath, err)
+		}
+	} else if known.Counties, err = agreements.KnownCounties(); err != nil {
+		return err
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("%s: %w", sub, err)
+	}
+	defer f.Close()
+	as, err := agreements.Parse(name, f, known)
+	if err != nil {
+		printErrors(e.stderr, err)
+		return silentError{code: 1}
+	}
+	if sub == "validate" {
+		fmt.Fprintf(e.stdout, "%s: %d agreement(s), valid\n", name, len(as))
+		return nil
+	}
+	res, err := wh.Import(ctx, as, name, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	for _, r := range []struct {
+		what string
+		ids  []string
+	}{{"created", res.Created}, {"changed", res.Changed}, {"removed", res.Removed}, {"unchanged", res.Unchanged}} {
+		if len(r.ids) > 0 {
+			fmt.Fprintf(e.stdout, "%-9s %s\n", r.what, strings.Join(r.ids, ", "))
+		}
+	}
+	return nil
+}
+
+// printErrors writes each of a joined error's problems on its own line.
+func printErrors(w io.Writer, err error) {
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		for _, e := range joined.Unwrap() {
+			printErrors(w, e)
+		}
+		return
+	}
+	fmt.Fprintln(w, err)
+}
+
+func agreementsList(ctx context.Context, e *env, args []string) error {
+	fs, whPath := agreementFlags(e, "list", "", "Lists the agreements in the warehouse.")
+	if _, err := parseInterleaved(fs, args, 0); err != nil {
+		return err
+	}
+	wh, closeDB, err := openWarehouse(*whPath)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	as, err := wh.List(ctx)
+	if err != nil {
+		return err
+	}
+	if len(as) == 0 {
+		fmt.Fprintln(e.stdout, "no agreements; import some with 'bibstat agreements import FILE'")
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "%-20s %-28s %-17s %-24s %16s %-16s %s\n", "id", "name", "period", "platforms", "price incl. VAT", "allocation", "participants")
+	for _, a := range as {
+		fmt.Fprintf(e.stdout, "%-20s %-28s %-17s %-24s %16s %-16s %d\n", a.ID, a.Name, a.From.String()+"–"+a.To.String(),
+			strings.Join(a.Platforms, ","), agreements.Round(a.PriceInclVAT()), a.Model, len(a.Participants))
+	}
+	return nil
+}
+
+func agreementsShow(ctx context.Context, e *env, args []string) error {
+	fs, whPath := agreementFlags(e, "show", "ID", "Shows one agreement, its participants and the history of its changes.")
+	pos, err := parseInterleaved(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	wh, closeDB, err := openWarehouse(*whPath)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	a, err := wh.Get(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "id:            %s\nname:          %s\nvendor:        %s\nplatforms:     %s\n", a.ID, a.Name, a.Vendor, strings.Join(a.Platforms, ", "))
+	fmt.Fprintf(w, "data type:     %s; a use is %s\n", a.DataType, strings.Join(a.Metrics(), " + "))
+	fmt.Fprintf(w, "period:        %s–%s (%d months)\n", a.From, a.To, a.Months())
+	fmt.Fprintf(w, "price:         %s NOK incl. VAT, %s NOK excl. VAT (VAT rate %s; price_nok given %s VAT)\n",
+		agreements.Round(a.PriceInclVAT()), agreements.Round(a.PriceExclVAT()), a.VATRate.FloatString(2), map[bool]string{true: "incl.", false: "excl."}[a.VATIncluded])
+	alloc := string(a.Model)
+	if a.BaseShare != nil {
+		alloc += ", base_share " + a.BaseShare.FloatString(2)
+	}
+	fmt.Fprintf(w, "allocation:    %s\nparticipants:\n", alloc)
+	for _, p := range a.Participants {
+		fmt.Fprintf(w, "  %-16s %s–%s\n", p.Key(), p.Joined, p.Left)
+	}
+	h, err := wh.History(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "history:")
+	for _, r := range h {
+		fmt.Fprintf(w, "  %s  %-8s %s (%s)\n", r.At.Format("2006-01-02 15:04:05"), r.Change, r.Summary, r.Source)
+	}
+	return nil
+}
+
+func agreementsValue(ctx context.Context, e *env, args []string) error {
+	fs, whPath := agreementFlags(e, "value", "ID", "Cost, uses, cost per use, cost per inhabitant, participation and each participant's\n"+
+		"allocated cost, uses and cost per use, for the whole agreement period or one --year.")
+	year := fs.Int("year", 0, "value only this `year` (default: the whole agreement period)")
+	explain := fs.Bool("explain", false, "print every figure's formula with its inputs")
+	pos, err := parseInterleaved(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	wh, closeDB, err := openWarehouse(*whPath)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	a, err := wh.Get(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	first, last := a.From, a.To
+	if *year != 0 {
+		if *year < 2000 || *year > 2100 {
+			return &usageError{msg: "agreements value: --year " + strconv.Itoa(*year) + ": want a year such as 2025"}
+		}
+		first, last = bibstat.Month{Year: *year, Mon: time.January}, bibstat.Month{Year: *year, Mon: time.December}
+	}
+	v, err := agreements.Value(ctx, wh, a, first, last)
+	if err != nil {
+		return err
+	}
+	return agreements.WriteText(e.stdout, v, *explain)
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// agreementsWarehouse makes a tiny warehouse with the demo's tables that
+// the agreements commands read: the six demo libraries and 2025 usage.
+func agreementsWarehouse(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "w.duckdb")
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		`CREATE TABLE libraries (library_id VARCHAR, isil VARCHAR, name VARCHAR, municipality VARCHAR, population BIGINT)`,
+		`CREATE TABLE municipalities (municipality VARCHAR, name VARCHAR, county VARCHAR, county_name VARCHAR, population BIGINT)`,
+		`CREATE TABLE mart_library_month (library_id VARCHAR, platform VARCHAR, release VARCHAR, metric_type VARCHAR, month DATE, count BIGINT)`,
+		`CREATE TABLE loaded_units (platform VARCHAR)`,
+		`INSERT INTO libraries VALUES ('2030100', '', 'Oslo', '0301', NULL), ('2120100', '', 'Bergen', '4601', NULL),
+			('2160100', '', 'Trondheim', '5001', NULL), ('2190200', '', 'Tromsø', '5501', NULL),
+			('2080600', '', 'Skien', '4003', NULL), ('3060201', '', 'Drammen VGS', '3301', 1400)`,
+		`INSERT INTO municipalities VALUES ('0301', 'Oslo', '03', 'Oslo', 700000), ('4601', 'Bergen', '46', 'Vestland', 300000),
+			('5001', 'Trondheim', '50', 'Trøndelag', 200000), ('5501', 'Tromsø', '55', 'Troms', 80000),
+			('4003', 'Skien', '40', 'Telemark', 60000), ('3301', 'Drammen', '33', 'Buskerud', 100000)`,
+		`INSERT INTO mart_library_month SELECT l, p, '5.1', m, DATE '2025-01-01' + INTERVAL (i) MONTH, 100
+			FROM unnest(['2030100', '2120100', '2160100', '2190200', '2080600', '3060201']) a(l),
+			     unnest(['avisarkiv', 'leksikon', 'filmtjeneste']) b(p),
+			     unnest(['Unique_Item_Requests', 'Total_Item_Requests']) c(m), range(12) d(i)`,
+		`INSERT INTO loaded_units VALUES ('avisarkiv'), ('leksikon'), ('filmtjeneste')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return path
+}
+
+func runAgreements(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), append([]string{"agreements"}, args...), &out, &errb)
+	code := exitCode(err, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestAgreementsCommands(t *testing.T) {
+	wh := agreementsWarehouse(t)
+	example := "../../agreements.example.yaml"
+	if out, errs, code := runAgreements(t, "validate", example, "--warehouse", wh); code != 0 || !strings.Contains(out, "3 agreement(s), valid") {
+		t.Fatalf("validate: exit %d\n%s%s", code, out, errs)
+	}
+	if out, errs, code := runAgreements(t, "import", example, "--warehouse", wh); code != 0 || !strings.Contains(out, "created   avisarkiv-2025, leksikon-2025, filmtjeneste-2025") {
+		t.Fatalf("import: exit %d\n%s%s", code, out, errs)
+	}
+	if out, _, code := runAgreements(t, "import", example, "--warehouse", wh); code != 0 || !strings.Contains(out, "unchanged") {
+		t.Errorf("import again: exit %d\n%s", code, out)
+	}
+	if out, _, code := runAgreements(t, "list", "--warehouse", wh); code != 0 || strings.Count(out, "2025-01–2025-12") != 3 {
+		t.Errorf("list: exit %d\n%s", code, out)
+	}
+	if out, _, code := runAgreements(t, "show", "leksikon-2025", "--warehouse", wh); code != 0 ||
+		!strings.Contains(out, "187 500,00 NOK incl. VAT, 150 000,00 NOK excl. VAT") || !strings.Contains(out, "created") {
+		t.Errorf("show: exit %d\n%s", code, out)
+	}
+	// Filmtjenesten: usage model, 4 participants; Skien leaves after June,
+	// so uses are 1 200 + 1 200 + 1 200 + 600 = 4 200 Total_Item_Requests.
+	out, errs, code := runAgreements(t, "value", "filmtjeneste-2025", "--year", "2025", "--explain", "--warehouse", wh)
+	if code != 0 {
+		t.Fatalf("value: exit %d\n%s", code, errs)
+	}
+	for _, want := range []string{
+		"uses                  4 200",
+		"cost_per_use: cost / uses = 90 000,00 / 4 200 = 21,43 NOK",
+		"Skien (2080600)                               6         1     60 000      12 857,14        600      21,43 NOK",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("value output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestAgreementsErrors(t *testing.T) {
+	wh := agreementsWarehouse(t)
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	b, err := os.ReadFile("../../agreements.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, bytes.Replace(b, []byte(`"2160100"`), []byte(`"2169999"`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args     []string
+		code     int
+		inStderr string
+	}{
+		{[]string{"validate", bad, "--warehouse", wh}, 1, "bad.yaml:38: avisarkiv-2025.participants[2].library: unknown library 2169999"},
+		{[]string{"value", "nope", "--warehouse", wh}, 1, `agreement "nope": no such agreement`},
+		{[]string{"value", "--warehouse", wh}, 2, "want 1 argument"},
+		{[]string{"list", "--warehouse", filepath.Join(t.TempDir(), "missing.duckdb")}, 1, "run 'bibstat demo'"},
+		{[]string{"frobnicate"}, 2, "unknown subcommand"},
+		{nil, 2, "no subcommand"},
+	}
+	for _, tt := range tests {
+		_, errs, code := runAgreements(t, tt.args...)
+		if code != tt.code || !strings.Contains(errs, tt.inStderr) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, errs, tt.code, tt.inStderr)
+		}
+	}
+}
