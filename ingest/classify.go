@@ -5,8 +5,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
+	"time"
 
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/ingest/counter"
@@ -16,16 +16,37 @@ import (
 
 // outcome is what a response turned out to be.
 type outcome struct {
-	state   bibstat.State
-	err     string // why, for every state but ok and zero
-	release string
-	rows    int64
-	parquet []byte // the parsed rows, when state is loadable
+	state      bibstat.State
+	err        string // why, for every state but ok and zero
+	code       int    // the COUNTER exception code that decided, if any
+	release    string
+	rows       int64
+	parquet    []byte        // the parsed rows, when state is loadable
+	retryAfter time.Duration // the vendor's Retry-After, for throttled and queued
 }
 
-// classify reads a response for unit u and decides its state. Only a
-// report that is for the unit's month and parses cleanly is loadable.
-func classify(ctx context.Context, u bibstat.Unit, rawKey string, resp *sushi.Response) outcome {
+// classify reads a response for job j and decides its state. Only a report
+// that is for the unit's report, month, release and customer and parses
+// cleanly is loadable: a body that lies (HTML under 200, truncated JSON, an
+// empty body, another month or customer) is a failure.
+func classify(ctx context.Context, j Job, rawKey string, resp *sushi.Response) outcome {
+	o := classifyBody(ctx, j, rawKey, resp)
+	o.retryAfter = resp.RetryAfter
+	if !o.state.Loadable() {
+		o.parquet = nil
+	}
+	return o
+}
+
+func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Response) outcome {
+	u := j.Unit
+	body := bytes.TrimSpace(resp.Body)
+	if len(body) == 0 {
+		return byHTTPStatus(resp, "empty body")
+	}
+	if body[0] == '<' || strings.Contains(strings.ToLower(resp.ContentType), "html") {
+		return byHTTPStatus(resp, "an HTML page, not a COUNTER response")
+	}
 	var pq bytes.Buffer
 	pw, err := schemas.NewParquetWriter(&pq)
 	if err != nil {
@@ -34,18 +55,37 @@ func classify(ctx context.Context, u bibstat.Unit, rawKey string, resp *sushi.Re
 	doc, err := counter.Read(ctx, bytes.NewReader(resp.Body), counter.Options{Name: rawKey, SourceKey: rawKey}, pw.Write)
 	closeErr := pw.Close()
 	if err != nil {
+		// A truncated or garbled body: its exceptions, if any could be read, still tell.
+		if excs := sushi.ParseExceptions(resp.Body); len(excs) > 0 {
+			if o, ok := byException(excs, resp.Status); ok {
+				return o
+			}
+		}
 		return byHTTPStatus(resp, fmt.Sprintf("not a COUNTER response: %v", err))
 	}
 	if closeErr != nil {
 		return outcome{state: bibstat.StateFailed, err: closeErr.Error()}
 	}
 	o := outcome{release: doc.Release, rows: doc.Rows}
-	if st, msg, ok := byException(doc.Exceptions); ok && (doc.Kind != counter.KindReport || st != bibstat.StatePartial) {
-		o.state, o.err = st, msg
-		if st == bibstat.StateZero {
-			o.parquet = pq.Bytes()
+	excs := make([]sushi.Exception, len(doc.Exceptions))
+	for i, e := range doc.Exceptions {
+		excs[i] = sushi.Exception{Code: e.Code, Severity: e.Severity, Message: e.Message, Data: e.Data}
+	}
+	if eo, ok := byException(excs, resp.Status); ok && (doc.Kind != counter.KindReport || eo.state != bibstat.StatePartial) {
+		eo.release, eo.rows = o.release, o.rows
+		if eo.state == bibstat.StateZero {
+			if doc.Kind == counter.KindReport {
+				if msg := checkReport(j, doc); msg != "" {
+					return outcome{state: bibstat.StateFailed, err: msg, release: doc.Release}
+				}
+			}
+			if doc.Rows > 0 {
+				// 3030 with usage rows: the rows are what counts.
+				eo.state, eo.err = bibstat.StateOK, ""
+			}
+			eo.parquet = pq.Bytes()
 		}
-		return o
+		return eo
 	}
 	if resp.Status != http.StatusOK {
 		return byHTTPStatus(resp, "")
@@ -54,8 +94,8 @@ func classify(ctx context.Context, u bibstat.Unit, rawKey string, resp *sushi.Re
 		o.state, o.err = bibstat.StateFailed, fmt.Sprintf("expected a report, got %s", doc.Kind)
 		return o
 	}
-	if got := strings.ToLower(doc.ReportID); got != string(u.Report) {
-		o.state, o.err = bibstat.StateFailed, fmt.Sprintf("asked for report %s, got %q", u.Report, doc.ReportID)
+	if msg := checkReport(j, doc); msg != "" {
+		o.state, o.err = bibstat.StateFailed, msg
 		return o
 	}
 	for _, m := range doc.Months() {
@@ -66,8 +106,8 @@ func classify(ctx context.Context, u bibstat.Unit, rawKey string, resp *sushi.Re
 	}
 	o.parquet = pq.Bytes()
 	switch {
-	case slices.ContainsFunc(doc.Exceptions, func(e counter.Exception) bool { return e.Code == 3040 }):
-		o.state, o.err = bibstat.StatePartial, "3040 Partial Data Returned"
+	case hasCode(excs, 3040):
+		o.state, o.err, o.code = bibstat.StatePartial, "3040 Partial Data Returned", 3040
 	case doc.Rows == 0:
 		o.state = bibstat.StateZero
 	default:
@@ -76,30 +116,84 @@ func classify(ctx context.Context, u bibstat.Unit, rawKey string, resp *sushi.Re
 	return o
 }
 
-// byException maps the most telling COUNTER exception to a state.
-func byException(excs []counter.Exception) (bibstat.State, string, bool) {
-	for _, e := range excs {
-		msg := fmt.Sprintf("%d %s", e.Code, e.Message)
-		switch {
-		case e.Code == 3030, e.Code == 3032:
-			return bibstat.StateZero, msg, true
-		case e.Code == 3031:
-			return bibstat.StateNotReady, msg, true
-		case e.Code == 1011:
-			return bibstat.StateQueued, msg, true
-		case e.Code == 1000, e.Code == 1010, e.Code == 1020:
-			return bibstat.StateThrottled, msg, true
-		case e.Code >= 2000 && e.Code <= 2030, e.Code == 1030:
-			return bibstat.StateCredentialsBroken, msg, true
-		case e.Code == 3000, e.Code == 3010:
-			return bibstat.StateUnsupported, msg, true
-		case e.Code == 3040:
-			return bibstat.StatePartial, msg, true
-		case e.Code == 3020:
-			return bibstat.StateFailed, msg, true
+// checkReport returns why a report is not the one asked for, or "".
+func checkReport(j Job, doc *counter.Document) string {
+	u := j.Unit
+	if got := strings.ToLower(doc.ReportID); got != string(u.Report) {
+		return fmt.Sprintf("asked for report %s, got %q", u.Report, doc.ReportID)
+	}
+	if j.Cred.Release != "" && doc.Release != "" && doc.Release != j.Cred.Release {
+		return fmt.Sprintf("asked for release %s, got %s", j.Cred.Release, doc.Release)
+	}
+	h := doc.Header
+	if (!h.Begin.IsZero() && h.Begin != u.Month) || (!h.End.IsZero() && h.End != u.Month) {
+		return fmt.Sprintf("asked for %s, got a report for %s to %s", u.Month, h.Begin, h.End)
+	}
+	if !customerMatches(j.Cred, h) {
+		return fmt.Sprintf("asked for customer %s, got a report for %q (%s)", j.Cred.CustomerID, h.InstitutionID+h.CustomerID, h.InstitutionName)
+	}
+	return ""
+}
+
+// customerMatches compares the report's Customer_ID and Institution_ID,
+// when present, with the credential: one of the ids must be the customer
+// id (bare or as a proprietary "ns:id") or the library's ISIL.
+func customerMatches(c sushi.Credential, h counter.Header) bool {
+	if c.CustomerID == "" {
+		return true
+	}
+	if h.CustomerID != "" {
+		return h.CustomerID == c.CustomerID
+	}
+	if strings.TrimSpace(h.InstitutionID) == "" {
+		return true
+	}
+	for _, id := range strings.Split(h.InstitutionID, ";") {
+		id = strings.TrimSpace(id)
+		if id == c.CustomerID || strings.HasSuffix(id, ":"+c.CustomerID) {
+			return true
+		}
+		if c.Library != "" && strings.EqualFold(id, "ISIL:"+c.Library.ISIL()) {
+			return true
 		}
 	}
-	return "", "", false
+	return false
+}
+
+func hasCode(excs []sushi.Exception, code int) bool {
+	for _, e := range excs {
+		if e.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// stateRank orders states for picking the most telling exception: the one
+// that stops the most wins.
+var stateRank = map[bibstat.State]int{
+	bibstat.StateCredentialsBroken: 8, bibstat.StateThrottled: 7, bibstat.StateQueued: 6,
+	bibstat.StateUnsupported: 5, bibstat.StateFailed: 4, bibstat.StateNotReady: 3,
+	bibstat.StateZero: 2, bibstat.StatePartial: 1,
+}
+
+// byException maps the most telling COUNTER exception to a state.
+func byException(excs []sushi.Exception, status int) (outcome, bool) {
+	var best *sushi.Exception
+	for i := range excs {
+		e := &excs[i]
+		if e.State() == "" {
+			continue
+		}
+		if best == nil || stateRank[e.State()] > stateRank[best.State()] {
+			best = e
+		}
+	}
+	if best == nil {
+		return outcome{}, false
+	}
+	best.Status = status
+	return outcome{state: best.State(), err: best.Error() + ": " + best.Hint(), code: best.Code}, true
 }
 
 // byHTTPStatus classifies a response whose body said nothing usable.
@@ -109,15 +203,9 @@ func byHTTPStatus(resp *sushi.Response, why string) outcome {
 	} else {
 		why = fmt.Sprintf("HTTP %d: %s", resp.Status, why)
 	}
-	switch resp.Status {
-	case http.StatusAccepted:
-		return outcome{state: bibstat.StateQueued, err: why}
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		return outcome{state: bibstat.StateThrottled, err: why}
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return outcome{state: bibstat.StateCredentialsBroken, err: why}
-	case http.StatusNotFound:
-		return outcome{state: bibstat.StateUnsupported, err: why}
+	st := sushi.StateOfHTTP(resp.Status)
+	if st == "" {
+		st = bibstat.StateFailed
 	}
-	return outcome{state: bibstat.StateFailed, err: why}
+	return outcome{state: st, err: why}
 }

@@ -37,10 +37,27 @@ var _ Fetcher = (*sushi.Client)(nil)
 type Job struct {
 	Unit bibstat.Unit
 	Cred sushi.Credential
-	// Refresh fetches the unit even if the ledger has it final (ok or zero):
-	// vendors restate recent months.
+	// Refresh fetches the unit even if the ledger has it final (ok or zero)
+	// and older than Policy.RefreshAge: vendors restate recent months.
 	Refresh bool
+	// Host is the politeness key: jobs with one Host share one worker.
+	// Empty means the host of Cred.BaseURL.
+	Host string
+	// Spacing overrides Harvester.Spacing for the job's host when > 0.
+	Spacing time.Duration
 }
+
+func (j Job) host() string {
+	if j.Host != "" {
+		return j.Host
+	}
+	if u, err := url.Parse(j.Cred.BaseURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return j.Cred.BaseURL
+}
+
+func credKey(c sushi.Credential) string { return c.Platform + "/" + c.ID }
 
 // Harvester runs jobs against vendors politely and archives every answer.
 type Harvester struct {
@@ -48,83 +65,268 @@ type Harvester struct {
 	Ledger  *ledger.Ledger
 	Fetcher Fetcher
 	Log     *slog.Logger
-	// Spacing is the least time between two requests to one host.
+	// Spacing is the least time between two requests to one host, counted
+	// from the arrival of the previous response's headers, so that the
+	// vendor never sees two requests closer than Spacing.
 	Spacing time.Duration
-	// Now is the clock; nil means time.Now.
+	// Now is the clock of the ledger and sidecars; nil means time.Now.
+	// Waiting always uses the real clock.
 	Now func() time.Time
+	// Policy says when units are retried; zero means DefaultPolicy.
+	Policy Policy
+	// Force ignores next attempts, retry limits and broken credentials.
+	Force bool
+	// Progress, when set, is called after every request (never concurrently).
+	Progress func(Progress)
+}
+
+// Progress reports one request's outcome.
+type Progress struct {
+	Done, Total int // requests finished; units to fetch
+	Unit        bibstat.Unit
+	State       bibstat.State
 }
 
 // Summary counts what a harvest did.
 type Summary struct {
-	Jobs    int
-	Skipped int                   // already final in the ledger
-	Fetched int                   // requests made
-	States  map[bibstat.State]int // state of each fetched unit
-	Bytes   int64                 // raw bytes archived
+	Jobs     int
+	Skipped  int                   // not due: final, waiting, given up, broken (see SkipReasons)
+	Fetched  int                   // units whose state this run recorded (the last request per unit)
+	Requests int                   // requests made, retries included
+	States   map[bibstat.State]int // final state of each fetched unit in this run
+	Bytes    int64                 // raw bytes archived
+	// SkipReasons counts skipped jobs by reason (SkipFinal, SkipNotDue, …).
+	SkipReasons map[string]int
+	// Deferred counts jobs left for a later run: their host paused longer
+	// than the run waits, or their credential broke during the run.
+	Deferred int
+	Hosts    int
+}
+
+// runState is shared by the host workers of one run.
+type runState struct {
+	mu     sync.Mutex
+	sum    *Summary
+	final  map[bibstat.Unit]bibstat.State
+	broken map[string]bool // credKey → broke during this run
+	done   int
+	total  int
+}
+
+func (rs *runState) isBroken(c sushi.Credential) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.broken[credKey(c)]
 }
 
 // Run harvests jobs and returns what it did. One vendor failing does not
-// stop the others; the error is for what must stop the whole harvest (the
-// object store or the ledger failing, or ctx ending).
+// stop the others; the error is for what must stop the whole harvest: the
+// object store (wrapping bibstat.ErrStoreUnavailable) or the ledger
+// failing, or ctx ending. The Summary is valid either way.
 func (h *Harvester) Run(ctx context.Context, jobs []Job) (Summary, error) {
-	sum := Summary{Jobs: len(jobs), States: map[bibstat.State]int{}}
+	sum := Summary{Jobs: len(jobs), States: map[bibstat.State]int{}, SkipReasons: map[string]int{}}
+	pol := h.policy()
+	now := h.now()
+
+	// Credentials broken in an earlier run and not changed since.
+	brokenFP := map[string]map[string]bool{}
+	h.Ledger.Each(func(e *ledger.Entry) {
+		if e.State == bibstat.StateCredentialsBroken && e.CredFP != "" {
+			k := e.Platform + "/" + e.Credential
+			if brokenFP[k] == nil {
+				brokenFP[k] = map[string]bool{}
+			}
+			brokenFP[k][e.CredFP] = true
+		}
+	})
+	fps := map[string]string{}
 	byHost := map[string][]Job{}
 	for _, j := range jobs {
-		if e, ok := h.Ledger.Get(j.Unit); ok && !j.Refresh && (e.State == bibstat.StateOK || e.State == bibstat.StateZero) {
+		k := credKey(j.Cred)
+		fp, ok := fps[k]
+		if !ok {
+			fp = Fingerprint(j.Cred)
+			fps[k] = fp
+		}
+		if brokenFP[k][fp] && !h.Force {
 			sum.Skipped++
+			sum.SkipReasons[SkipBroken]++
 			continue
 		}
-		host := j.Cred.BaseURL
-		if u, err := url.Parse(j.Cred.BaseURL); err == nil {
-			host = u.Host
+		e, ok := h.Ledger.Get(j.Unit)
+		if run, why := pol.due(j, e, ok, now, h.Force); !run {
+			sum.Skipped++
+			sum.SkipReasons[why]++
+			continue
 		}
+		host := j.host()
 		byHost[host] = append(byHost[host], j)
 	}
 	hosts := make([]string, 0, len(byHost))
-	for host := range byHost {
+	total := 0
+	for host, js := range byHost {
 		hosts = append(hosts, host)
+		total += len(js)
 	}
 	sort.Strings(hosts)
+	sum.Hosts = len(hosts)
+	rs := &runState{sum: &sum, final: map[bibstat.Unit]bibstat.State{}, broken: map[string]bool{}, total: total}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, host := range hosts {
 		wg.Add(1)
-		go func(jobs []Job) {
+		go func(host string, jobs []Job) {
 			defer wg.Done()
-			var last time.Time
-			for _, j := range jobs {
-				if wait := h.Spacing - time.Since(last); !last.IsZero() && wait > 0 {
-					select {
-					case <-ctx.Done():
-						return
-					case <-time.After(wait):
-					}
-				}
-				if ctx.Err() != nil {
-					return
-				}
-				last = time.Now()
-				st, n, err := h.harvestOne(ctx, j)
-				if err != nil {
-					cancel(err)
-					return
-				}
-				mu.Lock()
-				sum.Fetched++
-				sum.States[st]++
-				sum.Bytes += n
-				mu.Unlock()
+			if err := h.runHost(ctx, host, jobs, rs, pol); err != nil {
+				cancel(err)
 			}
-		}(byHost[host])
+		}(host, byHost[host])
 	}
 	wg.Wait()
+	for _, st := range rs.final {
+		sum.States[st]++
+	}
+	sum.Fetched = len(rs.final)
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return sum, err
 	}
 	return sum, ctx.Err()
+}
+
+// pending is a job waiting in a host's queue.
+type pending struct {
+	j         Job
+	notBefore time.Time
+	tries     int // queued answers in this run
+}
+
+// runHost is one host's worker: one request in flight, spaced, pausing
+// the whole host when the vendor throttles.
+func (h *Harvester) runHost(ctx context.Context, host string, jobs []Job, rs *runState, pol Policy) error {
+	spacing := h.Spacing
+	for _, j := range jobs {
+		if j.Spacing > 0 {
+			spacing = j.Spacing
+			break
+		}
+	}
+	var retries []*pending
+	next := 0
+	var last, pausedUntil time.Time
+	throttles := 0
+	log := h.log().With("host", host)
+	for {
+		// Pick a job: a retry that is due, else the next job in order.
+		var p *pending
+		now := time.Now()
+		var earliest time.Time
+		for i := 0; i < len(retries); i++ {
+			r := retries[i]
+			if !r.notBefore.After(now) {
+				p = r
+				retries = append(retries[:i], retries[i+1:]...)
+				break
+			}
+			if earliest.IsZero() || r.notBefore.Before(earliest) {
+				earliest = r.notBefore
+			}
+		}
+		if p == nil && next < len(jobs) {
+			p = &pending{j: jobs[next]}
+			next++
+		}
+		if p == nil {
+			if len(retries) == 0 {
+				return nil
+			}
+			if err := sleepUntil(ctx, earliest); err != nil {
+				return nil
+			}
+			continue
+		}
+		if rs.isBroken(p.j.Cred) {
+			rs.mu.Lock()
+			rs.sum.Deferred++
+			rs.sum.SkipReasons[SkipBroken]++
+			rs.mu.Unlock()
+			continue
+		}
+		at := pausedUntil
+		if !last.IsZero() && last.Add(spacing).After(at) {
+			at = last.Add(spacing)
+		}
+		if err := sleepUntil(ctx, at); err != nil {
+			return nil
+		}
+
+		res, err := h.harvestOne(ctx, p.j)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		last = res.headersAt
+		if last.IsZero() {
+			last = time.Now()
+		}
+		rs.mu.Lock()
+		rs.sum.Requests++
+		rs.sum.Bytes += res.bytes
+		rs.final[p.j.Unit] = res.state
+		rs.done++
+		if res.state == bibstat.StateCredentialsBroken {
+			rs.broken[credKey(p.j.Cred)] = true
+		}
+		if h.Progress != nil {
+			h.Progress(Progress{Done: rs.done, Total: rs.total, Unit: p.j.Unit, State: res.state})
+		}
+		rs.mu.Unlock()
+
+		switch res.state {
+		case bibstat.StateThrottled:
+			throttles++
+			pause := res.retryAfter
+			if pause <= 0 {
+				pause = backoff(pol.ThrottleDelay, 0, throttles, pol.Jitter)
+			}
+			if pause > pol.MaxPause || throttles > pol.MaxThrottles {
+				left := len(jobs) - next + len(retries) + 1
+				log.Warn("host keeps throttling; leaving the rest for the next run", "pause", pause, "throttles", throttles, "deferred", left)
+				rs.mu.Lock()
+				rs.sum.Deferred += left
+				rs.mu.Unlock()
+				return nil
+			}
+			log.Info("host throttles; pausing it", "pause", pause, "unit", p.j.Unit.String())
+			pausedUntil = time.Now().Add(pause)
+			retries = append([]*pending{{j: p.j, tries: p.tries}}, retries...)
+		case bibstat.StateQueued:
+			p.tries++
+			if p.tries < pol.QueuedTries {
+				p.notBefore = time.Now().Add(backoff(pol.QueuedDelay, time.Hour, p.tries, pol.Jitter))
+				retries = append(retries, p)
+			}
+		}
+	}
+}
+
+// sleepUntil waits for the real clock to reach t, or ctx to end.
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-tm.C:
+		return nil
+	}
 }
 
 func (h *Harvester) now() time.Time {
@@ -134,30 +336,58 @@ func (h *Harvester) now() time.Time {
 	return time.Now()
 }
 
+func (h *Harvester) log() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// result is what one request did.
+type result struct {
+	state      bibstat.State
+	bytes      int64
+	retryAfter time.Duration
+	headersAt  time.Time
+}
+
+// storeErr makes a failed Put stop the harvest as the store being unavailable.
+func storeErr(what string, u bibstat.Unit, err error) error {
+	if errors.Is(err, bibstat.ErrStoreUnavailable) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s %s: %w", what, u, err)
+	}
+	return fmt.Errorf("%s %s: %w: %w", what, u, bibstat.ErrStoreUnavailable, err)
+}
+
 // harvestOne fetches, archives, classifies and records one unit. Its error
 // is fatal to the harvest; a vendor's failure is a state, not an error.
-func (h *Harvester) harvestOne(ctx context.Context, j Job) (bibstat.State, int64, error) {
+// The ledger says ok only after the raw object, the parsed rows and the
+// sidecar are stored.
+func (h *Harvester) harvestOne(ctx context.Context, j Job) (result, error) {
 	u := j.Unit
 	prev, _ := h.Ledger.Get(u)
 	entry := ledger.Entry{Platform: u.Platform, Credential: u.Credential, Library: j.Cred.Library,
-		Report: u.Report, Month: u.Month.String(), Attempts: prev.Attempts + 1, RawKey: prev.RawKey}
+		Report: u.Report, Month: u.Month.String(), Attempts: prev.Attempts + 1, RawKey: prev.RawKey, CredFP: Fingerprint(j.Cred)}
+	pol := h.policy()
 
 	resp, err := h.Fetcher.Report(ctx, j.Cred, u.Report, u.Month, u.Month)
 	if err != nil {
 		if ctx.Err() != nil {
-			return "", 0, ctx.Err()
+			return result{}, ctx.Err()
 		}
-		entry.State, entry.LastError, entry.UpdatedAt = bibstat.StateFailed, err.Error(), h.now()
-		h.Log.Warn("harvest failed", "unit", u.String(), "error", err)
-		return entry.State, 0, h.record(entry)
+		now := h.now()
+		entry.State, entry.LastError, entry.UpdatedAt = bibstat.StateFailed, err.Error(), now
+		entry.NextAttempt = pol.nextAttempt(entry.State, entry.Attempts, 0, now)
+		h.log().Warn("harvest failed", "unit", u.String(), "error", err)
+		return result{state: entry.State}, h.record(entry)
 	}
 
 	at := h.now()
 	rawKey := u.RawKey(at, "json")
 	if err := h.Store.Put(ctx, rawKey, bytes.NewReader(resp.Body)); err != nil {
-		return "", 0, fmt.Errorf("archive %s: %w", u, err)
+		return result{}, storeErr("archive", u, err)
 	}
-	out := classify(ctx, u, rawKey, resp)
+	out := classify(ctx, j, rawKey, resp)
 	sum := sha256.Sum256(resp.Body)
 	side := bibstat.Sidecar{
 		Key: rawKey, Source: "sushi", Platform: u.Platform, Credential: u.Credential, Library: j.Cred.Library,
@@ -168,22 +398,31 @@ func (h *Harvester) harvestOne(ctx context.Context, j Job) (bibstat.State, int64
 	if out.state.Loadable() {
 		side.ParsedKey, side.ParserVersion = bibstat.ParsedKey(rawKey, schemas.Version), schemas.Version
 		if err := h.Store.Put(ctx, side.ParsedKey, bytes.NewReader(out.parquet)); err != nil {
-			return "", 0, fmt.Errorf("archive parsed %s: %w", u, err)
+			return result{}, storeErr("archive parsed", u, err)
 		}
 	}
 	meta, err := json.MarshalIndent(side, "", "  ")
 	if err != nil {
-		return "", 0, fmt.Errorf("sidecar %s: %w", u, err)
+		return result{}, fmt.Errorf("sidecar %s: %w", u, err)
 	}
 	if err := h.Store.Put(ctx, rawKey+bibstat.SidecarSuffix, bytes.NewReader(meta)); err != nil {
-		return "", 0, fmt.Errorf("archive sidecar %s: %w", u, err)
+		return result{}, storeErr("archive sidecar", u, err)
 	}
-	entry.State, entry.LastError, entry.RawKey, entry.UpdatedAt = out.state, out.err, rawKey, at
+	entry.State, entry.LastError, entry.Code, entry.HTTPStatus, entry.UpdatedAt = out.state, out.err, out.code, resp.Status, at
+	if out.state.Loadable() || prev.RawKey == "" || !prev.State.Loadable() {
+		// Keep pointing at the last loadable harvest when a refresh fails.
+		entry.RawKey = rawKey
+	}
 	if out.state == bibstat.StateOK || out.state == bibstat.StateZero {
 		entry.Attempts = 0
 	}
-	h.Log.Debug("harvested", "unit", u.String(), "state", string(out.state), "rows", out.rows)
-	return out.state, side.Size, h.record(entry)
+	entry.NextAttempt = pol.nextAttempt(out.state, entry.Attempts, out.retryAfter, at)
+	if out.state == bibstat.StateOK || out.state == bibstat.StateZero {
+		h.log().Debug("harvested", "unit", u.String(), "state", string(out.state), "rows", out.rows)
+	} else {
+		h.log().Info("harvested", "unit", u.String(), "state", string(out.state), "reason", out.err)
+	}
+	return result{state: out.state, bytes: side.Size, retryAfter: out.retryAfter, headersAt: resp.HeadersAt}, h.record(entry)
 }
 
 func (h *Harvester) record(e ledger.Entry) error {

@@ -26,6 +26,9 @@ type Entry struct {
 	State       bibstat.State     `json:"state"`
 	Attempts    int               `json:"attempts"`
 	LastError   string            `json:"last_error,omitempty"`
+	Code        int               `json:"code,omitempty"`        // the COUNTER exception code behind State, if any
+	HTTPStatus  int               `json:"http_status,omitempty"` // the vendor's HTTP status, if a response came
+	CredFP      string            `json:"cred_fp,omitempty"`     // fingerprint of the credential used (never the secret)
 	NextAttempt time.Time         `json:"next_attempt,omitzero"`
 	RawKey      string            `json:"raw_key,omitempty"`
 	UpdatedAt   time.Time         `json:"updated_at"`
@@ -43,6 +46,10 @@ type Ledger struct {
 	f       *os.File
 	path    string
 	entries map[bibstat.Unit]*Entry
+	written uint64 // lines appended, under mu
+
+	syncMu sync.Mutex
+	synced uint64 // lines known on disk, under syncMu
 }
 
 // Open replays the journal at path, creating it if missing.
@@ -104,7 +111,8 @@ func (l *Ledger) Get(u bibstat.Unit) (Entry, bool) {
 	return *e, true
 }
 
-// Record appends e as the new state of its unit and syncs it to disk.
+// Record appends e as the new state of its unit and syncs it to disk
+// before returning. Concurrent Records share one fsync (group commit).
 func (l *Ledger) Record(e Entry) error {
 	if err := e.Unit().Check(); err != nil {
 		return fmt.Errorf("ledger record: %w", err)
@@ -114,18 +122,41 @@ func (l *Ledger) Record(e Entry) error {
 		return fmt.Errorf("ledger record: %w", err)
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if _, err := l.f.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("ledger record %s: %w", e.Unit(), err)
-	}
-	if err := l.f.Sync(); err != nil {
+		l.mu.Unlock()
 		return fmt.Errorf("ledger record %s: %w", e.Unit(), err)
 	}
 	l.entries[e.Unit()] = &e
+	l.written++
+	seq := l.written
+	l.mu.Unlock()
+
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	if l.synced >= seq {
+		return nil // another Record's fsync covered this line
+	}
+	l.mu.Lock()
+	upto := l.written
+	l.mu.Unlock()
+	if err := l.f.Sync(); err != nil {
+		return fmt.Errorf("ledger record %s: %w", e.Unit(), err)
+	}
+	l.synced = upto
 	return nil
 }
 
-// All returns every entry, sorted by unit.
+// Path is the journal's file name.
+func (l *Ledger) Path() string { return l.path }
+
+// Len is the number of units in the ledger.
+func (l *Ledger) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.entries)
+}
+
+// All returns every entry, sorted by platform, credential, report and month.
 func (l *Ledger) All() []Entry {
 	l.mu.Lock()
 	out := make([]Entry, 0, len(l.entries))
@@ -133,9 +164,50 @@ func (l *Ledger) All() []Entry {
 		out = append(out, *e)
 	}
 	l.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Unit().String() < out[j].Unit().String() })
+	sort.Slice(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		if a.Platform != b.Platform {
+			return a.Platform < b.Platform
+		}
+		if a.Credential != b.Credential {
+			return a.Credential < b.Credential
+		}
+		if a.Report != b.Report {
+			return a.Report < b.Report
+		}
+		return a.Month < b.Month
+	})
 	return out
+}
+
+// Each calls fn for every entry, in no order, holding the ledger's lock:
+// fn must not call the ledger.
+func (l *Ledger) Each(fn func(e *Entry)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range l.entries {
+		fn(e)
+	}
 }
 
 // Close closes the journal.
 func (l *Ledger) Close() error { return l.f.Close() }
+
+// ReadAll replays the journal at path without opening it for writing, as
+// "bibstat status" does while a harvest appends. A missing file is an
+// empty ledger.
+func ReadAll(path string) ([]Entry, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read ledger: %w", err)
+	}
+	defer f.Close()
+	l := &Ledger{path: path, entries: map[bibstat.Unit]*Entry{}}
+	if _, err := l.replay(f); err != nil {
+		return nil, err
+	}
+	return l.All(), nil
+}

@@ -2,16 +2,23 @@ package sushi
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/bibliotek24/bibstat"
 )
 
 // Credential is one library's access to one platform's SUSHI service.
+// Its String, GoString and LogValue leave the secrets out, so printing or
+// logging a Credential never leaks them.
 type Credential struct {
 	ID            string // unique within the platform, e.g. the library number
 	Platform      string // platform id from config
@@ -24,12 +31,43 @@ type Credential struct {
 	PlatformParam string // the "platform" query parameter some hosts need
 }
 
+func (c Credential) String() string {
+	return fmt.Sprintf("credential %s/%s (customer_id %s)", c.Platform, c.ID, c.CustomerID)
+}
+
+// GoString keeps %#v from printing the secrets.
+func (c Credential) GoString() string { return c.String() }
+
+// Format keeps every verb (%v, %+v, %s) from printing the secrets.
+func (c Credential) Format(f fmt.State, verb rune) { io.WriteString(f, c.String()) }
+
+// LogValue logs the credential without its secrets.
+func (c Credential) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("platform", c.Platform), slog.String("id", c.ID), slog.String("customer_id", c.CustomerID))
+}
+
+// Secrets lists the credential's secret values, for tests and scrubbing.
+func (c Credential) Secrets() []string {
+	var s []string
+	for _, v := range []string{c.RequestorID, c.APIKey} {
+		if v != "" {
+			s = append(s, v)
+		}
+	}
+	return s
+}
+
 // Response is a vendor's answer, untouched.
 type Response struct {
 	URL         string // redacted
 	Status      int
 	ContentType string
 	Body        []byte
+	// RetryAfter is the server's Retry-After header, when present.
+	RetryAfter time.Duration
+	// Sent is when the request left; HeadersAt when the response headers
+	// arrived. The vendor saw the request between the two.
+	Sent, HeadersAt time.Time
 }
 
 // DefaultMaxBody bounds a response body: a larger one is an error, not an
@@ -44,34 +82,50 @@ type Client struct {
 	UserAgent string
 }
 
-// ReportURL builds the request URL for report over [begin, end].
-func ReportURL(c Credential, report bibstat.ReportID, begin, end bibstat.Month) (*url.URL, error) {
+// endpoint builds the URL of path (e.g. "/reports/pr", "/members") on c's
+// service, with /r51 for release 5.1, and the credential's parameters.
+func endpoint(c Credential, path string, withCustomer bool) (*url.URL, error) {
 	base := strings.TrimRight(c.BaseURL, "/")
 	base = strings.TrimSuffix(base, "/r51") // registry URLs sometimes include it
 	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		return nil, fmt.Errorf("credential %s/%s: base URL is not an http(s) URL", c.Platform, c.ID)
 	}
-	path := "/reports/" + string(report)
 	if c.Release == "5.1" {
 		path = "/r51" + path
 	}
 	u.Path += path
 	q := url.Values{}
-	q.Set("customer_id", c.CustomerID)
-	if c.RequestorID != "" {
-		q.Set("requestor_id", c.RequestorID)
-	}
-	if c.APIKey != "" {
-		q.Set("api_key", c.APIKey)
+	if withCustomer {
+		q.Set("customer_id", c.CustomerID)
+		if c.RequestorID != "" {
+			q.Set("requestor_id", c.RequestorID)
+		}
+		if c.APIKey != "" {
+			q.Set("api_key", c.APIKey)
+		}
 	}
 	if c.PlatformParam != "" {
 		q.Set("platform", c.PlatformParam)
 	}
+	u.RawQuery = q.Encode()
+	return u, nil
+}
+
+// ReportURL builds the request URL for report over [begin, end].
+func ReportURL(c Credential, report bibstat.ReportID, begin, end bibstat.Month) (*url.URL, error) {
+	u, err := endpoint(c, "/reports/"+string(report), true)
+	if err != nil {
+		return nil, err
+	}
+	q := u.Query()
 	q.Set("begin_date", begin.String())
 	q.Set("end_date", end.String())
-	if report == "pr" {
+	switch {
+	case report == "pr" || report == "dr":
 		q.Set("attributes_to_show", "Access_Method")
+	case report == "tr":
+		q.Set("attributes_to_show", "YOP|Access_Type|Access_Method")
 	}
 	u.RawQuery = q.Encode()
 	return u, nil
@@ -102,6 +156,10 @@ func (cl *Client) Report(ctx context.Context, c Credential, report bibstat.Repor
 	if err != nil {
 		return nil, err
 	}
+	return cl.get(ctx, c, u)
+}
+
+func (cl *Client) get(ctx context.Context, c Credential, u *url.URL) (*Response, error) {
 	redacted := Redact(u)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -115,10 +173,12 @@ func (cl *Client) Report(ctx context.Context, c Credential, report bibstat.Repor
 	if httpc == nil {
 		httpc = http.DefaultClient
 	}
+	sent := time.Now()
 	resp, err := httpc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("request %s: %w", redacted, scrub(err, u))
+		return nil, fmt.Errorf("request %s: %w", redacted, scrub(err, u, c))
 	}
+	headersAt := time.Now()
 	defer resp.Body.Close()
 	limit := cl.MaxBody
 	if limit <= 0 {
@@ -126,23 +186,162 @@ func (cl *Client) Report(ctx context.Context, c Credential, report bibstat.Repor
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("read body of %s: %w", redacted, scrub(err, u))
+		return nil, fmt.Errorf("read body of %s: %w", redacted, scrub(err, u, c))
 	}
 	if int64(len(body)) > limit {
 		return nil, fmt.Errorf("read body of %s: larger than %d bytes", redacted, limit)
 	}
-	return &Response{URL: redacted, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}, nil
+	return &Response{URL: redacted, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body,
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), headersAt), Sent: sent, HeadersAt: headersAt}, nil
 }
 
-// scrub removes the unredacted URL from a transport error, which net/http
-// puts in *url.Error.
-func scrub(err error, u *url.URL) error {
-	if ue, ok := err.(*url.Error); ok {
-		return fmt.Errorf("%s", ue.Err.Error())
-	}
+// scrub removes the unredacted URL and the secrets from a transport error,
+// which net/http puts in *url.Error.
+func scrub(err error, u *url.URL, c Credential) error {
+	var ue *url.Error
 	msg := err.Error()
-	if strings.Contains(msg, u.RawQuery) {
-		return fmt.Errorf("%s", strings.ReplaceAll(msg, u.RawQuery, "REDACTED"))
+	if errors.As(err, &ue) {
+		msg = ue.Err.Error()
 	}
-	return err
+	msg = strings.ReplaceAll(msg, u.RawQuery, "REDACTED")
+	for _, s := range c.Secrets() {
+		msg = strings.ReplaceAll(msg, s, "REDACTED")
+		msg = strings.ReplaceAll(msg, url.QueryEscape(s), "REDACTED")
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", msg, contextErr(err))
+	}
+	return errors.New(msg)
+}
+
+func contextErr(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return context.Canceled
+	}
+	return context.DeadlineExceeded
+}
+
+// call fetches a non-report endpoint and decodes a 200 JSON answer into v;
+// any other answer is an *Exception (or a plain error if the body has none).
+func (cl *Client) call(ctx context.Context, c Credential, path string, withCustomer bool, v any) error {
+	u, err := endpoint(c, path, withCustomer)
+	if err != nil {
+		return err
+	}
+	resp, err := cl.get(ctx, c, u)
+	if err != nil {
+		return err
+	}
+	if excs := ParseExceptions(resp.Body); len(excs) > 0 && (resp.Status != http.StatusOK || !isArray(resp.Body)) {
+		e := excs[0]
+		e.Status, e.RetryAfter = resp.Status, resp.RetryAfter
+		return fmt.Errorf("%s %s: %w", path, c, &e)
+	}
+	if resp.Status != http.StatusOK {
+		return fmt.Errorf("%s %s: HTTP %d", path, c, resp.Status)
+	}
+	if err := json.Unmarshal(resp.Body, v); err != nil {
+		return fmt.Errorf("%s %s: decode: %w", path, c, err)
+	}
+	return nil
+}
+
+func isArray(b []byte) bool {
+	s := strings.TrimSpace(string(b[:min(len(b), 64)]))
+	return strings.HasPrefix(s, "[") && !strings.Contains(strings.ToLower(s), `"code"`)
+}
+
+// ServiceStatus is one entry of /status.
+type ServiceStatus struct {
+	Description   string `json:"Description"`
+	ServiceActive bool   `json:"Service_Active"`
+	Note          string `json:"Note,omitempty"`
+	Alerts        []struct {
+		DateTime string `json:"Date_Time"`
+		Alert    string `json:"Alert"`
+	} `json:"Alerts,omitempty"`
+}
+
+// Status asks the service whether it is up. R5.1's /r51/status is public;
+// R5's wants the customer.
+func (cl *Client) Status(ctx context.Context, c Credential) ([]ServiceStatus, error) {
+	var out []ServiceStatus
+	err := cl.call(ctx, c, "/status", c.Release != "5.1", &out)
+	return out, err
+}
+
+// ReportInfo is one entry of /reports.
+type ReportInfo struct {
+	ReportName  string `json:"Report_Name"`
+	ReportID    string `json:"Report_ID"`
+	Release     string `json:"Release"`
+	Description string `json:"Report_Description"`
+	Path        string `json:"Path,omitempty"`
+	FirstMonth  string `json:"First_Month_Available,omitempty"`
+	LastMonth   string `json:"Last_Month_Available,omitempty"`
+}
+
+// Reports lists the reports the service offers the customer.
+func (cl *Client) Reports(ctx context.Context, c Credential) ([]ReportInfo, error) {
+	var out []ReportInfo
+	err := cl.call(ctx, c, "/reports", true, &out)
+	return out, err
+}
+
+// Member is one entry of /members: a customer the consortium credential
+// may harvest for.
+type Member struct {
+	CustomerID     string
+	RequestorID    string // only when it differs from the consortium's
+	Name           string
+	Notes          string
+	InstitutionIDs []string // "ISIL:NO-2030100", "Proprietary:…"
+}
+
+// Members lists the consortium's members (R5 /members, R5.1 /r51/members).
+func (cl *Client) Members(ctx context.Context, c Credential) ([]Member, error) {
+	var raw []map[string]json.RawMessage
+	if err := cl.call(ctx, c, "/members", true, &raw); err != nil {
+		return nil, err
+	}
+	out := make([]Member, 0, len(raw))
+	for _, m := range raw {
+		var mem Member
+		s := func(k string) string {
+			var v string
+			_ = json.Unmarshal(m[k], &v)
+			return v
+		}
+		mem.CustomerID, mem.RequestorID, mem.Notes = s("Customer_ID"), s("Requestor_ID"), s("Notes")
+		if mem.Name = s("Institution_Name"); mem.Name == "" {
+			mem.Name = s("Name")
+		}
+		// R5.1: {"ISIL": ["NO-…"]}; R5: [{"Type": "ISIL", "Value": "NO-…"}].
+		var obj map[string][]string
+		var arr []struct{ Type, Value string }
+		if json.Unmarshal(m["Institution_ID"], &obj) == nil {
+			for ns, vs := range obj {
+				for _, v := range vs {
+					mem.InstitutionIDs = append(mem.InstitutionIDs, ns+":"+v)
+				}
+			}
+		} else if json.Unmarshal(m["Institution_ID"], &arr) == nil {
+			for _, id := range arr {
+				mem.InstitutionIDs = append(mem.InstitutionIDs, id.Type+":"+id.Value)
+			}
+		}
+		sort.Strings(mem.InstitutionIDs)
+		out = append(out, mem)
+	}
+	return out, nil
+}
+
+// ISIL returns the member's ISIL ("NO-2030100"), if it has one.
+func (m Member) ISIL() string {
+	for _, id := range m.InstitutionIDs {
+		if v, ok := strings.CutPrefix(id, "ISIL:"); ok {
+			return v
+		}
+	}
+	return ""
 }

@@ -2,62 +2,183 @@ package sushisim
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
-
 	"time"
 
 	"github.com/bibliotek24/bibstat"
 )
 
-// Handler serves one platform's COUNTER_SUSHI R5.1 API: /r51/status,
-// /r51/reports and /r51/reports/pr.
+// Handler serves one platform's COUNTER_SUSHI API, R5.1 under /r51
+// (status, reports, members, reports/pr) and R5 at the root (the same
+// paths), applying c.Faults to report requests.
 func (c *Config) Handler(platformID string) http.Handler {
+	c.buildIndex()
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /r51/status", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, []map[string]any{{
-			"Description": "BibStat simulator for " + platformID, "Service_Active": true,
-		}})
-	})
-	mux.HandleFunc("GET /r51/reports", func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := c.authorize(w, r, platformID); !ok {
-			return
+	fc := &faultCounter{n: map[string]int{}}
+	for _, rel := range []string{"5.1", "5"} {
+		prefix := ""
+		if rel == "5.1" {
+			prefix = "/r51"
 		}
-		writeJSON(w, http.StatusOK, []map[string]any{{
-			"Report_Name": "Platform Report", "Report_ID": "pr", "Release": "5.1",
-			"Report_Description": "Platform-level usage", "Path": "/r51/reports/pr",
-			"First_Month_Available": c.First.String(), "Last_Month_Available": c.Last.String(),
-		}})
-	})
-	mux.HandleFunc("GET /r51/reports/pr", func(w http.ResponseWriter, r *http.Request) {
-		lib, ok := c.authorize(w, r, platformID)
-		if !ok {
-			return
-		}
-		begin, err1 := parseDate(r.URL.Query().Get("begin_date"))
-		end, err2 := parseDate(r.URL.Query().Get("end_date"))
-		if err1 != nil || err2 != nil || end.Before(begin) {
-			writeException(w, http.StatusBadRequest, 3020, "Invalid Date Arguments")
-			return
-		}
-		writeJSON(w, http.StatusOK, c.platformReport(platformID, lib, begin, end))
-	})
+		mux.HandleFunc("GET "+prefix+"/status", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, []map[string]any{{
+				"Description": "BibStat simulator for " + platformID, "Service_Active": true,
+			}})
+		})
+		mux.HandleFunc("GET "+prefix+"/reports", func(w http.ResponseWriter, r *http.Request) {
+			if _, ok := c.authorize(w, r, platformID, true); !ok {
+				return
+			}
+			writeJSON(w, http.StatusOK, []map[string]any{{
+				"Report_Name": "Platform Report", "Report_ID": "pr", "Release": rel,
+				"Report_Description": "Platform-level usage", "Path": prefix + "/reports/pr",
+				"First_Month_Available": c.First.String(), "Last_Month_Available": c.Last.String(),
+			}})
+		})
+		mux.HandleFunc("GET "+prefix+"/members", func(w http.ResponseWriter, r *http.Request) {
+			if _, ok := c.authorize(w, r, platformID, true); !ok {
+				return
+			}
+			writeJSON(w, http.StatusOK, c.members(platformID, r.URL.Query().Get("customer_id"), rel))
+		})
+		mux.HandleFunc("GET "+prefix+"/reports/{id}", func(w http.ResponseWriter, r *http.Request) {
+			if r.PathValue("id") != "pr" {
+				writeException(w, http.StatusNotFound, 3000, "Report Not Supported")
+				return
+			}
+			lib, ok := c.authorize(w, r, platformID, false)
+			if !ok {
+				return
+			}
+			begin, err1 := parseDate(r.URL.Query().Get("begin_date"))
+			end, err2 := parseDate(r.URL.Query().Get("end_date"))
+			if err1 != nil || err2 != nil || end.Before(begin) {
+				writeException(w, http.StatusBadRequest, 3020, "Invalid Date Arguments")
+				return
+			}
+			c.serveReport(w, r, fc, platformID, lib, begin, end, rel)
+		})
+	}
 	return mux
 }
 
+// serveReport answers a PR request, through the matching fault if any.
+func (c *Config) serveReport(w http.ResponseWriter, r *http.Request, fc *faultCounter, platformID string, lib *Library, begin, end bibstat.Month, rel string) {
+	f := c.pick(fc, platformID, lib.ID, begin)
+	if f != nil && serveFault(w, r, f) {
+		return
+	}
+	subject, b, e := lib, begin, end
+	var exc []exception
+	noItems := false
+	kind := FaultKind("")
+	if f != nil {
+		kind = f.Kind
+	}
+	switch kind {
+	case FaultWrongMonths:
+		b, e = begin.Add(-1), end.Add(-1)
+	case FaultWrongCustomer:
+		subject = c.otherLibrary(lib)
+	case FaultNotReady:
+		exc, noItems = []exception{{Code: 3031, Message: "Usage Not Ready for Requested Dates", Data: "Usage not ready for " + begin.String()}}, true
+	case FaultNoUsage:
+		exc, noItems = []exception{{Code: 3030, Message: "No Usage Available for Requested Dates"}}, true
+	case FaultPartial:
+		exc = []exception{{Code: 3040, Message: "Partial Data Returned", Data: "logging failure on one day"}}
+	}
+	var v any
+	if rel == "5" {
+		v = c.platformReportR5(platformID, subject, b, e, exc, noItems)
+	} else {
+		rep := c.platformReport(platformID, subject, b, e)
+		if exc != nil {
+			rep.Header.Exceptions = exc
+		}
+		if noItems {
+			rep.Items = []item{}
+		}
+		v = rep
+	}
+	if kind != FaultTruncated && kind != FaultSlowBody {
+		writeJSON(w, http.StatusOK, v)
+		return
+	}
+	body, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(body[:len(body)/2])
+	if kind == FaultTruncated {
+		return
+	}
+	if fl, ok := w.(http.Flusher); ok {
+		fl.Flush()
+	}
+	select {
+	case <-time.After(f.Delay):
+	case <-r.Context().Done():
+		return
+	}
+	w.Write(body[len(body)/2:])
+}
+
+// otherLibrary is a library other than lib, for the wrong-customer fault.
+func (c *Config) otherLibrary(lib *Library) *Library {
+	for i := range c.Libraries {
+		if c.Libraries[i].ID != lib.ID {
+			return &c.Libraries[i]
+		}
+	}
+	return &Library{ID: "2999999", Name: "Annet bibliotek"}
+}
+
+// ConsortiumCustomerID is the consortium's own customer id on every platform.
+const ConsortiumCustomerID = "konsortium-b24"
+
+// ConsortiumKey is the consortium's api_key on a platform.
+func (c *Config) ConsortiumKey(platform string) string {
+	return fmt.Sprintf("ck-%016x", c.hash("consortium", platform))
+}
+
+// members lists every library for the consortium, or just the caller.
+func (c *Config) members(platformID, customerID, rel string) []map[string]any {
+	var out []map[string]any
+	for _, l := range c.Libraries {
+		if customerID != ConsortiumCustomerID && c.CustomerID(l.ID) != customerID {
+			continue
+		}
+		m := map[string]any{"Customer_ID": c.CustomerID(l.ID)}
+		if rel == "5" {
+			m["Name"] = l.Name
+			m["Institution_ID"] = []map[string]string{{"Type": "ISIL", "Value": l.ID.ISIL()}}
+		} else {
+			m["Institution_Name"] = l.Name
+			m["Institution_ID"] = map[string][]string{"ISIL": {l.ID.ISIL()}}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
 // authorize finds the library behind customer_id and checks its api_key,
-// answering with the COUNTER exception when it does not match.
-func (c *Config) authorize(w http.ResponseWriter, r *http.Request, platformID string) (*Library, bool) {
+// answering with the COUNTER exception when it does not match. With
+// consortium, the consortium's own credential is accepted too (nil library).
+func (c *Config) authorize(w http.ResponseWriter, r *http.Request, platformID string, consortium bool) (*Library, bool) {
 	q := r.URL.Query()
 	if q.Get("customer_id") == "" {
 		writeException(w, http.StatusBadRequest, 1030, "Insufficient Information to Process Request")
 		return nil, false
 	}
-	for i := range c.Libraries {
-		l := &c.Libraries[i]
-		if c.CustomerID(l.ID) != q.Get("customer_id") {
-			continue
+	if consortium && q.Get("customer_id") == ConsortiumCustomerID {
+		if q.Get("api_key") != c.ConsortiumKey(platformID) {
+			writeException(w, http.StatusUnauthorized, 2020, "APIKey Invalid")
+			return nil, false
 		}
+		return nil, true
+	}
+	if l, ok := c.idx.byCustomer[q.Get("customer_id")]; ok {
 		if q.Get("api_key") != c.APIKey(platformID, l.ID) {
 			writeException(w, http.StatusUnauthorized, 2020, "APIKey Invalid")
 			return nil, false
@@ -111,12 +232,7 @@ type exception struct {
 }
 
 func (c *Config) platformReport(platformID string, lib *Library, begin, end bibstat.Month) report {
-	dataType := "Platform"
-	for _, p := range c.Platforms {
-		if p.ID == platformID {
-			dataType = p.DataType
-		}
-	}
+	dataType := c.dataType(platformID)
 	perf := map[string]map[string]int64{}
 	for _, m := range bibstat.MonthsBetween(begin, end) {
 		for metric, n := range c.Usage(platformID, lib.ID, m) {
@@ -167,4 +283,105 @@ func (c *Config) PlatformIDs() []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// R5 report shapes: Report_Filters and Institution_ID are name/value lists,
+// Performance a list of periods with metric instances.
+type reportR5 struct {
+	Header headerR5 `json:"Report_Header"`
+	Items  []itemR5 `json:"Report_Items"`
+}
+
+type headerR5 struct {
+	Created          string      `json:"Created"`
+	CreatedBy        string      `json:"Created_By"`
+	CustomerID       string      `json:"Customer_ID"`
+	ReportID         string      `json:"Report_ID"`
+	Release          string      `json:"Release"`
+	ReportName       string      `json:"Report_Name"`
+	InstitutionName  string      `json:"Institution_Name"`
+	InstitutionID    []typeValue `json:"Institution_ID"`
+	ReportFilters    []nameValue `json:"Report_Filters"`
+	ReportAttributes []nameValue `json:"Report_Attributes"`
+	Exceptions       []exception `json:"Exceptions,omitempty"`
+}
+
+type typeValue struct {
+	Type  string `json:"Type"`
+	Value string `json:"Value"`
+}
+
+type nameValue struct {
+	Name  string `json:"Name"`
+	Value string `json:"Value"`
+}
+
+type itemR5 struct {
+	Platform     string     `json:"Platform"`
+	DataType     string     `json:"Data_Type"`
+	AccessMethod string     `json:"Access_Method"`
+	Performance  []periodR5 `json:"Performance"`
+}
+
+type periodR5 struct {
+	Period struct {
+		Begin string `json:"Begin_Date"`
+		End   string `json:"End_Date"`
+	} `json:"Period"`
+	Instance []instanceR5 `json:"Instance"`
+}
+
+type instanceR5 struct {
+	MetricType string `json:"Metric_Type"`
+	Count      int64  `json:"Count"`
+}
+
+func (c *Config) platformReportR5(platformID string, lib *Library, begin, end bibstat.Month, exc []exception, noItems bool) reportR5 {
+	rep := reportR5{Header: headerR5{
+		Created: end.Last().AddDate(0, 0, 3).Format(time.RFC3339), CreatedBy: "BibStat SUSHI simulator",
+		CustomerID: c.CustomerID(lib.ID), ReportID: "PR", Release: "5", ReportName: "Platform Master Report",
+		InstitutionName: lib.Name, InstitutionID: []typeValue{{"ISIL", lib.ID.ISIL()}},
+		ReportFilters:    []nameValue{{"Begin_Date", begin.First().Format(time.DateOnly)}, {"End_Date", end.Last().Format(time.DateOnly)}},
+		ReportAttributes: []nameValue{{"Attributes_To_Show", "Access_Method"}},
+		Exceptions:       exc,
+	}, Items: []itemR5{}}
+	if noItems {
+		return rep
+	}
+	it := itemR5{Platform: platformID, DataType: c.dataType(platformID), AccessMethod: "Regular"}
+	for _, m := range bibstat.MonthsBetween(begin, end) {
+		usage := c.Usage(platformID, lib.ID, m)
+		var p periodR5
+		p.Period.Begin, p.Period.End = m.First().Format(time.DateOnly), m.Last().Format(time.DateOnly)
+		for _, metric := range PRMetrics {
+			if n := usage[metric]; n != 0 {
+				p.Instance = append(p.Instance, instanceR5{metric, n})
+			}
+		}
+		if len(p.Instance) > 0 {
+			it.Performance = append(it.Performance, p)
+		}
+	}
+	if len(it.Performance) == 0 {
+		if rep.Header.Exceptions == nil {
+			rep.Header.Exceptions = []exception{{Code: 3030, Message: "No Usage Available for Requested Dates"}}
+		}
+		return rep
+	}
+	rep.Items = append(rep.Items, it)
+	return rep
+}
+
+func (c *Config) dataType(platformID string) string {
+	if c.idx != nil {
+		if p := c.idx.platforms[platformID]; p != nil {
+			return p.DataType
+		}
+	}
+	for _, p := range c.Platforms {
+		if p.ID == platformID {
+			return p.DataType
+		}
+	}
+	return "Platform"
 }

@@ -31,6 +31,34 @@ type Config struct {
 	Platforms   []Platform
 	Libraries   []Library
 	First, Last bibstat.Month // the months that have usage
+	// Faults make report requests misbehave; the first matching rule wins.
+	Faults []Fault
+
+	idx *index // built by Handler
+}
+
+// index speeds up lookups for large worlds.
+type index struct {
+	byCustomer map[string]*Library
+	libraries  map[bibstat.LibraryID]*Library
+	platforms  map[string]*Platform
+}
+
+// buildIndex indexes libraries and platforms; Handler calls it before serving.
+func (c *Config) buildIndex() {
+	if c.idx != nil {
+		return
+	}
+	idx := &index{byCustomer: map[string]*Library{}, libraries: map[bibstat.LibraryID]*Library{}, platforms: map[string]*Platform{}}
+	for i := range c.Libraries {
+		l := &c.Libraries[i]
+		idx.byCustomer[c.CustomerID(l.ID)] = l
+		idx.libraries[l.ID] = l
+	}
+	for i := range c.Platforms {
+		idx.platforms[c.Platforms[i].ID] = &c.Platforms[i]
+	}
+	c.idx = idx
 }
 
 // PRMetrics are the Metric_Types the simulator reports in PR, in report order.
@@ -50,15 +78,10 @@ func (c *Config) Usage(platform string, lib bibstat.LibraryID, m bibstat.Month) 
 	}
 	var p *Platform
 	var l *Library
-	for i := range c.Platforms {
-		if c.Platforms[i].ID == platform {
-			p = &c.Platforms[i]
-		}
-	}
-	for i := range c.Libraries {
-		if c.Libraries[i].ID == lib {
-			l = &c.Libraries[i]
-		}
+	if c.idx != nil {
+		p, l = c.idx.platforms[platform], c.idx.libraries[lib]
+	} else {
+		p, l = c.find(platform, lib)
 	}
 	if p == nil || l == nil {
 		return out
@@ -76,6 +99,20 @@ func (c *Config) Usage(platform string, lib bibstat.LibraryID, m bibstat.Month) 
 	out["Unique_Item_Investigations"] = uii
 	out["Searches_Platform"] = int64(base * (0.3 + 0.4*c.noise(platform, lib, m, "search")))
 	return out
+}
+
+func (c *Config) find(platform string, lib bibstat.LibraryID) (p *Platform, l *Library) {
+	for i := range c.Platforms {
+		if c.Platforms[i].ID == platform {
+			p = &c.Platforms[i]
+		}
+	}
+	for i := range c.Libraries {
+		if c.Libraries[i].ID == lib {
+			l = &c.Libraries[i]
+		}
+	}
+	return p, l
 }
 
 func boolf(b bool) float64 {

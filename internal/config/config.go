@@ -1,0 +1,379 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"gopkg.in/yaml.v3"
+
+	"github.com/bibliotek24/bibstat"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Platforms   []Platform   `yaml:"platforms"`
+	Credentials []Credential `yaml:"credentials"`
+	Libraries   []Library    `yaml:"libraries"`
+	Schedule    Schedule     `yaml:"schedule"`
+	Store       Store        `yaml:"store"`
+	Warehouse   Warehouse    `yaml:"warehouse"`
+	Ledger      Ledger       `yaml:"ledger"`
+	Harvest     Harvest      `yaml:"harvest"`
+}
+
+// Platform is one vendor SUSHI service.
+type Platform struct {
+	ID      string `yaml:"id"`       // key segment, e.g. "avisarkiv"
+	Name    string `yaml:"name"`     // display name
+	BaseURL string `yaml:"base_url"` // SUSHI base, without /r51
+	Release string `yaml:"release"`  // "5" or "5.1"
+	// Spacing is the least time between two requests to the platform's
+	// host; zero means Harvest.Spacing.
+	Spacing Duration `yaml:"spacing"`
+	// Host groups platforms served by one vendor host for politeness; empty
+	// means the base URL's host.
+	Host string `yaml:"host"`
+	// Reports to harvest; empty means ["pr"].
+	Reports []bibstat.ReportID `yaml:"reports"`
+	// PlatformParam is sent as the "platform" parameter when the vendor needs it.
+	PlatformParam string `yaml:"platform_param"`
+	// Consortium is the consortium's own credential, for /members.
+	Consortium *ConsortiumCredential `yaml:"consortium"`
+}
+
+// ConsortiumCredential is the consortium's credential on a platform.
+type ConsortiumCredential struct {
+	CustomerID  string `yaml:"customer_id"`
+	RequestorID Secret `yaml:"requestor_id"`
+	APIKey      Secret `yaml:"api_key"`
+}
+
+// Credential is one library's access to one platform.
+type Credential struct {
+	Platform string `yaml:"platform"`
+	Library  string `yaml:"library"` // bibnr
+	// ID is unique within the platform; empty means the library number.
+	ID            string `yaml:"id"`
+	CustomerID    string `yaml:"customer_id"`
+	RequestorID   Secret `yaml:"requestor_id"`
+	APIKey        Secret `yaml:"api_key"`
+	PlatformParam string `yaml:"platform_param"`
+	// Disabled keeps the entry but harvests nothing with it.
+	Disabled bool `yaml:"disabled"`
+}
+
+// CredentialID is ID or, when empty, the library number.
+func (c Credential) CredentialID() string {
+	if c.ID != "" {
+		return c.ID
+	}
+	return c.Library
+}
+
+// Library is a member library.
+type Library struct {
+	Bibnr        string `yaml:"bibnr"`
+	Name         string `yaml:"name"`
+	Municipality string `yaml:"municipality"` // municipality number, never derived from bibnr
+}
+
+// Schedule is when the nightly harvest runs and what it covers.
+type Schedule struct {
+	Cron     string `yaml:"cron"`     // robfig/cron five-field spec
+	Timezone string `yaml:"timezone"` // IANA zone, e.g. Europe/Oslo
+	// Start is the first month to backfill, YYYY-MM.
+	Start string `yaml:"start"`
+	// RefreshMonths are re-harvested every night (vendors restate them).
+	RefreshMonths int `yaml:"refresh_months"`
+}
+
+// Store is the object store: a local directory or S3.
+type Store struct {
+	Kind            string `yaml:"kind"` // "local" or "s3"
+	Dir             string `yaml:"dir"`  // local
+	Endpoint        string `yaml:"endpoint"`
+	Region          string `yaml:"region"`
+	Bucket          string `yaml:"bucket"`
+	Prefix          string `yaml:"prefix"`
+	PathStyle       bool   `yaml:"path_style"`
+	AccessKeyID     Secret `yaml:"access_key_id"`
+	SecretAccessKey Secret `yaml:"secret_access_key"`
+}
+
+// Warehouse is the DuckDB warehouse.
+type Warehouse struct {
+	Path          string `yaml:"path"`
+	MemoryLimit   string `yaml:"memory_limit"`
+	Threads       int    `yaml:"threads"`
+	TempDirectory string `yaml:"temp_directory"`
+}
+
+// Ledger is the harvest ledger journal.
+type Ledger struct {
+	Path string `yaml:"path"`
+}
+
+// Harvest tunes the harvester.
+type Harvest struct {
+	Spacing   Duration `yaml:"spacing"`    // default per-host spacing
+	Timeout   Duration `yaml:"timeout"`    // per request
+	UserAgent string   `yaml:"user_agent"` // sent to vendors
+}
+
+// Duration is a time.Duration written as "3s", "500ms".
+type Duration time.Duration
+
+// UnmarshalYAML reads a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: duration %q: want e.g. 3s or 500ms", n.Line, s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// D is the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Default is the configuration every file starts from.
+func Default() Config {
+	return Config{
+		Schedule:  Schedule{Cron: "0 2 * * *", Timezone: "Europe/Oslo", RefreshMonths: 3},
+		Store:     Store{Kind: "local", Dir: "archive"},
+		Warehouse: Warehouse{Path: "warehouse.duckdb"},
+		Ledger:    Ledger{Path: "ledger.jsonl"},
+		Harvest:   Harvest{Spacing: Duration(3 * time.Second), Timeout: Duration(5 * time.Minute), UserAgent: "BibStat (Bibliotek24)"},
+	}
+}
+
+// Parse reads a configuration over Default. Unknown keys are errors that
+// name the key and line. Parse does not Validate.
+func Parse(r io.Reader) (Config, error) {
+	cfg := Default()
+	b, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	if err != nil {
+		return cfg, fmt.Errorf("read config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, fmt.Errorf("parse config: %s", strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n  "), "\n  ", "; "))
+	}
+	return cfg, nil
+}
+
+// Load reads, parses and validates the file at path.
+func Load(path string) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("load config: %w", err)
+	}
+	defer f.Close()
+	cfg, err := Parse(f)
+	if err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+var platformIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// Validate checks the whole configuration and returns every problem found, joined.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	platforms := map[string]*Platform{}
+	for i := range c.Platforms {
+		p := &c.Platforms[i]
+		where := fmt.Sprintf("platforms[%d] (%s)", i, p.ID)
+		if !platformIDRE.MatchString(p.ID) {
+			bad("%s: id must be lower-case letters, digits, - or _", where)
+		}
+		if platforms[p.ID] != nil {
+			bad("%s: duplicate platform id", where)
+		}
+		platforms[p.ID] = p
+		if u, err := url.Parse(p.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("%s: base_url %q is not an http(s) URL", where, p.BaseURL)
+		} else if u.User != nil || u.RawQuery != "" {
+			bad("%s: base_url must carry no credentials or query; put them in credentials", where)
+		}
+		if p.Release != "5" && p.Release != "5.1" {
+			bad("%s: release %q: want \"5\" or \"5.1\"", where, p.Release)
+		}
+		if p.Spacing < 0 {
+			bad("%s: spacing must not be negative", where)
+		}
+		for _, r := range p.Reports {
+			if _, err := bibstat.ParseReportID(string(r)); err != nil {
+				bad("%s: %v", where, err)
+			}
+		}
+		if p.Consortium != nil {
+			for _, s := range []Secret{p.Consortium.RequestorID, p.Consortium.APIKey} {
+				if err := s.Check(); err != nil {
+					bad("%s: consortium: %v", where, err)
+				}
+			}
+		}
+	}
+	libs := map[string]bool{}
+	for i, l := range c.Libraries {
+		if _, err := bibstat.ParseLibraryID(l.Bibnr); err != nil || strings.TrimSpace(l.Bibnr) != l.Bibnr || len(l.Bibnr) != 7 {
+			bad("libraries[%d]: bibnr %q: want 7 digits", i, l.Bibnr)
+		}
+		if libs[l.Bibnr] {
+			bad("libraries[%d]: duplicate bibnr %s", i, l.Bibnr)
+		}
+		libs[l.Bibnr] = true
+		if l.Municipality != "" && (len(l.Municipality) != 4 || strings.Trim(l.Municipality, "0123456789") != "") {
+			bad("libraries[%d] (%s): municipality %q: want 4 digits", i, l.Bibnr, l.Municipality)
+		}
+	}
+	creds := map[string]bool{}
+	for i, cr := range c.Credentials {
+		where := fmt.Sprintf("credentials[%d] (%s/%s)", i, cr.Platform, cr.CredentialID())
+		if platforms[cr.Platform] == nil {
+			bad("%s: unknown platform %q", where, cr.Platform)
+		}
+		if !libs[cr.Library] {
+			bad("%s: unknown library %q", where, cr.Library)
+		}
+		if err := bibstat.CheckSegment(cr.CredentialID()); err != nil {
+			bad("%s: id: %v", where, err)
+		}
+		key := cr.Platform + "/" + cr.CredentialID()
+		if creds[key] {
+			bad("%s: duplicate credential id on the platform", where)
+		}
+		creds[key] = true
+		if cr.CustomerID == "" {
+			bad("%s: customer_id is required", where)
+		}
+		if err := cr.RequestorID.Check(); err != nil {
+			bad("%s: requestor_id: %v", where, err)
+		}
+		if err := cr.APIKey.Check(); err != nil {
+			bad("%s: api_key: %v", where, err)
+		}
+	}
+	if _, err := cron.ParseStandard(c.Schedule.Cron); err != nil {
+		bad("schedule: cron %q: %v", c.Schedule.Cron, err)
+	}
+	if _, err := time.LoadLocation(c.Schedule.Timezone); err != nil {
+		bad("schedule: timezone %q: %v", c.Schedule.Timezone, err)
+	}
+	if c.Schedule.Start != "" {
+		if _, err := bibstat.ParseMonth(c.Schedule.Start); err != nil {
+			bad("schedule: start: %v", err)
+		}
+	}
+	if c.Schedule.RefreshMonths < 0 || c.Schedule.RefreshMonths > 36 {
+		bad("schedule: refresh_months %d: want 0 to 36", c.Schedule.RefreshMonths)
+	}
+	switch c.Store.Kind {
+	case "local":
+		if c.Store.Dir == "" {
+			bad("store: dir is required for kind local")
+		}
+	case "s3":
+		if c.Store.Bucket == "" {
+			bad("store: bucket is required for kind s3")
+		}
+		if c.Store.Endpoint != "" {
+			if u, err := url.Parse(c.Store.Endpoint); err != nil || u.Host == "" || u.User != nil {
+				bad("store: endpoint %q is not a URL without credentials", c.Store.Endpoint)
+			}
+		}
+		for _, s := range []Secret{c.Store.AccessKeyID, c.Store.SecretAccessKey} {
+			if err := s.Check(); err != nil {
+				bad("store: %v", err)
+			}
+		}
+	default:
+		bad("store: kind %q: want local or s3", c.Store.Kind)
+	}
+	if c.Warehouse.Path == "" {
+		bad("warehouse: path is required")
+	}
+	if c.Warehouse.Threads < 0 {
+		bad("warehouse: threads must not be negative")
+	}
+	if c.Ledger.Path == "" {
+		bad("ledger: path is required")
+	}
+	if c.Harvest.Spacing < 0 || c.Harvest.Timeout < 0 {
+		bad("harvest: spacing and timeout must not be negative")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// Platform returns the platform with id.
+func (c *Config) Platform(id string) (*Platform, bool) {
+	for i := range c.Platforms {
+		if c.Platforms[i].ID == id {
+			return &c.Platforms[i], true
+		}
+	}
+	return nil, false
+}
+
+// Library returns the library with bibnr.
+func (c *Config) Library(bibnr string) (*Library, bool) {
+	for i := range c.Libraries {
+		if c.Libraries[i].Bibnr == bibnr {
+			return &c.Libraries[i], true
+		}
+	}
+	return nil, false
+}
+
+// SpacingFor is the platform's spacing or the harvest default.
+func (c *Config) SpacingFor(p *Platform) time.Duration {
+	if p.Spacing > 0 {
+		return p.Spacing.D()
+	}
+	return c.Harvest.Spacing.D()
+}
+
+// HostFor is the politeness host of p: Host or the base URL's host.
+func HostFor(p *Platform) string {
+	if p.Host != "" {
+		return p.Host
+	}
+	if u, err := url.Parse(p.BaseURL); err == nil {
+		return u.Host
+	}
+	return p.BaseURL
+}
+
+// ReportsFor is the platform's reports, default ["pr"].
+func ReportsFor(p *Platform) []bibstat.ReportID {
+	if len(p.Reports) == 0 {
+		return []bibstat.ReportID{"pr"}
+	}
+	return p.Reports
+}
