@@ -54,7 +54,7 @@ func WriteText(w io.Writer, v *Valuation, explain bool) error {
 		figure("unallocated", v.Unallocated.String()+" NOK", "unallocated")
 	}
 
-	fmt.Fprintf(b, "\n%-40s %6s %9s %10s %14s %10s %14s\n", "participant", "months", "libraries", "population", "allocated NOK", "uses", "cost per use")
+	fmt.Fprintf(b, "\n%-44s %6s %9s %10s %14s %10s %14s\n", "participant", "months", "libraries", "population", "allocated NOK", "uses", "cost per use")
 	for _, p := range v.Participants {
 		uses := formatInt(p.Uses)
 		if !p.HasData {
@@ -64,7 +64,7 @@ func WriteText(w io.Writer, v *Valuation, explain bool) error {
 		if p.Unallocated != "" {
 			alloc = p.Unallocated
 		}
-		fmt.Fprintf(b, "%-40s %6d %9d %10s %14s %10s %14s\n", participantLabel(p), p.Months, p.Libraries,
+		fmt.Fprintf(b, "%-44s %6d %9d %10s %14s %10s %14s\n", participantLabel(p), p.Months, p.Libraries,
 			formatInt(p.Population), alloc, uses, p.CostPerUse)
 	}
 	if explain {

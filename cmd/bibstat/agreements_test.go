@@ -80,7 +80,7 @@ func TestAgreementsCommands(t *testing.T) {
 	for _, want := range []string{
 		"uses                  4 200",
 		"cost_per_use: cost / uses = 90 000,00 / 4 200 = 21,43 NOK",
-		"Skien (2080600)                               6         1     60 000      12 857,14        600      21,43 NOK",
+		"Skien (2080600)                                   6         1     60 000      12 857,14        600      21,43 NOK",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("value output lacks %q:\n%s", want, out)
