@@ -61,6 +61,7 @@ func commands() []command {
 		demoCommand(),
 		inspectCommand(),
 		benchCommand(),
+		ingestCommand(),
 		agreementsCommand(),
 		reportCommand(),
 	}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/ingest/upload"
+	"github.com/bibliotek24/bibstat/internal/store"
+)
+
+func ingestCommand() command {
+	return command{name: "ingest", summary: "archive and load vendor files (COUNTER or mapped), or process the inbox",
+		run: func(ctx context.Context, e *env, args []string) error {
+			fs := newFlags(e, "ingest", "FILE...",
+				"Archives each FILE byte-exact under --archive, reads it as COUNTER (R4/R5/R5.1; TSV, CSV,\n"+
+					"XLSX, JSON) or through the vendor's mapping in --mappings, and writes its parsed rows\n"+
+					"per (library, month) so the warehouse loads them. A file already loaded is skipped;\n"+
+					"a corrected file supersedes the earlier one for the same vendor, library and months.\n"+
+					"With --inbox, processes every file dropped under inbox/<vendor>/ in the archive instead.\n"+
+					"Exits 1 if any file is rejected.")
+			o := ingestOptions{}
+			fs.StringVar(&o.vendor, "vendor", "", "the `vendor` id the files come from, e.g. avisleser (required with FILE)")
+			fs.StringVar(&o.platform, "platform", "", "the `platform` id for the sidecars (default the vendor)")
+			fs.StringVar(&o.library, "library", "", "the `bibnr` or ISIL of the library, for files that name none")
+			fs.StringVar(&o.archive, "archive", "", "the object store `dir`ectory (required unless --dry-run)")
+			fs.StringVar(&o.mappings, "mappings", "", "the `dir`ectory of vendor mappings (<vendor>.yaml)")
+			fs.StringVar(&o.by, "by", currentUser(), "who uploads, recorded in the sidecars (`name`)")
+			fs.BoolVar(&o.dryRun, "dry-run", false, "show what would be loaded; store nothing")
+			fs.BoolVar(&o.acceptPartial, "accept-partial", false, "load a file's good rows when some cannot be mapped")
+			fs.BoolVar(&o.inbox, "inbox", false, "process the archive's inbox/<vendor>/ folders instead of FILEs")
+			files, err := parseIngestArgs(fs, args)
+			if err != nil {
+				return err
+			}
+			o.files = files
+			if err := o.check(); err != nil {
+				return err
+			}
+			return runIngest(ctx, e, o)
+		}}
+}
+
+type ingestOptions struct {
+	vendor, platform, library, archive, mappings, by string
+	dryRun, acceptPartial, inbox                     bool
+	files                                            []string
+}
+
+func (o *ingestOptions) check() error {
+	usage := func(msg string) error { return &usageError{msg: "ingest: " + msg + " (run 'bibstat ingest --help')"} }
+	switch {
+	case o.inbox && len(o.files) > 0:
+		return usage("give either --inbox or FILEs, not both")
+	case !o.inbox && len(o.files) == 0:
+		return usage("no FILE given")
+	case !o.inbox && o.vendor == "":
+		return usage("--vendor is required with FILE")
+	case o.inbox && (o.vendor != "" || o.library != "" || o.platform != ""):
+		return usage("with --inbox the vendor is the inbox folder; --vendor, --platform and --library do not apply")
+	case o.archive == "" && (o.inbox || !o.dryRun):
+		return usage("--archive DIR is required")
+	case o.by == "" && !o.dryRun:
+		return usage("--by NAME is required when $USER is not set")
+	}
+	if o.vendor != "" && (bibstat.CheckSegment(o.vendor) != nil || strings.ToLower(o.vendor) != o.vendor) {
+		return usage(fmt.Sprintf("--vendor %q: want a lower-case id of letters, digits, '.', '_' or '-'", o.vendor))
+	}
+	if o.platform != "" && bibstat.CheckSegment(o.platform) != nil {
+		return usage(fmt.Sprintf("--platform %q: want an id of letters, digits, '.', '_' or '-'", o.platform))
+	}
+	if o.library != "" {
+		if _, err := bibstat.ParseLibraryID(o.library); err != nil {
+			return usage("--library: " + err.Error())
+		}
+	}
+	return nil
+}
+
+// parseIngestArgs lets flags follow the files ("ingest a.csv --vendor x"),
+// which the flag package alone stops at.
+func parseIngestArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var files []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return files, nil
+		}
+		files = append(files, rest[0])
+		args = rest[1:]
+	}
+}
+
+func runIngest(ctx context.Context, e *env, o ingestOptions) error {
+	maps, err := upload.LoadMappings(o.mappings)
+	if err != nil {
+		return err
+	}
+	in := &upload.Ingester{Log: e.log, Mappings: maps, By: o.by, AcceptPartial: o.acceptPartial, DryRun: o.dryRun}
+	if o.archive != "" {
+		st, err := store.NewLocal(o.archive)
+		if err != nil {
+			return err
+		}
+		in.Store = st
+	} else {
+		in.Store = store.NewMemory() // a dry run without an archive: nothing to compare with
+	}
+	rejected := false
+	if o.inbox {
+		results, err := upload.ProcessInbox(ctx, in.Store, in)
+		for _, r := range results {
+			rejected = rejected || r.Outcome.Status == upload.StatusRejected
+			fmt.Fprint(e.stdout, upload.Explain(r.Outcome))
+			if r.MovedTo != "" {
+				fmt.Fprintf(e.stdout, "moved to: %s\n", r.MovedTo)
+			}
+			fmt.Fprintln(e.stdout)
+		}
+		if len(results) == 0 && err == nil {
+			fmt.Fprintln(e.stdout, "inbox: nothing to do")
+		}
+		if err != nil {
+			return err
+		}
+	} else {
+		var lib bibstat.LibraryID
+		if o.library != "" {
+			lib, _ = bibstat.ParseLibraryID(o.library)
+		}
+		for _, name := range o.files {
+			data, err := readUpload(name)
+			if err != nil {
+				return err
+			}
+			out, err := in.Ingest(ctx, upload.File{Name: filepath.Base(name), Data: data, Vendor: o.vendor, Platform: o.platform, Library: lib})
+			if err != nil {
+				return err
+			}
+			rejected = rejected || out.Status == upload.StatusRejected
+			fmt.Fprint(e.stdout, upload.Explain(out))
+			fmt.Fprintln(e.stdout)
+		}
+	}
+	if rejected {
+		return silentError{code: 1}
+	}
+	return nil
+}
+
+// currentUser names who runs the command: $USER, else the account name.
+func currentUser() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
+}
+
+// readUpload reads a file to upload, refusing one larger than the limit
+// before reading it whole.
+func readUpload(name string) ([]byte, error) {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	if fi.Size() > upload.DefaultLimits.MaxFileBytes {
+		return nil, fmt.Errorf("ingest %s: larger than %d bytes", name, upload.DefaultLimits.MaxFileBytes)
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	return data, nil
+}
