@@ -156,7 +156,14 @@ func sniffDelimiter(data []byte, headerRow int) rune {
 	return best
 }
 
-func readXLSX(ctx context.Context, data []byte, sheet string, lim Limits) (*table, error) {
+func readXLSX(ctx context.Context, data []byte, sheet string, lim Limits) (t *table, err error) {
+	// excelize is a large parser of hostile input: a panic in it must
+	// reject the file, not stop the nightly run.
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, fmt.Errorf("read xlsx: %v", r)
+		}
+	}()
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
 		UnzipSizeLimit:    lim.MaxFileBytes * 16,
 		UnzipXMLSizeLimit: lim.MaxFileBytes * 4,
@@ -179,7 +186,7 @@ func readXLSX(ctx context.Context, data []byte, sheet string, lim Limits) (*tabl
 		return nil, fmt.Errorf("sheet %s: %w", sheet, err)
 	}
 	defer rows.Close()
-	t := &table{sheet: sheet}
+	t = &table{sheet: sheet}
 	for num := 1; rows.Next(); num++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
