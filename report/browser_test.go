@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/agreements"
 	"github.com/bibliotek24/bibstat/transform"
 )
 
@@ -29,8 +30,25 @@ var hostile = []string{
 	`"><img src=x onerror=alert(1)>`,
 }
 
-// buildHostileSite writes a site whose platform and library names try to
-// break out of every context they are written into.
+// hostileAgreement names an agreement with vendor text too.
+const hostileAgreement = `agreements:
+  - id: avis-2025
+    name: "Avis 2025 </script><script>alert(1)</script>"
+    vendor: "\"><img src=x onerror=alert(1)>"
+    platforms: [avisarkiv]
+    data_type: content
+    period: {from: 2025-01, to: 2025-12}
+    price_nok: 120000
+    vat_included: true
+    vat_rate: 0
+    allocation: {model: population}
+    participants:
+      - library: "2030100"
+      - county: "55"
+`
+
+// buildHostileSite writes a site whose platform, title, library and
+// agreement names try to break out of every context they are written into.
 func buildHostileSite(t *testing.T, lang Lang) string {
 	t.Helper()
 	ctx := context.Background()
@@ -41,23 +59,46 @@ func buildHostileSite(t *testing.T, lang Lang) string {
 	}
 	defer wh.Close()
 	libs := []transform.Library{
-		{ID: "2030100", Name: "Oslo " + hostile[1], Municipality: "0301"},
-		{ID: "2190200", Name: "Tromsø demobibliotek", Municipality: "5501"},
+		{ID: "2030100", Name: "Oslo " + hostile[1], Municipality: "0301", Type: "FBI"},
+		{ID: "2190200", Name: "Tromsø demobibliotek", Municipality: "5501", Type: "FBI"},
 	}
 	if err := wh.PutLibraries(ctx, libs); err != nil {
 		t.Fatal(err)
 	}
 	for _, lib := range libs {
 		for i, platform := range append([]string{"avisarkiv"}, hostile...) {
-			for m := 1; m <= 12; m++ {
-				_, err := wh.DB.ExecContext(ctx, `INSERT INTO facts (unit_key, library_id, release, platform, metric_type, month, count)
-					VALUES (?, ?, '5.1', ?, 'Total_Item_Requests', ?, ?)`,
-					fmt.Sprintf("u/%d/%d/", i, m), string(lib.ID), platform, bibstat.Month{Year: 2025, Mon: time.Month(m)}.First(), 100*(i+1)+m)
-				if err != nil {
-					t.Fatal(err)
+			for year := 2024; year <= 2025; year++ {
+				for m := 1; m <= 12; m++ {
+					month := bibstat.Month{Year: year, Mon: time.Month(m)}.First()
+					_, err := wh.DB.ExecContext(ctx, `INSERT INTO facts (unit_key, library_id, release, report_id, platform, title,
+						metric_type, month, count, institution_id, customer_id)
+						VALUES (?, ?, '5.1', 'TR', ?, ?, 'Total_Item_Requests', ?, ?, '', '')`,
+						fmt.Sprintf("u/%d/%d/%d/", i, year, m), string(lib.ID), platform, hostile[i%2], month, 100*(i+1)+m+year-2024)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := wh.DB.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_months VALUES (?)`, month); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 		}
+	}
+	if err := wh.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	aw := &agreements.Warehouse{DB: wh.DB}
+	known, err := aw.Known(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known.Platforms = map[string]bool{"avisarkiv": true} // known from harvests, which this warehouse skipped
+	agrs, err := agreements.Parse("hostile.yaml", strings.NewReader(hostileAgreement), known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := aw.Import(ctx, agrs, "hostile.yaml", time.Now()); err != nil {
+		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "site")
 	if _, err := (&Site{DB: wh.DB, Out: out, Lang: lang}).Build(ctx); err != nil {
@@ -66,9 +107,19 @@ func buildHostileSite(t *testing.T, lang Lang) string {
 	return out
 }
 
+// pageTypes are one page of each kind the site has.
+var pageTypes = []struct{ name, path string }{
+	{"index", "index.html"},
+	{"national", "nasjonalt.html"},
+	{"county", "fylke/55.html"},
+	{"library", "bibliotek/2030100.html"},
+	{"agreement", "avtale/avis-2025.html"},
+}
+
 func TestPagesEscapeVendorText(t *testing.T) {
 	site := buildHostileSite(t, "nb")
-	for _, name := range []string{"index.html", "bibliotek/2030100.html", "bibliotek/2190200.html"} {
+	for _, pt := range pageTypes {
+		name := pt.path
 		b, err := os.ReadFile(filepath.Join(site, name))
 		if err != nil {
 			t.Fatal(err)
@@ -128,11 +179,7 @@ func TestPagesInBrowser(t *testing.T) {
 	)
 	defer cancel()
 
-	pages := []struct{ name, path, chartSel string }{
-		{"index", "index.html", ""},
-		{"library", "bibliotek/2030100.html", "[data-drawn=true] canvas"},
-	}
-	for _, p := range pages {
+	for _, p := range pageTypes {
 		t.Run(p.name, func(t *testing.T) {
 			ctx, cancel := chromedp.NewContext(alloc)
 			defer cancel()
@@ -180,9 +227,9 @@ func TestPagesInBrowser(t *testing.T) {
 				}
 			}
 			steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(url)}
-			if p.chartSel != "" {
+			if p.name != "index" {
 				steps = append(steps,
-					chromedp.WaitVisible(p.chartSel),
+					chromedp.WaitVisible("[data-drawn=true] canvas"),
 					// Hover the chart so its tooltip renders the series names.
 					chromedp.MouseClickXY(600, 420),
 					chromedp.Sleep(300*time.Millisecond),

@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"os"
@@ -14,50 +13,9 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// usageRow is one row of a download: usage per platform, data type, metric and month.
-type usageRow struct {
-	Platform, DataType, Release, Metric string
-	Month                               time.Time
-	Count                               int64
-}
-
-// Scope selects whose usage a download holds: one library, or all (the nation).
-type Scope struct {
-	Name      string // shown in headers, e.g. the library's name
-	Library   string // library id; "" means every library
-	ISIL      string // for the COUNTER header
-	FileStem  string // file name without extension
-	Directory string // relative to the site root
-}
-
-// usage reads the consolidated usage of a scope from the facts.
-func (s *Site) usage(ctx context.Context, sc Scope) ([]usageRow, error) {
-	q := `SELECT platform, coalesce(data_type, ''), coalesce(release, ''), metric_type, month, sum(count)
-		FROM facts WHERE (? = '' OR library_id = ?)
-		GROUP BY ALL ORDER BY ALL`
-	rows, err := s.DB.QueryContext(ctx, q, sc.Library, sc.Library)
-	if err != nil {
-		return nil, fmt.Errorf("report usage %s: %w", sc.FileStem, err)
-	}
-	defer rows.Close()
-	var out []usageRow
-	for rows.Next() {
-		var r usageRow
-		if err := rows.Scan(&r.Platform, &r.DataType, &r.Release, &r.Metric, &r.Month, &r.Count); err != nil {
-			return nil, fmt.Errorf("report usage %s: %w", sc.FileStem, err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
-}
-
 // writeDownloads writes the scope's usage as CSV, XLSX, COUNTER R5.1 TSV and
 // Parquet, and returns the file names relative to the scope's directory.
-func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope) ([]download, error) {
-	rows, err := s.usage(ctx, sc)
-	if err != nil {
-		return nil, err
-	}
+func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []usageRow) ([]download, error) {
 	dir := filepath.Join(s.Out, sc.Directory)
 	files := []struct {
 		ext, label string
@@ -88,7 +46,7 @@ func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope) ([]down
 
 type download struct{ Name, Label string }
 
-var csvHeader = []string{"month", "platform", "data_type", "release", "metric_type", "count"}
+var csvHeader = []string{"month", "platform", "release", "metric_type", "count", "pooled", "total"}
 
 func usageCSV(rows []usageRow) ([]byte, error) {
 	var buf bytes.Buffer
@@ -98,8 +56,8 @@ func usageCSV(rows []usageRow) ([]byte, error) {
 		return nil, err
 	}
 	for _, r := range rows {
-		if err := w.Write([]string{r.Month.Format("2006-01"), safeCell(r.Platform), safeCell(r.DataType),
-			safeCell(r.Release), safeCell(r.Metric), fmt.Sprint(r.Count)}); err != nil {
+		if err := w.Write([]string{r.Month.Format("2006-01"), safeCell(r.Platform), safeCell(r.Release),
+			safeCell(r.Metric), fmt.Sprint(r.Count), fmt.Sprint(r.Pooled), fmt.Sprint(r.Total)}); err != nil {
 			return nil, err
 		}
 	}
@@ -138,8 +96,8 @@ func usageXLSX(m messages, rows []usageRow) ([]byte, error) {
 	for i, r := range rows {
 		cell, _ := excelize.CoordinatesToCellName(1, i+2)
 		// Text cells are written as strings (never formulas); the count as a number.
-		if err := sw.SetRow(cell, []any{r.Month.Format("2006-01"), safeCell(r.Platform), safeCell(r.DataType),
-			safeCell(r.Release), safeCell(r.Metric), r.Count}); err != nil {
+		if err := sw.SetRow(cell, []any{r.Month.Format("2006-01"), safeCell(r.Platform), safeCell(r.Release),
+			safeCell(r.Metric), r.Count, r.Pooled, r.Total}); err != nil {
 			return nil, err
 		}
 	}
@@ -153,21 +111,23 @@ func usageXLSX(m messages, rows []usageRow) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// usageCOUNTER writes R5 and R5.1 usage as an R5.1 Platform Report in
-// tabular form: the 13-row header, a blank row, column headings, one row per
-// platform × data type × metric with a column per month. R4 usage has other
-// metrics and stays out.
+// usageCOUNTER writes usage as an R5.1 Platform Report in tabular form: the
+// 13-row header, a blank row, column headings, one row per platform ×
+// metric with a column per month. Counts are the usage attributed to the
+// scope (COUNTER counts are whole: pooled shares stay in the other
+// downloads). The marts keep no Data_Type, so that column is empty. R4
+// usage has other metrics and stays out.
 func usageCOUNTER(sc Scope, rows []usageRow, now time.Time) ([]byte, error) {
-	type key struct{ platform, dataType, metric string }
+	type key struct{ platform, metric string }
 	var keys []key
 	counts := map[key]map[time.Time]int64{}
 	var first, last time.Time
 	metrics := map[string]bool{}
 	for _, r := range rows {
-		if r.Release != "5" && r.Release != "5.1" {
+		if r.Release == "4" {
 			continue
 		}
-		k := key{r.Platform, r.DataType, r.Metric}
+		k := key{r.Platform, r.Metric}
 		if counts[k] == nil {
 			counts[k] = map[time.Time]int64{}
 			keys = append(keys, k)
@@ -226,7 +186,7 @@ func usageCOUNTER(sc Scope, rows []usageRow, now time.Time) ([]byte, error) {
 		if total == 0 {
 			continue // COUNTER omits rows whose total is zero
 		}
-		fmt.Fprintf(&buf, "%s\t%s\t%s\t%d", tsvCell(k.platform), tsvCell(k.dataType), tsvCell(k.metric), total)
+		fmt.Fprintf(&buf, "%s\t\t%s\t%d", tsvCell(k.platform), tsvCell(k.metric), total)
 		for _, mo := range months {
 			fmt.Fprintf(&buf, "\t%d", counts[k][mo])
 		}
@@ -241,24 +201,16 @@ func tsvCell(s string) string {
 	return safeCell(strings.NewReplacer("\t", " ", "\r", " ", "\n", " ").Replace(s))
 }
 
-// Execer is what Parquet downloads need: DuckDB writes them itself.
-type Execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
+// usageParquet has DuckDB write the scope's usage rows, as the other
+// downloads hold them, straight from the marts.
 func (s *Site) usageParquet(ctx context.Context, sc Scope, path string) error {
-	ex, ok := s.DB.(Execer)
-	if !ok {
-		return fmt.Errorf("download %s: the warehouse cannot write Parquet", path)
-	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
 	tmp := filepath.Join(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	q := `COPY (SELECT library_id, platform, data_type, release, metric_type, month, sum(count) AS count
-		FROM facts WHERE ('` + sqlString(sc.Library) + `' = '' OR library_id = '` + sqlString(sc.Library) + `')
-		GROUP BY ALL ORDER BY ALL) TO '` + sqlString(tmp) + `' (FORMAT parquet)`
-	if _, err := ex.ExecContext(ctx, q); err != nil {
+	// COPY takes no parameters: the scope id is put in as an escaped literal.
+	query := strings.Replace(usageQueries[sc.Kind], "?", "'"+sqlString(sc.ID)+"'", 1)
+	if _, err := s.DB.ExecContext(ctx, `COPY (`+query+`) TO '`+sqlString(tmp)+`' (FORMAT parquet)`); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("download %s: %w", path, err)
 	}

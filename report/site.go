@@ -5,17 +5,17 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"strings"
 	"time"
 
-	"github.com/go-echarts/go-echarts/v2/charts"
-	"github.com/go-echarts/go-echarts/v2/opts"
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/agreements"
 )
 
 //go:embed assets/*.js assets/*.css assets/*.txt
@@ -24,14 +24,9 @@ var assets embed.FS
 //go:embed templates/*.html
 var templateFiles embed.FS
 
-// Querier is what the site needs of the warehouse.
-type Querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// Site writes the static report site.
+// Site writes the static report site from a warehouse.
 type Site struct {
-	DB   Querier
+	DB   *sql.DB
 	Out  string // directory to write into
 	Lang Lang   // "" means "nb"
 	// Now stamps the pages; nil means time.Now.
@@ -45,11 +40,38 @@ type Summary struct {
 }
 
 type libraryRow struct {
-	ID, ISIL, Name, Municipality string
-	Population, Total            string
+	ID, ISIL, Name, Municipality, County string
+	Population, Total                    string
 }
 
-// Build writes the index, one page per library, and the assets.
+type countyRow struct{ ID, Name string }
+
+// page is what every template gets.
+type page struct {
+	M         messages
+	Title     string
+	Root      string // relative path to the site root: "" or "../"
+	Generated string
+
+	Libraries  []libraryRow
+	Counties   []countyRow
+	Agreements []agreementRow
+
+	Library   libraryRow
+	County    countyRow
+	Intro     string
+	Charts    []*table
+	YoYYear   int
+	YoY       []yoyRow
+	PerCapita perCapita
+	Top       [][3]string
+	Downloads []download
+
+	Agreement *agreementView
+}
+
+// Build writes the index, the nation, every county and library, every
+// agreement, their downloads, and the assets.
 func (s *Site) Build(ctx context.Context) (Summary, error) {
 	lang := s.Lang
 	if lang == "" {
@@ -62,38 +84,82 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 	if err := writeAssets(s.Out); err != nil {
 		return Summary{}, err
 	}
+	common := page{M: m, Generated: s.now().Format("2006-01-02 15:04")}
 	libs, err := s.libraries(ctx, m)
 	if err != nil {
 		return Summary{}, err
 	}
-	common := page{M: m, Generated: s.now().Format("2006-01-02 15:04")}
+	counties, err := s.counties(ctx)
+	if err != nil {
+		return Summary{}, err
+	}
+	agrs, err := s.agreements(ctx, m)
+	if err != nil {
+		return Summary{}, err
+	}
+
 	sum := Summary{Index: filepath.Join(s.Out, "index.html")}
+	emit := func(rel, tpl string, p page) error {
+		if err := render(filepath.Join(s.Out, filepath.FromSlash(rel)), tpl, p); err != nil {
+			return err
+		}
+		sum.Pages++
+		return nil
+	}
+
 	idx := common
-	idx.Title, idx.Root, idx.Libraries = m.SiteTitle, "", libs
-	if err := render(sum.Index, "index.html", idx); err != nil {
+	idx.Title, idx.Libraries, idx.Counties, idx.Agreements = m.SiteTitle, libs, counties, agrs
+	if err := emit("index.html", "index.html", idx); err != nil {
 		return sum, err
 	}
-	sum.Pages++
+
 	nation := common
-	nation.Title, nation.Root = m.National, ""
-	if err := s.fillUsage(ctx, &nation, Scope{Name: m.National, FileStem: "nasjonalt-bruk", Directory: "nedlasting"}); err != nil {
+	nation.Title, nation.Intro = m.National, m.NationalIntro
+	if err := s.fillUsage(ctx, &nation, Scope{Kind: "nation", Name: m.National, FileStem: "nasjonalt-bruk", Directory: "."}); err != nil {
 		return sum, err
 	}
-	if err := render(filepath.Join(s.Out, "nasjonalt.html"), "national.html", nation); err != nil {
+	if err := emit("nasjonalt.html", "usage.html", nation); err != nil {
 		return sum, err
 	}
-	sum.Pages++
+
+	for _, c := range counties {
+		p := common
+		p.Title, p.Root, p.County, p.Intro = m.County+" "+c.Name, "../", c, m.CountyIntro
+		if err := s.fillUsage(ctx, &p, Scope{Kind: "county", ID: c.ID, Name: c.Name, FileStem: "fylke-" + c.ID + "-bruk", Directory: "fylke"}); err != nil {
+			return sum, err
+		}
+		cmp, members, err := s.compareLibraries(ctx, m, c.ID, p.YoYYear, libs)
+		if err != nil {
+			return sum, err
+		}
+		p.Charts, p.Libraries = append(p.Charts, cmp), members
+		if err := emit("fylke/"+c.ID+".html", "usage.html", p); err != nil {
+			return sum, err
+		}
+	}
+
 	for _, lib := range libs {
 		p := common
 		p.Title, p.Root, p.Library = lib.Name, "../", lib
-		sc := Scope{Name: lib.Name, Library: lib.ID, ISIL: lib.ISIL, FileStem: lib.ID + "-bruk", Directory: "bibliotek"}
+		p.Intro = fmt.Sprintf("ISIL %s · %s %s", lib.ISIL, m.Municipality, lib.Municipality)
+		sc := Scope{Kind: "library", ID: lib.ID, Name: lib.Name, ISIL: lib.ISIL, FileStem: lib.ID + "-bruk", Directory: "bibliotek"}
 		if err := s.fillUsage(ctx, &p, sc); err != nil {
 			return sum, err
 		}
-		if err := render(filepath.Join(s.Out, "bibliotek", lib.ID+".html"), "library.html", p); err != nil {
+		if err := emit("bibliotek/"+lib.ID+".html", "usage.html", p); err != nil {
 			return sum, err
 		}
-		sum.Pages++
+	}
+
+	for _, a := range agrs {
+		p := common
+		p.Title, p.Root, p.Agreement = a.Name, "../", a.view
+		if a.view.Shares != nil {
+			p.Charts = []*table{a.view.Shares}
+		}
+		if err := emit("avtale/"+a.ID+".html", "agreement.html", p); err != nil {
+			return sum, err
+		}
 	}
 	return sum, nil
 }
@@ -105,39 +171,35 @@ func (s *Site) now() time.Time {
 	return time.Now()
 }
 
-// fillUsage puts a scope's monthly trend, its chart and its downloads on p.
+// fillUsage puts a scope's charts, tables and downloads on p.
 func (s *Site) fillUsage(ctx context.Context, p *page, sc Scope) error {
-	var err error
-	if p.Trend, err = s.trend(ctx, p.M, sc.Library); err != nil {
+	rows, err := s.usage(ctx, sc)
+	if err != nil {
 		return err
 	}
-	if p.TrendJSON, err = p.Trend.chartJSON(); err != nil {
+	tr, bd := trend(p.M, rows), breakdown(p.M, rows)
+	p.Charts = []*table{&tr, &bd}
+	p.YoYYear, p.YoY = yearOverYear(p.M, rows)
+	if p.PerCapita, err = s.perInhabitant(ctx, p.M, sc, rows); err != nil {
 		return err
 	}
-	p.Downloads, err = s.writeDownloads(ctx, p.M, sc)
+	if p.Top, err = s.topTitles(ctx, p.M, sc); err != nil {
+		return err
+	}
+	p.Downloads, err = s.writeDownloads(ctx, p.M, sc, rows)
 	return err
-}
-
-// page is what every template gets.
-type page struct {
-	M         messages
-	Title     string
-	Root      string // relative path to the site root: "" or "../"
-	Generated string
-	Libraries []libraryRow
-	Library   libraryRow
-	Trend     table
-	TrendJSON template.JS
-	Downloads []download
 }
 
 func (s *Site) libraries(ctx context.Context, m messages) ([]libraryRow, error) {
 	rows, err := s.DB.QueryContext(ctx, `
-		SELECT l.library_id, l.isil, l.name, coalesce(m.name, l.municipality), coalesce(l.population, 0),
-		       coalesce((SELECT sum(count) FROM mart_library_month u
-		                 WHERE u.library_id = l.library_id AND u.metric_type = 'Total_Item_Requests'), 0)
-		FROM libraries l LEFT JOIN municipalities m ON m.municipality = l.municipality
-		ORDER BY l.name`)
+		SELECT l.library_id, l.isil, l.name, coalesce(mu.name, l.municipality), coalesce(g.county_2024, ''),
+		       coalesce((SELECT max_by(population, year) FROM library_population p WHERE p.library_id = l.library_id), 0),
+		       coalesce((SELECT sum(total) FROM mart_library_month u
+		                 WHERE u.library_id = l.library_id AND u.metric_type = ?), 0)
+		FROM libraries l
+		LEFT JOIN municipalities mu ON mu.municipality = l.municipality
+		LEFT JOIN (SELECT library_id, any_value(county_2024) AS county_2024 FROM library_geo GROUP BY library_id) g USING (library_id)
+		ORDER BY l.name, l.library_id`, trendMetric)
 	if err != nil {
 		return nil, fmt.Errorf("report libraries: %w", err)
 	}
@@ -145,111 +207,162 @@ func (s *Site) libraries(ctx context.Context, m messages) ([]libraryRow, error) 
 	var out []libraryRow
 	for rows.Next() {
 		var r libraryRow
-		var pop, total int64
-		if err := rows.Scan(&r.ID, &r.ISIL, &r.Name, &r.Municipality, &pop, &total); err != nil {
+		var pop int64
+		var total float64
+		if err := rows.Scan(&r.ID, &r.ISIL, &r.Name, &r.Municipality, &r.County, &pop, &total); err != nil {
 			return nil, fmt.Errorf("report libraries: %w", err)
 		}
-		r.Population, r.Total = m.formatInt(pop), m.formatInt(total)
+		if bibstat.CheckSegment(r.ID) != nil {
+			return nil, fmt.Errorf("report libraries: library id %q cannot name a page", r.ID)
+		}
+		r.Population, r.Total = m.formatInt(pop), m.formatNumber(total)
 		out = append(out, r)
 	}
 	return out, rows.Err()
 }
 
-// table is a chart's numbers: one row per month, one column per series.
-type table struct {
-	Series []string
-	Rows   []tableRow
-	values [][]int64
-}
-
-type tableRow struct {
-	Label string
-	Cells []string
-}
-
-func (s *Site) trend(ctx context.Context, m messages, lib string) (table, error) {
-	rows, err := s.DB.QueryContext(ctx, `
-		SELECT platform, month, sum(count) FROM mart_library_month
-		WHERE (? = '' OR library_id = ?) AND metric_type = 'Total_Item_Requests'
-		GROUP BY platform, month ORDER BY month, platform`, lib, lib)
+func (s *Site) counties(ctx context.Context) ([]countyRow, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT county, name FROM counties WHERE valid_to IS NULL ORDER BY county`)
 	if err != nil {
-		return table{}, fmt.Errorf("report trend %s: %w", lib, err)
+		return nil, fmt.Errorf("report counties: %w", err)
 	}
 	defer rows.Close()
-	type key struct {
-		platform string
-		month    time.Time
-	}
-	counts := map[key]int64{}
-	platforms := map[string]bool{}
-	var months []time.Time
-	seen := map[time.Time]bool{}
+	var out []countyRow
 	for rows.Next() {
-		var k key
-		var n int64
-		if err := rows.Scan(&k.platform, &k.month, &n); err != nil {
-			return table{}, fmt.Errorf("report trend %s: %w", lib, err)
+		var c countyRow
+		if err := rows.Scan(&c.ID, &c.Name); err != nil {
+			return nil, fmt.Errorf("report counties: %w", err)
 		}
-		counts[k] += n
-		platforms[k.platform] = true
-		if !seen[k.month] {
-			seen[k.month] = true
-			months = append(months, k.month)
-		}
+		out = append(out, c)
 	}
-	if err := rows.Err(); err != nil {
-		return table{}, err
-	}
-	var t table
-	for p := range platforms {
-		t.Series = append(t.Series, p)
-	}
-	sort.Strings(t.Series)
-	for _, mo := range months {
-		r := tableRow{Label: m.formatMonth(mo)}
-		vals := make([]int64, len(t.Series))
-		for i, p := range t.Series {
-			vals[i] = counts[key{p, mo}]
-			r.Cells = append(r.Cells, m.formatInt(vals[i]))
-		}
-		t.Rows = append(t.Rows, r)
-		t.values = append(t.values, vals)
-	}
-	return t, nil
+	return out, rows.Err()
 }
 
-// chartJSON builds a line chart of t with go-echarts and returns its option
-// as JSON that is safe inside a <script> element: json.Marshal escapes <, >
-// and &, so no vendor text can close the element.
-func (t table) chartJSON() (template.JS, error) {
-	line := charts.NewLine()
-	line.SetGlobalOptions(
-		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0"}),
-		charts.WithAnimation(false),
-	)
-	labels := make([]string, len(t.Rows))
-	for i, r := range t.Rows {
-		labels[i] = r.Label
-	}
-	line.SetXAxis(labels)
-	for si, name := range t.Series {
-		data := make([]opts.LineData, len(t.values))
-		for i := range t.values {
-			data[i] = opts.LineData{Value: t.values[i][si]}
-		}
-		line.AddSeries(name, data)
-	}
-	line.Validate()
-	b, err := json.Marshal(line.JSON())
+// compareLibraries charts the county's libraries against each other in a
+// year: their use and their use per 1,000 inhabitants.
+func (s *Site) compareLibraries(ctx context.Context, m messages, county string, year int, libs []libraryRow) (*table, []libraryRow, error) {
+	t := &table{ID: "compare", Heading: fmt.Sprintf("%s %d", m.CompareHeading, year),
+		Caption: fmt.Sprintf("%s %d", m.CompareCaption, year), RowHead: m.Library,
+		Series: []string{m.PerThousand, trendMetric}, Charted: 1} // per inhabitant compares fairly
+	rows, err := s.DB.QueryContext(ctx, `
+		SELECT u.library_id, sum(u.total), any_value(p.population)
+		FROM mart_library_month u
+		LEFT JOIN library_population p ON p.library_id = u.library_id AND p.year = year(u.month)
+		WHERE u.metric_type = ? AND year(u.month) = ?
+		  AND u.library_id IN (SELECT library_id FROM library_geo WHERE county_2024 = ?)
+		GROUP BY u.library_id`, trendMetric, year, county)
 	if err != nil {
-		return "", fmt.Errorf("chart json: %w", err)
+		return nil, nil, fmt.Errorf("report county %s: %w", county, err)
 	}
-	return template.JS(b), nil
+	defer rows.Close()
+	type use struct {
+		total float64
+		pop   sql.NullInt64
+	}
+	uses := map[string]use{}
+	for rows.Next() {
+		var id string
+		var u use
+		if err := rows.Scan(&id, &u.total, &u.pop); err != nil {
+			return nil, nil, fmt.Errorf("report county %s: %w", county, err)
+		}
+		uses[id] = u
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	var members []libraryRow
+	for _, l := range libs {
+		if l.County != county {
+			continue
+		}
+		members = append(members, l)
+		u := uses[l.ID]
+		per := 0.0
+		if u.pop.Valid && u.pop.Int64 > 0 {
+			per = u.total * 1000 / float64(u.pop.Int64)
+		}
+		t.addRow(l.Name, []float64{per, u.total}, m.formatNumber)
+		t.Rows[len(t.Rows)-1].Cells[0] = m.formatDecimal(per)
+	}
+	return t, members, nil
+}
+
+type agreementRow struct {
+	ID, Name string
+	view     *agreementView
+}
+
+// agreementView is an agreement's value as the page shows it.
+type agreementView struct {
+	Period, Model, Cost, Uses, CostPerUse, CostPerInhabitant, Population, Participation string
+	Participants                                                                        [][5]string
+	Formulas                                                                            []agreements.Formula
+	Shares                                                                              *table
+}
+
+// agreements values every imported agreement over its whole period. A
+// warehouse without an agreement registry has no agreements, not an error.
+func (s *Site) agreements(ctx context.Context, m messages) ([]agreementRow, error) {
+	w := &agreements.Warehouse{DB: s.DB}
+	list, err := w.List(ctx)
+	if err != nil {
+		if strings.Contains(err.Error(), "does not exist") {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("report agreements: %w", err)
+	}
+	var out []agreementRow
+	for _, a := range list {
+		if bibstat.CheckSegment(a.ID) != nil {
+			return nil, fmt.Errorf("report agreements: id %q cannot name a page", a.ID)
+		}
+		v, err := agreements.Value(ctx, w, a, a.From, a.To)
+		if err != nil && !errors.Is(err, agreements.ErrOutsidePeriod) {
+			return nil, fmt.Errorf("report agreement %s: %w", a.ID, err)
+		}
+		out = append(out, agreementRow{ID: a.ID, Name: a.Name, view: viewOf(m, a, v)})
+	}
+	return out, nil
+}
+
+func viewOf(m messages, a agreements.Agreement, v *agreements.Valuation) *agreementView {
+	view := &agreementView{Period: a.From.String() + " – " + a.To.String(), Model: string(a.Model)}
+	if v == nil {
+		view.Cost, view.Uses, view.CostPerUse, view.CostPerInhabitant = m.NoData, m.NoData, m.NoData, m.NoData
+		return view
+	}
+	view.Cost = v.Cost.String() + " NOK"
+	view.Uses = m.NoData
+	if v.HasData {
+		view.Uses = m.formatInt(v.Uses)
+	}
+	view.CostPerUse, view.CostPerInhabitant = m.quotient(v.CostPerUse), m.quotient(v.CostPerInhabitant)
+	view.Population = m.formatInt(v.Population)
+	view.Participation = fmt.Sprintf("%d %s", v.Libraries, strings.ToLower(m.Libraries))
+	view.Formulas = v.Formulas
+	view.Shares = &table{ID: "shares", Heading: m.SharesHeading, Caption: m.SharesCaption, RowHead: m.Participant,
+		Series: []string{m.Allocated}}
+	for _, pv := range v.Participants {
+		uses := m.NoData
+		if pv.HasData {
+			uses = m.formatInt(pv.Uses)
+		}
+		view.Participants = append(view.Participants, [5]string{pv.Name, fmt.Sprint(pv.Months), pv.Allocated.String(), uses, m.quotient(pv.CostPerUse)})
+		view.Shares.addRow(pv.Name, []float64{float64(pv.Allocated) / 100}, m.formatNumber)
+		view.Shares.Rows[len(view.Shares.Rows)-1].Cells[0] = pv.Allocated.String()
+	}
+	return view
 }
 
 func render(path, name string, p page) error {
-	tpl, err := template.ParseFS(templateFiles, "templates/layout.html", "templates/usage.html", "templates/"+name)
+	for _, c := range p.Charts {
+		c.Note, c.Empty = p.M.ChartNumbersIn, p.M.NoData
+		if err := c.render(); err != nil {
+			return err
+		}
+	}
+	tpl, err := template.ParseFS(templateFiles, "templates/layout.html", "templates/parts.html", "templates/"+name)
 	if err != nil {
 		return fmt.Errorf("report template %s: %w", name, err)
 	}
@@ -295,4 +408,18 @@ func writeFileAtomic(path string, b []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// quotient writes a cost per use or per inhabitant, or in words why there is none.
+func (m messages) quotient(q agreements.Quotient) string {
+	if q.OK() {
+		return q.String()
+	}
+	switch q.Reason {
+	case "no uses":
+		return m.NoUses
+	case "no inhabitants":
+		return m.NoInhabitants
+	}
+	return m.NoData
 }

@@ -54,7 +54,7 @@ func runAgreements(t *testing.T, args ...string) (string, string, int) {
 
 func TestAgreementsCommands(t *testing.T) {
 	wh := agreementsWarehouse(t)
-	example := "../../agreements.example.yaml"
+	example := "../../agreements/example.yaml"
 	if out, errs, code := runAgreements(t, "validate", example, "--warehouse", wh); code != 0 || !strings.Contains(out, "3 agreement(s), valid") {
 		t.Fatalf("validate: exit %d\n%s%s", code, out, errs)
 	}
@@ -91,7 +91,7 @@ func TestAgreementsCommands(t *testing.T) {
 func TestAgreementsErrors(t *testing.T) {
 	wh := agreementsWarehouse(t)
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
-	b, err := os.ReadFile("../../agreements.example.yaml")
+	b, err := os.ReadFile("../../agreements/example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

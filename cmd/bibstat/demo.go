@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/agreements"
 	"github.com/bibliotek24/bibstat/ingest"
 	"github.com/bibliotek24/bibstat/ingest/ledger"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
@@ -47,11 +49,12 @@ type demoOptions struct {
 
 // demoResult is what the demo did, for its summary and its test.
 type demoResult struct {
-	Harvest   ingest.Summary
-	Load      transform.LoadSummary
-	FactRows  int64
-	Pages     int
-	IndexPath string
+	Harvest    ingest.Summary
+	Load       transform.LoadSummary
+	FactRows   int64
+	Agreements int
+	Pages      int
+	IndexPath  string
 }
 
 func runDemo(ctx context.Context, e *env, o demoOptions) error {
@@ -63,6 +66,7 @@ func runDemo(ctx context.Context, e *env, o demoOptions) error {
 	fmt.Fprintf(w, "harvested units: %d (%d fetched now, %d already in the archive)%s\n",
 		res.Harvest.Jobs, res.Harvest.Fetched, res.Harvest.Skipped, formatStates(res.Harvest.States))
 	fmt.Fprintf(w, "rows in warehouse: %d (%d units, %d loaded now)\n", res.FactRows, res.Load.Units, res.Load.Loaded)
+	fmt.Fprintf(w, "agreements valued: %d\n", res.Agreements)
 	fmt.Fprintf(w, "pages written: %d\n", res.Pages)
 	fmt.Fprintf(w, "open: %s\n", res.IndexPath)
 	return nil
@@ -138,6 +142,9 @@ func demo(ctx context.Context, e *env, o demoOptions) (demoResult, error) {
 	if res.Load, err = wh.Load(ctx, st); err != nil {
 		return res, err
 	}
+	if res.Agreements, err = importExampleAgreements(ctx, wh); err != nil {
+		return res, err
+	}
 	if err := wh.DB.QueryRowContext(ctx, `SELECT count(*) FROM facts`).Scan(&res.FactRows); err != nil {
 		return res, fmt.Errorf("count facts: %w", err)
 	}
@@ -177,4 +184,22 @@ func serveSimulator(world *sushisim.Config) (map[string]string, func(), error) {
 		bases[p.ID] = "http://" + ln.Addr().String()
 	}
 	return bases, stop, nil
+}
+
+// importExampleAgreements imports the embedded example registry, so the
+// demo's site values agreements as the consortium's would.
+func importExampleAgreements(ctx context.Context, wh *transform.Warehouse) (int, error) {
+	aw := &agreements.Warehouse{DB: wh.DB}
+	known, err := aw.Known(ctx)
+	if err != nil {
+		return 0, err
+	}
+	list, err := agreements.Parse("agreements/example.yaml", bytes.NewReader(agreements.Example), known)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := aw.Import(ctx, list, "agreements/example.yaml", time.Now()); err != nil {
+		return 0, err
+	}
+	return len(list), nil
 }

@@ -56,8 +56,9 @@ func TestDemoLoadsWhatTheSimulatorGenerated(t *testing.T) {
 	if first.Harvest.Fetched != units || first.Harvest.States[bibstat.StateOK] != units {
 		t.Fatalf("first run harvested %+v, want %d units ok", first.Harvest, units)
 	}
-	if want := len(world.Libraries) + 2; first.Pages != want { // index, nation, one per library
-		t.Errorf("pages = %d, want %d", first.Pages, want)
+	// index, nation, 15 counties, one page per library and per agreement
+	if want := 2 + 15 + len(world.Libraries) + first.Agreements; first.Pages != want || first.Agreements != 3 {
+		t.Errorf("pages = %d with %d agreements, want %d pages and 3 agreements", first.Pages, first.Agreements, want)
 	}
 	got := warehouseTotals(t, filepath.Join(dir, "warehouse.duckdb"))
 	for k, n := range want {

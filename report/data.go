@@ -1,0 +1,244 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Scope is whose usage a page or download shows: one library, one county
+// (2024 structure, across the reform) or the nation.
+type Scope struct {
+	Kind      string // "library", "county" or "nation"
+	ID        string // library number or county number; "" for the nation
+	Name      string
+	ISIL      string // libraries only, for the COUNTER header
+	FileStem  string // download file name without extension
+	Directory string // where the downloads go, relative to the site root
+}
+
+// usageRow is usage per platform, release, metric and month. Count is the
+// usage attributed directly; Pooled the share allocated from pools; Total both.
+type usageRow struct {
+	Platform, Release, Metric string
+	Month                     time.Time
+	Count                     int64
+	Pooled, Total             float64
+}
+
+// usageQueries read a scope's usage from the marts; each takes the scope id twice at most.
+var usageQueries = map[string]string{
+	"library": `SELECT platform, release, metric_type, month, count, pooled, total
+		FROM mart_library_month WHERE library_id = ? ORDER BY ALL`,
+	"county": `SELECT platform, '', metric_type, month, round(count)::BIGINT, pooled, total
+		FROM mart_county_month_current WHERE county = ? ORDER BY ALL`,
+	"nation": `SELECT platform, '', metric_type, month, attributed + unattributed, pooled::DOUBLE, total::DOUBLE
+		FROM mart_national_month WHERE ? = '' ORDER BY ALL`,
+}
+
+func (s *Site) usage(ctx context.Context, sc Scope) ([]usageRow, error) {
+	rows, err := s.DB.QueryContext(ctx, usageQueries[sc.Kind], sc.ID)
+	if err != nil {
+		return nil, fmt.Errorf("report usage of %s %s: %w", sc.Kind, sc.ID, err)
+	}
+	defer rows.Close()
+	var out []usageRow
+	for rows.Next() {
+		var r usageRow
+		if err := rows.Scan(&r.Platform, &r.Release, &r.Metric, &r.Month, &r.Count, &r.Pooled, &r.Total); err != nil {
+			return nil, fmt.Errorf("report usage of %s %s: %w", sc.Kind, sc.ID, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// trendMetric is the metric the trend charts follow: it exists for every
+// kind of content and is never added to another metric.
+const trendMetric = "Total_Item_Requests"
+
+// trend is Total_Item_Requests per platform per month.
+func trend(m messages, rows []usageRow) table {
+	t := table{ID: "trend", Heading: m.TrendHeading, Caption: m.TrendCaption, RowHead: m.Month, Line: true}
+	byKey := map[[2]string]float64{}
+	platforms, months := map[string]bool{}, map[time.Time]bool{}
+	for _, r := range rows {
+		if r.Metric != trendMetric {
+			continue
+		}
+		byKey[[2]string{r.Platform, r.Month.Format("2006-01")}] += r.Total
+		platforms[r.Platform], months[r.Month] = true, true
+	}
+	t.Series = sortedKeys(platforms)
+	for _, mo := range sortedMonths(months) {
+		vals := make([]float64, len(t.Series))
+		for i, p := range t.Series {
+			vals[i] = byKey[[2]string{p, mo.Format("2006-01")}]
+		}
+		t.addRow(m.formatMonth(mo), vals, m.formatNumber)
+	}
+	return t
+}
+
+// breakdownMetrics are the metrics the platform breakdown shows, when present.
+var breakdownMetrics = []string{"Searches_Platform", "Searches_Regular", "Total_Item_Investigations",
+	"Total_Item_Requests", "Unique_Item_Requests", "Unique_Title_Requests"}
+
+// breakdown is each platform's usage per metric in the latest year with usage.
+func breakdown(m messages, rows []usageRow) table {
+	year := latestYear(rows)
+	t := table{ID: "platforms", Heading: fmt.Sprintf("%s %d", m.BreakdownHeading, year),
+		Caption: fmt.Sprintf("%s %d", m.BreakdownCaption, year), RowHead: m.Platform}
+	sums := map[[2]string]float64{}
+	platforms, metrics := map[string]bool{}, map[string]bool{}
+	for _, r := range rows {
+		if r.Month.Year() == year {
+			sums[[2]string{r.Platform, r.Metric}] += r.Total
+			platforms[r.Platform], metrics[r.Metric] = true, true
+		}
+	}
+	for _, mt := range breakdownMetrics {
+		if metrics[mt] {
+			t.Series = append(t.Series, mt)
+		}
+	}
+	for _, p := range sortedKeys(platforms) {
+		vals := make([]float64, len(t.Series))
+		for i, mt := range t.Series {
+			vals[i] = sums[[2]string{p, mt}]
+		}
+		t.addRow(p, vals, m.formatNumber)
+	}
+	return t
+}
+
+// yoyRow compares a platform's usage in the latest year's months with the
+// same months a year earlier.
+type yoyRow struct {
+	Platform, Current, Prior, Change string
+}
+
+func yearOverYear(m messages, rows []usageRow) (int, []yoyRow) {
+	year := latestYear(rows)
+	cur, prior := map[string]float64{}, map[string]float64{}
+	curMonths := map[time.Month]bool{}
+	for _, r := range rows {
+		if r.Metric == trendMetric && r.Month.Year() == year {
+			curMonths[r.Month.Month()] = true
+		}
+	}
+	platforms := map[string]bool{}
+	for _, r := range rows {
+		if r.Metric != trendMetric || !curMonths[r.Month.Month()] {
+			continue
+		}
+		switch r.Month.Year() {
+		case year:
+			cur[r.Platform] += r.Total
+			platforms[r.Platform] = true
+		case year - 1:
+			prior[r.Platform] += r.Total
+			platforms[r.Platform] = true
+		}
+	}
+	var out []yoyRow
+	for _, p := range sortedKeys(platforms) {
+		row := yoyRow{Platform: p, Current: m.formatNumber(cur[p]), Prior: m.NoData, Change: m.NoData}
+		if prior[p] > 0 {
+			row.Prior = m.formatNumber(prior[p])
+			row.Change = m.formatPercent((cur[p] - prior[p]) * 100 / prior[p])
+		}
+		out = append(out, row)
+	}
+	return year, out
+}
+
+// populationQueries give a scope's inhabitants in a year.
+var populationQueries = map[string]string{
+	"library": `SELECT coalesce(max(population), 0) FROM library_population WHERE library_id = ? AND year = ?`,
+	"county": `SELECT coalesce(sum(py.population), 0)::BIGINT FROM population_by_year py
+		JOIN municipalities mu USING (municipality) WHERE mu.county = ? AND py.year = ?`,
+	"nation": `SELECT coalesce(sum(population), 0)::BIGINT FROM population_by_year WHERE ? = '' AND year = ?`,
+}
+
+// perInhabitant is Total_Item_Requests per 1,000 inhabitants per platform in the latest year.
+func (s *Site) perInhabitant(ctx context.Context, m messages, sc Scope, rows []usageRow) (perCapita, error) {
+	year := latestYear(rows)
+	pc := perCapita{Year: year}
+	var pop int64
+	if err := s.DB.QueryRowContext(ctx, populationQueries[sc.Kind], sc.ID, year).Scan(&pop); err != nil {
+		return pc, fmt.Errorf("report population of %s %s: %w", sc.Kind, sc.ID, err)
+	}
+	pc.Population = m.formatInt(pop)
+	sums := map[string]float64{}
+	for _, r := range rows {
+		if r.Metric == trendMetric && r.Month.Year() == year {
+			sums[r.Platform] += r.Total
+		}
+	}
+	for _, p := range sortedKeys(sums) {
+		v := m.NoData
+		if pop > 0 {
+			v = m.formatDecimal(sums[p] * 1000 / float64(pop))
+		}
+		pc.Rows = append(pc.Rows, [2]string{p, v})
+	}
+	return pc, nil
+}
+
+type perCapita struct {
+	Year       int
+	Population string
+	Rows       [][2]string // platform, per 1,000
+}
+
+// topTitles are the most requested titles of a library or the nation.
+func (s *Site) topTitles(ctx context.Context, m messages, sc Scope) ([][3]string, error) {
+	if sc.Kind == "county" {
+		return nil, nil
+	}
+	rows, err := s.DB.QueryContext(ctx, `SELECT title, platform, sum(count) FROM facts
+		WHERE (? = '' OR library_id = ?) AND title <> '' AND metric_type = ?
+		GROUP BY ALL ORDER BY 3 DESC, 1 LIMIT 10`, sc.ID, sc.ID, trendMetric)
+	if err != nil {
+		return nil, fmt.Errorf("report top titles of %s: %w", sc.ID, err)
+	}
+	defer rows.Close()
+	var out [][3]string
+	for rows.Next() {
+		var title, platform string
+		var n int64
+		if err := rows.Scan(&title, &platform, &n); err != nil {
+			return nil, err
+		}
+		out = append(out, [3]string{title, platform, m.formatInt(n)})
+	}
+	return out, rows.Err()
+}
+
+func latestYear(rows []usageRow) int {
+	year := 0
+	for _, r := range rows {
+		year = max(year, r.Month.Year())
+	}
+	return year
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedMonths(m map[time.Time]bool) []time.Time {
+	out := make([]time.Time, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out
+}
