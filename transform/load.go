@@ -32,7 +32,7 @@ type LoadSummary struct {
 
 // loadChunk bounds how many units one transaction loads: enough to let
 // read_parquet work in bulk, few enough to keep temp files and memory small.
-const loadChunk = 512
+const loadChunk = 2048
 
 // maxSidecar bounds a sidecar read from the store.
 const maxSidecar = 1 << 20
@@ -182,16 +182,24 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 		library_id VARCHAR, platform VARCHAR, report_id VARCHAR, month DATE, state VARCHAR, rows BIGINT)`); err != nil {
 		return 0, fmt.Errorf("load: %w", err)
 	}
+	// One multi-row insert: a statement per unit would cost more than
+	// reading the unit's rows.
+	var vals strings.Builder
+	args := make([]any, 0, 10*len(chunk))
 	for i, side := range chunk {
 		m, err := bibstat.ParseMonth(side.Month)
 		if err != nil {
 			return 0, fmt.Errorf("load %s: sidecar month: %w", side.Key, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO load_map VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			files[i], unitKey(side.Key), side.Key, side.ParsedKey, string(side.Library), side.Platform,
-			string(side.Report), m.First(), string(side.State), side.Rows); err != nil {
-			return 0, fmt.Errorf("load %s: %w", side.Key, err)
+		if i > 0 {
+			vals.WriteString(", ")
 		}
+		vals.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, files[i], unitKey(side.Key), side.Key, side.ParsedKey, string(side.Library), side.Platform,
+			string(side.Report), m.First(), string(side.State), side.Rows)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO load_map VALUES `+vals.String(), args...); err != nil {
+		return 0, fmt.Errorf("load: %w", err)
 	}
 	if reloads {
 		// The months the superseded facts covered must be summed again too.
@@ -210,8 +218,9 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 		return 0, fmt.Errorf("load: insert facts: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_months
-		SELECT DISTINCT month FROM read_parquet(`+sqlList(files)+`)`); err != nil {
+	// A unit's rows are of the unit's month (ingest splits uploads per
+	// unit), so the sidecars name the months to sum again.
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_months SELECT DISTINCT month FROM load_map`); err != nil {
 		return 0, fmt.Errorf("load: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO loaded_units

@@ -15,7 +15,8 @@ type benchFunc func(ctx context.Context, e *env, args []string) error
 // benches lists the benchmarks `bibstat bench NAME` runs.
 func benches() map[string]benchFunc {
 	return map[string]benchFunc{
-		"parse": benchParse,
+		"parse":     benchParse,
+		"transform": benchTransform,
 	}
 }
 

@@ -63,6 +63,7 @@ func commands() []command {
 		benchCommand(),
 		ingestCommand(),
 		agreementsCommand(),
+		transformCommand(),
 		reportCommand(),
 	}
 }

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bibliotek24/bibstat/internal/config"
+	"github.com/bibliotek24/bibstat/internal/store"
+	"github.com/bibliotek24/bibstat/transform"
+)
+
+// transformOptions is what `bibstat transform` does.
+type transformOptions struct {
+	config, archive, warehouse     string
+	memoryLimit, tempDir           string
+	threads                        int
+	rebuild, export                bool
+	libraries, institutions, pools string
+}
+
+func transformCommand() command {
+	return command{name: "transform", summary: "load the raw archive into the warehouse, refresh the marts, export Parquet",
+		run: func(ctx context.Context, e *env, args []string) error {
+			var o transformOptions
+			fs := newFlags(e, "transform", "", "Loads every unit whose newest harvest is not yet in the warehouse (a newer harvest\n"+
+				"replaces the older one's facts) and refreshes the marts. --rebuild builds the whole\n"+
+				"warehouse anew from the archive alone and swaps it in when complete. A warehouse\n"+
+				"written by another BibStat version is rebuilt, never read.")
+			fs.StringVar(&o.config, "config", "", "the configuration `file` (store, warehouse path and DuckDB limits)")
+			fs.StringVar(&o.archive, "archive", "", "the object store `dir`ectory (overrides the config's store)")
+			fs.StringVar(&o.warehouse, "warehouse", "", "the warehouse `file` (default the config's, else warehouse.duckdb)")
+			fs.StringVar(&o.memoryLimit, "memory-limit", "", "DuckDB memory_limit, e.g. 6GB (overrides the config)")
+			fs.IntVar(&o.threads, "threads", 0, "DuckDB threads (overrides the config)")
+			fs.StringVar(&o.tempDir, "temp-dir", "", "DuckDB temp_directory for spilling (overrides the config)")
+			fs.BoolVar(&o.rebuild, "rebuild", false, "rebuild every table from the archive alone")
+			fs.BoolVar(&o.export, "export", false, "write the marts as Hive-partitioned Parquet under curated/ in the store")
+			fs.StringVar(&o.libraries, "libraries", "", "archive this library register `file` first (BaseBibliotek .xml or .csv)")
+			fs.StringVar(&o.institutions, "institutions", "", "archive this institution mapping CSV `file` first")
+			fs.StringVar(&o.pools, "pools", "", "archive this usage-pool CSV `file` first")
+			if err := parseFlags(fs, args); err != nil {
+				return err
+			}
+			if fs.NArg() > 0 {
+				return &usageError{msg: "transform: takes no arguments (run 'bibstat transform --help')"}
+			}
+			return runTransform(ctx, e, o)
+		}}
+}
+
+func runTransform(ctx context.Context, e *env, o transformOptions) error {
+	cfg := config.Default()
+	if o.config != "" {
+		var err error
+		if cfg, err = config.Load(o.config); err != nil {
+			return err
+		}
+	}
+	path := cfg.Warehouse.Path
+	if o.warehouse != "" {
+		path = o.warehouse
+	}
+	opts := transform.Options{MemoryLimit: cfg.Warehouse.MemoryLimit, Threads: cfg.Warehouse.Threads, TempDir: cfg.Warehouse.TempDirectory}
+	if o.memoryLimit != "" {
+		opts.MemoryLimit = o.memoryLimit
+	}
+	if o.threads > 0 {
+		opts.Threads = o.threads
+	}
+	if o.tempDir != "" {
+		opts.TempDir = o.tempDir
+	}
+	st, err := openArchive(ctx, cfg, o.archive)
+	if err != nil {
+		return err
+	}
+
+	// Register files go into the store first: a rebuild reads nothing else.
+	for key, file := range map[string]string{registerKey(o.libraries): o.libraries,
+		transform.MappingsKey: o.institutions, transform.PoolsKey: o.pools} {
+		if file == "" {
+			continue
+		}
+		f, err := os.Open(file)
+		if err != nil {
+			return fmt.Errorf("transform: %w", err)
+		}
+		err = st.Put(ctx, key, f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("transform: archive %s: %w", file, err)
+		}
+	}
+
+	start := time.Now()
+	rebuilt := o.rebuild
+	var sum transform.LoadSummary
+	if !o.rebuild {
+		w, err := transform.Open(ctx, path, opts, e.log)
+		switch {
+		case errors.Is(err, transform.ErrSchemaMismatch):
+			e.log.Warn("warehouse written by another version; rebuilding it from the archive", "path", path, "err", err)
+			rebuilt = true
+		case err != nil:
+			return err
+		default:
+			sum, err = w.Update(ctx, st)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if rebuilt {
+		if sum, err = transform.Rebuild(ctx, path, opts, st, e.log); err != nil {
+			return err
+		}
+	}
+	out := e.stdout
+	fmt.Fprintf(out, "warehouse=%s\nrebuilt=%t\nunits=%d\nloaded=%d\nunchanged=%d\nrows=%d\nseconds=%.3f\n",
+		path, rebuilt, sum.Units, sum.Loaded, sum.Unchanged, sum.Rows, time.Since(start).Seconds())
+	if !o.export {
+		return nil
+	}
+	w, err := transform.Open(ctx, path, opts, e.log)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	ex, err := w.Export(ctx, st)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "exported_tables=%d\nexported_files=%d\nexported_rows=%d\n", ex.Tables, ex.Files, ex.Rows)
+	return nil
+}
+
+// registerKey is where a library register file goes, by its extension.
+func registerKey(file string) string {
+	if strings.EqualFold(filepath.Ext(file), ".xml") {
+		return transform.LibrariesXMLKey
+	}
+	return transform.LibrariesCSVKey
+}
+
+// openArchive opens the object store: --archive DIR, else the config's store.
+func openArchive(ctx context.Context, cfg config.Config, dir string) (store.Store, error) {
+	if dir != "" {
+		return store.NewLocal(dir)
+	}
+	s := cfg.Store
+	switch s.Kind {
+	case "s3":
+		key, err := s.AccessKeyID.Resolve()
+		if err != nil {
+			return nil, err
+		}
+		secret, err := s.SecretAccessKey.Resolve()
+		if err != nil {
+			return nil, err
+		}
+		return store.NewS3(ctx, store.S3Config{Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket, Prefix: s.Prefix,
+			PathStyle: s.PathStyle, AccessKeyID: key, SecretAccessKey: secret})
+	default:
+		return store.NewLocal(s.Dir)
+	}
+}
