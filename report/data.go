@@ -38,6 +38,9 @@ var usageQueries = map[string]string{
 }
 
 func (s *Site) usage(ctx context.Context, sc Scope) ([]usageRow, error) {
+	if sc.Kind == "library" && s.libUsage != nil {
+		return s.libUsage[sc.ID], nil
+	}
 	rows, err := s.DB.QueryContext(ctx, usageQueries[sc.Kind], sc.ID)
 	if err != nil {
 		return nil, fmt.Errorf("report usage of %s %s: %w", sc.Kind, sc.ID, err)
@@ -195,26 +198,63 @@ type perCapita struct {
 
 // topTitles are the most requested titles of a library or the nation.
 func (s *Site) topTitles(ctx context.Context, m messages, sc Scope) ([][3]string, error) {
-	if sc.Kind == "county" {
+	switch {
+	case sc.Kind == "county":
 		return nil, nil
+	case sc.Kind == "library" && s.libTop != nil:
+		return s.libTop[sc.ID], nil
 	}
-	rows, err := s.DB.QueryContext(ctx, `SELECT title, platform, sum(count) FROM facts
-		WHERE (? = '' OR library_id = ?) AND title <> '' AND metric_type = ?
-		GROUP BY ALL ORDER BY 3 DESC, 1 LIMIT 10`, sc.ID, sc.ID, trendMetric)
+	top, err := s.queryTopTitles(ctx, m, `SELECT '', title, platform, sum(count) AS n FROM facts
+		WHERE title <> '' AND metric_type = ? GROUP BY ALL ORDER BY n DESC, title LIMIT 10`)
+	return top[""], err
+}
+
+// queryTopTitles reads (key, title, platform, uses) rows into lists per key.
+func (s *Site) queryTopTitles(ctx context.Context, m messages, query string) (map[string][][3]string, error) {
+	rows, err := s.DB.QueryContext(ctx, query, trendMetric)
 	if err != nil {
-		return nil, fmt.Errorf("report top titles of %s: %w", sc.ID, err)
+		return nil, fmt.Errorf("report top titles: %w", err)
 	}
 	defer rows.Close()
-	var out [][3]string
+	out := map[string][][3]string{}
 	for rows.Next() {
-		var title, platform string
+		var key, title, platform string
 		var n int64
-		if err := rows.Scan(&title, &platform, &n); err != nil {
-			return nil, err
+		if err := rows.Scan(&key, &title, &platform, &n); err != nil {
+			return nil, fmt.Errorf("report top titles: %w", err)
 		}
-		out = append(out, [3]string{title, platform, m.formatInt(n)})
+		out[key] = append(out[key], [3]string{title, platform, m.formatInt(n)})
 	}
 	return out, rows.Err()
+}
+
+// prefetchLibraries reads every library's usage and top titles in one query
+// each: a site has hundreds of library pages, and one scan beats hundreds.
+func (s *Site) prefetchLibraries(ctx context.Context, m messages) error {
+	rows, err := s.DB.QueryContext(ctx, `SELECT library_id, platform, release, metric_type, month, count, pooled, total
+		FROM mart_library_month ORDER BY ALL`)
+	if err != nil {
+		return fmt.Errorf("report usage of libraries: %w", err)
+	}
+	defer rows.Close()
+	s.libUsage = map[string][]usageRow{}
+	for rows.Next() {
+		var id string
+		var r usageRow
+		if err := rows.Scan(&id, &r.Platform, &r.Release, &r.Metric, &r.Month, &r.Count, &r.Pooled, &r.Total); err != nil {
+			return fmt.Errorf("report usage of libraries: %w", err)
+		}
+		s.libUsage[id] = append(s.libUsage[id], r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	s.libTop, err = s.queryTopTitles(ctx, m, `SELECT library_id, title, platform, n FROM (
+		SELECT library_id, title, platform, sum(count) AS n,
+		       row_number() OVER (PARTITION BY library_id ORDER BY sum(count) DESC, title) AS rank
+		FROM facts WHERE title <> '' AND metric_type = ? GROUP BY library_id, title, platform)
+		WHERE rank <= 10 ORDER BY library_id, rank`)
+	return err
 }
 
 func latestYear(rows []usageRow) int {

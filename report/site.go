@@ -31,6 +31,9 @@ type Site struct {
 	Lang Lang   // "" means "nb"
 	// Now stamps the pages; nil means time.Now.
 	Now func() time.Time
+
+	libUsage map[string][]usageRow  // per library, read once by Build
+	libTop   map[string][][3]string // per library, read once by Build
 }
 
 // Summary counts what Build wrote.
@@ -95,6 +98,9 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 	}
 	agrs, err := s.agreements(ctx, m)
 	if err != nil {
+		return Summary{}, err
+	}
+	if err := s.prefetchLibraries(ctx, m); err != nil {
 		return Summary{}, err
 	}
 

@@ -16,6 +16,7 @@ type benchFunc func(ctx context.Context, e *env, args []string) error
 func benches() map[string]benchFunc {
 	return map[string]benchFunc{
 		"parse":     benchParse,
+		"report":    benchReport,
 		"transform": benchTransform,
 	}
 }
