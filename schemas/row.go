@@ -52,16 +52,27 @@ const DefaultBatchRows = 64 * 1024
 
 // Batcher turns Rows into Usage record batches of at most Size rows and
 // hands each to Emit, which owns (and must Release) the batch.
+//
+// Text columns are gathered in plain Go slices (offsets and bytes) and
+// handed to Arrow without a copy when a batch is emitted: Arrow's
+// per-value StringBuilder was most of the cost of reading a large file.
 type Batcher struct {
 	Size int
 	Emit func(arrow.RecordBatch) error
 
-	b    *array.RecordBuilder
-	strs []*array.StringBuilder
+	mem  memory.Allocator
+	strs []textColumn
 	yop  *array.Int32Builder
 	mon  *array.Date32Builder
 	cnt  *array.Int64Builder
 	n    int
+}
+
+// textColumn is one utf8 column being gathered: Arrow's layout, offsets
+// starting at 0 and the values' bytes end to end.
+type textColumn struct {
+	offsets []int32
+	data    []byte
 }
 
 // NewBatcher returns a Batcher on mem (nil: the Go allocator).
@@ -72,17 +83,16 @@ func NewBatcher(mem memory.Allocator, size int, emit func(arrow.RecordBatch) err
 	if size <= 0 {
 		size = DefaultBatchRows
 	}
-	b := array.NewRecordBuilder(mem, Usage)
-	bt := &Batcher{Size: size, Emit: emit, b: b}
-	for i := range StringColumns {
-		bt.strs = append(bt.strs, b.Field(i).(*array.StringBuilder))
+	bt := &Batcher{Size: size, Emit: emit, mem: mem, strs: make([]textColumn, len(StringColumns)),
+		yop: array.NewInt32Builder(mem), mon: array.NewDate32Builder(mem), cnt: array.NewInt64Builder(mem)}
+	for i := range bt.strs {
+		bt.strs[i].offsets = []int32{0}
 	}
-	n := len(StringColumns)
-	bt.yop = b.Field(n).(*array.Int32Builder)
-	bt.mon = b.Field(n + 1).(*array.Date32Builder)
-	bt.cnt = b.Field(n + 2).(*array.Int64Builder)
 	return bt
 }
+
+// maxTextBytes bounds one text column of one batch: Arrow's utf8 offsets are int32.
+const maxTextBytes = 1<<31 - 1
 
 // Add appends r, emitting a batch when Size rows are gathered.
 func (bt *Batcher) Add(r *Row) error {
@@ -90,7 +100,12 @@ func (bt *Batcher) Add(r *Row) error {
 		return fmt.Errorf("usage row: no month")
 	}
 	for i, s := range r.texts() {
-		bt.strs[i].Append(*s)
+		c := &bt.strs[i]
+		if len(c.data)+len(*s) > maxTextBytes {
+			return fmt.Errorf("usage row: column %s holds more than %d bytes in one batch", StringColumns[i], maxTextBytes)
+		}
+		c.data = append(c.data, *s...)
+		c.offsets = append(c.offsets, int32(len(c.data)))
 	}
 	if r.HasYOP {
 		bt.yop.Append(r.YOP)
@@ -114,10 +129,30 @@ func (bt *Batcher) Flush() error {
 	if bt.n == 0 {
 		return nil
 	}
-	rec := bt.b.NewRecordBatch()
+	cols := make([]arrow.Array, 0, len(Usage.Fields()))
+	for i := range bt.strs {
+		c := &bt.strs[i]
+		data := array.NewData(arrow.BinaryTypes.String, bt.n,
+			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.offsets)), memory.NewBufferBytes(c.data)},
+			nil, 0, 0)
+		cols = append(cols, array.MakeFromData(data))
+		data.Release()
+		// The emitted batch owns the old slices; start new ones of the same size.
+		c.offsets = append(make([]int32, 0, cap(c.offsets)), 0)
+		c.data = make([]byte, 0, cap(c.data))
+	}
+	cols = append(cols, bt.yop.NewArray(), bt.mon.NewArray(), bt.cnt.NewArray())
+	rec := array.NewRecordBatch(Usage, cols, int64(bt.n))
+	for _, c := range cols {
+		c.Release()
+	}
 	bt.n = 0
 	return bt.Emit(rec)
 }
 
-// Release frees the builder; call it once the Batcher is done.
-func (bt *Batcher) Release() { bt.b.Release() }
+// Release frees the builders; call it once the Batcher is done.
+func (bt *Batcher) Release() {
+	bt.yop.Release()
+	bt.mon.Release()
+	bt.cnt.Release()
+}

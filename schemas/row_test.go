@@ -1,6 +1,9 @@
 package schemas
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +18,7 @@ func TestBatcherSplitsAndKeepsValues(t *testing.T) {
 
 	var sizes []int64
 	var total int64
+	var titlesSeen []string
 	bt := NewBatcher(mem, 3, func(rec arrow.RecordBatch) error {
 		defer rec.Release()
 		if !rec.Schema().Equal(Usage) {
@@ -26,8 +30,11 @@ func TestBatcherSplitsAndKeepsValues(t *testing.T) {
 			total += counts.Value(i)
 		}
 		titles := rec.Column(rec.Schema().FieldIndices(ColTitle)[0]).(*array.String)
-		if got := titles.Value(0); got != "Aftenposten" {
-			t.Errorf("title = %q", got)
+		for i := 0; i < titles.Len(); i++ {
+			titlesSeen = append(titlesSeen, titles.Value(i))
+		}
+		if err := rec.Column(0).ValidateFull(); err != nil {
+			t.Errorf("release column: %v", err)
 		}
 		yop := rec.Column(rec.Schema().FieldIndices(ColYOP)[0])
 		if !yop.IsNull(0) {
@@ -36,9 +43,12 @@ func TestBatcherSplitsAndKeepsValues(t *testing.T) {
 		return nil
 	})
 	defer bt.Release()
-	row := Row{Title: "Aftenposten", Month: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)}
+	row := Row{Release: "5.1", Month: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)}
+	var titles []string
 	for i := 1; i <= 7; i++ {
 		row.Count = int64(i)
+		row.Title = strings.Repeat("Aftenposten ", i%3) + fmt.Sprint(i) // values of varying length
+		titles = append(titles, row.Title)
 		if err := bt.Add(&row); err != nil {
 			t.Fatal(err)
 		}
@@ -51,6 +61,9 @@ func TestBatcherSplitsAndKeepsValues(t *testing.T) {
 	}
 	if total != 28 {
 		t.Errorf("total = %d, want 28", total)
+	}
+	if !slices.Equal(titlesSeen, titles) {
+		t.Errorf("titles came back as %q, want %q", titlesSeen, titles)
 	}
 }
 
