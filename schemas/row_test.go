@@ -33,8 +33,8 @@ func TestBatcherSplitsAndKeepsValues(t *testing.T) {
 		for i := 0; i < titles.Len(); i++ {
 			titlesSeen = append(titlesSeen, titles.Value(i))
 		}
-		if err := rec.Column(0).ValidateFull(); err != nil {
-			t.Errorf("release column: %v", err)
+		if got := rec.Column(0).(*array.String).Value(int(rec.NumRows()) - 1); got != "5.1" {
+			t.Errorf("release of the last row = %q", got)
 		}
 		yop := rec.Column(rec.Schema().FieldIndices(ColYOP)[0])
 		if !yop.IsNull(0) {
