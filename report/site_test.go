@@ -1,0 +1,63 @@
+package report
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bibliotek24/bibstat/internal/store"
+)
+
+func TestLanguages(t *testing.T) {
+	cases := []struct {
+		lang   Lang
+		phrase string
+	}{
+		{"nb", "Bruk per måned"},
+		{"nn", "Bruk per månad"},
+		{"en", "Use per month"},
+	}
+	for _, c := range cases {
+		t.Run(string(c.lang), func(t *testing.T) {
+			site := buildHostileSite(t, c.lang)
+			b, err := os.ReadFile(filepath.Join(site, "bibliotek", "2190200.html"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := string(b)
+			if !strings.Contains(page, `<html lang="`+string(c.lang)+`">`) {
+				t.Errorf("page does not declare lang %s", c.lang)
+			}
+			if !strings.Contains(page, c.phrase) {
+				t.Errorf("page lacks %q", c.phrase)
+			}
+		})
+	}
+}
+
+func TestPublish(t *testing.T) {
+	site := buildHostileSite(t, "nb")
+	st := store.NewMemory()
+	n, err := Publish(context.Background(), site, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := st.List(context.Background(), "reports/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != n || n == 0 {
+		t.Fatalf("published %d, store has %d", n, len(keys))
+	}
+	for _, want := range []string{"reports/index.html", "reports/assets/echarts.min.js", "reports/bibliotek/2030100-bruk.xlsx"} {
+		found := false
+		for _, k := range keys {
+			found = found || k == want
+		}
+		if !found {
+			t.Errorf("%s not published", want)
+		}
+	}
+}
