@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"net"
@@ -132,14 +133,12 @@ func demo(ctx context.Context, e *env, o demoOptions) (demoResult, error) {
 		return res, err
 	}
 	defer wh.Close()
-	var libs []transform.Library
-	for _, l := range world.Libraries {
-		libs = append(libs, transform.Library{ID: l.ID, Name: l.Name, Municipality: l.Municipality, Population: int64(l.Population)})
-	}
-	if err := wh.PutLibraries(ctx, libs); err != nil {
+	// The register lives in the store beside the raw archive, so that a
+	// rebuild of the warehouse needs nothing but the store.
+	if err := st.Put(ctx, transform.LibrariesCSVKey, bytes.NewReader(demoRegister(&world))); err != nil {
 		return res, err
 	}
-	if res.Load, err = wh.Load(ctx, st); err != nil {
+	if res.Load, err = wh.Update(ctx, st); err != nil {
 		return res, err
 	}
 	if res.Agreements, err = importExampleAgreements(ctx, wh); err != nil {
@@ -202,4 +201,20 @@ func importExampleAgreements(ctx context.Context, wh *transform.Warehouse) (int,
 		return 0, err
 	}
 	return len(list), nil
+}
+
+// demoRegister writes the simulated libraries as a library register CSV.
+func demoRegister(world *sushisim.Config) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"bibnr", "isil", "name", "type", "kommnr", "parent", "closed", "population"})
+	for _, l := range world.Libraries {
+		typ, pop := "FBI", ""
+		if strings.HasPrefix(string(l.ID), "3") { // upper-secondary school: serves its pupils, not the municipality
+			typ, pop = "VGS", fmt.Sprint(l.Population)
+		}
+		w.Write([]string{string(l.ID), l.ID.ISIL(), l.Name, typ, l.Municipality, "", "", pop})
+	}
+	w.Flush()
+	return b.Bytes()
 }
