@@ -243,7 +243,12 @@ func localParsed(ctx context.Context, src Source, tmp string, i int, side bibsta
 		return "", fmt.Errorf("load %s: %w", side.Key, err)
 	}
 	defer f.Close()
-	if side.ParserVersion == schemas.Version && side.ParsedKey != "" {
+	// An uploaded file's unit has no raw object of its own to re-parse (it
+	// is one library-month of a file read through a vendor mapping), so its
+	// stored rows are loaded even when an older parser wrote them: columns
+	// added since are left empty rather than the unit lost.
+	current := side.ParserVersion == schemas.Version || side.Source == "upload"
+	if current && side.ParsedKey != "" {
 		rc, err := src.Get(ctx, side.ParsedKey)
 		if err == nil {
 			_, err = io.Copy(f, rc)
