@@ -213,7 +213,7 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO facts BY NAME
 		SELECT f.* EXCLUDE (filename), m.unit_key, m.library_id
-		FROM read_parquet(`+sqlList(files)+`, filename = true) f JOIN load_map m ON f.filename = m.file`)
+		FROM read_parquet(`+sqlList(files)+`, filename = true, union_by_name = true) f JOIN load_map m ON f.filename = m.file`)
 	if err != nil {
 		return 0, fmt.Errorf("load: insert facts: %w", err)
 	}
