@@ -1,0 +1,30 @@
+// Package server is BibStat's HTTP face: the portal that serves the report
+// site with per-user access control, a COUNTER_SUSHI R5.1 server built from
+// the warehouse, and the operator's endpoints (/healthz, /metrics, /admin).
+//
+// Vocabulary:
+//
+//   - user: an account in the users file (Users). Its role is admin (the
+//     consortium: everything), county (the libraries of one county, by
+//     library_geo.county_2024, and the county's page) or library (one
+//     library's pages and downloads). Passwords and API tokens are stored as
+//     argon2id hashes only.
+//   - resource: a file of the report site, classified by its path
+//     (Classify); anything that is not a known kind of site file is not served.
+//   - session: a server-side login, named by a random 32-byte cookie value
+//     (Secure, HttpOnly, SameSite=Strict), with an absolute and an idle expiry.
+//   - throttle: failed logins (and failed SUSHI keys) per user and per client
+//     address lock that key out for an exponentially growing time.
+//   - run log: a JSONL file beside the ledger where harvest, transform and
+//     report runs append start, end and outcome (RunLog); /admin shows it.
+//
+// The SUSHI server answers /r51/status, /r51/members, /r51/reports and
+// /r51/reports/{id} for the 4 master reports and 12 standard views. A
+// library's usage is its attributed usage in the facts (the attribution
+// table of the marts), COUNTER releases 5 and 5.1 only, one release per
+// platform and month (the best one, as in the marts) and one report of the
+// master's family per platform and month. Pooled (allocated) usage is not
+// COUNTER usage and is not served. customer_id is the library's ISIL;
+// requestor_id is the BibStat user name and api_key a token from
+// "bibstat users add --token".
+package server

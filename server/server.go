@@ -1,0 +1,157 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config is what a Server needs; New fills the optional parts.
+type Config struct {
+	DB         *sql.DB // the warehouse, read only by the server
+	SiteDir    string  // the report site (report.Site.Out)
+	Users      *Users
+	LedgerPath string  // the harvest ledger, for /metrics and /admin
+	RunLog     *RunLog // may be nil: no run log
+	Addr       string  // e.g. ":8080"
+	// BaseURL is the public URL of the server, shown to library users as
+	// their SUSHI endpoint; empty shows the request's host.
+	BaseURL string
+	Log     *slog.Logger
+	Now     func() time.Time
+	// Geo overrides the warehouse's library register (tests).
+	Geo Geo
+}
+
+// Server is the portal, the SUSHI server and the operations endpoints.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	geo      Geo
+	sessions *Sessions
+	throttle *Throttle
+	metrics  *metrics
+	handler  http.Handler
+}
+
+// New builds a server from cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.DB == nil || cfg.Users == nil || cfg.SiteDir == "" {
+		return nil, errors.New("new server: DB, Users and SiteDir are required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, log: cfg.Log, geo: cfg.Geo, sessions: NewSessions(), throttle: NewThrottle()}
+	if s.geo == nil {
+		s.geo = newDBGeo(cfg.DB)
+	}
+	s.throttle.Now, s.sessions.Now = cfg.Now, cfg.Now
+	s.metrics = newMetrics(cfg.LedgerPath)
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler is the server's whole HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Registry is the server's Prometheus registry (also served at /metrics).
+func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	// Operations.
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", s.metrics.handler())
+	// SUSHI: credentials in the query, no cookies, so no CSRF concerns.
+	s.sushiRoutes(mux)
+	// Portal: cookies, so cross-origin unsafe requests are refused.
+	portal := http.NewServeMux()
+	portal.HandleFunc("GET /login", s.loginForm)
+	portal.HandleFunc("POST /login", s.login)
+	portal.HandleFunc("POST /logout", s.logout)
+	portal.HandleFunc("GET /admin", s.admin)
+	portal.HandleFunc("GET /{$}", s.index)
+	portal.HandleFunc("GET /", s.siteFile)
+	cop := http.NewCrossOriginProtection()
+	mux.Handle("/", cop.Handler(securityHeaders(portal)))
+	return s.metrics.instrument(mux)
+}
+
+// securityHeaders sets headers every portal page should carry.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Referrer-Policy", "same-origin")
+		w.Header().Set("Cache-Control", "private, no-store")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.cfg.DB.PingContext(ctx); err != nil {
+		s.log.Error("healthz: warehouse unreachable", "error", err)
+		http.Error(w, "warehouse unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	if _, err := os.Stat(s.cfg.SiteDir); err != nil {
+		http.Error(w, "site missing", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
+
+// Run serves on cfg.Addr until ctx ends, then shuts down gracefully: no
+// new connections, in-flight requests get up to 10 s to finish.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is Run on a listener the caller opened.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      5 * time.Minute, // large downloads and big reports
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("serving", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,448 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bibliotek24/bibstat"
+)
+
+// ConsortiumCustomerID is the customer_id under which an admin asks
+// /r51/members for every member library.
+const ConsortiumCustomerID = "bibliotek24"
+
+type exception struct {
+	Code    int    `json:"Code"`
+	Message string `json:"Message"`
+	Data    string `json:"Data,omitempty"`
+}
+
+func newException(code int, data string) exception {
+	return exception{Code: code, Message: exceptionMessages[code], Data: data}
+}
+
+func (s *Server) sushiRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /r51/status", s.sushiStatus)
+	mux.HandleFunc("GET /r51/members", s.sushiMembers)
+	mux.HandleFunc("GET /r51/reports", s.sushiReportList)
+	mux.HandleFunc("GET /r51/reports/{id}", s.sushiReport)
+	mux.HandleFunc("/r51/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, exception{Code: 3000, Message: "Report Not Supported", Data: "no such path in COUNTER_SUSHI R5.1"})
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // a broken connection shows as a truncated body
+}
+
+// fail answers with a single bare exception and its HTTP status.
+func fail(w http.ResponseWriter, code int, data string) {
+	writeJSON(w, exceptionStatus[code], newException(code, data))
+}
+
+func (s *Server) sushiStatus(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	st := map[string]any{"Description": "BibStat COUNTER_SUSHI R5.1 service of Bibliotek24: usage harvested from vendors, per member library.",
+		"Service_Active": true}
+	if err := s.cfg.DB.PingContext(ctx); err != nil {
+		s.log.Error("sushi status: warehouse unreachable", "error", err)
+		st["Service_Active"] = false
+		st["Note"] = "The warehouse is unavailable; try again later."
+	}
+	writeJSON(w, http.StatusOK, []any{st})
+}
+
+// sushiAuth checks customer_id's presence, then the credentials, and
+// returns the user; it has answered the request when ok is false.
+// Failed keys are throttled per client address.
+func (s *Server) sushiAuth(w http.ResponseWriter, r *http.Request) (User, bool) {
+	q := r.URL.Query()
+	if q.Get("customer_id") == "" {
+		fail(w, 1030, "customer_id is required")
+		return User{}, false
+	}
+	ipKey := "sushi-ip:" + clientIP(r)
+	if wait := s.throttle.Wait(ipKey); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		fail(w, 1020, fmt.Sprintf("too many failed authentications from this address; retry in %d s", int(wait.Seconds())+1))
+		return User{}, false
+	}
+	key, rid := q.Get("api_key"), q.Get("requestor_id")
+	if key == "" && rid == "" {
+		fail(w, 2000, "requestor_id and api_key are required")
+		return User{}, false
+	}
+	if key == "" {
+		s.throttle.Fail(ipKey)
+		fail(w, 2020, "api_key is required")
+		return User{}, false
+	}
+	u, err := s.cfg.Users.CheckToken(key)
+	if err != nil {
+		s.throttle.Fail(ipKey)
+		s.log.Warn("sushi: bad api_key", "ip", clientIP(r), "requestor_id", rid)
+		if _, gerr := s.cfg.Users.Get(rid); rid != "" && gerr != nil {
+			fail(w, 2000, "unknown requestor_id")
+			return User{}, false
+		}
+		fail(w, 2020, "")
+		return User{}, false
+	}
+	if rid != "" && rid != u.Name {
+		s.throttle.Fail(ipKey)
+		fail(w, 2000, "requestor_id does not own this api_key")
+		return User{}, false
+	}
+	s.throttle.Succeed(ipKey)
+	return u, true
+}
+
+// customer resolves customer_id (an ISIL, NO-<bibnr>) to a library the
+// user may see; it has answered with 2010 when ok is false.
+func (s *Server) customer(w http.ResponseWriter, r *http.Request, u User) (LibraryInfo, bool) {
+	cid := strings.ToUpper(strings.TrimSpace(r.URL.Query().Get("customer_id")))
+	bibnr, _ := strings.CutPrefix(cid, "NO-")
+	libs, err := s.geo.Libraries(r.Context())
+	if err != nil {
+		s.log.Error("sushi: read libraries", "error", err)
+		fail(w, 1000, "")
+		return LibraryInfo{}, false
+	}
+	for _, li := range libs {
+		if string(li.ID) == bibnr && strings.HasPrefix(cid, "NO-") {
+			if CanSeeLibrary(r.Context(), s.geo, u, li.ID) {
+				return li, true
+			}
+			break
+		}
+	}
+	fail(w, 2010, "customer_id is unknown or not yours; use the library's ISIL, e.g. NO-2030100")
+	return LibraryInfo{}, false
+}
+
+func member(li LibraryInfo) map[string]any {
+	name := li.Name
+	if len(name) < 2 {
+		name = "Bibliotek " + string(li.ID)
+	}
+	return map[string]any{"Customer_ID": li.ID.ISIL(), "Institution_Name": name,
+		"Institution_ID": map[string][]string{"ISIL": {li.ID.ISIL()}}}
+}
+
+func (s *Server) sushiMembers(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.sushiAuth(w, r)
+	if !ok {
+		return
+	}
+	if r.URL.Query().Get("customer_id") == ConsortiumCustomerID {
+		if u.Role == RoleLibrary {
+			fail(w, 2010, "only consortium and county accounts may list members")
+			return
+		}
+		libs, err := s.geo.Libraries(r.Context())
+		if err != nil {
+			fail(w, 1000, "")
+			return
+		}
+		out := []any{}
+		for _, li := range libs {
+			if CanSeeLibrary(r.Context(), s.geo, u, li.ID) {
+				out = append(out, member(li))
+			}
+		}
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	li, ok := s.customer(w, r, u)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, []any{member(li)})
+}
+
+// monthRange is what the warehouse holds for a library.
+type monthRange struct {
+	first, lastLoaded bibstat.Month
+	families          map[string]bool // masters with usage
+}
+
+// available reads the library's first month of usage, the masters it has
+// usage for, and the last month BibStat has loaded for it (its own units
+// and the consortium's shared ones).
+func (s *Server) available(ctx context.Context, lib bibstat.LibraryID, platform string) (monthRange, error) {
+	mr := monthRange{families: map[string]bool{}}
+	rows, err := s.cfg.DB.QueryContext(ctx, `
+		SELECT split_part(upper(f.report_id), '_', 1), strftime(min(f.month), '%Y-%m')
+		FROM facts f JOIN attribution a USING (platform, library_id, institution_id, customer_id)
+		WHERE a.target_kind = 'library' AND a.target_id = ? AND f.release LIKE '5%' AND (? = '' OR f.platform = ?)
+		GROUP BY ALL`, string(lib), platform, platform)
+	if err != nil {
+		return mr, fmt.Errorf("read available months: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var fam, first string
+		if err := rows.Scan(&fam, &first); err != nil {
+			return mr, fmt.Errorf("read available months: %w", err)
+		}
+		mr.families[fam] = true
+		if m, err := bibstat.ParseMonth(first); err == nil && (mr.first.IsZero() || m.Before(mr.first)) {
+			mr.first = m
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return mr, fmt.Errorf("read available months: %w", err)
+	}
+	var last sql.NullString
+	if err := s.cfg.DB.QueryRowContext(ctx, `
+		SELECT strftime(max(month), '%Y-%m') FROM loaded_units
+		WHERE library_id IN (?, '') AND state IN ('ok', 'zero', 'partial') AND (? = '' OR platform = ?)`,
+		string(lib), platform, platform).Scan(&last); err != nil {
+		return mr, fmt.Errorf("read last loaded month: %w", err)
+	}
+	if last.Valid {
+		mr.lastLoaded, _ = bibstat.ParseMonth(last.String)
+	}
+	return mr, nil
+}
+
+func (s *Server) sushiReportList(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.sushiAuth(w, r)
+	if !ok {
+		return
+	}
+	li, ok := s.customer(w, r, u)
+	if !ok {
+		return
+	}
+	mr, err := s.available(r.Context(), li.ID, r.URL.Query().Get("platform"))
+	if err != nil {
+		s.log.Error("sushi reports", "error", err)
+		fail(w, 1000, "")
+		return
+	}
+	out := []any{}
+	for _, sp := range specs {
+		// Empty standard views need not be offered; PR always is.
+		if !mr.families[sp.Master] && sp.Master != "PR" {
+			continue
+		}
+		rep := map[string]any{"Report_Name": sp.Name, "Report_ID": lower(sp.ID), "Release": "5.1",
+			"Report_Description": sp.Desc, "Path": "/r51/reports/" + lower(sp.ID)}
+		if !mr.first.IsZero() && !mr.lastLoaded.IsZero() {
+			rep["First_Month_Available"], rep["Last_Month_Available"] = mr.first.String(), mr.lastLoaded.String()
+		}
+		out = append(out, rep)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func lower(s string) string { return strings.ToLower(s) }
+
+// request is a parsed report request.
+type request struct {
+	spec        *spec
+	begin, end  bibstat.Month
+	platform    string
+	metrics     []string // nil: all the report allows
+	dataTypes   []string
+	accessMeth  []string
+	accessTypes []string
+	yops        [][2]int
+	database    string
+	itemID      string
+	author      string
+	show        []string // Attribute_Performance columns besides Performance
+	exceptions  []exception
+}
+
+var yopRE = regexp.MustCompile(`^([0-9]{4})(?:-([0-9]{4}))?$`)
+
+// parseDate reads yyyy-mm or yyyy-mm-dd as its month.
+func parseDate(s string) (bibstat.Month, bool) {
+	if len(s) == len("2006-01-02") {
+		t, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			return bibstat.Month{}, false
+		}
+		return bibstat.MonthOf(t), true
+	}
+	if len(s) != len("2006-01") {
+		return bibstat.Month{}, false
+	}
+	m, err := bibstat.ParseMonth(s)
+	return m, err == nil
+}
+
+// pipeList splits a |-joined parameter value, accepting any case for the
+// COUNTER names in allowed; unknown values go to bad.
+func pipeList(v string, allowed []string) (good, bad []string) {
+	for _, x := range strings.Split(v, "|") {
+		x = strings.TrimSpace(x)
+		if x == "" {
+			continue
+		}
+		i := slices.IndexFunc(allowed, func(a string) bool { return strings.EqualFold(a, x) })
+		if i < 0 {
+			bad = append(bad, x)
+		} else if !slices.Contains(good, allowed[i]) {
+			good = append(good, allowed[i])
+		}
+	}
+	return good, bad
+}
+
+// parseRequest validates the query. Fatal problems (dates) come back as
+// an exception code with ok false; recoverable ones are in req.exceptions.
+func parseRequest(sp *spec, q url.Values, now time.Time) (req request, code int, data string) {
+	req = request{spec: sp, platform: q.Get("platform")}
+	if q.Get("begin_date") == "" || q.Get("end_date") == "" {
+		return req, 1030, "begin_date and end_date are required"
+	}
+	b, ok1 := parseDate(q.Get("begin_date"))
+	e, ok2 := parseDate(q.Get("end_date"))
+	switch {
+	case !ok1 || !ok2:
+		return req, 3020, "dates must be yyyy-mm or yyyy-mm-dd"
+	case e.Before(b):
+		return req, 3020, "end_date is before begin_date"
+	case bibstat.MonthOf(now).Before(b):
+		return req, 3020, "begin_date is in the future"
+	}
+	req.begin, req.end = b, e
+
+	known := append(slices.Clone(commonParams), masterParams[sp.Master]...)
+	if sp.view() {
+		known = commonParams
+	}
+	var unknown []string
+	for k := range q {
+		if !slices.Contains(known, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		req.exceptions = append(req.exceptions, newException(3050, strings.Join(unknown, ", ")))
+	}
+	if sp.view() {
+		req.metrics, req.dataTypes, req.accessTypes, req.accessMeth = sp.Metrics, sp.DataTypes, sp.AccessTypes, []string{"Regular"}
+		req.show = sp.Attrs
+		return req, 0, ""
+	}
+
+	var badFilters, badAttrs []string
+	filter := func(name string, allowed []string) []string {
+		if !q.Has(name) {
+			return nil
+		}
+		good, bad := pipeList(q.Get(name), allowed)
+		for _, x := range bad {
+			badFilters = append(badFilters, name+"="+x)
+		}
+		return good
+	}
+	req.metrics = filter("metric_type", sp.Metrics)
+	req.dataTypes = filter("data_type", sp.DataTypes)
+	req.accessMeth = filter("access_method", []string{"Regular", "TDM"})
+	if sp.Master == "TR" || sp.Master == "IR" {
+		req.accessTypes = filter("access_type", []string{"Controlled", "Open", "Free_To_Read"})
+		if q.Has("yop") {
+			for _, y := range strings.Split(q.Get("yop"), "|") {
+				m := yopRE.FindStringSubmatch(strings.TrimSpace(y))
+				if m == nil {
+					badFilters = append(badFilters, "yop="+y)
+					continue
+				}
+				lo, _ := strconv.Atoi(m[1])
+				hi := lo
+				if m[2] != "" {
+					hi, _ = strconv.Atoi(m[2])
+				}
+				req.yops = append(req.yops, [2]int{lo, hi})
+			}
+		}
+		req.itemID = q.Get("item_id")
+	}
+	req.database, req.author = q.Get("database"), q.Get("author")
+	for _, ext := range []string{"attributed", "country_code", "subdivision_code"} {
+		if q.Has(ext) {
+			badFilters = append(badFilters, ext+" (not supported)")
+		}
+	}
+	req.show = []string{"Data_Type"}
+	if q.Has("attributes_to_show") {
+		good, bad := pipeList(q.Get("attributes_to_show"), sp.Attrs)
+		req.show = append(req.show, good...)
+		badAttrs = append(badAttrs, bad...)
+	}
+	// Keep the schema's column order whatever the request's order was.
+	slices.SortFunc(req.show, func(a, b string) int { return attrRank(a) - attrRank(b) })
+	if g := q.Get("granularity"); g != "" && !strings.EqualFold(g, "month") {
+		badAttrs = append(badAttrs, "granularity="+g+" (monthly counts returned)")
+	}
+	if strings.EqualFold(q.Get("include_parent_details"), "true") {
+		badAttrs = append(badAttrs, "include_parent_details (not supported)")
+	}
+	if strings.EqualFold(q.Get("include_component_details"), "true") {
+		req.exceptions = append(req.exceptions, newException(3063, "include_component_details ignored"))
+	}
+	if len(badFilters) > 0 {
+		req.exceptions = append(req.exceptions, newException(3060, strings.Join(badFilters, "; ")))
+	}
+	if len(badAttrs) > 0 {
+		req.exceptions = append(req.exceptions, newException(3062, strings.Join(badAttrs, "; ")))
+	}
+	return req, 0, ""
+}
+
+func attrRank(a string) int {
+	return slices.Index([]string{"Data_Type", "YOP", "Access_Type", "Access_Method"}, a)
+}
+
+func (s *Server) sushiReport(w http.ResponseWriter, r *http.Request) {
+	sp := specByPath(r.PathValue("id"))
+	if sp == nil {
+		writeJSON(w, http.StatusNotFound, exception{Code: 3000, Message: "Report Not Supported",
+			Data: "reports: pr, pr_p1, dr, dr_d1, dr_d2, tr, tr_b1, tr_b2, tr_b3, tr_j1, tr_j2, tr_j3, tr_j4, ir, ir_a1, ir_m1"})
+		return
+	}
+	u, ok := s.sushiAuth(w, r)
+	if !ok {
+		return
+	}
+	li, ok := s.customer(w, r, u)
+	if !ok {
+		return
+	}
+	req, code, data := parseRequest(sp, r.URL.Query(), s.cfg.Now())
+	if code != 0 {
+		fail(w, code, data)
+		return
+	}
+	rep, err := s.buildReport(r.Context(), li, req)
+	if err != nil {
+		if r.Context().Err() == nil {
+			s.log.Error("sushi report", "report", sp.ID, "library", string(li.ID), "error", err)
+		}
+		fail(w, 1000, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
