@@ -68,11 +68,7 @@ func (t *table) render() error {
 		c.SetGlobalOptions(global...)
 		c.SetXAxis(labels)
 		for si, name := range series {
-			data := make([]opts.LineData, len(t.values))
-			for i := range t.values {
-				data[i] = opts.LineData{Value: t.values[i][si]}
-			}
-			c.AddSeries(name, data)
+			c.AddSeries(name, column(t, si, func(v float64) opts.LineData { return opts.LineData{Value: v} }))
 		}
 		c.Validate()
 		option = c.JSON()
@@ -81,11 +77,7 @@ func (t *table) render() error {
 		c.SetGlobalOptions(global...)
 		c.SetXAxis(labels)
 		for si, name := range series {
-			data := make([]opts.BarData, len(t.values))
-			for i := range t.values {
-				data[i] = opts.BarData{Value: t.values[i][si]}
-			}
-			c.AddSeries(name, data)
+			c.AddSeries(name, column(t, si, func(v float64) opts.BarData { return opts.BarData{Value: v} }))
 		}
 		c.Validate()
 		option = c.JSON()
@@ -96,4 +88,13 @@ func (t *table) render() error {
 	}
 	t.JSON = template.JS(b)
 	return nil
+}
+
+// column is series si of t as chart data points.
+func column[T any](t *table, si int, point func(float64) T) []T {
+	out := make([]T, len(t.values))
+	for i, row := range t.values {
+		out[i] = point(row[si])
+	}
+	return out
 }
