@@ -1,5 +1,3 @@
-// Command bibstat is BibStat's one binary: it harvests COUNTER usage,
-// archives it, builds the warehouse and writes reports. Run "bibstat --help".
 package main
 
 import (
