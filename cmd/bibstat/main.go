@@ -63,6 +63,8 @@ func commands() []command {
 		agreementsCommand(),
 		transformCommand(),
 		reportCommand(),
+		usersCommand(),
+		portalCommand(),
 	}
 }
 
