@@ -368,7 +368,8 @@ func render(path, name string, p page) error {
 			return err
 		}
 	}
-	tpl, err := template.ParseFS(templateFiles, "templates/layout.html", "templates/parts.html", "templates/"+name)
+	tpl, err := template.New(name).Funcs(template.FuncMap{"lower": strings.ToLower}).
+		ParseFS(templateFiles, "templates/layout.html", "templates/parts.html", "templates/"+name)
 	if err != nil {
 		return fmt.Errorf("report template %s: %w", name, err)
 	}
