@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 
+	"github.com/bibliotek24/bibstat/internal/config"
 	"github.com/bibliotek24/bibstat/report"
 	"github.com/bibliotek24/bibstat/transform"
 )
@@ -12,11 +14,14 @@ import (
 func reportCommand() command {
 	return command{name: "report", summary: "write the static report site from the warehouse",
 		run: func(ctx context.Context, e *env, args []string) error {
-			fs := newFlags(e, "report", "", "Writes the report site: an index, the nation, one page per library, with\n"+
-				"charts, their numbers as tables, and CSV, XLSX, COUNTER TSV and Parquet downloads.")
-			warehouse := fs.String("warehouse", filepath.Join("bibstat-demo", "warehouse.duckdb"), "the DuckDB warehouse `file`")
+			fs := newFlags(e, "report", "", "Writes the report site: an index, the nation, every county, library and agreement,\n"+
+				"with charts, their numbers as tables, and CSV, XLSX, COUNTER TSV and Parquet downloads.")
+			configFile := fs.String("config", "", "the configuration `file` (warehouse and store); default: built-in defaults")
+			warehouse := fs.String("warehouse", "", "the DuckDB warehouse `file` (overrides the config)")
 			out := fs.String("out", filepath.Join("bibstat-demo", "site"), "the `dir`ectory to write the site into")
 			lang := fs.String("lang", "nb", "`lang`uage: nb (Bokmål), nn (Nynorsk) or en")
+			publish := fs.Bool("publish", false, "also copy the site into the object store under reports/")
+			archive := fs.String("archive", "", "with --publish: a local object-store `dir` (overrides the config's store)")
 			if err := parseFlags(fs, args); err != nil {
 				return err
 			}
@@ -28,7 +33,22 @@ func reportCommand() command {
 			default:
 				return &usageError{msg: fmt.Sprintf("report: --lang %q: want nb, nn or en", *lang)}
 			}
-			wh, err := transform.Open(ctx, *warehouse, transform.Options{}, e.log)
+			cfg := config.Default()
+			if *configFile != "" {
+				var err error
+				if cfg, err = config.Load(*configFile); err != nil {
+					return err
+				}
+			}
+			path := cfg.Warehouse.Path
+			if *warehouse != "" {
+				path = *warehouse
+			}
+			if _, err := os.Stat(path); err != nil {
+				return fmt.Errorf("report: warehouse %s: %w (run 'bibstat transform' or 'bibstat demo' first)", path, err)
+			}
+			wh, err := transform.Open(ctx, path, transform.Options{MemoryLimit: cfg.Warehouse.MemoryLimit,
+				Threads: cfg.Warehouse.Threads, TempDir: cfg.Warehouse.TempDirectory}, e.log)
 			if err != nil {
 				return err
 			}
@@ -38,6 +58,18 @@ func reportCommand() command {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "pages written: %d\nopen: %s\n", sum.Pages, sum.Index)
+			if !*publish {
+				return nil
+			}
+			st, err := openArchive(ctx, cfg, *archive)
+			if err != nil {
+				return err
+			}
+			n, err := report.Publish(ctx, *out, st)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "published: %d files under reports/\n", n)
 			return nil
 		}}
 }
