@@ -1,0 +1,381 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/ingest"
+	"github.com/bibliotek24/bibstat/ingest/ledger"
+	"github.com/bibliotek24/bibstat/ingest/sushi"
+	"github.com/bibliotek24/bibstat/ingest/sushisim"
+	"github.com/bibliotek24/bibstat/internal/store"
+	"github.com/bibliotek24/bibstat/report"
+	"github.com/bibliotek24/bibstat/transform"
+)
+
+// benchNational runs the whole pipeline at national scale on one machine:
+// simulated vendors with a fault mix → harvest → warehouse → agreements →
+// report site, as the demo wires them, plus the parse bench's comparison of
+// our reader with DuckDB's on a generated file. Every figure is a key=value
+// line; the headline is last.
+func benchNational(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "bench national", "", "Runs simulator → harvest → warehouse → agreements → report for --libraries ×\n"+
+		"--platforms × --months units with a realistic fault mix, and the parse comparison\n"+
+		"with DuckDB's reader on a generated TSV. Prints key=value lines, the headline last.")
+	libraries := fs.Int("libraries", 450, "simulated `n` libraries (spread over every county)")
+	platforms := fs.Int("platforms", 25, "simulated `n` platforms, one loopback host each")
+	months := fs.Int("months", 12, "`n` months per unit series, ending December 2025")
+	spacing := fs.Duration("spacing", 20*time.Millisecond, "least `time` between two requests to one host (scaled from the real 3 s)")
+	faults := fs.Float64("faults", 0.03, "`share` of (platform, library) pairs given a fault")
+	parseRows := fs.Int("parse-rows", 200_000, "data `rows` of the generated TSV for the parse comparison (0 skips it)")
+	storeKind := fs.String("store", "memory", "object store for the archive: memory or local (a directory under --dir; fsync per object)")
+	dir := fs.String("dir", "", "directory for the ledger, warehouse and site (default: a temporary one, removed)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *libraries < 1 || *platforms < 1 || *months < 1 || *spacing <= 0 || *faults < 0 || *faults > 1 {
+		return &usageError{msg: "bench national: --libraries, --platforms, --months and --spacing must be positive, --faults in [0, 1]"}
+	}
+	if *storeKind != "memory" && *storeKind != "local" {
+		return &usageError{msg: "bench national: --store is memory or local"}
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "bibstat-bench-national-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		*dir = d
+	}
+	w := e.stdout
+	totalStart := time.Now()
+
+	// The world: the report bench's national libraries (every county),
+	// platforms named as its synthetic agreements expect.
+	libs, err := syntheticLibraries(*libraries)
+	if err != nil {
+		return err
+	}
+	world := nationalWorld(libs, *platforms, *months, *spacing, *faults)
+	arr, bases, stop, err := serveRecorded(&world)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	// Harvest, wired as the demo does, into the chosen store.
+	var st interface {
+		ingest.ObjectStore
+		transform.Source
+	}
+	if *storeKind == "local" {
+		l, err := store.NewLocal(filepath.Join(*dir, "archive"))
+		if err != nil {
+			return err
+		}
+		st = l
+	} else {
+		st = store.NewMemory()
+	}
+	led, err := ledger.Open(filepath.Join(*dir, "ledger.jsonl"))
+	if err != nil {
+		return err
+	}
+	defer led.Close()
+	// Sync the ledger in the background where the ledger can: a crash loses
+	// only the last moments' states, whose units are fetched again.
+	if s, ok := any(led).(interface{ SetSyncInterval(time.Duration) }); ok {
+		s.SetSyncInterval(250 * time.Millisecond)
+	}
+	jobs := nationalJobs(&world, bases)
+	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute, DisableCompression: true}
+	pol := ingest.DefaultPolicy
+	// Waits scaled as the spacing is: the real 3 s spacing against 1 min.
+	pol.QueuedDelay, pol.ThrottleDelay = 10**spacing, 10**spacing
+	h := &ingest.Harvester{Store: st, Ledger: led, Log: e.log, Spacing: *spacing, Policy: pol,
+		Fetcher: &sushi.Client{HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, UserAgent: "BibStat bench"}}
+	start := time.Now()
+	sum, err := h.Run(ctx, jobs)
+	harvestWall := time.Since(start)
+	if err != nil {
+		return fmt.Errorf("bench national: harvest: %w", err)
+	}
+	maxReq, violations, minGap := arr.stats(*spacing)
+	bound := time.Duration(maxReq) * *spacing
+	fmt.Fprintf(w, "libraries=%d\nplatforms=%d\nmonths=%d\nunits=%d\nfault_rules=%d\n", *libraries, *platforms, *months, len(jobs), len(world.Faults))
+	fmt.Fprintf(w, "requests=%d\nraw_mb=%.1f\n", sum.Requests, float64(sum.Bytes)/1e6)
+	states := make([]string, 0, len(sum.States))
+	for s, n := range sum.States {
+		states = append(states, fmt.Sprintf("state_%s=%d", s, n))
+	}
+	sort.Strings(states)
+	fmt.Fprintln(w, strings.Join(states, "\n"))
+	fmt.Fprintf(w, "deferred=%d\n", sum.Deferred)
+	fmt.Fprintf(w, "spacing_ms=%.1f\nmin_gap_ms=%.3f\nspacing_violations=%d\n", spacing.Seconds()*1000, minGap.Seconds()*1000, violations)
+	fmt.Fprintf(w, "max_host_requests=%d\nharvest_bound_seconds=%.2f\n", maxReq, bound.Seconds())
+	fmt.Fprintf(w, "harvest_wall_seconds=%.2f\nharvest_bound_ratio=%.3f\n", harvestWall.Seconds(), harvestWall.Seconds()/bound.Seconds())
+	stop() // the vendors are done
+
+	// Parse: our reader against DuckDB's own, side by side on one file.
+	parseRatio := 0.0
+	if *parseRows > 0 {
+		ours, duck, rows, size, err := parseSideBySide(ctx, *dir, *parseRows)
+		if err != nil {
+			return fmt.Errorf("bench national: parse: %w", err)
+		}
+		parseRatio = duck / ours
+		fmt.Fprintf(w, "parse_rows=%d\nparse_bytes=%d\nparse_ours_seconds=%.3f\nparse_ours_rows_per_s=%.0f\nparse_ours_mb_per_s=%.1f\n",
+			rows, size, ours, float64(rows)/ours, float64(size)/1e6/ours)
+		fmt.Fprintf(w, "parse_duckdb_seconds=%.3f\nparse_duckdb_rows_per_s=%.0f\nparse_vs_duckdb_ratio=%.2f\n", duck, float64(rows)/duck, parseRatio)
+	}
+
+	// Warehouse, as the demo updates it: the register from the store, then
+	// load with supersession and refresh the marts.
+	start = time.Now()
+	wh, err := transform.Open(ctx, filepath.Join(*dir, "warehouse.duckdb"), transform.Options{}, e.log)
+	if err != nil {
+		return err
+	}
+	defer wh.Close()
+	if err := st.Put(ctx, transform.LibrariesCSVKey, strings.NewReader(string(demoRegister(&world)))); err != nil {
+		return err
+	}
+	load, err := wh.Update(ctx, st)
+	if err != nil {
+		return fmt.Errorf("bench national: transform: %w", err)
+	}
+	transformSec := time.Since(start).Seconds()
+	var facts int64
+	if err := wh.DB.QueryRowContext(ctx, `SELECT count(*) FROM facts`).Scan(&facts); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "transform_units=%d\ntransform_rows=%d\nfact_rows=%d\ntransform_seconds=%.2f\ntransform_rows_per_s=%.0f\n",
+		load.Loaded, load.Rows, facts, transformSec, float64(load.Rows)/transformSec)
+
+	n, err := syntheticAgreements(ctx, wh, libs, *platforms, 30)
+	if err != nil {
+		return err
+	}
+	start = time.Now()
+	site, err := (&report.Site{DB: wh.DB, Out: filepath.Join(*dir, "site")}).Build(ctx)
+	if err != nil {
+		return fmt.Errorf("bench national: report: %w", err)
+	}
+	reportSec := time.Since(start).Seconds()
+	rss := peakRSSMB()
+	fmt.Fprintf(w, "agreements=%d\npages=%d\nreport_seconds=%.2f\n", n, site.Pages, reportSec)
+	fmt.Fprintf(w, "total_seconds=%.1f\npeak_rss_mb=%.0f\n", time.Since(totalStart).Seconds(), rss)
+	fmt.Fprintf(w, "headline=%d units from %d hosts harvested in %.1f s (%.2f× the politeness bound, %d spacing violations), %d rows loaded at %.0f rows/s, %d pages in %.1f s, parse %.2f× DuckDB, peak RSS %.0f MiB\n",
+		len(jobs), *platforms, harvestWall.Seconds(), harvestWall.Seconds()/bound.Seconds(), violations, load.Rows,
+		float64(load.Rows)/transformSec, site.Pages, reportSec, parseRatio, rss)
+	if violations > 0 {
+		return fmt.Errorf("bench national: %d requests closer than the spacing", violations)
+	}
+	return nil
+}
+
+// nationalWorld is the simulated country: libs on platforms over months,
+// and a deterministic fault mix on a share of (platform, library) pairs,
+// in proportions a consortium sees on a night's harvest.
+func nationalWorld(libs []transform.Library, platforms, months int, spacing time.Duration, share float64) sushisim.Config {
+	last := bibstat.Month{Year: 2025, Mon: 12}
+	first := last.Add(-(months - 1))
+	world := sushisim.Config{Seed: 10, First: first, Last: last}
+	types := []string{"Database_Full", "Newspaper_or_Newsletter", "Reference_Work", "Audiovisual", "Journal"}
+	for i := range platforms {
+		world.Platforms = append(world.Platforms, sushisim.Platform{ID: fmt.Sprintf("plattform-%d", i), Name: fmt.Sprintf("Plattform %d", i),
+			DataType: types[i%len(types)], Scale: float64(5 + i%7*5)})
+	}
+	for i, l := range libs {
+		world.Libraries = append(world.Libraries, sushisim.Library{ID: l.ID, Name: l.Name, Municipality: l.Municipality,
+			Population: 2000 + (i*7919)%60000})
+	}
+	// Weighted kinds: mostly transient trouble that clears on a retry,
+	// some lasting answers (not ready, no usage, broken keys) and bodies
+	// that lie.
+	mix := []struct {
+		f nationalFault
+		w int
+	}{
+		{nationalFault{Kind: sushisim.FaultLatency, Delay: 5 * spacing}, 20},
+		{nationalFault{Kind: sushisim.FaultQueued, Times: 1}, 15},
+		{nationalFault{Kind: sushisim.FaultNotReady}, 10},
+		{nationalFault{Kind: sushisim.FaultNoUsage}, 10},
+		{nationalFault{Kind: sushisim.FaultBusy, Times: 1}, 5},
+		{nationalFault{Kind: sushisim.FaultServerError}, 5},
+		{nationalFault{Kind: sushisim.FaultHTML}, 3},
+		{nationalFault{Kind: sushisim.FaultTruncated}, 3},
+		{nationalFault{Kind: sushisim.FaultEmpty}, 3},
+		{nationalFault{Kind: sushisim.FaultSlowBody, Delay: 5 * spacing}, 5},
+		{nationalFault{Kind: sushisim.FaultWrongMonths}, 3},
+		{nationalFault{Kind: sushisim.FaultWrongCustomer}, 2},
+		{nationalFault{Kind: sushisim.FaultPartial}, 5},
+		{nationalFault{Kind: sushisim.FaultBadKey, AllMonths: true}, 3},
+		{nationalFault{Kind: sushisim.FaultUnsupported, AllMonths: true}, 2},
+	}
+	total := 0
+	for _, m := range mix {
+		total += m.w
+	}
+	rng := rand.New(rand.NewPCG(10, 10))
+	for _, p := range world.Platforms {
+		for _, l := range world.Libraries {
+			if rng.Float64() >= share {
+				continue
+			}
+			k := rng.IntN(total)
+			for _, m := range mix {
+				if k -= m.w; k < 0 {
+					f := sushisim.Fault{Platform: p.ID, Library: l.ID, Kind: m.f.Kind, Times: m.f.Times, Delay: m.f.Delay}
+					if !m.f.AllMonths {
+						f.Month = first.Add(rng.IntN(months))
+					}
+					world.Faults = append(world.Faults, f)
+					break
+				}
+			}
+		}
+	}
+	return world
+}
+
+// nationalFault is a fault of the mix; AllMonths applies it to every month of its pair.
+type nationalFault struct {
+	Kind      sushisim.FaultKind
+	Times     int
+	Delay     time.Duration
+	AllMonths bool
+}
+
+// nationalJobs lists every unit, month by month so that each host's queue
+// is a night's harvest of the whole country for one month at a time.
+func nationalJobs(world *sushisim.Config, bases map[string]string) []ingest.Job {
+	var jobs []ingest.Job
+	for _, m := range bibstat.MonthsBetween(world.First, world.Last) {
+		for _, p := range world.Platforms {
+			for _, lib := range world.Libraries {
+				cred := sushi.Credential{ID: string(lib.ID), Platform: p.ID, Library: lib.ID, BaseURL: bases[p.ID], Release: "5.1",
+					CustomerID: world.CustomerID(lib.ID), APIKey: world.APIKey(p.ID, lib.ID)}
+				jobs = append(jobs, ingest.Job{Unit: bibstat.Unit{Platform: p.ID, Credential: cred.ID, Report: "pr", Month: m}, Cred: cred})
+			}
+		}
+	}
+	return jobs
+}
+
+// arrivals records when each simulated host received each request.
+type arrivals struct {
+	mu sync.Mutex
+	at map[string][]time.Time
+}
+
+// stats returns the most requests one host received, how many gaps between
+// two arrivals at one host were shorter than spacing, and the shortest gap.
+func (a *arrivals) stats(spacing time.Duration) (maxReq, violations int, minGap time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	minGap = -1
+	for _, ts := range a.at {
+		sort.Slice(ts, func(x, y int) bool { return ts[x].Before(ts[y]) })
+		maxReq = max(maxReq, len(ts))
+		for k := 1; k < len(ts); k++ {
+			gap := ts[k].Sub(ts[k-1])
+			if gap < spacing {
+				violations++
+			}
+			if minGap < 0 || gap < minGap {
+				minGap = gap
+			}
+		}
+	}
+	return maxReq, violations, minGap
+}
+
+// serveRecorded starts one loopback server per platform, as serveSimulator
+// does, recording request arrivals per host.
+func serveRecorded(world *sushisim.Config) (*arrivals, map[string]string, func(), error) {
+	arr := &arrivals{at: map[string][]time.Time{}}
+	bases := map[string]string{}
+	var servers []*http.Server
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			for _, s := range servers {
+				s.Close()
+			}
+		})
+	}
+	for _, p := range world.Platforms {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			stop()
+			return nil, nil, nil, fmt.Errorf("start simulator: %w", err)
+		}
+		inner, id := world.Handler(p.ID), p.ID
+		srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			now := time.Now()
+			arr.mu.Lock()
+			arr.at[id] = append(arr.at[id], now)
+			arr.mu.Unlock()
+			inner.ServeHTTP(w, r)
+		})}
+		servers = append(servers, srv)
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				_ = err // the harvest sees the failure as transport errors
+			}
+		}()
+		bases[p.ID] = "http://" + ln.Addr().String()
+	}
+	return arr, bases, stop, nil
+}
+
+// parseSideBySide generates the parse bench's TR TSV of rows rows under dir
+// and loads it into DuckDB with our reader and with DuckDB's, returning
+// both times in seconds.
+func parseSideBySide(ctx context.Context, dir string, rows int) (ours, duck float64, n, size int64, err error) {
+	pdir := filepath.Join(dir, "parse")
+	if err := os.MkdirAll(pdir, 0o755); err != nil {
+		return 0, 0, 0, 0, err
+	}
+	defer os.RemoveAll(pdir)
+	tsv := filepath.Join(pdir, "tr.tsv")
+	if size, err = writeSyntheticTR(tsv, rows); err != nil {
+		return 0, 0, 0, 0, err
+	}
+	// On disk, as the parse bench does, so the loaded tables are not our memory.
+	db, err := sql.Open("duckdb", filepath.Join(pdir, "bench.duckdb"))
+	if err != nil {
+		return 0, 0, 0, 0, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	start := time.Now()
+	a, err := loadOurs(ctx, db, tsv, filepath.Join(pdir, "usage.parquet"))
+	if err != nil {
+		return 0, 0, 0, 0, fmt.Errorf("ours: %w", err)
+	}
+	ours = time.Since(start).Seconds()
+	start = time.Now()
+	b, err := loadDuck(ctx, db, tsv)
+	if err != nil {
+		return 0, 0, 0, 0, fmt.Errorf("duckdb: %w", err)
+	}
+	duck = time.Since(start).Seconds()
+	if a != b {
+		return 0, 0, 0, 0, fmt.Errorf("ours loaded %v, duckdb %v", a, b)
+	}
+	return ours, duck, a.rows, size, nil
+}
