@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"time"
 
@@ -281,6 +282,11 @@ func (s *sink) add(row *schemas.Row, m bibstat.Month, first time.Time, n int64) 
 		if err := s.ctx.Err(); err != nil {
 			return err
 		}
+	}
+	// A count that would wrap the document's total is refused, not summed:
+	// no vendor's month comes near 2^63 uses, so it is a broken or hostile file.
+	if t := s.doc.Totals[row.MetricType]; t > math.MaxInt64-n {
+		return fmt.Errorf("counts of %s add up to more than %d: overflow", row.MetricType, int64(math.MaxInt64))
 	}
 	row.Month, row.Count = first, n
 	if err := s.bt.Add(row); err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/xuri/excelize/v2"
@@ -31,6 +32,8 @@ type delimSource struct {
 	lbuf    []byte // a quoted line, owned (ReadSlice's buffer is not)
 	fbuf    []byte // unescaped fields
 	offs    []int
+	ubuf    []byte // cells made valid UTF-8
+	uends   []int
 }
 
 func readDelimited(ctx context.Context, br *bufio.Reader, opts Options, emit func(arrow.RecordBatch) error, doc *Document) error {
@@ -47,7 +50,48 @@ func readDelimited(ctx context.Context, br *bufio.Reader, opts Options, emit fun
 
 func (s *delimSource) line() int { return s.n }
 
+// next returns the next line's cells, each valid UTF-8: text in another
+// encoding (a Latin-1 export, a sequence cut by the vendor) would make
+// DuckDB refuse the whole Parquet file the rows go to, so each invalid byte
+// becomes U+FFFD, as encoding/json does for JSON reports. The raw object
+// keeps the vendor's bytes.
 func (s *delimSource) next() ([][]byte, error) {
+	cells, err := s.nextRaw()
+	if err != nil {
+		return cells, err
+	}
+	for i, c := range cells {
+		if !utf8.Valid(c) {
+			s.validate(cells[i:])
+			break
+		}
+	}
+	return cells, nil
+}
+
+// validate replaces cells with valid UTF-8 copies in s.ubuf.
+func (s *delimSource) validate(cells [][]byte) {
+	s.ubuf, s.uends = s.ubuf[:0], s.uends[:0]
+	for _, c := range cells {
+		for len(c) > 0 {
+			r, size := utf8.DecodeRune(c)
+			if r == utf8.RuneError && size == 1 {
+				s.ubuf = utf8.AppendRune(s.ubuf, utf8.RuneError)
+			} else {
+				s.ubuf = append(s.ubuf, c[:size]...)
+			}
+			c = c[size:]
+		}
+		s.uends = append(s.uends, len(s.ubuf))
+	}
+	start := 0
+	for i, end := range s.uends {
+		cells[i] = s.ubuf[start:end:end]
+		start = end
+	}
+}
+
+func (s *delimSource) nextRaw() ([][]byte, error) {
 	line, err := s.br.ReadSlice('\n')
 	switch {
 	case errors.Is(err, bufio.ErrBufferFull):
