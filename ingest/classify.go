@@ -11,7 +11,6 @@ import (
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/ingest/counter"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
-	"github.com/bibliotek24/bibstat/schemas"
 )
 
 // outcome is what a response turned out to be.
@@ -48,11 +47,15 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 		return byHTTPStatus(resp, "an HTML page, not a COUNTER response")
 	}
 	var pq bytes.Buffer
-	pw, err := schemas.NewParquetWriter(&pq)
+	pw, err := newUnitWriter(&pq)
 	if err != nil {
 		return outcome{state: bibstat.StateFailed, err: err.Error()}
 	}
-	doc, err := counter.Read(ctx, bytes.NewReader(resp.Body), counter.Options{Name: rawKey, SourceKey: rawKey}, pw.Write)
+	// No line can be longer than the body: a small body needs no 1 MiB
+	// read buffer (its allocation dominated the per-unit cost).
+	lineBytes := min(max(len(resp.Body)+1, 4096), counter.DefaultMaxLineBytes)
+	doc, err := counter.Read(ctx, bytes.NewReader(resp.Body), counter.Options{Name: rawKey, SourceKey: rawKey,
+		MaxLineBytes: lineBytes, BatchRows: 4096}, pw.Write)
 	closeErr := pw.Close()
 	if err != nil {
 		// A truncated or garbled body: its exceptions, if any could be read, still tell.

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -111,6 +113,29 @@ type runState struct {
 	broken map[string]bool // credKey → broke during this run
 	done   int
 	total  int
+	work   chan task
+}
+
+// task is a fetched response for the pool to archive, parse and record.
+type task struct {
+	j    Job
+	resp *sushi.Response
+}
+
+// finish counts one request's outcome.
+func (rs *runState) finish(h *Harvester, j Job, res result) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.sum.Requests++
+	rs.sum.Bytes += res.bytes
+	rs.final[j.Unit] = res.state
+	rs.done++
+	if res.state == bibstat.StateCredentialsBroken {
+		rs.broken[credKey(j.Cred)] = true
+	}
+	if h.Progress != nil {
+		h.Progress(Progress{Done: rs.done, Total: rs.total, Unit: j.Unit, State: res.state})
+	}
 }
 
 func (rs *runState) isBroken(c sushi.Credential) bool {
@@ -174,6 +199,33 @@ func (h *Harvester) Run(ctx context.Context, jobs []Job) (Summary, error) {
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+
+	// Responses that cannot change how a host is treated (a 200 report
+	// without exceptions) are archived, parsed and recorded by a pool, so
+	// that a host's next request never waits for the previous one's
+	// Parquet or the disk. One core stays free for the host workers.
+	rs.work = make(chan task, 256)
+	var pool sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)-1) {
+		pool.Add(1)
+		go func() {
+			defer pool.Done()
+			for t := range rs.work {
+				if ctx.Err() != nil {
+					continue // stopping: the unit is fetched again next run
+				}
+				res, err := h.process(ctx, t.j, t.resp, nil)
+				if err != nil {
+					if ctx.Err() == nil {
+						cancel(err)
+					}
+					continue
+				}
+				rs.finish(h, t.j, res)
+			}
+		}()
+	}
+
 	var wg sync.WaitGroup
 	for _, host := range hosts {
 		wg.Add(1)
@@ -185,6 +237,11 @@ func (h *Harvester) Run(ctx context.Context, jobs []Job) (Summary, error) {
 		}(host, byHost[host])
 	}
 	wg.Wait()
+	close(rs.work)
+	pool.Wait()
+	if err := h.Ledger.Sync(); err != nil {
+		cancel(fmt.Errorf("ledger: %w", err))
+	}
 	for _, st := range rs.final {
 		sum.States[st]++
 	}
@@ -205,12 +262,15 @@ type pending struct {
 // runHost is one host's worker: one request in flight, spaced, pausing
 // the whole host when the vendor throttles.
 func (h *Harvester) runHost(ctx context.Context, host string, jobs []Job, rs *runState, pol Policy) error {
-	spacing := h.Spacing
+	// Platforms sharing a host get the largest of their spacings.
+	spacing := time.Duration(-1)
 	for _, j := range jobs {
-		if j.Spacing > 0 {
+		if j.Spacing > spacing {
 			spacing = j.Spacing
-			break
 		}
+	}
+	if spacing <= 0 {
+		spacing = h.Spacing
 	}
 	var retries []*pending
 	next := 0
@@ -261,29 +321,30 @@ func (h *Harvester) runHost(ctx context.Context, host string, jobs []Job, rs *ru
 			return nil
 		}
 
-		res, err := h.harvestOne(ctx, p.j)
+		resp, ferr := h.Fetcher.Report(ctx, p.j.Cred, p.j.Unit.Report, p.j.Unit.Month, p.j.Unit.Month)
+		if ferr != nil && ctx.Err() != nil {
+			return nil
+		}
+		last = time.Now()
+		if ferr == nil && !resp.HeadersAt.IsZero() {
+			last = resp.HeadersAt
+		}
+		if ferr == nil && plainReport(resp) {
+			select {
+			case rs.work <- task{j: p.j, resp: resp}:
+			case <-ctx.Done():
+				return nil
+			}
+			continue
+		}
+		res, err := h.process(ctx, p.j, resp, ferr)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
-		last = res.headersAt
-		if last.IsZero() {
-			last = time.Now()
-		}
-		rs.mu.Lock()
-		rs.sum.Requests++
-		rs.sum.Bytes += res.bytes
-		rs.final[p.j.Unit] = res.state
-		rs.done++
-		if res.state == bibstat.StateCredentialsBroken {
-			rs.broken[credKey(p.j.Cred)] = true
-		}
-		if h.Progress != nil {
-			h.Progress(Progress{Done: rs.done, Total: rs.total, Unit: p.j.Unit, State: res.state})
-		}
-		rs.mu.Unlock()
+		rs.finish(h, p.j, res)
 
 		switch res.state {
 		case bibstat.StateThrottled:
@@ -359,22 +420,30 @@ func storeErr(what string, u bibstat.Unit, err error) error {
 	return fmt.Errorf("%s %s: %w: %w", what, u, bibstat.ErrStoreUnavailable, err)
 }
 
-// harvestOne fetches, archives, classifies and records one unit. Its error
-// is fatal to the harvest; a vendor's failure is a state, not an error.
-// The ledger says ok only after the raw object, the parsed rows and the
-// sidecar are stored.
-func (h *Harvester) harvestOne(ctx context.Context, j Job) (result, error) {
+// plainReport reports whether resp is a 200 JSON answer that names no
+// exception: whatever it turns out to be (ok, zero, or a lying body that
+// fails), it cannot pause the host, queue the unit or break the
+// credential, so the host need not wait for it to be processed.
+func plainReport(resp *sushi.Response) bool {
+	if resp.Status != http.StatusOK {
+		return false
+	}
+	b := bytes.TrimSpace(resp.Body)
+	return len(b) > 0 && b[0] == '{' && !bytes.Contains(b, []byte("xception")) && !bytes.Contains(b, []byte("XCEPTION"))
+}
+
+// process archives, classifies and records one fetched unit (or its
+// transport failure, fetchErr). Its error is fatal to the harvest; a
+// vendor's failure is a state, not an error. The ledger says ok only after
+// the raw object, the parsed rows and the sidecar are stored.
+func (h *Harvester) process(ctx context.Context, j Job, resp *sushi.Response, fetchErr error) (result, error) {
 	u := j.Unit
 	prev, _ := h.Ledger.Get(u)
 	entry := ledger.Entry{Platform: u.Platform, Credential: u.Credential, Library: j.Cred.Library,
 		Report: u.Report, Month: u.Month.String(), Attempts: prev.Attempts + 1, RawKey: prev.RawKey, CredFP: Fingerprint(j.Cred)}
 	pol := h.policy()
 
-	resp, err := h.Fetcher.Report(ctx, j.Cred, u.Report, u.Month, u.Month)
-	if err != nil {
-		if ctx.Err() != nil {
-			return result{}, ctx.Err()
-		}
+	if err := fetchErr; err != nil {
 		now := h.now()
 		entry.State, entry.LastError, entry.UpdatedAt = bibstat.StateFailed, err.Error(), now
 		entry.NextAttempt = pol.nextAttempt(entry.State, entry.Attempts, 0, now)

@@ -18,6 +18,7 @@ func benches() map[string]benchFunc {
 		"parse":     benchParse,
 		"report":    benchReport,
 		"transform": benchTransform,
+		"harvest":   benchHarvest,
 		"national":  benchNational,
 	}
 }

@@ -4,7 +4,10 @@
 // and the raw object's key.
 //
 // The ledger is its own file beside the warehouse: an append-only journal of
-// JSON lines, one per change, replayed on open. Appends are fsynced, so a
-// crash loses at most the line being written, and a torn last line is
-// ignored on replay. Any process can read the file while a harvest appends.
+// JSON lines, one per change, replayed on open. Appends are fsynced before
+// Record returns, so a crash loses at most the line being written, and a
+// torn last line is ignored on replay; concurrent appends share one fsync.
+// With SetSyncInterval a harvest trades that for speed: appends are synced
+// in the background, and a crash loses at most the last interval's lines,
+// whose units are harvested again. Any process can read the file while a harvest appends.
 package ledger

@@ -50,6 +50,57 @@ type Ledger struct {
 
 	syncMu sync.Mutex
 	synced uint64 // lines known on disk, under syncMu
+
+	interval time.Duration // 0: every Record syncs
+	stop     chan struct{}
+	stopped  chan struct{}
+}
+
+// SetSyncInterval makes Record return once its line is written, and a
+// background goroutine fsync the journal every d while lines are pending
+// (and Sync and Close fsync at once). A crash then loses at most the last
+// d of changes, whose units are simply harvested again; in exchange a
+// harvest of many hosts does not queue behind the disk. d = 0 (the
+// default) syncs every Record before it returns.
+func (l *Ledger) SetSyncInterval(d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stop != nil || d <= 0 {
+		return
+	}
+	l.interval = d
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	l.stop, l.stopped = stop, stopped
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				_ = l.Sync() // a failure shows on the next Sync or Close
+			}
+		}
+	}()
+}
+
+// Sync writes every recorded line to disk.
+func (l *Ledger) Sync() error {
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	l.mu.Lock()
+	upto := l.written
+	l.mu.Unlock()
+	if l.synced >= upto {
+		return nil
+	}
+	if err := l.f.Sync(); err != nil {
+		return fmt.Errorf("ledger sync: %w", err)
+	}
+	l.synced = upto
+	return nil
 }
 
 // Open replays the journal at path, creating it if missing.
@@ -129,7 +180,11 @@ func (l *Ledger) Record(e Entry) error {
 	l.entries[e.Unit()] = &e
 	l.written++
 	seq := l.written
+	async := l.interval > 0
 	l.mu.Unlock()
+	if async {
+		return nil
+	}
 
 	l.syncMu.Lock()
 	defer l.syncMu.Unlock()
@@ -190,8 +245,22 @@ func (l *Ledger) Each(fn func(e *Entry)) {
 	}
 }
 
-// Close closes the journal.
-func (l *Ledger) Close() error { return l.f.Close() }
+// Close syncs and closes the journal.
+func (l *Ledger) Close() error {
+	l.mu.Lock()
+	stop := l.stop
+	l.stop = nil
+	l.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-l.stopped
+	}
+	err := l.Sync()
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 // ReadAll replays the journal at path without opening it for writing, as
 // "bibstat status" does while a harvest appends. A missing file is an

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/bibliotek24/bibstat"
 )
@@ -65,5 +66,33 @@ func TestRecordRejectsBadUnit(t *testing.T) {
 	defer l.Close()
 	if err := l.Record(Entry{Platform: "../x", Credential: "1", Report: "pr", Month: "2025-01"}); err == nil {
 		t.Fatal("want error for a unit that could escape its prefix")
+	}
+}
+
+func TestSyncIntervalCloseIsDurable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l.jsonl")
+	l, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.SetSyncInterval(time.Hour)
+	for _, m := range []string{"2025-01", "2025-02"} {
+		if err := l.Record(entry(m, bibstat.StateOK)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error)
+	go func() { done <- l.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close hangs")
+	}
+	got, err := ReadAll(path)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("after close: %d entries, %v", len(got), err)
 	}
 }

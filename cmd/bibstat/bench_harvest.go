@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/ingest"
+	"github.com/bibliotek24/bibstat/ingest/ledger"
+	"github.com/bibliotek24/bibstat/ingest/sushi"
+	"github.com/bibliotek24/bibstat/ingest/sushisim"
+	"github.com/bibliotek24/bibstat/internal/store"
+)
+
+// benchHarvest harvests a simulated country: every library on every
+// platform for every month, one loopback server per platform, and reports
+// how close the harvest came to the politeness bound and whether any host
+// ever saw two requests closer than the spacing (measured by the servers).
+func benchHarvest(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "bench harvest", "", "Harvests --libraries × --platforms × --months units from simulated vendors (one\n"+
+		"loopback server per platform) into a memory store and a temporary ledger. Prints\n"+
+		"key=value lines ending with harvest_bound_ratio (wall time / the politeness bound, the\n"+
+		"largest requests × spacing of any host) and spacing_violations (gaps shorter than the\n"+
+		"spacing between two request arrivals at one server).")
+	libraries := fs.Int("libraries", 450, "simulated `n` libraries")
+	platforms := fs.Int("platforms", 25, "simulated `n` platforms, one host each")
+	months := fs.Int("months", 12, "`n` months per unit series, ending December 2025")
+	spacing := fs.Duration("spacing", 20*time.Millisecond, "least `time` between two requests to one host")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *libraries < 1 || *platforms < 1 || *months < 1 || *spacing <= 0 {
+		return &usageError{msg: "bench harvest: --libraries, --platforms, --months and --spacing must be positive"}
+	}
+
+	last := bibstat.Month{Year: 2025, Mon: 12}
+	first := last.Add(-(*months - 1))
+	world := &sushisim.Config{Seed: 5, First: first, Last: last}
+	for i := 0; i < *platforms; i++ {
+		world.Platforms = append(world.Platforms, sushisim.Platform{ID: fmt.Sprintf("plattform%02d", i+1), Name: fmt.Sprintf("Plattform %d", i+1),
+			DataType: "Database_Full", Scale: float64(5 + i%7*5)})
+	}
+	for i := 0; i < *libraries; i++ {
+		world.Libraries = append(world.Libraries, sushisim.Library{ID: bibstat.LibraryID(fmt.Sprintf("2%06d", 10000+i*11)),
+			Name: fmt.Sprintf("Bibliotek %d", i+1), Municipality: "0301", Population: 2000 + (i*7919)%60000})
+	}
+
+	// One server per platform, each recording request arrivals.
+	arrivals := make([][]time.Time, *platforms)
+	var mus = make([]sync.Mutex, *platforms)
+	bases := map[string]string{}
+	var servers []*http.Server
+	defer func() {
+		for _, s := range servers {
+			s.Close()
+		}
+	}()
+	for i, p := range world.Platforms {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("bench harvest: listen: %w", err)
+		}
+		inner := world.Handler(p.ID)
+		i := i
+		srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			now := time.Now()
+			mus[i].Lock()
+			arrivals[i] = append(arrivals[i], now)
+			mus[i].Unlock()
+			inner.ServeHTTP(w, r)
+		})}
+		servers = append(servers, srv)
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				_ = err
+			}
+		}()
+		bases[p.ID] = "http://" + ln.Addr().String()
+	}
+
+	var jobs []ingest.Job
+	for _, m := range bibstat.MonthsBetween(first, last) {
+		for _, p := range world.Platforms {
+			for _, lib := range world.Libraries {
+				cred := sushi.Credential{ID: string(lib.ID), Platform: p.ID, Library: lib.ID, BaseURL: bases[p.ID], Release: "5.1",
+					CustomerID: world.CustomerID(lib.ID), APIKey: world.APIKey(p.ID, lib.ID)}
+				jobs = append(jobs, ingest.Job{Unit: bibstat.Unit{Platform: p.ID, Credential: cred.ID, Report: "pr", Month: m}, Cred: cred})
+			}
+		}
+	}
+
+	dir, err := os.MkdirTemp("", "bibstat-bench-harvest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	led, err := ledger.Open(filepath.Join(dir, "ledger.jsonl"))
+	if err != nil {
+		return err
+	}
+	defer led.Close()
+	led.SetSyncInterval(250 * time.Millisecond)
+	st := store.NewMemory()
+	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute, DisableCompression: true}
+	h := &ingest.Harvester{Store: st, Ledger: led, Log: e.log, Spacing: *spacing,
+		Fetcher: &sushi.Client{HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, UserAgent: "BibStat bench"}}
+
+	var ru0 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	start := time.Now()
+	sum, err := h.Run(ctx, jobs)
+	wall := time.Since(start)
+	if err != nil {
+		return fmt.Errorf("bench harvest: %w", err)
+	}
+	var ru1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := time.Duration(ru1.Utime.Nano()+ru1.Stime.Nano()-ru0.Utime.Nano()-ru0.Stime.Nano()) * time.Nanosecond
+
+	maxReq, violations := 0, 0
+	minGap := time.Duration(-1)
+	for i := range arrivals {
+		a := arrivals[i]
+		sort.Slice(a, func(x, y int) bool { return a[x].Before(a[y]) })
+		maxReq = max(maxReq, len(a))
+		for k := 1; k < len(a); k++ {
+			gap := a[k].Sub(a[k-1])
+			if gap < *spacing {
+				violations++
+			}
+			if minGap < 0 || gap < minGap {
+				minGap = gap
+			}
+		}
+	}
+	bound := time.Duration(maxReq) * *spacing
+	keys, _ := st.List(ctx, "")
+	w := e.stdout
+	fmt.Fprintf(w, "libraries=%d\nplatforms=%d\nmonths=%d\nunits=%d\n", *libraries, *platforms, *months, len(jobs))
+	fmt.Fprintf(w, "requests=%d\n", sum.Requests)
+	for _, s := range []bibstat.State{bibstat.StateOK, bibstat.StateZero, bibstat.StateFailed} {
+		fmt.Fprintf(w, "state_%s=%d\n", s, sum.States[s])
+	}
+	fmt.Fprintf(w, "objects=%d\nraw_mb=%.1f\n", len(keys), float64(sum.Bytes)/1e6)
+	fmt.Fprintf(w, "spacing_ms=%.1f\nmin_gap_ms=%.3f\n", spacing.Seconds()*1000, minGap.Seconds()*1000)
+	fmt.Fprintf(w, "wall_s=%.2f\nbound_s=%.2f\n", wall.Seconds(), bound.Seconds())
+	fmt.Fprintf(w, "units_per_s=%.0f\ncpu_s=%.1f\ncpu_ms_per_unit=%.3f\n", float64(sum.Requests)/wall.Seconds(), cpu.Seconds(),
+		cpu.Seconds()*1000/float64(max(sum.Requests, 1)))
+	fmt.Fprintf(w, "peak_rss_mb=%.0f\n", peakRSSMB())
+	fmt.Fprintf(w, "harvest_bound_ratio=%.3f\n", wall.Seconds()/bound.Seconds())
+	fmt.Fprintf(w, "spacing_violations=%d\n", violations)
+	if sum.States[bibstat.StateOK]+sum.States[bibstat.StateZero] != len(jobs) {
+		return fmt.Errorf("bench harvest: %d of %d units ok or zero", sum.States[bibstat.StateOK]+sum.States[bibstat.StateZero], len(jobs))
+	}
+	return nil
+}

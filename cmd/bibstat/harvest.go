@@ -1,0 +1,289 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/ingest"
+	"github.com/bibliotek24/bibstat/ingest/ledger"
+	"github.com/bibliotek24/bibstat/ingest/sushi"
+	"github.com/bibliotek24/bibstat/internal/config"
+	"github.com/bibliotek24/bibstat/internal/store"
+)
+
+// defaultConfig is the config file read when --config is not given.
+func defaultConfig() string {
+	if p := os.Getenv("BIBSTAT_CONFIG"); p != "" {
+		return p
+	}
+	return "bibstat.yaml"
+}
+
+// loadedConfig is a validated config and the directory its relative paths are read from.
+type loadedConfig struct {
+	config.Config
+	dir string
+}
+
+func loadConfig(path string) (*loadedConfig, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	return &loadedConfig{Config: cfg, dir: filepath.Dir(abs)}, nil
+}
+
+// path resolves p relative to the config file's directory.
+func (c *loadedConfig) path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+// openStore opens the configured object store.
+func (c *loadedConfig) openStore(ctx context.Context) (store.Store, error) {
+	s := c.Store
+	switch s.Kind {
+	case "s3":
+		ak, err := s.AccessKeyID.Resolve()
+		if err != nil {
+			return nil, fmt.Errorf("store: access_key_id: %w", err)
+		}
+		sk, err := s.SecretAccessKey.Resolve()
+		if err != nil {
+			return nil, fmt.Errorf("store: secret_access_key: %w", err)
+		}
+		return store.NewS3(ctx, store.S3Config{Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket, Prefix: s.Prefix,
+			PathStyle: s.PathStyle, AccessKeyID: ak, SecretAccessKey: sk})
+	default:
+		return store.NewLocal(c.path(s.Dir))
+	}
+}
+
+func (c *loadedConfig) client() *sushi.Client {
+	return &sushi.Client{HTTP: &http.Client{Timeout: c.Harvest.Timeout.D()}, UserAgent: c.Harvest.UserAgent}
+}
+
+func harvestCommand() command {
+	return command{name: "harvest", summary: "harvest SUSHI usage now (--once), resuming where the last run stopped",
+		run: func(ctx context.Context, e *env, args []string) error {
+			fs := newFlags(e, "harvest", "", "Harvests COUNTER usage from every configured credential, politely: one request in\n"+
+				"flight per vendor host, spaced. Units already ok are not fetched again, except the\n"+
+				"refresh months; units waiting to be retried are fetched when due. Ctrl-C stops cleanly\n"+
+				"and a rerun resumes. Exits 1 if the object store or ledger fails, 3 if units failed.")
+			once := fs.Bool("once", false, "run one harvest now and exit (required; 'bibstat schedule' runs nightly)")
+			cfgPath := fs.String("config", defaultConfig(), "the configuration `file`")
+			platform := fs.String("platform", "", "harvest only this `platform` id")
+			library := fs.String("library", "", "harvest only this library (`bibnr`)")
+			from := fs.String("from", "", "first `month` YYYY-MM (default the schedule's start)")
+			to := fs.String("to", "", "last `month` YYYY-MM (default last month)")
+			force := fs.Bool("force", false, "retry units that gave up, are unsupported or have broken credentials")
+			progress := fs.String("progress", "auto", "`mode`: bar, log or auto (a bar on a terminal)")
+			if err := parseFlags(fs, args); err != nil {
+				return err
+			}
+			if !*once {
+				return &usageError{msg: "harvest: give --once to harvest now, or run 'bibstat schedule' for the nightly harvest"}
+			}
+			if fs.NArg() > 0 {
+				return &usageError{msg: fmt.Sprintf("harvest takes no arguments, got %q", fs.Args())}
+			}
+			o := ingest.PlanOptions{Platform: *platform, Library: *library}
+			var err error
+			if o.From, err = optMonth("from", *from); err != nil {
+				return err
+			}
+			if o.To, err = optMonth("to", *to); err != nil {
+				return err
+			}
+			cfg, err := loadConfig(*cfgPath)
+			if err != nil {
+				return err
+			}
+			if *platform != "" {
+				if _, ok := cfg.Platform(*platform); !ok {
+					return &usageError{msg: fmt.Sprintf("harvest: no platform %q in %s", *platform, *cfgPath)}
+				}
+			}
+			if *library != "" {
+				if _, ok := cfg.Library(*library); !ok {
+					return &usageError{msg: fmt.Sprintf("harvest: no library %q in %s", *library, *cfgPath)}
+				}
+			}
+			sum, err := runHarvest(ctx, e, cfg, o, *force, *progress)
+			if err != nil {
+				return err
+			}
+			if sum.States[bibstat.StateFailed] > 0 || sum.States[bibstat.StateCredentialsBroken] > 0 {
+				return silentError{code: 3}
+			}
+			return nil
+		}}
+}
+
+func optMonth(name, s string) (bibstat.Month, error) {
+	if s == "" {
+		return bibstat.Month{}, nil
+	}
+	m, err := bibstat.ParseMonth(s)
+	if err != nil {
+		return m, &usageError{msg: fmt.Sprintf("--%s: %v", name, err)}
+	}
+	return m, nil
+}
+
+// runHarvest plans and runs one harvest of cfg and prints its summary.
+func runHarvest(ctx context.Context, e *env, cfg *loadedConfig, o ingest.PlanOptions, force bool, progress string) (ingest.Summary, error) {
+	loc, err := time.LoadLocation(cfg.Schedule.Timezone)
+	if err != nil {
+		return ingest.Summary{}, fmt.Errorf("schedule timezone: %w", err)
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now().In(loc)
+	}
+	jobs, from, to, errs := ingest.Plan(&cfg.Config, o)
+	for _, err := range errs {
+		e.log.Error("credential left out of the harvest", "error", err)
+	}
+	st, err := cfg.openStore(ctx)
+	if err != nil {
+		return ingest.Summary{}, err
+	}
+	led, err := ledger.Open(cfg.path(cfg.Ledger.Path))
+	if err != nil {
+		return ingest.Summary{}, err
+	}
+	defer led.Close()
+	led.SetSyncInterval(250 * time.Millisecond) // Run syncs at its end; a crash costs refetching a moment's units
+	h := &ingest.Harvester{Store: st, Ledger: led, Fetcher: cfg.client(), Log: e.log, Spacing: cfg.Harvest.Spacing.D(), Force: force}
+	bar := newProgress(e.stderr, progress, e)
+	h.Progress = bar.update
+	fmt.Fprintf(e.stdout, "harvest %s to %s: %d units planned\n", from, to, len(jobs))
+	start := time.Now()
+	sum, err := h.Run(ctx, jobs)
+	bar.finish()
+	printSummary(e.stdout, sum, time.Since(start))
+	switch {
+	case errors.Is(err, bibstat.ErrStoreUnavailable):
+		fmt.Fprintf(e.stdout, "harvest stopped: the object store is unavailable; nothing after the failure was recorded as harvested. Run again when it is back.\n")
+		return sum, fmt.Errorf("harvest stopped: %w", err)
+	case err != nil:
+		return sum, err
+	}
+	if len(errs) > 0 {
+		fmt.Fprintf(e.stdout, "credentials left out: %d (see the log)\n", len(errs))
+	}
+	return sum, nil
+}
+
+func printSummary(w io.Writer, sum ingest.Summary, took time.Duration) {
+	fmt.Fprintf(w, "fetched %d units (%d requests, %d hosts, %.1f MB) in %s%s\n", sum.Fetched, sum.Requests, sum.Hosts,
+		float64(sum.Bytes)/1e6, took.Round(time.Millisecond), formatStates(sum.States))
+	if sum.Skipped > 0 {
+		var parts []string
+		for _, r := range []string{ingest.SkipFinal, ingest.SkipNotDue, ingest.SkipGaveUp, ingest.SkipUnsupported, ingest.SkipBroken} {
+			if n := sum.SkipReasons[r]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s=%d", r, n))
+			}
+		}
+		fmt.Fprintf(w, "skipped %d units: %s\n", sum.Skipped, strings.Join(parts, " "))
+	}
+	if sum.Deferred > 0 {
+		fmt.Fprintf(w, "deferred to the next run: %d units (host throttling or credentials broken during the run)\n", sum.Deferred)
+	}
+}
+
+// progress draws a bar on a terminal, or logs a line every 10 seconds.
+type progress struct {
+	mu     sync.Mutex
+	w      io.Writer
+	bar    bool
+	quiet  bool
+	e      *env
+	start  time.Time
+	last   time.Time
+	states map[bibstat.State]int
+	drawn  bool
+}
+
+func newProgress(w io.Writer, mode string, e *env) *progress {
+	p := &progress{w: w, e: e, start: time.Now(), states: map[bibstat.State]int{}}
+	switch mode {
+	case "bar":
+		p.bar = true
+	case "log":
+	case "none":
+		p.quiet = true
+	default:
+		p.bar = isTerminal(w)
+	}
+	return p
+}
+
+// isTerminal reports whether w is a character device (a TTY).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func (p *progress) update(pr ingest.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.states[pr.State]++
+	if p.quiet {
+		return
+	}
+	now := time.Now()
+	if p.bar {
+		if now.Sub(p.last) < 100*time.Millisecond && pr.Done < pr.Total {
+			return
+		}
+		p.last = now
+		const width = 30
+		done := min(pr.Done, pr.Total)
+		fill := 0
+		if pr.Total > 0 {
+			fill = width * done / pr.Total
+		}
+		eta := ""
+		if done > 0 && done < pr.Total {
+			left := time.Duration(float64(now.Sub(p.start)) / float64(done) * float64(pr.Total-done))
+			eta = " eta " + left.Round(time.Second).String()
+		}
+		fmt.Fprintf(p.w, "\r[%s%s] %d/%d ok=%d problems=%d%s   ", strings.Repeat("#", fill), strings.Repeat(" ", width-fill),
+			pr.Done, pr.Total, p.states[bibstat.StateOK]+p.states[bibstat.StateZero], pr.Done-p.states[bibstat.StateOK]-p.states[bibstat.StateZero], eta)
+		p.drawn = true
+		return
+	}
+	if now.Sub(p.last) >= 10*time.Second || pr.Done == pr.Total {
+		p.last = now
+		fmt.Fprintf(p.w, "%s harvest progress: %d/%d requests done, ok=%d, last %s %s\n", now.Format(time.RFC3339),
+			pr.Done, pr.Total, p.states[bibstat.StateOK], pr.Unit, pr.State)
+	}
+}
+
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprintln(p.w)
+	}
+}

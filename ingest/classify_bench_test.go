@@ -1,0 +1,30 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/ingest/sushi"
+	"github.com/bibliotek24/bibstat/ingest/sushisim"
+)
+
+func BenchmarkClassify(b *testing.B) {
+	r := &rig{world: testWorld()}
+	lib := bibstat.LibraryID("2030100")
+	rec := &recorder{}
+	r.world.Handler("avis").ServeHTTP(rec, mustReq("/r51/reports/pr?customer_id="+r.world.CustomerID(lib)+"&api_key="+r.world.APIKey("avis", lib)+"&begin_date=2025-01&end_date=2025-01"))
+	resp := &sushi.Response{Status: 200, ContentType: "application/json", Body: rec.body.Bytes()}
+	j := Job{Unit: bibstat.Unit{Platform: "avis", Credential: string(lib), Report: "pr", Month: jan},
+		Cred: sushi.Credential{ID: string(lib), Library: lib, Release: "5.1", CustomerID: r.world.CustomerID(lib)}}
+	if o := classify(context.Background(), j, "raw/x", resp); o.state != bibstat.StateOK {
+		b.Fatalf("%s %s", o.state, o.err)
+	}
+	_ = sushisim.PRMetrics
+	_ = json.Valid
+	b.ReportAllocs()
+	for b.Loop() {
+		classify(context.Background(), j, "raw/x", resp)
+	}
+}

@@ -1,0 +1,151 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExampleParsesAndValidates(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "..", "config.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Platforms) != 2 || len(cfg.Credentials) != 3 || cfg.Schedule.Timezone != "Europe/Oslo" {
+		t.Fatalf("parsed %+v", cfg)
+	}
+	if got := cfg.SpacingFor(&cfg.Platforms[1]); got != 5*time.Second {
+		t.Errorf("leksikon spacing %v", got)
+	}
+	if cfg.Credentials[0].CredentialID() != "2030100" {
+		t.Errorf("credential id defaults to the library: %q", cfg.Credentials[0].CredentialID())
+	}
+}
+
+func TestDefault(t *testing.T) {
+	d := Default()
+	if d.Schedule.Cron != "0 2 * * *" || d.Schedule.Timezone != "Europe/Oslo" || d.Harvest.Spacing.D() != 3*time.Second || d.Schedule.RefreshMonths != 3 {
+		t.Fatalf("defaults %+v", d)
+	}
+	if err := d.Validate(); err != nil {
+		t.Fatalf("the default config must be valid: %v", err)
+	}
+}
+
+const base = `
+platforms:
+  - id: p1
+    name: P1
+    base_url: https://p1.example/sushi
+    release: "5.1"
+libraries:
+  - bibnr: "2030100"
+    name: Oslo
+    municipality: "0301"
+credentials:
+  - platform: p1
+    library: "2030100"
+    customer_id: c1
+    api_key: env:P1_KEY
+`
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string // substrings of the error
+	}{
+		{"unknown top key", base + "shedule:\n  cron: x\n", []string{"line 16", "shedule"}},
+		{"unknown nested key", strings.Replace(base, "    release: \"5.1\"", "    release: \"5.1\"\n    spacin: 3s", 1), []string{"line 7", "spacin"}},
+		{"bad duration", strings.Replace(base, "    release: \"5.1\"", "    release: \"5.1\"\n    spacing: fast", 1), []string{"line 7", "fast"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(strings.NewReader(tc.yaml))
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(string) string
+		want string
+	}{
+		{"ok", func(s string) string { return s }, ""},
+		{"literal secret", func(s string) string { return strings.Replace(s, "env:P1_KEY", "sk-live-123", 1) }, "not the value itself"},
+		{"unknown platform", func(s string) string { return strings.Replace(s, "  - platform: p1", "  - platform: p2", 1) }, `unknown platform "p2"`},
+		{"unknown library", func(s string) string {
+			return strings.Replace(s, `    library: "2030100"`, `    library: "2030101"`, 1)
+		}, "unknown library"},
+		{"bad release", func(s string) string { return strings.Replace(s, `release: "5.1"`, `release: "4"`, 1) }, "release"},
+		{"bad bibnr", func(s string) string { return strings.Replace(s, `  - bibnr: "2030100"`, `  - bibnr: "203010"`, 1) }, "7 digits"},
+		{"credentials in url", func(s string) string {
+			return strings.Replace(s, "https://p1.example/sushi", "https://p1.example/sushi?api_key=x", 1)
+		}, "no credentials or query"},
+		{"bad cron", func(s string) string { return s + "schedule:\n  cron: \"61 * * * *\"\n" }, "cron"},
+		{"bad zone", func(s string) string { return s + "schedule:\n  timezone: Europe/Atlantis\n" }, "timezone"},
+		{"s3 without bucket", func(s string) string { return s + "store:\n  kind: s3\n" }, "bucket"},
+		{"missing customer", func(s string) string { return strings.Replace(s, "    customer_id: c1\n", "", 1) }, "customer_id is required"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse(strings.NewReader(tc.edit(base)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = cfg.Validate()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("unexpected: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCredentialsSecretResolution(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "key")
+	os.WriteFile(path, []byte("from-file-secret\n"), 0o600)
+	t.Setenv("BIBSTAT_TEST_KEY", "from-env-secret")
+	tests := []struct {
+		ref     Secret
+		want    string
+		wantErr bool
+	}{
+		{"", "", false},
+		{"env:BIBSTAT_TEST_KEY", "from-env-secret", false},
+		{Secret("file:" + path), "from-file-secret", false},
+		{"env:BIBSTAT_TEST_MISSING", "", true},
+		{Secret("file:" + filepath.Join(dir, "nope")), "", true},
+		{"plain-secret-value", "", true},
+	}
+	for _, tc := range tests {
+		got, err := tc.ref.Resolve()
+		if (err != nil) != tc.wantErr || got != tc.want {
+			t.Errorf("%s: got %q, %v", tc.ref, got, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "plain-secret-value") {
+			t.Errorf("error leaks the literal: %v", err)
+		}
+	}
+}
