@@ -80,6 +80,16 @@ type Harvester struct {
 	Force bool
 	// Progress, when set, is called after every request (never concurrently).
 	Progress func(Progress)
+	// Workers archive, parse and record plain reports off the hosts'
+	// critical path; 0 means GOMAXPROCS.
+	Workers int
+}
+
+func (h *Harvester) workers() int {
+	if h.Workers > 0 {
+		return h.Workers
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // Progress reports one request's outcome.
@@ -203,10 +213,10 @@ func (h *Harvester) Run(ctx context.Context, jobs []Job) (Summary, error) {
 	// Responses that cannot change how a host is treated (a 200 report
 	// without exceptions) are archived, parsed and recorded by a pool, so
 	// that a host's next request never waits for the previous one's
-	// Parquet or the disk. One core stays free for the host workers.
-	rs.work = make(chan task, 256)
+	// Parquet or the disk.
+	rs.work = make(chan task, 4096)
 	var pool sync.WaitGroup
-	for range max(1, runtime.GOMAXPROCS(0)-1) {
+	for range h.workers() {
 		pool.Add(1)
 		go func() {
 			defer pool.Done()
@@ -214,6 +224,9 @@ func (h *Harvester) Run(ctx context.Context, jobs []Job) (Summary, error) {
 				if ctx.Err() != nil {
 					continue // stopping: the unit is fetched again next run
 				}
+				// Let a host worker whose spacing is up run first: its
+				// request is late by whatever it waits here.
+				runtime.Gosched()
 				res, err := h.process(ctx, t.j, t.resp, nil)
 				if err != nil {
 					if ctx.Err() == nil {

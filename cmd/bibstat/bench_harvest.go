@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"syscall"
@@ -35,6 +36,7 @@ func benchHarvest(ctx context.Context, e *env, args []string) error {
 	platforms := fs.Int("platforms", 25, "simulated `n` platforms, one host each")
 	months := fs.Int("months", 12, "`n` months per unit series, ending December 2025")
 	spacing := fs.Duration("spacing", 20*time.Millisecond, "least `time` between two requests to one host")
+	workers := fs.Int("workers", 0, "`n` goroutines archiving and parsing (default GOMAXPROCS)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -111,9 +113,12 @@ func benchHarvest(ctx context.Context, e *env, args []string) error {
 	led.SetSyncInterval(250 * time.Millisecond)
 	st := store.NewMemory()
 	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute, DisableCompression: true}
-	h := &ingest.Harvester{Store: st, Ledger: led, Log: e.log, Spacing: *spacing,
+	h := &ingest.Harvester{Store: st, Ledger: led, Log: e.log, Spacing: *spacing, Workers: *workers,
 		Fetcher: &sushi.Client{HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, UserAgent: "BibStat bench"}}
 
+	// The memory store keeps every object of the run on the heap; collect
+	// less often rather than rescan it (a real store keeps them elsewhere).
+	defer debug.SetGCPercent(debug.SetGCPercent(300))
 	var ru0 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	start := time.Now()

@@ -120,7 +120,7 @@ func TestHarvestOnceStatusAndResume(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("status --json: %v\n%s", err, out)
 	}
-	if rep.Totals[bibstat.StateOK] != 17 || rep.Totals[bibstat.StateFailed] != 1 || rep.Missing != 5 || len(rep.Cells) != 24 {
+	if rep.Totals[bibstat.StateOK] != 17 || rep.Totals[bibstat.StateFailed] != 1 || rep.Missing != 0 || rep.Blocked != 5 || len(rep.Cells) != 24 {
 		t.Errorf("status json totals %v missing %d cells %d", rep.Totals, rep.Missing, len(rep.Cells))
 	}
 	// Nothing secret in the archive or the ledger.

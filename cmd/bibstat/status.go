@@ -80,7 +80,8 @@ type statusReport struct {
 	From        string                `json:"from,omitempty"`
 	To          string                `json:"to,omitempty"`
 	Totals      map[bibstat.State]int `json:"totals"`
-	Missing     int                   `json:"missing"` // expected units not in the ledger: never harvested, or blocked by a broken credential
+	Missing     int                   `json:"missing"` // expected units never harvested
+	Blocked     int                   `json:"blocked"` // expected units not tried because their credential is broken
 	Cells       []statusCell          `json:"cells"`
 }
 
@@ -172,14 +173,15 @@ func buildStatus(cfg *config.Config, entries []ledger.Entry, o statusOptions, no
 						continue
 					}
 					c := cell(cr.Library, cr.Platform, m.String())
-					rep.Missing++
 					if why, ok := broken[cr.Platform+"/"+cr.CredentialID()]; ok {
+						rep.Blocked++
 						// Not tried: the credential broke on another month.
 						c.Counts[string(bibstat.StateCredentialsBroken)]++
 						c.Problems = append(c.Problems, statusUnit{Credential: u.Credential, Report: string(r),
 							State: bibstat.StateCredentialsBroken, Reason: "not fetched: the credential is broken (" + why + ")"})
 						continue
 					}
+					rep.Missing++
 					c.Counts[stateNever]++
 					c.Problems = append(c.Problems, statusUnit{Credential: u.Credential, Report: string(r), Reason: "never harvested"})
 				}
@@ -234,8 +236,11 @@ func printStatus(w io.Writer, rep statusReport, limit int) {
 	total := 0
 	for _, sm := range stateMarks {
 		n := rep.Totals[bibstat.State(sm.state)]
-		if sm.state == stateNever {
+		switch sm.state {
+		case stateNever:
 			n = rep.Missing
+		case string(bibstat.StateCredentialsBroken):
+			n += rep.Blocked
 		}
 		total += n
 		if n > 0 {
