@@ -60,6 +60,12 @@ type hitCounter struct {
 	n  int
 }
 
+func (h *hitCounter) get() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.n
+}
+
 func newRig(t *testing.T, release string, faults ...sushisim.Fault) *rig {
 	t.Helper()
 	world := testWorld(faults...)
@@ -289,10 +295,10 @@ func TestBrokenCredentialStaysStoppedUntilItChanges(t *testing.T) {
 	if _, err := r.h.Run(context.Background(), jobs); err != nil {
 		t.Fatal(err)
 	}
-	hits := r.hits.n
+	hits := r.hits.get()
 	sum, _ := r.h.Run(context.Background(), jobs)
-	if r.hits.n != hits || sum.SkipReasons[SkipBroken] != 2 {
-		t.Fatalf("broken credential retried: hits %d→%d, %+v", hits, r.hits.n, sum)
+	if r.hits.get() != hits || sum.SkipReasons[SkipBroken] != 2 {
+		t.Fatalf("broken credential retried: hits %d→%d, %+v", hits, r.hits.get(), sum)
 	}
 	good := r.jobs(lib, "5.1", jan, feb)
 	sum, _ = r.h.Run(context.Background(), good)
@@ -397,5 +403,33 @@ func TestSpacingPerHost(t *testing.T) {
 		if gap := arrivals[i].Sub(arrivals[i-1]); gap < r.h.Spacing {
 			t.Errorf("gap %d: %v < spacing %v", i, gap, r.h.Spacing)
 		}
+	}
+}
+
+func TestInterruptedRunResumes(t *testing.T) {
+	lib := bibstat.LibraryID("2030100")
+	r := newRig(t, "5.1")
+	r.h.Spacing = 10 * time.Millisecond
+	months := bibstat.MonthsBetween(jan, bibstat.Month{Year: 2025, Mon: 12})
+	jobs := append(r.jobs(lib, "5.1", months...), r.jobs("2120100", "5.1", months...)...)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Millisecond)
+	defer cancel()
+	first, err := r.h.Run(ctx, jobs)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("interrupted run: err %v", err)
+	}
+	if first.Fetched == 0 || first.Fetched >= len(jobs) {
+		t.Fatalf("interrupted run fetched %d of %d", first.Fetched, len(jobs))
+	}
+	hits := r.hits.get()
+	second, err := r.h.Run(context.Background(), jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.SkipReasons[SkipFinal] != first.States[bibstat.StateOK] || second.States[bibstat.StateOK] != len(jobs)-first.States[bibstat.StateOK] {
+		t.Fatalf("resume: first %+v second %+v", first, second)
+	}
+	if r.hits.get()-hits != second.Requests {
+		t.Fatalf("server saw %d requests, harvester made %d", r.hits.get()-hits, second.Requests)
 	}
 }
