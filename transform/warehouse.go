@@ -105,13 +105,19 @@ func (w *Warehouse) migrate(ctx context.Context) error {
 	if _, err := tx.ExecContext(ctx, ddl); err != nil {
 		return fmt.Errorf("create warehouse: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)`, SchemaVersion); err != nil {
-		return fmt.Errorf("create warehouse: %w", err)
-	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("create warehouse: %w", err)
 	}
-	return w.putGeography(ctx)
+	if err := w.putGeography(ctx); err != nil {
+		return err
+	}
+	// The version is written last: a warehouse is complete only with its
+	// geography, and a crash before this line makes the next Open create
+	// (idempotently) again rather than trust a warehouse without it.
+	if _, err := w.DB.ExecContext(ctx, `INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)`, SchemaVersion); err != nil {
+		return fmt.Errorf("create warehouse: %w", err)
+	}
+	return nil
 }
 
 func isMissingTable(err error) bool {
