@@ -455,7 +455,7 @@ func TestMappingAndPoolCSVErrors(t *testing.T) {
 // TestOpenFinishesAnInterruptedCreate: a crash while a warehouse is being
 // created leaves tables but no schema version; the next Open must load the
 // geography again instead of trusting a warehouse without it (a kill there
-// once left every county mart under county ”).
+// once put all usage under an unknown county).
 func TestOpenFinishesAnInterruptedCreate(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "w.duckdb")
