@@ -288,7 +288,7 @@ func (h *Harvester) runHost(ctx context.Context, host string, jobs []Job, rs *ru
 	var retries []*pending
 	next := 0
 	var last, pausedUntil time.Time
-	throttles := 0
+	throttles, down := 0, 0
 	log := h.log().With("host", host)
 	for {
 		// Pick a job: a retry that is due, else the next job in order.
@@ -342,6 +342,26 @@ func (h *Harvester) runHost(ctx context.Context, host string, jobs []Job, rs *ru
 		if ferr == nil && !resp.HeadersAt.IsZero() {
 			last = resp.HeadersAt
 		}
+		if ferr != nil {
+			down++
+		} else {
+			down = 0
+		}
+		if down >= maxTransportFailures {
+			// The host is unreachable: the rest waits for the next run
+			// rather than failing one by one, spaced, for hours.
+			left := len(jobs) - next + len(retries)
+			log.Warn("host unreachable; leaving the rest for the next run", "failures", down, "error", ferr, "deferred", left)
+			res, err := h.process(ctx, p.j, resp, ferr)
+			if err != nil {
+				return err
+			}
+			rs.finish(h, p.j, res)
+			rs.mu.Lock()
+			rs.sum.Deferred += left
+			rs.mu.Unlock()
+			return nil
+		}
 		if ferr == nil && plainReport(resp) {
 			select {
 			case rs.work <- task{j: p.j, resp: resp}:
@@ -386,6 +406,9 @@ func (h *Harvester) runHost(ctx context.Context, host string, jobs []Job, rs *ru
 		}
 	}
 }
+
+// maxTransportFailures in a row make a host unreachable for the run.
+const maxTransportFailures = 5
 
 // sleepUntil waits for the real clock to reach t, or ctx to end.
 func sleepUntil(ctx context.Context, t time.Time) error {

@@ -433,3 +433,17 @@ func TestInterruptedRunResumes(t *testing.T) {
 		t.Fatalf("server saw %d requests, harvester made %d", r.hits.get()-hits, second.Requests)
 	}
 }
+
+func TestUnreachableHostIsDeferred(t *testing.T) {
+	lib := bibstat.LibraryID("2030100")
+	r := newRig(t, "5.1")
+	r.srv.Close()
+	months := bibstat.MonthsBetween(jan, bibstat.Month{Year: 2025, Mon: 12})
+	sum, err := r.h.Run(context.Background(), r.jobs(lib, "5.1", months...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.States[bibstat.StateFailed] != maxTransportFailures || sum.Deferred != len(months)-maxTransportFailures {
+		t.Fatalf("summary %+v", sum)
+	}
+}
