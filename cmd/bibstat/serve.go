@@ -2,22 +2,32 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 	_ "time/tzdata" // Europe/Oslo must load on machines without a zoneinfo database
 
 	"github.com/bibliotek24/bibstat/ingest"
+	"github.com/bibliotek24/bibstat/ingest/upload"
+	"github.com/bibliotek24/bibstat/internal/store"
+	"github.com/bibliotek24/bibstat/report"
+	"github.com/bibliotek24/bibstat/server"
+	"github.com/bibliotek24/bibstat/transform"
 )
 
 func serveCommand() command {
-	return command{name: "serve", summary: "run the nightly harvest on its schedule (cron in config, default 02:00 Europe/Oslo)",
+	return command{name: "serve", summary: "run the portal and SUSHI server, and the nightly harvest → transform → report",
 		run: func(ctx context.Context, e *env, args []string) error {
 			fs := newFlags(e, "serve", "", "Runs until stopped (Ctrl-C or SIGTERM stop it cleanly, finishing no new request).\n"+
-				"Every night, by schedule.cron in schedule.timezone, it harvests every credential from\n"+
+				"It serves the portal, the SUSHI server, /healthz and /metrics on server.listen, and every\n"+
+				"night, by schedule.cron in schedule.timezone, it harvests every credential from\n"+
 				"schedule.start (backfill) to last month, fetching again the last schedule.refresh_months\n"+
-				"months, which vendors restate, and retrying units whose next attempt is due.")
+				"months, which vendors restate, and retrying units whose next attempt is due; then it\n"+
+				"reads the upload inbox, updates the warehouse and writes the report site. Each stage\n"+
+				"is recorded in server.run_log and shown on /admin.")
 			cfgPath := fs.String("config", defaultConfig(), "the configuration `file`")
-			now := fs.Bool("now", false, "also harvest once right away")
+			now := fs.Bool("now", false, "also run the nightly pipeline once right away")
 			if err := parseFlags(fs, args); err != nil {
 				return err
 			}
@@ -28,35 +38,145 @@ func serveCommand() command {
 			if err != nil {
 				return err
 			}
-			loc, err := time.LoadLocation(cfg.Schedule.Timezone)
-			if err != nil {
-				return fmt.Errorf("schedule timezone: %w", err)
-			}
-			harvest := func(ctx context.Context, at time.Time) error {
-				// Re-read the config each night so a fixed credential is used without a restart.
-				if fresh, err := loadConfig(*cfgPath); err == nil {
-					cfg = fresh
-				} else {
-					e.log.Error("config unreadable; using the one loaded before", "error", err)
-				}
-				_, err := runHarvest(ctx, e, cfg, ingest.PlanOptions{Now: at}, false, "log")
-				return err
-			}
-			next, err := ingest.Next(cfg.Schedule.Cron, loc, time.Now())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "serve: harvesting on %q in %s; next run %s\n", cfg.Schedule.Cron, loc, next.Format(time.RFC3339))
-			if *now {
-				if err := harvest(ctx, time.Now().In(loc)); err != nil && ctx.Err() == nil {
-					e.log.Error("harvest failed", "error", err)
-				}
-			}
-			s := &ingest.Schedule{Spec: cfg.Schedule.Cron, Location: loc, Harvest: harvest, Log: e.log}
-			if err := s.Run(ctx); err != nil {
-				return err
-			}
-			fmt.Fprintln(e.stdout, "serve: stopped")
-			return nil
+			return runServe(ctx, e, *cfgPath, cfg, *now)
 		}}
+}
+
+// runServe runs the server and the schedule as one group: either ending
+// with an error stops the other; a cancelled ctx stops both cleanly.
+func runServe(ctx context.Context, e *env, cfgPath string, cfg *loadedConfig, runNow bool) error {
+	loc, err := time.LoadLocation(cfg.Schedule.Timezone)
+	if err != nil {
+		return fmt.Errorf("schedule timezone: %w", err)
+	}
+	st, err := cfg.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	// One process holds the DuckDB file: the server reads the same
+	// connection pool the nightly transform writes through.
+	wh, err := openOrRebuild(ctx, e, cfg, st)
+	if err != nil {
+		return err
+	}
+	defer wh.Close()
+	runs := &server.RunLog{Path: cfg.path(cfg.Server.RunLog)}
+	p := &pipeline{e: e, cfgPath: cfgPath, cfg: cfg, store: st, wh: wh, runs: runs}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	if cfg.Server.Listen != "" {
+		users, err := server.OpenUsers(cfg.path(cfg.Server.Users))
+		if err != nil {
+			return err
+		}
+		srv, err := server.New(server.Config{DB: wh.DB, SiteDir: cfg.path(cfg.Server.SiteDir), Users: users,
+			LedgerPath: cfg.path(cfg.Ledger.Path), RunLog: runs, Addr: cfg.Server.Listen, BaseURL: cfg.Server.BaseURL, Log: e.log})
+		if err != nil {
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Run(ctx); err != nil {
+				cancel(fmt.Errorf("server: %w", err))
+			}
+		}()
+		fmt.Fprintf(e.stdout, "serve: portal and SUSHI server on http://%s\n", cfg.Server.Listen)
+	}
+
+	next, err := ingest.Next(cfg.Schedule.Cron, loc, time.Now())
+	if err != nil {
+		cancel(err)
+		wg.Wait()
+		return err
+	}
+	fmt.Fprintf(e.stdout, "serve: nightly run on %q in %s; next %s\n", cfg.Schedule.Cron, loc, next.Format(time.RFC3339))
+	if runNow {
+		if err := p.run(ctx, time.Now().In(loc)); err != nil && ctx.Err() == nil {
+			e.log.Error("nightly run failed", "error", err)
+		}
+	}
+	s := &ingest.Schedule{Spec: cfg.Schedule.Cron, Location: loc, Harvest: p.run, Log: e.log}
+	if err := s.Run(ctx); err != nil && ctx.Err() == nil {
+		cancel(err)
+	}
+	cancel(nil)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "serve: stopped")
+	return nil
+}
+
+// openOrRebuild opens the configured warehouse, rebuilding it from the
+// archive first when an older BibStat wrote it.
+func openOrRebuild(ctx context.Context, e *env, cfg *loadedConfig, st store.Store) (*transform.Warehouse, error) {
+	path := cfg.path(cfg.Warehouse.Path)
+	opts := transform.Options{MemoryLimit: cfg.Warehouse.MemoryLimit, Threads: cfg.Warehouse.Threads, TempDir: cfg.path(cfg.Warehouse.TempDirectory)}
+	wh, err := transform.Open(ctx, path, opts, e.log)
+	if errors.Is(err, transform.ErrSchemaMismatch) {
+		e.log.Warn("warehouse written by another version; rebuilding it from the archive", "path", path)
+		if _, err := transform.Rebuild(ctx, path, opts, st, e.log); err != nil {
+			return nil, err
+		}
+		wh, err = transform.Open(ctx, path, opts, e.log)
+	}
+	return wh, err
+}
+
+// pipeline is the nightly run: harvest, the upload inbox, the warehouse,
+// the report site. One stage failing does not stop the next: a vendor's
+// failure must not keep yesterday's numbers off the site.
+type pipeline struct {
+	e       *env
+	cfgPath string
+	cfg     *loadedConfig
+	store   store.Store
+	wh      *transform.Warehouse
+	runs    *server.RunLog
+}
+
+func (p *pipeline) run(ctx context.Context, at time.Time) error {
+	// Re-read the config each night so a fixed credential is used without a restart.
+	if fresh, err := loadConfig(p.cfgPath); err == nil {
+		p.cfg = fresh
+	} else {
+		p.e.log.Error("config unreadable; using the one loaded before", "error", err)
+	}
+	cfg := p.cfg
+	var errs []error
+	record := func(kind string, fn func() (string, error)) {
+		if ctx.Err() != nil {
+			return
+		}
+		if err := p.runs.Record(kind, fn); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", kind, err))
+		}
+	}
+	record("harvest", func() (string, error) {
+		sum, err := runHarvest(ctx, p.e, cfg, ingest.PlanOptions{Now: at}, false, "log")
+		return fmt.Sprintf("%d units, %d fetched", sum.Jobs, sum.Fetched), err
+	})
+	if cfg.Server.Mappings != "" {
+		record("inbox", func() (string, error) {
+			maps, err := upload.LoadMappings(cfg.path(cfg.Server.Mappings))
+			if err != nil {
+				return "", err
+			}
+			res, err := upload.ProcessInbox(ctx, p.store, &upload.Ingester{Store: p.store, Log: p.e.log, Mappings: maps, By: "inbox"})
+			return fmt.Sprintf("%d files", len(res)), err
+		})
+	}
+	record("transform", func() (string, error) {
+		sum, err := p.wh.Update(ctx, p.store)
+		return fmt.Sprintf("%d units, %d loaded, %d rows", sum.Units, sum.Loaded, sum.Rows), err
+	})
+	record("report", func() (string, error) {
+		sum, err := (&report.Site{DB: p.wh.DB, Out: cfg.path(cfg.Server.SiteDir), Lang: report.Lang(cfg.Server.Lang)}).Build(ctx)
+		return fmt.Sprintf("%d pages", sum.Pages), err
+	})
+	return errors.Join(errs...)
 }

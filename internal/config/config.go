@@ -27,6 +27,7 @@ type Config struct {
 	Warehouse   Warehouse    `yaml:"warehouse"`
 	Ledger      Ledger       `yaml:"ledger"`
 	Harvest     Harvest      `yaml:"harvest"`
+	Server      Server       `yaml:"server"`
 }
 
 // Platform is one vendor SUSHI service.
@@ -128,6 +129,20 @@ type Harvest struct {
 	UserAgent string   `yaml:"user_agent"` // sent to vendors
 }
 
+// Server is what "bibstat serve" runs beside the schedule: the portal (the
+// report site per user), the SUSHI server, /healthz and /metrics, and the
+// nightly pipeline's outputs. Relative paths are read from the config
+// file's directory.
+type Server struct {
+	Listen   string `yaml:"listen"`   // e.g. 127.0.0.1:8080; "" runs the schedule without HTTP
+	BaseURL  string `yaml:"base_url"` // public URL shown to libraries as their SUSHI endpoint
+	SiteDir  string `yaml:"site_dir"` // where the nightly report site is written
+	Lang     string `yaml:"lang"`     // report language: nb, nn or en
+	Users    string `yaml:"users"`    // the accounts file ("bibstat users")
+	RunLog   string `yaml:"run_log"`  // one JSON line per nightly stage
+	Mappings string `yaml:"mappings"` // vendor mapping directory for the upload inbox; "" skips the inbox
+}
+
 // Duration is a time.Duration written as "3s", "500ms".
 type Duration time.Duration
 
@@ -159,6 +174,7 @@ func Default() Config {
 		Warehouse: Warehouse{Path: "warehouse.duckdb"},
 		Ledger:    Ledger{Path: "ledger.jsonl"},
 		Harvest:   Harvest{Spacing: Duration(3 * time.Second), Timeout: Duration(5 * time.Minute), UserAgent: "BibStat (Bibliotek24)"},
+		Server:    Server{Listen: "127.0.0.1:8080", SiteDir: "site", Lang: "nb", Users: "users.json", RunLog: "runs.jsonl"},
 	}
 }
 
@@ -321,6 +337,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Ledger.Path == "" {
 		bad("ledger: path is required")
+	}
+	switch c.Server.Lang {
+	case "nb", "nn", "en":
+	default:
+		bad("server: lang %q: want nb, nn or en", c.Server.Lang)
+	}
+	if c.Server.SiteDir == "" || c.Server.Users == "" || c.Server.RunLog == "" {
+		bad("server: site_dir, users and run_log are required")
 	}
 	if c.Harvest.Spacing < 0 || c.Harvest.Timeout < 0 {
 		bad("harvest: spacing and timeout must not be negative")
