@@ -1,14 +1,34 @@
 // Package ingest harvests COUNTER usage from vendors into the raw archive.
 //
-// A harvest is a list of Jobs, one per unit (credential, report, month).
-// Jobs are grouped by the vendor's host: each host gets one worker, so at
-// most one request is in flight per host, spaced by Harvester.Spacing, while
-// many hosts run in parallel.
+// A harvest is a list of Jobs, one per unit (credential, report, month),
+// planned from the configuration by Plan: every credential × its
+// platform's reports × every month from the schedule's start, newest
+// first, the last refresh_months marked Refresh. Run then leaves out what
+// the ledger says is not due (Policy): units final (ok, zero) unless
+// refreshed, units waiting for their NextAttempt, units that gave up,
+// unsupported reports and credentials broken and unchanged since
+// (Fingerprint).
 //
-// For every response the harvester, in this order: stores the body byte-exact
-// under the unit's raw key; classifies it (ok, zero, not_ready, …) by
-// reading it with package counter; stores the parsed rows as Parquet when
-// they are usage; writes the sidecar; and only then records the unit's new
-// state in the ledger. A crash anywhere leaves either no ledger change or a
-// complete raw object behind it, so a rerun resumes and nothing is lost.
+// Jobs are grouped by the vendor's host: each host gets one worker, so at
+// most one request is in flight per host, spaced by the host's spacing
+// counted from the arrival of the previous response, while many hosts run
+// in parallel. A throttled answer (1010/1020/429/503) pauses the whole
+// host, honouring Retry-After; a queued report (1011/202) is asked again
+// within the run after a backoff; a broken credential's other units are
+// skipped; an unreachable host is left for the next run. Every delay has
+// jitter.
+//
+// For every response, in this order: the body is stored byte-exact under
+// the unit's raw key; it is classified (ok, zero, not_ready, …) by reading
+// it with package counter and checking that it is the report, month,
+// release and customer asked for; its parsed rows are stored as Parquet
+// when loadable; the sidecar is written; and only then is the unit's new
+// state recorded in the ledger. A crash anywhere leaves either no ledger
+// change or a complete raw object behind it, so a rerun resumes and
+// nothing is lost; a failing object store stops the run with an error
+// wrapping bibstat.ErrStoreUnavailable. Plain 200 reports (no exception
+// named) are processed by a pool so that parsing never delays a host's
+// next request.
+//
+// Schedule runs the nightly harvest by a cron spec in a time zone.
 package ingest

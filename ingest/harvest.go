@@ -81,7 +81,7 @@ type Harvester struct {
 	// Progress, when set, is called after every request (never concurrently).
 	Progress func(Progress)
 	// Workers archive, parse and record plain reports off the hosts'
-	// critical path; 0 means GOMAXPROCS.
+	// critical path; 0 means one per CPU (at most GOMAXPROCS).
 	Workers int
 }
 
@@ -89,7 +89,7 @@ func (h *Harvester) workers() int {
 	if h.Workers > 0 {
 		return h.Workers
 	}
-	return runtime.GOMAXPROCS(0)
+	return max(1, min(runtime.NumCPU(), runtime.GOMAXPROCS(0)))
 }
 
 // Progress reports one request's outcome.

@@ -160,6 +160,7 @@ func TestCredentialsDiscover(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("%s", out)
 		for _, l := range world.Libraries {
 			if !strings.Contains(out, fmt.Sprintf("library: %q", string(l.ID))) || !strings.Contains(out, "customer_id: "+world.CustomerID(l.ID)) {
 				t.Errorf("%s: no entry for %s:\n%s", p, l.ID, out)
