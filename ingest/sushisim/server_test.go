@@ -1,0 +1,78 @@
+package sushisim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/ingest/counter"
+)
+
+func world() *Config {
+	return &Config{Seed: 3, First: bibstat.Month{Year: 2025, Mon: 1}, Last: bibstat.Month{Year: 2025, Mon: 12},
+		Platforms: []Platform{{ID: "p", Name: "P", DataType: "Database_Full", Scale: 30}},
+		Libraries: []Library{{ID: "2030100", Name: "Oslo", Population: 40000}, {ID: "2120100", Name: "Bergen", Population: 20000}},
+		Faults:    []Fault{{Library: "2120100", Kind: FaultQueued, Times: 2}}}
+}
+
+func get(t *testing.T, h http.Handler, target string) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+	return rec
+}
+
+func TestReportsBothReleasesMatchUsage(t *testing.T) {
+	c := world()
+	h := c.Handler("p")
+	m := bibstat.Month{Year: 2025, Mon: 3}
+	for _, prefix := range []string{"/r51", ""} {
+		rec := get(t, h, prefix+"/reports/pr?customer_id="+c.CustomerID("2030100")+"&api_key="+c.APIKey("p", "2030100")+"&begin_date=2025-03&end_date=2025-03")
+		if rec.Code != 200 {
+			t.Fatalf("%q: HTTP %d %s", prefix, rec.Code, rec.Body)
+		}
+		doc, err := counter.Read(context.Background(), bytes.NewReader(rec.Body.Bytes()), counter.Options{}, func(r arrow.RecordBatch) error { r.Release(); return nil })
+		if err != nil {
+			t.Fatalf("%q: %v", prefix, err)
+		}
+		want := c.Usage("p", "2030100", m)
+		for metric, n := range want {
+			if doc.Totals[metric] != n {
+				t.Errorf("%q %s = %d, want %d", prefix, metric, doc.Totals[metric], n)
+			}
+		}
+	}
+}
+
+func TestFaultTimesThenReady(t *testing.T) {
+	c := world()
+	h := c.Handler("p")
+	q := "/r51/reports/pr?customer_id=" + c.CustomerID("2120100") + "&api_key=" + c.APIKey("p", "2120100") + "&begin_date=2025-03&end_date=2025-03"
+	for i, want := range []int{202, 202, 200} {
+		if rec := get(t, h, q); rec.Code != want {
+			t.Fatalf("request %d: HTTP %d, want %d", i, rec.Code, want)
+		}
+	}
+}
+
+func TestMembersAndAuth(t *testing.T) {
+	c := world()
+	h := c.Handler("p")
+	rec := get(t, h, "/r51/members?customer_id="+ConsortiumCustomerID+"&api_key="+c.ConsortiumKey("p"))
+	var ms []map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &ms); err != nil || len(ms) != 2 {
+		t.Fatalf("members: %v %s", err, rec.Body)
+	}
+	if rec := get(t, h, "/r51/reports/pr?customer_id="+c.CustomerID("2030100")+"&api_key=wrong&begin_date=2025-03&end_date=2025-03"); rec.Code != 401 {
+		t.Errorf("bad key: HTTP %d", rec.Code)
+	}
+	if rec := get(t, h, "/reports/tr?customer_id="+c.CustomerID("2030100")+"&api_key="+c.APIKey("p", "2030100")); rec.Code != 404 {
+		t.Errorf("unsupported report: HTTP %d", rec.Code)
+	}
+}
