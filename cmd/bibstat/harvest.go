@@ -85,7 +85,7 @@ func harvestCommand() command {
 				"flight per vendor host, spaced. Units already ok are not fetched again, except the\n"+
 				"refresh months; units waiting to be retried are fetched when due. Ctrl-C stops cleanly\n"+
 				"and a rerun resumes. Exits 1 if the object store or ledger fails, 3 if units failed.")
-			once := fs.Bool("once", false, "run one harvest now and exit (required; 'bibstat schedule' runs nightly)")
+			once := fs.Bool("once", false, "run one harvest now and exit (required; 'bibstat serve' runs it nightly)")
 			cfgPath := fs.String("config", defaultConfig(), "the configuration `file`")
 			platform := fs.String("platform", "", "harvest only this `platform` id")
 			library := fs.String("library", "", "harvest only this library (`bibnr`)")
@@ -97,7 +97,7 @@ func harvestCommand() command {
 				return err
 			}
 			if !*once {
-				return &usageError{msg: "harvest: give --once to harvest now, or run 'bibstat schedule' for the nightly harvest"}
+				return &usageError{msg: "harvest: give --once to harvest now, or run 'bibstat serve' for the nightly harvest"}
 			}
 			if fs.NArg() > 0 {
 				return &usageError{msg: fmt.Sprintf("harvest takes no arguments, got %q", fs.Args())}
