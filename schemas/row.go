@@ -62,10 +62,13 @@ type Batcher struct {
 
 	mem  memory.Allocator
 	strs []textColumn
-	yop  *array.Int32Builder
-	mon  *array.Date32Builder
-	cnt  *array.Int64Builder
-	n    int
+	// last and lastTexts spare rebuilding a reused Row's field list per Add.
+	last      *Row
+	lastTexts [35]*string
+	yop       *array.Int32Builder
+	mon       *array.Date32Builder
+	cnt       *array.Int64Builder
+	n         int
 }
 
 // textColumn is one utf8 column being gathered: Arrow's layout, offsets
@@ -99,12 +102,19 @@ func (bt *Batcher) Add(r *Row) error {
 	if r.Month.IsZero() {
 		return fmt.Errorf("usage row: no month")
 	}
-	for i, s := range r.texts() {
-		c := &bt.strs[i]
-		if len(c.data)+len(*s) > maxTextBytes {
-			return fmt.Errorf("usage row: column %s holds more than %d bytes in one batch", StringColumns[i], maxTextBytes)
+	if r != bt.last {
+		// Readers fill one Row and reuse it.
+		bt.last, bt.lastTexts = r, r.texts()
+	}
+	strs := bt.strs[:len(bt.lastTexts)]
+	for i, s := range &bt.lastTexts {
+		c := &strs[i]
+		if v := *s; v != "" {
+			if len(c.data)+len(v) > maxTextBytes {
+				return fmt.Errorf("usage row: column %s holds more than %d bytes in one batch", StringColumns[i], maxTextBytes)
+			}
+			c.data = append(c.data, v...)
 		}
-		c.data = append(c.data, *s...)
 		c.offsets = append(c.offsets, int32(len(c.data)))
 	}
 	if r.HasYOP {

@@ -81,3 +81,35 @@ func TestTextsMatchStringColumns(t *testing.T) {
 		t.Fatalf("Row has %d text fields, StringColumns %d", got, want)
 	}
 }
+
+// A reused Row and rows that alternate both land as they were when added.
+func TestBatcherReusedAndAlternatingRows(t *testing.T) {
+	var titles, dbs []string
+	bt := NewBatcher(nil, 100, func(rec arrow.RecordBatch) error {
+		defer rec.Release()
+		ti := rec.Column(rec.Schema().FieldIndices(ColTitle)[0]).(*array.String)
+		db := rec.Column(rec.Schema().FieldIndices(ColDatabase)[0]).(*array.String)
+		for i := 0; i < ti.Len(); i++ {
+			titles, dbs = append(titles, ti.Value(i)), append(dbs, db.Value(i))
+		}
+		return nil
+	})
+	defer bt.Release()
+	m := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	a, b := &Row{Month: m}, &Row{Month: m, Database: "D"}
+	for i, r := range []*Row{a, a, b, a, b} {
+		r.Title = fmt.Sprint("t", i)
+		if err := bt.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := bt.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"t0", "t1", "t2", "t3", "t4"}; !slices.Equal(titles, want) {
+		t.Errorf("titles %q, want %q", titles, want)
+	}
+	if want := []string{"", "", "D", "", "D"}; !slices.Equal(dbs, want) {
+		t.Errorf("databases %q, want %q", dbs, want)
+	}
+}

@@ -139,17 +139,92 @@ func (d *Document) warnf(format string, args ...any) {
 	}
 }
 
-// count records one emitted row in the document's totals.
-func (d *Document) count(metric string, m bibstat.Month, n int64) {
+// totals gathers a reader's counts for the Document without a map update
+// per row: consecutive rows nearly always share their metric, and the
+// months seen are kept in a bit set. flush hands them to the Document.
+type totals struct {
+	metric string // the metric of the current run of rows
+	base   int64  // the Document's total of metric when the run began
+	sum    int64  // the run's counts
+	rows   int64  // the run's rows
+	seen   [((monthBitsTo - monthBitsFrom) * 12) / 64]uint64
+	other  map[bibstat.Month]bool // months outside the bit set
+}
+
+// The months the bit set covers: years monthBitsFrom to monthBitsTo-1.
+const (
+	monthBitsFrom = 1984
+	monthBitsTo   = 2240
+)
+
+// total is the document's total of metric so far, and makes metric the
+// current run's, which add counts to.
+func (t *totals) total(d *Document, metric string) int64 {
+	if metric != t.metric {
+		t.flushMetric(d)
+		t.metric, t.base = metric, d.Totals[metric]
+	}
+	return t.base + t.sum
+}
+
+// add counts one row of the current metric (see total) for month m.
+func (t *totals) add(m bibstat.Month, n int64) {
+	t.rows++
+	t.sum += n
+	if n == 0 {
+		return
+	}
+	if m.Year >= monthBitsFrom && m.Year < monthBitsTo && m.Mon >= 1 && m.Mon <= 12 {
+		i := (m.Year-monthBitsFrom)*12 + int(m.Mon) - 1
+		t.seen[i/64] |= 1 << (i % 64)
+		return
+	}
+	if t.other == nil {
+		t.other = map[bibstat.Month]bool{}
+	}
+	t.other[m] = true
+}
+
+// flushMetric adds the current metric's run to d.
+func (t *totals) flushMetric(d *Document) {
+	if t.rows == 0 {
+		return
+	}
 	if d.Totals == nil {
 		d.Totals = map[string]int64{}
 		d.months = map[bibstat.Month]bool{}
 	}
-	d.Rows++
-	d.Totals[metric] += n
-	if n != 0 {
+	d.Rows += t.rows
+	d.Totals[t.metric] += t.sum
+	t.base += t.sum
+	t.rows, t.sum = 0, 0
+}
+
+// flush adds everything gathered so far to d.
+func (t *totals) flush(d *Document) {
+	t.flushMetric(d)
+	for w, bits := range t.seen {
+		for bits != 0 {
+			b := bits & -bits
+			i := w*64 + bitIndex(b)
+			d.months[bibstat.Month{Year: monthBitsFrom + i/12, Mon: time.Month(i%12 + 1)}] = true
+			bits &^= b
+		}
+		t.seen[w] = 0
+	}
+	for m := range t.other {
 		d.months[m] = true
 	}
+	t.other = nil
+}
+
+func bitIndex(b uint64) int {
+	n := 0
+	for b > 1 {
+		b >>= 1
+		n++
+	}
+	return n
 }
 
 // Read reads one COUNTER document from r, sending its usage rows as record
@@ -246,6 +321,7 @@ type sink struct {
 	bt   *schemas.Batcher
 	n    int
 	warn map[bibstat.Month]bool // months already warned about
+	tot  totals
 }
 
 func newSink(ctx context.Context, doc *Document, opts Options, emit func(arrow.RecordBatch) error) *sink {
@@ -285,19 +361,22 @@ func (s *sink) add(row *schemas.Row, m bibstat.Month, first time.Time, n int64) 
 	}
 	// A count that would wrap the document's total is refused, not summed:
 	// no vendor's month comes near 2^63 uses, so it is a broken or hostile file.
-	if t := s.doc.Totals[row.MetricType]; t > math.MaxInt64-n {
+	if s.tot.total(s.doc, row.MetricType) > math.MaxInt64-n {
 		return fmt.Errorf("counts of %s add up to more than %d: overflow", row.MetricType, int64(math.MaxInt64))
 	}
 	row.Month, row.Count = first, n
 	if err := s.bt.Add(row); err != nil {
 		return err
 	}
-	s.doc.count(row.MetricType, m, n)
+	s.tot.add(m, n)
 	return nil
 }
 
 // flush emits the last, partial batch.
-func (s *sink) flush() error { return s.bt.Flush() }
+func (s *sink) flush() error {
+	s.tot.flush(s.doc)
+	return s.bt.Flush()
+}
 
 // release frees the batcher; deferred by every reader, error or not.
 func (s *sink) release() { s.bt.Release() }
