@@ -265,3 +265,15 @@ func TestStreamingBoundedMemory(t *testing.T) {
 	}
 	t.Logf("peak heap in use %d MB for %d usage rows", peak>>20, doc.Rows)
 }
+
+// TestProseIsNotCOUNTER: a text file that merely mentions COUNTER column
+// names (a README, a provenance list) is not a report, not an empty one.
+func TestProseIsNotCOUNTER(t *testing.T) {
+	prose := "# Samples\n\nEvery file here was copied.\nColumns: file, repository, Metric_Type, Reporting_Period_Total\n" +
+		"| file | Metric_Type | Reporting_Period_Total |\n|---|---|---|\n| a.tsv | x | y |\n"
+	_, err := Read(context.Background(), strings.NewReader(prose), Options{Name: "SOURCES.md"},
+		func(rec arrow.RecordBatch) error { rec.Release(); return nil })
+	if err == nil || !strings.Contains(err.Error(), "not a COUNTER document") {
+		t.Fatalf("err = %v, want not a COUNTER document", err)
+	}
+}

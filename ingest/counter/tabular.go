@@ -143,6 +143,7 @@ func isHeadings(cells [][]byte) bool {
 // column headings (a copy), or nil at the end of a header-only file.
 func (t *tab) header() ([]string, error) {
 	const maxHeaderRows = 100
+	unknown := 0
 	for pre := 0; ; pre++ {
 		cells, err := t.src.next()
 		if err == io.EOF {
@@ -180,10 +181,21 @@ func (t *tab) header() ([]string, error) {
 				return nil, fmt.Errorf("line %d: %w", t.src.line(), err)
 			}
 		default:
+			// A file whose first rows are neither COUNTER labels nor
+			// headings is some other document that happens to have a
+			// cell named like a COUNTER column further down.
+			if unknown++; t.labels == 0 && unknown > maxUnknownLeadingRows {
+				return nil, fmt.Errorf("not a COUNTER document: line %d: the first %d rows are neither a COUNTER header nor column headings", t.src.line(), unknown)
+			}
 			t.doc.warnf("line %d: header row %q not understood; ignored", t.src.line(), truncate(c0, 60))
 		}
 	}
 }
+
+// maxUnknownLeadingRows is how many rows a file without any COUNTER header
+// label may start with before its column headings (vendors put a title or a
+// note there).
+const maxUnknownLeadingRows = 3
 
 func truncate(s string, n int) string {
 	if len(s) > n {
@@ -495,6 +507,10 @@ func (t *tab) columns(hs []string) error {
 	}
 	if t.metricCol < 0 && !t.r4 {
 		return errors.New("parse column headings: no Metric_Type column")
+	}
+	if t.nameCol < 0 && t.labels == 0 && !t.r4 {
+		// Without a header block the headings are all there is to go on.
+		return errors.New("not a COUNTER document: no header block, and no Platform, Database, Title or Item column")
 	}
 	if len(t.monthCols) == 0 {
 		d.warnf("no month columns (Exclude_Monthly_Details?); no usage is counted")
