@@ -200,5 +200,8 @@ func TestCommandLine(t *testing.T) {
 		if !strings.Contains(out.String(), c.contains) {
 			t.Errorf("bibstat %v: output lacks %q:\n%s", c.args, c.contains, out.String())
 		}
+		if n := strings.Count(out.String(), "Usage:"); n > 1 || strings.Contains(out.String(), "`") {
+			t.Errorf("bibstat %v: usage printed %d times or with backticks:\n%s", c.args, n, out.String())
+		}
 	}
 }

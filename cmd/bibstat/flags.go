@@ -26,7 +26,8 @@ func newFlags(e *env, name, argsUsage, summary string) *flag.FlagSet {
 			if f.DefValue != "" && f.DefValue != "false" {
 				def = fmt.Sprintf(" (default %s)", f.DefValue)
 			}
-			fmt.Fprintf(w, "  --%-16s %s%s\n", f.Name+argName(f), f.Usage, def)
+			_, usage := flag.UnquoteUsage(f) // drops the backticks that name the value
+			fmt.Fprintf(w, "  --%-20s %s%s\n", f.Name+argName(f), usage, def)
 		})
 	}
 	return fs
@@ -46,8 +47,7 @@ func argName(f *flag.Flag) string {
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
-		return errHelp
+		return errHelp // Parse has printed the usage
 	}
 	if err != nil {
 		return &usageError{msg: fmt.Sprintf("%s: %v (run 'bibstat %s --help')", fs.Name(), err, fs.Name())}
