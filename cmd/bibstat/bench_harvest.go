@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -168,6 +169,12 @@ func benchHarvest(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(w, "units_per_s=%.0f\ncpu_s=%.1f\ncpu_ms_per_unit=%.3f\n", float64(sum.Requests)/wall.Seconds(), cpu.Seconds(),
 		cpu.Seconds()*1000/float64(max(sum.Requests, 1)))
 	fmt.Fprintf(w, "peak_rss_mb=%.0f\n", peakRSSMB())
+	// Other processes' load shows in the ratio: the harvest is CPU-bound at this scale.
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			fmt.Fprintf(w, "loadavg_1m=%s\n", f[0])
+		}
+	}
 	fmt.Fprintf(w, "harvest_bound_ratio=%.3f\n", wall.Seconds()/bound.Seconds())
 	fmt.Fprintf(w, "spacing_violations=%d\n", violations)
 	if sum.States[bibstat.StateOK]+sum.States[bibstat.StateZero] != len(jobs) {
