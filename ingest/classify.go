@@ -11,6 +11,7 @@ import (
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/ingest/counter"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
+	"github.com/bibliotek24/bibstat/schemas"
 )
 
 // outcome is what a response turned out to be.
@@ -47,7 +48,7 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 		return byHTTPStatus(resp, "an HTML page, not a COUNTER response")
 	}
 	var pq bytes.Buffer
-	pw, err := newUnitWriter(&pq)
+	pw, err := schemas.NewParquetWriter(&pq)
 	if err != nil {
 		return outcome{state: bibstat.StateFailed, err: err.Error()}
 	}
