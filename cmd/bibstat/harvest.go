@@ -54,9 +54,15 @@ func (c *loadedConfig) path(p string) string {
 	return filepath.Join(c.dir, p)
 }
 
-// openStore opens the configured object store.
+// openStore opens the configured object store, a local directory read
+// relative to the config file.
 func (c *loadedConfig) openStore(ctx context.Context) (store.Store, error) {
-	s := c.Store
+	return openConfiguredStore(ctx, c.Store, c.path)
+}
+
+// openConfiguredStore opens a store section: S3 with its secrets resolved,
+// or a local directory resolved by dir.
+func openConfiguredStore(ctx context.Context, s config.Store, dir func(string) string) (store.Store, error) {
 	switch s.Kind {
 	case "s3":
 		ak, err := s.AccessKeyID.Resolve()
@@ -70,7 +76,7 @@ func (c *loadedConfig) openStore(ctx context.Context) (store.Store, error) {
 		return store.NewS3(ctx, store.S3Config{Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket, Prefix: s.Prefix,
 			PathStyle: s.PathStyle, AccessKeyID: ak, SecretAccessKey: sk})
 	default:
-		return store.NewLocal(c.path(s.Dir))
+		return store.NewLocal(dir(s.Dir))
 	}
 }
 

@@ -154,20 +154,5 @@ func openArchive(ctx context.Context, cfg config.Config, dir string) (store.Stor
 	if dir != "" {
 		return store.NewLocal(dir)
 	}
-	s := cfg.Store
-	switch s.Kind {
-	case "s3":
-		key, err := s.AccessKeyID.Resolve()
-		if err != nil {
-			return nil, err
-		}
-		secret, err := s.SecretAccessKey.Resolve()
-		if err != nil {
-			return nil, err
-		}
-		return store.NewS3(ctx, store.S3Config{Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket, Prefix: s.Prefix,
-			PathStyle: s.PathStyle, AccessKeyID: key, SecretAccessKey: secret})
-	default:
-		return store.NewLocal(s.Dir)
-	}
+	return openConfiguredStore(ctx, cfg.Store, func(p string) string { return p })
 }
