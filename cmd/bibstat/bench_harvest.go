@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -59,37 +55,11 @@ func benchHarvest(ctx context.Context, e *env, args []string) error {
 	}
 
 	// One server per platform, each recording request arrivals.
-	arrivals := make([][]time.Time, *platforms)
-	var mus = make([]sync.Mutex, *platforms)
-	bases := map[string]string{}
-	var servers []*http.Server
-	defer func() {
-		for _, s := range servers {
-			s.Close()
-		}
-	}()
-	for i, p := range world.Platforms {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return fmt.Errorf("bench harvest: listen: %w", err)
-		}
-		inner := world.Handler(p.ID)
-		i := i
-		srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			now := time.Now()
-			mus[i].Lock()
-			arrivals[i] = append(arrivals[i], now)
-			mus[i].Unlock()
-			inner.ServeHTTP(w, r)
-		})}
-		servers = append(servers, srv)
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				_ = err
-			}
-		}()
-		bases[p.ID] = "http://" + ln.Addr().String()
+	arr, bases, stop, err := serveRecorded(world)
+	if err != nil {
+		return fmt.Errorf("bench harvest: %w", err)
 	}
+	defer stop()
 
 	var jobs []ingest.Job
 	for _, m := range bibstat.MonthsBetween(first, last) {
@@ -138,22 +108,7 @@ func benchHarvest(ctx context.Context, e *env, args []string) error {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 	cpu := time.Duration(ru1.Utime.Nano()+ru1.Stime.Nano()-ru0.Utime.Nano()-ru0.Stime.Nano()) * time.Nanosecond
 
-	maxReq, violations := 0, 0
-	minGap := time.Duration(-1)
-	for i := range arrivals {
-		a := arrivals[i]
-		sort.Slice(a, func(x, y int) bool { return a[x].Before(a[y]) })
-		maxReq = max(maxReq, len(a))
-		for k := 1; k < len(a); k++ {
-			gap := a[k].Sub(a[k-1])
-			if gap < *spacing {
-				violations++
-			}
-			if minGap < 0 || gap < minGap {
-				minGap = gap
-			}
-		}
-	}
+	maxReq, violations, minGap := arr.stats(*spacing)
 	bound := time.Duration(maxReq) * *spacing
 	keys, _ := st.List(ctx, "")
 	w := e.stdout

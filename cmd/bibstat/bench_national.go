@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -304,43 +302,22 @@ func (a *arrivals) stats(spacing time.Duration) (maxReq, violations int, minGap 
 	return maxReq, violations, minGap
 }
 
-// serveRecorded starts one loopback server per platform, as serveSimulator
-// does, recording request arrivals per host.
+// serveRecorded starts the simulator's servers, recording request arrivals per host.
 func serveRecorded(world *sushisim.Config) (*arrivals, map[string]string, func(), error) {
 	arr := &arrivals{at: map[string][]time.Time{}}
-	bases := map[string]string{}
-	var servers []*http.Server
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			for _, s := range servers {
-				s.Close()
-			}
-		})
-	}
-	for _, p := range world.Platforms {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			stop()
-			return nil, nil, nil, fmt.Errorf("start simulator: %w", err)
-		}
-		inner, id := world.Handler(p.ID), p.ID
-		srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			now := time.Now()
-			arr.mu.Lock()
-			arr.at[id] = append(arr.at[id], now)
-			arr.mu.Unlock()
-			inner.ServeHTTP(w, r)
-		})}
-		servers = append(servers, srv)
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				_ = err // the harvest sees the failure as transport errors
-			}
-		}()
-		bases[p.ID] = "http://" + ln.Addr().String()
-	}
-	return arr, bases, stop, nil
+	bases, stop, err := serveSimulator(world, arr.record)
+	return arr, bases, stop, err
+}
+
+// record wraps a platform's handler to note when each request arrives.
+func (a *arrivals) record(platform string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		a.mu.Lock()
+		a.at[platform] = append(a.at[platform], now)
+		a.mu.Unlock()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // parseSideBySide generates the parse bench's TR TSV of rows rows under dir

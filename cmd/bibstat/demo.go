@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bibliotek24/bibstat"
@@ -96,7 +97,7 @@ func demo(ctx context.Context, e *env, o demoOptions) (demoResult, error) {
 	if err != nil {
 		return res, err
 	}
-	bases, stop, err := serveSimulator(&world)
+	bases, stop, err := serveSimulator(&world, nil)
 	if err != nil {
 		return res, err
 	}
@@ -159,13 +160,18 @@ func demo(ctx context.Context, e *env, o demoOptions) (demoResult, error) {
 
 // serveSimulator starts one loopback server per simulated platform, so that
 // each is its own host as real vendors are, and returns their base URLs.
-func serveSimulator(world *sushisim.Config) (map[string]string, func(), error) {
+// wrap, when not nil, wraps each platform's handler (benches record
+// request arrivals with it).
+func serveSimulator(world *sushisim.Config, wrap func(platform string, h http.Handler) http.Handler) (map[string]string, func(), error) {
 	bases := map[string]string{}
 	var servers []*http.Server
+	var once sync.Once
 	stop := func() {
-		for _, s := range servers {
-			s.Close()
-		}
+		once.Do(func() {
+			for _, s := range servers {
+				s.Close()
+			}
+		})
 	}
 	for _, p := range world.Platforms {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -173,7 +179,11 @@ func serveSimulator(world *sushisim.Config) (map[string]string, func(), error) {
 			stop()
 			return nil, nil, fmt.Errorf("start simulator: %w", err)
 		}
-		srv := &http.Server{Handler: world.Handler(p.ID), ReadHeaderTimeout: 10 * time.Second}
+		h := world.Handler(p.ID)
+		if wrap != nil {
+			h = wrap(p.ID, h)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		servers = append(servers, srv)
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
