@@ -8,11 +8,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/ingest/counter"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
-	"github.com/bibliotek24/bibstat/schemas"
 )
+
+// discard drops a batch: classify needs only the document's totals.
+func discard(rec arrow.RecordBatch) error {
+	rec.Release()
+	return nil
+}
 
 // outcome is what a response turned out to be.
 type outcome struct {
@@ -21,7 +28,6 @@ type outcome struct {
 	code       int    // the COUNTER exception code that decided, if any
 	release    string
 	rows       int64
-	parquet    []byte        // the parsed rows, when state is loadable
 	retryAfter time.Duration // the vendor's Retry-After, for throttled and queued
 }
 
@@ -32,9 +38,6 @@ type outcome struct {
 func classify(ctx context.Context, j Job, rawKey string, resp *sushi.Response) outcome {
 	o := classifyBody(ctx, j, rawKey, resp)
 	o.retryAfter = resp.RetryAfter
-	if !o.state.Loadable() {
-		o.parquet = nil
-	}
 	return o
 }
 
@@ -47,17 +50,15 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 	if body[0] == '<' || strings.Contains(strings.ToLower(resp.ContentType), "html") {
 		return byHTTPStatus(resp, "an HTML page, not a COUNTER response")
 	}
-	var pq bytes.Buffer
-	pw, err := schemas.NewParquetWriter(&pq)
-	if err != nil {
-		return outcome{state: bibstat.StateFailed, err: err.Error()}
-	}
+	// The body is read in full to judge it, but its rows are not kept: the
+	// warehouse parses raw objects itself, many units to one Parquet file,
+	// which costs a fraction of writing a small file per unit here, on the
+	// path every request of a politely spaced host waits for.
 	// No line can be longer than the body: a small body needs no 1 MiB
 	// read buffer (its allocation dominated the per-unit cost).
 	lineBytes := min(max(len(resp.Body)+1, 4096), counter.DefaultMaxLineBytes)
 	doc, err := counter.Read(ctx, bytes.NewReader(resp.Body), counter.Options{Name: rawKey, SourceKey: rawKey,
-		MaxLineBytes: lineBytes, BatchRows: 4096}, pw.Write)
-	closeErr := pw.Close()
+		MaxLineBytes: lineBytes, BatchRows: 4096}, discard)
 	if err != nil {
 		// A truncated or garbled body: its exceptions, if any could be read, still tell.
 		if excs := sushi.ParseExceptions(resp.Body); len(excs) > 0 {
@@ -66,9 +67,6 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 			}
 		}
 		return byHTTPStatus(resp, fmt.Sprintf("not a COUNTER response: %v", err))
-	}
-	if closeErr != nil {
-		return outcome{state: bibstat.StateFailed, err: closeErr.Error()}
 	}
 	o := outcome{release: doc.Release, rows: doc.Rows}
 	excs := make([]sushi.Exception, len(doc.Exceptions))
@@ -87,7 +85,6 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 				// 3030 with usage rows: the rows are what counts.
 				eo.state, eo.err = bibstat.StateOK, ""
 			}
-			eo.parquet = pq.Bytes()
 		}
 		return eo
 	}
@@ -108,7 +105,6 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 			return o
 		}
 	}
-	o.parquet = pq.Bytes()
 	switch {
 	case hasCode(excs, 3040):
 		o.state, o.err, o.code = bibstat.StatePartial, "3040 Partial Data Returned", 3040

@@ -9,7 +9,7 @@ import (
 )
 
 // BenchmarkClassify measures the per-unit work of a harvest: read one
-// simulated PR response and write its Parquet.
+// simulated PR response (its rows are read and dropped: the warehouse parses them).
 func BenchmarkClassify(b *testing.B) {
 	r := &rig{world: testWorld()}
 	lib := bibstat.LibraryID("2030100")

@@ -501,10 +501,7 @@ func (h *Harvester) process(ctx context.Context, j Job, resp *sushi.Response, fe
 		State: out.state, Error: out.err, Release: out.release, Rows: out.rows,
 	}
 	if out.state.Loadable() {
-		side.ParsedKey, side.ParserVersion = bibstat.ParsedKey(rawKey, schemas.Version), schemas.Version
-		if err := h.Store.Put(ctx, side.ParsedKey, bytes.NewReader(out.parquet)); err != nil {
-			return result{}, storeErr("archive parsed", u, err)
-		}
+		side.ParserVersion = schemas.Version // the reader that judged it; the warehouse parses it again
 	}
 	meta, err := json.MarshalIndent(side, "", "  ")
 	if err != nil {

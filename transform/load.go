@@ -3,6 +3,7 @@ package transform
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -159,19 +160,11 @@ func (w *Warehouse) loadedUnits(ctx context.Context) (map[string]string, error) 
 // reloads says whether any unit of the chunk has facts already: only then
 // must old facts be found and deleted, a scan a first load can skip.
 func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar, reloads bool) (int64, error) {
-	files := make([]string, len(chunk))
-	for i, side := range chunk {
-		f, err := localParsed(ctx, src, tmp, i, side)
-		if err != nil {
-			return 0, err
-		}
-		files[i] = f
+	files, err := localParsed(ctx, src, tmp, chunk)
+	defer files.remove()
+	if err != nil {
+		return 0, err
 	}
-	defer func() {
-		for _, f := range files {
-			os.Remove(f)
-		}
-	}()
 
 	tx, err := w.DB.BeginTx(ctx, nil)
 	if err != nil {
@@ -195,7 +188,7 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 			vals.WriteString(", ")
 		}
 		vals.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, files[i], unitKey(side.Key), side.Key, side.ParsedKey, string(side.Library), side.Platform,
+		args = append(args, files.perUnit[i], unitKey(side.Key), side.Key, side.ParsedKey, string(side.Library), side.Platform,
 			string(side.Report), m.First(), string(side.State), side.Rows)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO load_map VALUES `+vals.String(), args...); err != nil {
@@ -211,13 +204,26 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 			return 0, fmt.Errorf("load: supersede: %w", err)
 		}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO facts BY NAME
-		SELECT f.* EXCLUDE (filename), m.unit_key, m.library_id
-		FROM read_parquet(`+sqlList(files)+`, filename = true, union_by_name = true) f JOIN load_map m ON f.filename = m.file`)
-	if err != nil {
-		return 0, fmt.Errorf("load: insert facts: %w", err)
+	var n int64
+	var inserts []string
+	if copied := files.copied(); len(copied) > 0 {
+		inserts = append(inserts, `INSERT INTO facts BY NAME
+			SELECT f.* EXCLUDE (filename), m.unit_key, m.library_id
+			FROM read_parquet(`+sqlList(copied)+`, filename = true, union_by_name = true) f JOIN load_map m ON f.filename = m.file`)
 	}
-	n, _ := res.RowsAffected()
+	if files.parsed != "" {
+		inserts = append(inserts, `INSERT INTO facts BY NAME
+			SELECT f.*, m.unit_key, m.library_id
+			FROM read_parquet(`+sqlList([]string{files.parsed})+`) f JOIN load_map m ON f.source_key = m.raw_key`)
+	}
+	for _, q := range inserts {
+		res, err := tx.ExecContext(ctx, q)
+		if err != nil {
+			return 0, fmt.Errorf("load: insert facts: %w", err)
+		}
+		rows, _ := res.RowsAffected()
+		n += rows
+	}
 	// A unit's rows are of the unit's month (ingest splits uploads per
 	// unit), so the sidecars name the months to sum again.
 	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_months SELECT DISTINCT month FROM load_map`); err != nil {
@@ -233,55 +239,118 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 	return n, nil
 }
 
-// localParsed puts the unit's parsed rows in a local file for read_parquet:
-// a copy of the stored Parquet, or, when that was written by another parser
-// version, a fresh parse of the raw object.
-func localParsed(ctx context.Context, src Source, tmp string, i int, side bibstat.Sidecar) (string, error) {
+// chunkFiles are a chunk's parsed rows in local files for read_parquet.
+type chunkFiles struct {
+	perUnit []string // by chunk index: a copy of the unit's stored Parquet, or ""
+	parsed  string   // every other unit's raw object, parsed into one file; or ""
+}
+
+// copied lists the per-unit copies.
+func (c chunkFiles) copied() []string {
+	var out []string
+	for _, f := range c.perUnit {
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (c chunkFiles) remove() {
+	for _, f := range append(c.copied(), c.parsed) {
+		if f != "" {
+			os.Remove(f)
+		}
+	}
+}
+
+// localParsed gathers a chunk's rows. A unit with stored parsed rows of
+// this parser version (uploads) is copied as it is; every other unit's raw
+// object is parsed now, all into one Parquet file: one writer for hundreds
+// of units costs a fraction of a file each, and the rows carry their raw
+// key (source_key) to find their unit.
+func localParsed(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar) (chunkFiles, error) {
+	files := chunkFiles{perUnit: make([]string, len(chunk))}
+	var pf *os.File
+	var pw *schemas.ParquetWriter
+	for i, side := range chunk {
+		name, ok, err := copyParsed(ctx, src, tmp, i, side)
+		if err != nil {
+			return files, err
+		}
+		if ok {
+			files.perUnit[i] = name
+			continue
+		}
+		if pw == nil {
+			if pf, err = os.Create(filepath.Join(tmp, "parsed.parquet")); err != nil {
+				return files, fmt.Errorf("load: %w", err)
+			}
+			files.parsed = pf.Name()
+			if pw, err = schemas.NewParquetWriter(pf); err != nil {
+				pf.Close()
+				return files, err
+			}
+		}
+		if err := parseRaw(ctx, src, side, pw); err != nil {
+			pw.Close()
+			pf.Close()
+			return files, err
+		}
+	}
+	if pw != nil {
+		err := pw.Close()
+		// The Parquet writer closes its file too; closing it again is harmless.
+		if cerr := pf.Close(); cerr != nil && !errors.Is(cerr, os.ErrClosed) && err == nil {
+			err = fmt.Errorf("load: %w", cerr)
+		}
+		if err != nil {
+			return files, err
+		}
+	}
+	return files, nil
+}
+
+// copyParsed copies the unit's stored parsed rows when they can be used: an
+// upload's (its unit has no raw object of its own to parse again, so rows
+// of an older parser are loaded too, columns added since left empty), or
+// any unit's written by this parser version.
+func copyParsed(ctx context.Context, src Source, tmp string, i int, side bibstat.Sidecar) (string, bool, error) {
+	current := side.ParserVersion == schemas.Version || side.Source == "upload"
+	if !current || side.ParsedKey == "" {
+		return "", false, nil
+	}
+	rc, err := src.Get(ctx, side.ParsedKey)
+	if errors.Is(err, bibstat.ErrNotFound) {
+		return "", false, nil // made again from the raw object
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("load %s: %w", side.ParsedKey, err)
+	}
+	defer rc.Close()
 	name := filepath.Join(tmp, fmt.Sprintf("%06d.parquet", i))
 	f, err := os.Create(name)
 	if err != nil {
-		return "", fmt.Errorf("load %s: %w", side.Key, err)
+		return "", false, fmt.Errorf("load %s: %w", side.Key, err)
 	}
-	defer f.Close()
-	// An uploaded file's unit has no raw object of its own to re-parse (it
-	// is one library-month of a file read through a vendor mapping), so its
-	// stored rows are loaded even when an older parser wrote them: columns
-	// added since are left empty rather than the unit lost.
-	current := side.ParserVersion == schemas.Version || side.Source == "upload"
-	if current && side.ParsedKey != "" {
-		rc, err := src.Get(ctx, side.ParsedKey)
-		if err == nil {
-			_, err = io.Copy(f, rc)
-			rc.Close()
-			if err != nil {
-				return "", fmt.Errorf("load %s: %w", side.ParsedKey, err)
-			}
-			return name, f.Close()
-		}
-		// A missing parsed object is re-made from the raw one below.
+	if _, err := io.Copy(f, rc); err != nil {
+		f.Close()
+		return "", false, fmt.Errorf("load %s: %w", side.ParsedKey, err)
 	}
-	if err := reparse(ctx, src, side, f); err != nil {
-		return "", err
-	}
-	return name, f.Close()
+	return name, true, f.Close()
 }
 
-// reparse reads the raw object again with this binary's reader.
-func reparse(ctx context.Context, src Source, side bibstat.Sidecar, out io.Writer) error {
+// parseRaw reads a unit's raw object with this binary's reader into pw.
+func parseRaw(ctx context.Context, src Source, side bibstat.Sidecar, pw *schemas.ParquetWriter) error {
 	rc, err := src.Get(ctx, side.Key)
 	if err != nil {
-		return fmt.Errorf("reparse %s: %w", side.Key, err)
+		return fmt.Errorf("parse %s: %w", side.Key, err)
 	}
 	defer rc.Close()
-	pw, err := schemas.NewParquetWriter(out)
-	if err != nil {
-		return err
-	}
 	if _, err := counter.Read(ctx, rc, counter.Options{Name: side.Key, SourceKey: side.Key}, pw.Write); err != nil {
-		pw.Close()
-		return fmt.Errorf("reparse: %w", err)
+		return fmt.Errorf("parse: %w", err)
 	}
-	return pw.Close()
+	return nil
 }
 
 // sqlList writes paths as a DuckDB list literal.
