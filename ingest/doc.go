@@ -21,8 +21,10 @@
 // For every response, in this order: the body is stored byte-exact under
 // the unit's raw key; it is classified (ok, zero, not_ready, …) by reading
 // it with package counter and checking that it is the report, month,
-// release and customer asked for; its parsed rows are stored as Parquet
-// when loadable; the sidecar is written; and only then is the unit's new
+// release and customer asked for (its rows are not kept: the warehouse
+// parses raw objects itself, many units to one file, which is far cheaper
+// than a small Parquet file per unit on the politeness-bound path); the
+// sidecar is written; and only then is the unit's new
 // state recorded in the ledger. A crash anywhere leaves either no ledger
 // change or a complete raw object behind it, so a rerun resumes and
 // nothing is lost; a failing object store stops the run with an error

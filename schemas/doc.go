@@ -3,7 +3,9 @@
 // count) and the DuckDB DDL of the warehouse, embedded as .sql files.
 //
 // The Arrow schema is the seam between ingest and transform: readers write
-// record batches of Usage, the parsed batches are stored as Parquet, and the
-// warehouse loads those files with read_parquet. Columns are added at the
-// end only, and a change bumps Version so that stale Parquet is re-parsed.
+// record batches of Usage, the batches are written as Parquet (by the
+// warehouse for harvested raw objects, by the upload path for mapped vendor
+// files), and the warehouse loads those files with read_parquet. Columns are
+// added at the end only, and a change bumps Version so that stored parsed
+// rows of an older version are read again from their raw objects.
 package schemas

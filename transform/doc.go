@@ -8,8 +8,10 @@
 //   - fact: one parsed usage row (schemas.Usage) of one unit's harvest.
 //   - supersession: a newer loadable harvest of a unit replaces the older
 //     one's facts in one transaction, so a re-harvest never double counts.
-//     Facts go in with read_parquet over local copies of the parsed
-//     Parquet objects, never row by row.
+//     Facts go in with read_parquet, never row by row: the raw objects of a
+//     chunk of units are parsed into one local Parquet file (rows find their
+//     unit by source_key), and units that carry stored parsed rows (uploads)
+//     are copied as they are.
 //   - agg_usage: the facts summed over items, kept per month; Load marks
 //     the months it touched (dirty_months) and Refresh sums only those again.
 //   - register: libraries (BaseBibliotek XML or CSV), the institution
