@@ -20,7 +20,6 @@ import (
 	"github.com/bibliotek24/bibstat/ingest/ledger"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
 	"github.com/bibliotek24/bibstat/ingest/sushisim"
-	"github.com/bibliotek24/bibstat/internal/store"
 	"github.com/bibliotek24/bibstat/report"
 	"github.com/bibliotek24/bibstat/transform"
 )
@@ -103,7 +102,7 @@ func demo(ctx context.Context, e *env, o demoOptions) (demoResult, error) {
 	}
 	defer stop()
 
-	st, err := store.NewLocal(filepath.Join(out, "archive"))
+	st, err := openLocal(ctx, filepath.Join(out, "archive"))
 	if err != nil {
 		return res, err
 	}

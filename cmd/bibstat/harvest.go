@@ -76,8 +76,24 @@ func openConfiguredStore(ctx context.Context, s config.Store, dir func(string) s
 		return store.NewS3(ctx, store.S3Config{Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket, Prefix: s.Prefix,
 			PathStyle: s.PathStyle, AccessKeyID: ak, SecretAccessKey: sk})
 	default:
-		return store.NewLocal(dir(s.Dir))
+		return openLocal(ctx, dir(s.Dir))
 	}
+}
+
+// staleTempAge is how old a temporary file must be before it is taken for
+// one a killed writer left behind rather than one being written now.
+const staleTempAge = time.Hour
+
+// openLocal opens a local store and removes what killed writers left in it.
+func openLocal(ctx context.Context, dir string) (*store.Local, error) {
+	st, err := store.NewLocal(dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.RemoveStaleTemp(ctx, staleTempAge); err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 func (c *loadedConfig) client() *sushi.Client {

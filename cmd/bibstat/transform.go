@@ -152,7 +152,7 @@ func registerKey(file string) string {
 // openArchive opens the object store: --archive DIR, else the config's store.
 func openArchive(ctx context.Context, cfg config.Config, dir string) (store.Store, error) {
 	if dir != "" {
-		return store.NewLocal(dir)
+		return openLocal(ctx, dir)
 	}
 	return openConfiguredStore(ctx, cfg.Store, func(p string) string { return p })
 }
