@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -361,6 +362,22 @@ func viewOf(m messages, a agreements.Agreement, v *agreements.Valuation) *agreem
 	return view
 }
 
+// pageTemplates are the page templates, each with the layout and parts it
+// fills, parsed once: every page defines its own "content".
+var pageTemplates = func() map[string]*template.Template {
+	files, _ := fs.Glob(templateFiles, "templates/*.html") // the pattern is valid
+	out := map[string]*template.Template{}
+	for _, f := range files {
+		name := path.Base(f)
+		if name == "layout.html" || name == "parts.html" {
+			continue
+		}
+		out[name] = template.Must(template.New(name).Funcs(template.FuncMap{"lower": strings.ToLower}).
+			ParseFS(templateFiles, "templates/layout.html", "templates/parts.html", f))
+	}
+	return out
+}()
+
 func render(path, name string, p page) error {
 	for _, c := range p.Charts {
 		c.Note, c.Empty = p.M.ChartNumbersIn, p.M.NoData
@@ -368,13 +385,8 @@ func render(path, name string, p page) error {
 			return err
 		}
 	}
-	tpl, err := template.New(name).Funcs(template.FuncMap{"lower": strings.ToLower}).
-		ParseFS(templateFiles, "templates/layout.html", "templates/parts.html", "templates/"+name)
-	if err != nil {
-		return fmt.Errorf("report template %s: %w", name, err)
-	}
 	var buf bytes.Buffer
-	if err := tpl.ExecuteTemplate(&buf, "layout", p); err != nil {
+	if err := pageTemplates[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		return fmt.Errorf("report %s: %w", path, err)
 	}
 	return writeFileAtomic(path, buf.Bytes())
