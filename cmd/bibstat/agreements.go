@@ -89,15 +89,34 @@ func parseInterleaved(fs *flag.FlagSet, args []string, n int) ([]string, error) 
 
 // openWarehouse opens an existing warehouse; it never creates one, so a
 // mistyped path is an error rather than an empty registry.
-func openWarehouse(path string) (*agreements.Warehouse, func(), error) {
+func openWarehouse(path string) (*agreements.Warehouse, error) {
 	if _, err := os.Stat(path); err != nil {
-		return nil, nil, fmt.Errorf("open warehouse %s: %w (run 'bibstat demo' or give --warehouse)", path, err)
+		return nil, fmt.Errorf("open warehouse %s: %w (run 'bibstat demo' or give --warehouse)", path, err)
 	}
 	db, err := sql.Open("duckdb", path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open warehouse %s: %w", path, err)
+		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
 	}
-	return &agreements.Warehouse{DB: db}, func() { db.Close() }, nil
+	return &agreements.Warehouse{DB: db}, nil
+}
+
+// openAgreement parses the flags and the one ID among args, opens the
+// warehouse and reads that agreement; the caller closes wh.DB.
+func openAgreement(ctx context.Context, fs *flag.FlagSet, whPath *string, args []string) (*agreements.Warehouse, agreements.Agreement, error) {
+	pos, err := parseInterleaved(fs, args, 1)
+	if err != nil {
+		return nil, agreements.Agreement{}, err
+	}
+	wh, err := openWarehouse(*whPath)
+	if err != nil {
+		return nil, agreements.Agreement{}, err
+	}
+	a, err := wh.Get(ctx, pos[0])
+	if err != nil {
+		wh.DB.Close()
+		return nil, agreements.Agreement{}, err
+	}
+	return wh, a, nil
 }
 
 func agreementsLoad(ctx context.Context, e *env, sub string, args []string) error {
@@ -116,11 +135,10 @@ func agreementsLoad(ctx context.Context, e *env, sub string, args []string) erro
 	known := agreements.Known{}
 	var wh *agreements.Warehouse
 	if *whPath != "" || sub == "import" {
-		var closeDB func()
-		if wh, closeDB, err = openWarehouse(*whPath); err != nil {
+		if wh, err = openWarehouse(*whPath); err != nil {
 			return err
 		}
-		defer closeDB()
+		defer wh.DB.Close()
 		if known, err = wh.Known(ctx); err != nil {
 			return fmt.Errorf("read warehouse %s: %w", *whPath, err)
 		}
@@ -173,11 +191,11 @@ func agreementsList(ctx context.Context, e *env, args []string) error {
 	if _, err := parseInterleaved(fs, args, 0); err != nil {
 		return err
 	}
-	wh, closeDB, err := openWarehouse(*whPath)
+	wh, err := openWarehouse(*whPath)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
+	defer wh.DB.Close()
 	as, err := wh.List(ctx)
 	if err != nil {
 		return err
@@ -196,19 +214,11 @@ func agreementsList(ctx context.Context, e *env, args []string) error {
 
 func agreementsShow(ctx context.Context, e *env, args []string) error {
 	fs, whPath := agreementFlags(e, "show", "ID", "Shows one agreement, its participants and the history of its changes.")
-	pos, err := parseInterleaved(fs, args, 1)
+	wh, a, err := openAgreement(ctx, fs, whPath, args)
 	if err != nil {
 		return err
 	}
-	wh, closeDB, err := openWarehouse(*whPath)
-	if err != nil {
-		return err
-	}
-	defer closeDB()
-	a, err := wh.Get(ctx, pos[0])
-	if err != nil {
-		return err
-	}
+	defer wh.DB.Close()
 	w := e.stdout
 	fmt.Fprintf(w, "id:            %s\nname:          %s\nvendor:        %s\nplatforms:     %s\n", a.ID, a.Name, a.Vendor, strings.Join(a.Platforms, ", "))
 	fmt.Fprintf(w, "data type:     %s; a use is %s\n", a.DataType, strings.Join(a.Metrics(), " + "))
@@ -239,19 +249,11 @@ func agreementsValue(ctx context.Context, e *env, args []string) error {
 		"allocated cost, uses and cost per use, for the whole agreement period or one --year.")
 	year := fs.Int("year", 0, "value only this `year` (default: the whole agreement period)")
 	explain := fs.Bool("explain", false, "print every figure's formula with its inputs")
-	pos, err := parseInterleaved(fs, args, 1)
+	wh, a, err := openAgreement(ctx, fs, whPath, args)
 	if err != nil {
 		return err
 	}
-	wh, closeDB, err := openWarehouse(*whPath)
-	if err != nil {
-		return err
-	}
-	defer closeDB()
-	a, err := wh.Get(ctx, pos[0])
-	if err != nil {
-		return err
-	}
+	defer wh.DB.Close()
 	first, last := a.From, a.To
 	if *year != 0 {
 		if *year < 2000 || *year > 2100 {
