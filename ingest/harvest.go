@@ -80,7 +80,7 @@ type Harvester struct {
 	Force bool
 	// Progress, when set, is called after every request (never concurrently).
 	Progress func(Progress)
-	// Workers archive, parse and record plain reports off the hosts'
+	// Workers archive, classify and record plain reports off the hosts'
 	// critical path; 0 means one per CPU (at most GOMAXPROCS).
 	Workers int
 }
@@ -126,7 +126,7 @@ type runState struct {
 	work   chan task
 }
 
-// task is a fetched response for the pool to archive, parse and record.
+// task is a fetched response for the pool to archive, classify and record.
 type task struct {
 	j    Job
 	resp *sushi.Response
@@ -211,9 +211,9 @@ func (h *Harvester) Run(ctx context.Context, jobs []Job) (Summary, error) {
 	defer cancel(nil)
 
 	// Responses that cannot change how a host is treated (a 200 report
-	// without exceptions) are archived, parsed and recorded by a pool, so
-	// that a host's next request never waits for the previous one's
-	// Parquet or the disk.
+	// without exceptions) are archived, classified and recorded by a pool,
+	// so that a host's next request never waits for the previous one's
+	// reading or the disk.
 	rs.work = make(chan task, 4096)
 	var pool sync.WaitGroup
 	for range h.workers() {
@@ -445,7 +445,6 @@ type result struct {
 	state      bibstat.State
 	bytes      int64
 	retryAfter time.Duration
-	headersAt  time.Time
 }
 
 // storeErr makes a failed Put stop the harvest as the store being unavailable.
@@ -471,7 +470,7 @@ func plainReport(resp *sushi.Response) bool {
 // process archives, classifies and records one fetched unit (or its
 // transport failure, fetchErr). Its error is fatal to the harvest; a
 // vendor's failure is a state, not an error. The ledger says ok only after
-// the raw object, the parsed rows and the sidecar are stored.
+// the raw object and the sidecar are stored.
 func (h *Harvester) process(ctx context.Context, j Job, resp *sushi.Response, fetchErr error) (result, error) {
 	u := j.Unit
 	prev, _ := h.Ledger.Get(u)
@@ -524,7 +523,7 @@ func (h *Harvester) process(ctx context.Context, j Job, resp *sushi.Response, fe
 	} else {
 		h.log().Info("harvested", "unit", u.String(), "state", string(out.state), "reason", out.err)
 	}
-	return result{state: out.state, bytes: side.Size, retryAfter: out.retryAfter, headersAt: resp.HeadersAt}, h.record(entry)
+	return result{state: out.state, bytes: side.Size, retryAfter: out.retryAfter}, h.record(entry)
 }
 
 func (h *Harvester) record(e ledger.Entry) error {
