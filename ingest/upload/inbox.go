@@ -170,7 +170,7 @@ func Explain(o *Outcome) string {
 	fmt.Fprintf(&b, "rows: %d in %d units (library × month)\n", o.Rows, len(o.Units))
 	if len(o.Totals) > 0 {
 		b.WriteString("totals:\n")
-		for _, lib := range sortedLibs(o.Totals) {
+		for _, lib := range sortedKeys(o.Totals) {
 			for _, metric := range sortedKeys(o.Totals[lib]) {
 				fmt.Fprintf(&b, "  %-8s %-28s %12s\n", lib, metric, groupThousands(o.Totals[lib][metric]))
 			}

@@ -215,8 +215,10 @@ func (in *Ingester) Ingest(ctx context.Context, f File) (*Outcome, error) {
 	rec := bibstat.Sidecar{Key: fileKey, Source: "upload", Platform: f.Platform, Report: bibstat.ReportID(out.Report),
 		ContentType: contentType(f.Data), SHA256: out.SHA256, Size: out.Size, HarvestedAt: at,
 		State: stateOf(out.Status, out.Rows), Error: out.Reason, Release: out.Release, Rows: out.Rows, Upload: info}
-	if libs := sortedLibs(out.Totals); len(libs) == 1 {
-		rec.Library = libs[0]
+	if len(out.Totals) == 1 {
+		for lib := range out.Totals {
+			rec.Library = lib
+		}
 	}
 	if len(out.Months) > 0 {
 		rec.Month = out.Months[0].String()
@@ -566,15 +568,6 @@ func contentType(data []byte) string {
 	default:
 		return "text/plain"
 	}
-}
-
-func sortedLibs(t map[bibstat.LibraryID]map[string]int64) []bibstat.LibraryID {
-	out := make([]bibstat.LibraryID, 0, len(t))
-	for l := range t {
-		out = append(out, l)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
 }
 
 func rejectedRows(rs []Reject) int {
