@@ -45,6 +45,24 @@ func (r *Row) texts() [35]*string {
 	}
 }
 
+// SetFrom copies row i of a Usage record batch into r, the inverse of
+// Batcher.Add. The text fields point into rec's buffers: they are valid
+// while rec is.
+func (r *Row) SetFrom(rec arrow.RecordBatch, i int) {
+	for c, f := range r.texts() {
+		*f = rec.Column(c).(*array.String).Value(i)
+	}
+	n := len(StringColumns)
+	yop := rec.Column(n).(*array.Int32)
+	r.HasYOP = yop.IsValid(i)
+	r.YOP = 0
+	if r.HasYOP {
+		r.YOP = yop.Value(i)
+	}
+	r.Month = rec.Column(n + 1).(*array.Date32).Value(i).ToTime()
+	r.Count = rec.Column(n + 2).(*array.Int64).Value(i)
+}
+
 // DefaultBatchRows is how many rows a Batcher gathers before it emits a
 // record batch: large enough for columnar speed, small enough that memory is
 // bounded by the batch, not the file.

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/bibliotek24/bibstat"
@@ -425,7 +424,7 @@ func (u *unitSet) add(s *unitSink, lib bibstat.LibraryID, r *schemas.Row) error 
 // library are set once the header is known (setCounter).
 func (u *unitSet) addRecord(rec arrow.RecordBatch, out *Outcome) error {
 	for i := 0; i < int(rec.NumRows()); i++ {
-		rowAt(rec, i, &u.row)
+		u.row.SetFrom(rec, i)
 		s, err := u.get(unitID{month: bibstat.MonthOf(u.row.Month)})
 		if err != nil {
 			return err
@@ -504,24 +503,6 @@ func (s *unitSink) finish() ([]byte, error) {
 		return nil, err
 	}
 	return s.buf.Bytes(), nil
-}
-
-// rowAt copies row i of a usage batch into r.
-func rowAt(rec arrow.RecordBatch, i int, r *schemas.Row) {
-	for c, name := range schemas.StringColumns {
-		if f := rowText[name]; f != nil {
-			*f(r) = rec.Column(c).(*array.String).Value(i)
-		}
-	}
-	n := len(schemas.StringColumns)
-	yop := rec.Column(n).(*array.Int32)
-	r.HasYOP = yop.IsValid(i)
-	r.YOP = 0
-	if r.HasYOP {
-		r.YOP = yop.Value(i)
-	}
-	r.Month = rec.Column(n + 1).(*array.Date32).Value(i).ToTime()
-	r.Count = rec.Column(n + 2).(*array.Int64).Value(i)
 }
 
 // isilOf finds the library in a COUNTER Institution_ID ("ISIL:NO-2030100; Proprietary:x:y").
@@ -614,44 +595,4 @@ func getJSON(ctx context.Context, st Store, key string, v any) error {
 		return fmt.Errorf("read %s: %w", key, errors.Join(err))
 	}
 	return nil
-}
-
-// rowText reaches a Row's text field by its column name; a test checks it
-// covers schemas.StringColumns.
-var rowText = map[string]func(*schemas.Row) *string{
-	schemas.ColRelease:           func(r *schemas.Row) *string { return &r.Release },
-	schemas.ColReportID:          func(r *schemas.Row) *string { return &r.ReportID },
-	schemas.ColCustomerID:        func(r *schemas.Row) *string { return &r.CustomerID },
-	schemas.ColInstitutionID:     func(r *schemas.Row) *string { return &r.InstitutionID },
-	schemas.ColInstitutionName:   func(r *schemas.Row) *string { return &r.InstitutionName },
-	schemas.ColPlatform:          func(r *schemas.Row) *string { return &r.Platform },
-	schemas.ColPublisher:         func(r *schemas.Row) *string { return &r.Publisher },
-	schemas.ColPublisherID:       func(r *schemas.Row) *string { return &r.PublisherID },
-	schemas.ColTitle:             func(r *schemas.Row) *string { return &r.Title },
-	schemas.ColDOI:               func(r *schemas.Row) *string { return &r.DOI },
-	schemas.ColISBN:              func(r *schemas.Row) *string { return &r.ISBN },
-	schemas.ColPrintISSN:         func(r *schemas.Row) *string { return &r.PrintISSN },
-	schemas.ColOnlineISSN:        func(r *schemas.Row) *string { return &r.OnlineISSN },
-	schemas.ColURI:               func(r *schemas.Row) *string { return &r.URI },
-	schemas.ColProprietaryID:     func(r *schemas.Row) *string { return &r.ProprietaryID },
-	schemas.ColDataType:          func(r *schemas.Row) *string { return &r.DataType },
-	schemas.ColSectionType:       func(r *schemas.Row) *string { return &r.SectionType },
-	schemas.ColAccessType:        func(r *schemas.Row) *string { return &r.AccessType },
-	schemas.ColAccessMethod:      func(r *schemas.Row) *string { return &r.AccessMethod },
-	schemas.ColAuthors:           func(r *schemas.Row) *string { return &r.Authors },
-	schemas.ColPublicationDate:   func(r *schemas.Row) *string { return &r.PublicationDate },
-	schemas.ColArticleVersion:    func(r *schemas.Row) *string { return &r.ArticleVersion },
-	schemas.ColParentTitle:       func(r *schemas.Row) *string { return &r.ParentTitle },
-	schemas.ColParentDataType:    func(r *schemas.Row) *string { return &r.ParentDataType },
-	schemas.ColParentDOI:         func(r *schemas.Row) *string { return &r.ParentDOI },
-	schemas.ColParentISBN:        func(r *schemas.Row) *string { return &r.ParentISBN },
-	schemas.ColParentPrintISSN:   func(r *schemas.Row) *string { return &r.ParentPrintISSN },
-	schemas.ColParentOnlineISSN:  func(r *schemas.Row) *string { return &r.ParentOnlineISSN },
-	schemas.ColParentURI:         func(r *schemas.Row) *string { return &r.ParentURI },
-	schemas.ColParentPropID:      func(r *schemas.Row) *string { return &r.ParentPropID },
-	schemas.ColComponentTitle:    func(r *schemas.Row) *string { return &r.ComponentTitle },
-	schemas.ColComponentDataType: func(r *schemas.Row) *string { return &r.ComponentDataType },
-	schemas.ColMetricType:        func(r *schemas.Row) *string { return &r.MetricType },
-	schemas.ColSourceKey:         func(r *schemas.Row) *string { return &r.SourceKey },
-	schemas.ColDatabase:          func(r *schemas.Row) *string { return &r.Database },
 }

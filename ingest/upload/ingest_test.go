@@ -8,7 +8,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"github.com/bibliotek24/bibstat/schemas"
 	"os"
 	"path/filepath"
 	"testing"
@@ -327,14 +326,6 @@ func TestProcessInbox(t *testing.T) {
 	}
 	if res, err := ProcessInbox(ctx, st, in); err != nil || len(res) != 0 {
 		t.Errorf("an empty inbox: %v %v", res, err)
-	}
-}
-
-func TestRowTextCoversSchema(t *testing.T) {
-	for _, c := range schemas.StringColumns {
-		if rowText[c] == nil {
-			t.Errorf("rowText has no %s: a COUNTER upload would lose it", c)
-		}
 	}
 }
 
