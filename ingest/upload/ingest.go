@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/ingest/counter"
+	"github.com/bibliotek24/bibstat/internal/store"
 	"github.com/bibliotek24/bibstat/schemas"
 )
 
@@ -579,20 +579,12 @@ func putJSON(ctx context.Context, st Store, key string, v any) error {
 }
 
 func getJSON(ctx context.Context, st Store, key string, v any) error {
-	rc, err := st.Get(ctx, key)
+	b, err := store.ReadAll(ctx, st, key, maxRecord)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", key, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxRecord+1))
-	if err != nil {
-		return fmt.Errorf("read %s: %w", key, err)
-	}
-	if len(b) > maxRecord {
-		return fmt.Errorf("read %s: larger than %d bytes", key, maxRecord)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("read %s: %w", key, errors.Join(err))
+		return fmt.Errorf("read %s: %w", key, err)
 	}
 	return nil
 }
