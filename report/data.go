@@ -3,7 +3,8 @@ package report
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -73,8 +74,8 @@ func trend(m messages, rows []usageRow) table {
 		byKey[[2]string{r.Platform, r.Month.Format("2006-01")}] += r.Total
 		platforms[r.Platform], months[r.Month] = true, true
 	}
-	t.Series = sortedKeys(platforms)
-	for _, mo := range sortedMonths(months) {
+	t.Series = slices.Sorted(maps.Keys(platforms))
+	for _, mo := range slices.SortedFunc(maps.Keys(months), time.Time.Compare) {
 		vals := make([]float64, len(t.Series))
 		for i, p := range t.Series {
 			vals[i] = byKey[[2]string{p, mo.Format("2006-01")}]
@@ -106,7 +107,7 @@ func breakdown(m messages, rows []usageRow) table {
 			t.Series = append(t.Series, mt)
 		}
 	}
-	for _, p := range sortedKeys(platforms) {
+	for _, p := range slices.Sorted(maps.Keys(platforms)) {
 		vals := make([]float64, len(t.Series))
 		for i, mt := range t.Series {
 			vals[i] = sums[[2]string{p, mt}]
@@ -146,7 +147,7 @@ func yearOverYear(m messages, rows []usageRow) (int, []yoyRow) {
 		}
 	}
 	var out []yoyRow
-	for _, p := range sortedKeys(platforms) {
+	for _, p := range slices.Sorted(maps.Keys(platforms)) {
 		row := yoyRow{Platform: p, Current: m.formatNumber(cur[p]), Prior: m.NoData, Change: m.NoData}
 		if prior[p] > 0 {
 			row.Prior = m.formatNumber(prior[p])
@@ -180,7 +181,7 @@ func (s *Site) perInhabitant(ctx context.Context, m messages, sc Scope, rows []u
 			sums[r.Platform] += r.Total
 		}
 	}
-	for _, p := range sortedKeys(sums) {
+	for _, p := range slices.Sorted(maps.Keys(sums)) {
 		v := m.NoData
 		if pop > 0 {
 			v = m.formatDecimal(sums[p] * 1000 / float64(pop))
@@ -263,22 +264,4 @@ func latestYear(rows []usageRow) int {
 		year = max(year, r.Month.Year())
 	}
 	return year
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func sortedMonths(m map[time.Time]bool) []time.Time {
-	out := make([]time.Time, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
-	return out
 }

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -324,11 +326,7 @@ func buildMatrix(entries []ledger.Entry, lastMonths int) *matrix {
 		counts[k][e.Month][e.State]++
 		monthSet[e.Month] = true
 	}
-	m := &matrix{}
-	for mo := range monthSet {
-		m.Months = append(m.Months, mo)
-	}
-	sort.Strings(m.Months)
+	m := &matrix{Months: slices.Sorted(maps.Keys(monthSet))}
 	if len(m.Months) > lastMonths {
 		m.Months = m.Months[len(m.Months)-lastMonths:]
 	}

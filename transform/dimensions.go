@@ -4,7 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/internal/reference"
@@ -186,11 +187,7 @@ func (w *Warehouse) putGeography(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	numbers := make([]string, 0, len(munis))
-	for n := range munis {
-		numbers = append(numbers, n)
-	}
-	sort.Strings(numbers)
+	numbers := slices.Sorted(maps.Keys(munis))
 	shares := splitShares(succ, munis)
 
 	type county struct{ code, name, from, to string }

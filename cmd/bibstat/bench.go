@@ -3,8 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -26,11 +27,7 @@ func benches() map[string]benchFunc {
 func benchCommand() command {
 	return command{name: "bench", summary: "run a named benchmark and print key=value lines",
 		run: func(ctx context.Context, e *env, args []string) error {
-			names := make([]string, 0, len(benches()))
-			for n := range benches() {
-				names = append(names, n)
-			}
-			sort.Strings(names)
+			names := slices.Sorted(maps.Keys(benches()))
 			if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 				fs := newFlags(e, "bench", "NAME [flags]", "Runs a benchmark: "+strings.Join(names, ", ")+".")
 				if err := parseFlags(fs, args); err != nil {

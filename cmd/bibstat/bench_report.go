@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,11 +86,7 @@ func syntheticLibraries(n int) ([]transform.Library, error) {
 	if err != nil {
 		return nil, err
 	}
-	numbers := make([]string, 0, len(munis))
-	for k := range munis {
-		numbers = append(numbers, k)
-	}
-	sort.Strings(numbers)
+	numbers := slices.Sorted(maps.Keys(munis))
 	libs := make([]transform.Library, n)
 	for i := range libs {
 		m := munis[numbers[i%len(numbers)]]

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -265,11 +267,7 @@ func printStatus(w io.Writer, rep statusReport, limit int) {
 		}
 		rows[r][c.Month] = c.Counts
 	}
-	ms := make([]string, 0, len(months))
-	for m := range months {
-		ms = append(ms, m)
-	}
-	sort.Strings(ms)
+	ms := slices.Sorted(maps.Keys(months))
 	rs := make([]row, 0, len(rows))
 	for r := range rows {
 		rs = append(rs, r)
