@@ -8,18 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/ingest/counter"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
 )
-
-// discard drops a batch: classify needs only the document's totals.
-func discard(rec arrow.RecordBatch) error {
-	rec.Release()
-	return nil
-}
 
 // outcome is what a response turned out to be.
 type outcome struct {
@@ -50,15 +42,16 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 	if body[0] == '<' || strings.Contains(strings.ToLower(resp.ContentType), "html") {
 		return byHTTPStatus(resp, "an HTML page, not a COUNTER response")
 	}
-	// The body is read in full to judge it, but its rows are not kept: the
-	// warehouse parses raw objects itself, many units to one Parquet file,
-	// which costs a fraction of writing a small file per unit here, on the
-	// path every request of a politely spaced host waits for.
+	// The body is read in full to judge it, but its rows are only counted
+	// (no emit: not even batched): the warehouse parses raw objects itself,
+	// many units to one Parquet file, which costs a fraction of writing a
+	// small file per unit here, on the path every request of a politely
+	// spaced host waits for.
 	// No line can be longer than the body: a small body needs no 1 MiB
 	// read buffer (its allocation dominated the per-unit cost).
 	lineBytes := min(max(len(resp.Body)+1, 4096), counter.DefaultMaxLineBytes)
 	doc, err := counter.Read(ctx, bytes.NewReader(resp.Body), counter.Options{Name: rawKey, SourceKey: rawKey,
-		MaxLineBytes: lineBytes, BatchRows: 4096}, discard)
+		MaxLineBytes: lineBytes}, nil)
 	if err != nil {
 		// A truncated or garbled body: its exceptions, if any could be read, still tell.
 		if excs := sushi.ParseExceptions(resp.Body); len(excs) > 0 {

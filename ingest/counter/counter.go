@@ -228,9 +228,11 @@ func bitIndex(b uint64) int {
 }
 
 // Read reads one COUNTER document from r, sending its usage rows as record
-// batches to emit, which owns (and must Release) each batch. It returns an
-// error only when the document cannot be understood as a COUNTER report, an
-// exception response or a report list.
+// batches to emit, which owns (and must Release) each batch. A nil emit
+// only counts the rows (Document.Rows, Totals, Months) and builds no
+// batches, for a caller that judges a document and keeps none of its rows.
+// It returns an error only when the document cannot be understood as a
+// COUNTER report, an exception response or a report list.
 //
 // The format (JSON, XLSX, TSV or CSV) is sniffed from the content, not the
 // name, because vendors and harvesters mislabel files.
@@ -325,7 +327,11 @@ type sink struct {
 }
 
 func newSink(ctx context.Context, doc *Document, opts Options, emit func(arrow.RecordBatch) error) *sink {
-	return &sink{ctx: ctx, doc: doc, bt: schemas.NewBatcher(opts.Mem, opts.BatchRows, emit)}
+	s := &sink{ctx: ctx, doc: doc}
+	if emit != nil {
+		s.bt = schemas.NewBatcher(opts.Mem, opts.BatchRows, emit)
+	}
+	return s
 }
 
 // inPeriod says whether m lies in the header's reporting period (or there
@@ -365,8 +371,10 @@ func (s *sink) add(row *schemas.Row, m bibstat.Month, first time.Time, n int64) 
 		return fmt.Errorf("counts of %s add up to more than %d: overflow", row.MetricType, int64(math.MaxInt64))
 	}
 	row.Month, row.Count = first, n
-	if err := s.bt.Add(row); err != nil {
-		return err
+	if s.bt != nil {
+		if err := s.bt.Add(row); err != nil {
+			return err
+		}
 	}
 	s.tot.add(m, n)
 	return nil
@@ -375,8 +383,15 @@ func (s *sink) add(row *schemas.Row, m bibstat.Month, first time.Time, n int64) 
 // flush emits the last, partial batch.
 func (s *sink) flush() error {
 	s.tot.flush(s.doc)
+	if s.bt == nil {
+		return nil
+	}
 	return s.bt.Flush()
 }
 
 // release frees the batcher; deferred by every reader, error or not.
-func (s *sink) release() { s.bt.Release() }
+func (s *sink) release() {
+	if s.bt != nil {
+		s.bt.Release()
+	}
+}

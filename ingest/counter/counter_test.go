@@ -3,9 +3,11 @@ package counter
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -275,5 +277,26 @@ func TestProseIsNotCOUNTER(t *testing.T) {
 		func(rec arrow.RecordBatch) error { rec.Release(); return nil })
 	if err == nil || !strings.Contains(err.Error(), "not a COUNTER document") {
 		t.Fatalf("err = %v, want not a COUNTER document", err)
+	}
+}
+
+// A nil emit builds no batches but tells the same about the document:
+// the harvest judges responses that way.
+func TestNilEmitSameDocument(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(fixtures, "*"))
+	if err != nil || len(files) == 0 {
+		t.Fatal(files, err)
+	}
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			continue // a directory
+		}
+		opts := Options{Name: filepath.Base(name), BatchRows: 2}
+		want, werr := Read(context.Background(), bytes.NewReader(data), opts, func(rec arrow.RecordBatch) error { rec.Release(); return nil })
+		got, gerr := Read(context.Background(), bytes.NewReader(data), opts, nil)
+		if fmt.Sprint(gerr) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: nil emit gave %+v, %v\nwant %+v, %v", opts.Name, got, gerr, want, werr)
+		}
 	}
 }
