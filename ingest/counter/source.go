@@ -176,21 +176,15 @@ func (s *delimSource) quoted(line []byte) ([][]byte, error) {
 				}
 				break
 			}
-			// Anything between the closing quote and the separator is kept.
-			j := bytes.IndexByte(s.lbuf[i:], s.sep)
-			if j < 0 {
-				j = len(s.lbuf) - i
-			}
-			s.fbuf = append(s.fbuf, s.lbuf[i:i+j]...)
-			i += j
-		} else {
-			j := bytes.IndexByte(s.lbuf[i:], s.sep)
-			if j < 0 {
-				j = len(s.lbuf) - i
-			}
-			s.fbuf = append(s.fbuf, s.lbuf[i:i+j]...)
-			i += j
 		}
+		// Up to the separator: an unquoted field, or whatever follows a
+		// closing quote (it is kept).
+		j := bytes.IndexByte(s.lbuf[i:], s.sep)
+		if j < 0 {
+			j = len(s.lbuf) - i
+		}
+		s.fbuf = append(s.fbuf, s.lbuf[i:i+j]...)
+		i += j
 		s.offs = append(s.offs, len(s.fbuf))
 		if len(s.offs) > s.maxCols {
 			return nil, fmt.Errorf("line %d: more than %d columns", start, s.maxCols)
