@@ -218,10 +218,25 @@ func TestHostileXLSXBombUpload(t *testing.T) {
 
 // endlessGet is a store whose inbox holds one file of n bytes that is
 // generated as it is read, never held.
+// endlessGet serves a huge inbox file. The first Get (the one read to judge
+// the file) counts into read; later ones (the move) into copied. A Put under
+// rejected/ is counted, not kept.
 type endlessGet struct {
 	*store.Memory
-	n    int64
-	read int64
+	n      int64
+	read   int64
+	gets   int
+	copied int64
+	moved  int64
+}
+
+func (e *endlessGet) Put(ctx context.Context, key string, r io.Reader) error {
+	if strings.Contains(key, "/rejected/") && !strings.HasSuffix(key, ReasonSuffix) {
+		n, err := io.Copy(io.Discard, r)
+		e.moved = n
+		return err
+	}
+	return e.Memory.Put(ctx, key, r)
 }
 
 func (e *endlessGet) List(ctx context.Context, prefix string) ([]string, error) {
@@ -231,6 +246,10 @@ func (e *endlessGet) List(ctx context.Context, prefix string) ([]string, error) 
 func (e *endlessGet) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if key != "inbox/hostile/huge.csv" {
 		return e.Memory.Get(ctx, key)
+	}
+	e.gets++
+	if e.gets > 1 {
+		return io.NopCloser(&countingFill{left: e.n, read: &e.copied}), nil
 	}
 	return io.NopCloser(&countingFill{left: e.n, read: &e.read}), nil
 }
@@ -268,6 +287,9 @@ func TestHostileInboxTwoGBLine(t *testing.T) {
 	}
 	if st.read > 8<<20+1<<16 {
 		t.Errorf("read %d bytes of a 2 GB file; want about the 8 MiB limit", st.read)
+	}
+	if st.moved != st.n {
+		t.Errorf("rejected/ received %d bytes of the %d-byte file: the vendor's file must move whole", st.moved, st.n)
 	}
 	t.Logf("rejected after %d bytes: %s", st.read, res[0].Outcome.Reason)
 }

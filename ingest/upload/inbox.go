@@ -111,7 +111,18 @@ func processOne(ctx context.Context, st Store, in *Ingester, key, vendor, name s
 	}
 	// Copy, note, then delete: a crash leaves the file in the inbox to be
 	// processed again (and found a duplicate), never lost.
-	if err := st.Put(ctx, dest, bytes.NewReader(data)); err != nil {
+	body := io.Reader(bytes.NewReader(data))
+	if int64(len(data)) > lim.MaxFileBytes {
+		// Only the start of a file over the limit was read to judge it; the
+		// file itself moves whole, streamed, so the vendor's bytes are kept.
+		rc, err := st.Get(ctx, key)
+		if err != nil {
+			return res, fmt.Errorf("inbox move %s: %w", key, err)
+		}
+		defer rc.Close()
+		body = rc
+	}
+	if err := st.Put(ctx, dest, body); err != nil {
 		return res, fmt.Errorf("inbox move %s: %w", key, err)
 	}
 	if err := st.Put(ctx, dest+ReasonSuffix, strings.NewReader(Explain(out))); err != nil {
