@@ -1,12 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 
-	"github.com/bibliotek24/bibstat/internal/config"
 	"github.com/bibliotek24/bibstat/report"
 	"github.com/bibliotek24/bibstat/transform"
 )
@@ -33,22 +33,15 @@ func reportCommand() command {
 			default:
 				return &usageError{msg: fmt.Sprintf("report: --lang %q: want nb, nn or en", *lang)}
 			}
-			cfg := config.Default()
-			if *configFile != "" {
-				var err error
-				if cfg, err = config.Load(*configFile); err != nil {
-					return err
-				}
+			cfg, err := configOrDefault(*configFile)
+			if err != nil {
+				return err
 			}
-			path := cfg.Warehouse.Path
-			if *warehouse != "" {
-				path = *warehouse
-			}
+			path := cmp.Or(*warehouse, cfg.Warehouse.Path)
 			if _, err := os.Stat(path); err != nil {
 				return fmt.Errorf("report: warehouse %s: %w (run 'bibstat transform' or 'bibstat demo' first)", path, err)
 			}
-			wh, err := transform.Open(ctx, path, transform.Options{MemoryLimit: cfg.Warehouse.MemoryLimit,
-				Threads: cfg.Warehouse.Threads, TempDir: cfg.Warehouse.TempDirectory}, e.log)
+			wh, err := transform.Open(ctx, path, warehouseOptions(cfg.Warehouse), e.log)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,18 +54,12 @@ func transformCommand() command {
 }
 
 func runTransform(ctx context.Context, e *env, o transformOptions) error {
-	cfg := config.Default()
-	if o.config != "" {
-		var err error
-		if cfg, err = config.Load(o.config); err != nil {
-			return err
-		}
+	cfg, err := configOrDefault(o.config)
+	if err != nil {
+		return err
 	}
-	path := cfg.Warehouse.Path
-	if o.warehouse != "" {
-		path = o.warehouse
-	}
-	opts := transform.Options{MemoryLimit: cfg.Warehouse.MemoryLimit, Threads: cfg.Warehouse.Threads, TempDir: cfg.Warehouse.TempDirectory}
+	path := cmp.Or(o.warehouse, cfg.Warehouse.Path)
+	opts := warehouseOptions(cfg.Warehouse)
 	if o.memoryLimit != "" {
 		opts.MemoryLimit = o.memoryLimit
 	}
@@ -147,6 +142,19 @@ func registerKey(file string) string {
 		return transform.LibrariesXMLKey
 	}
 	return transform.LibrariesCSVKey
+}
+
+// configOrDefault loads the config file, or gives the built-in defaults when there is none.
+func configOrDefault(file string) (config.Config, error) {
+	if file == "" {
+		return config.Default(), nil
+	}
+	return config.Load(file)
+}
+
+// warehouseOptions are the config's warehouse settings as transform.Open takes them.
+func warehouseOptions(w config.Warehouse) transform.Options {
+	return transform.Options{MemoryLimit: w.MemoryLimit, Threads: w.Threads, TempDir: w.TempDirectory}
 }
 
 // openArchive opens the object store: --archive DIR, else the config's store.
