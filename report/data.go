@@ -171,7 +171,9 @@ func (s *Site) perInhabitant(ctx context.Context, m messages, sc Scope, rows []u
 	year := latestYear(rows)
 	pc := perCapita{Year: year}
 	var pop int64
-	if err := s.DB.QueryRowContext(ctx, populationQueries[sc.Kind], sc.ID, year).Scan(&pop); err != nil {
+	if sc.Kind == "library" && s.libPop != nil {
+		pop = s.libPop[sc.ID][year]
+	} else if err := s.DB.QueryRowContext(ctx, populationQueries[sc.Kind], sc.ID, year).Scan(&pop); err != nil {
 		return pc, fmt.Errorf("report population of %s %s: %w", sc.Kind, sc.ID, err)
 	}
 	pc.Population = m.formatInt(pop)
@@ -229,8 +231,9 @@ func (s *Site) queryTopTitles(ctx context.Context, m messages, query string) (ma
 	return out, rows.Err()
 }
 
-// prefetchLibraries reads every library's usage and top titles in one query
-// each: a site has hundreds of library pages, and one scan beats hundreds.
+// prefetchLibraries reads every library's usage, top titles and inhabitants
+// in one query each: a site has hundreds of library pages, and one scan
+// beats hundreds.
 func (s *Site) prefetchLibraries(ctx context.Context, m messages) error {
 	rows, err := s.DB.QueryContext(ctx, `SELECT library_id, platform, release, metric_type, month, count, pooled, total
 		FROM mart_library_month ORDER BY ALL`)
@@ -255,7 +258,30 @@ func (s *Site) prefetchLibraries(ctx context.Context, m messages) error {
 		       row_number() OVER (PARTITION BY library_id ORDER BY sum(count) DESC, title) AS rank
 		FROM facts WHERE title <> '' AND metric_type = ? GROUP BY library_id, title, platform)
 		WHERE rank <= 10 ORDER BY library_id, rank`)
-	return err
+	if err != nil {
+		return err
+	}
+	// As populationQueries["library"], for every library and year at once.
+	pops, err := s.DB.QueryContext(ctx, `SELECT library_id, year, coalesce(max(population), 0)
+		FROM library_population GROUP BY library_id, year`)
+	if err != nil {
+		return fmt.Errorf("report population of libraries: %w", err)
+	}
+	defer pops.Close()
+	s.libPop = map[string]map[int]int64{}
+	for pops.Next() {
+		var id string
+		var year int
+		var pop int64
+		if err := pops.Scan(&id, &year, &pop); err != nil {
+			return fmt.Errorf("report population of libraries: %w", err)
+		}
+		if s.libPop[id] == nil {
+			s.libPop[id] = map[int]int64{}
+		}
+		s.libPop[id][year] = pop
+	}
+	return pops.Err()
 }
 
 func latestYear(rows []usageRow) int {

@@ -33,8 +33,9 @@ type Site struct {
 	// Now stamps the pages; nil means time.Now.
 	Now func() time.Time
 
-	libUsage map[string][]usageRow  // per library, read once by Build
-	libTop   map[string][][3]string // per library, read once by Build
+	libUsage map[string][]usageRow    // per library, read once by Build
+	libTop   map[string][][3]string   // per library, read once by Build
+	libPop   map[string]map[int]int64 // per library and year, read once by Build
 }
 
 // Summary counts what Build wrote.
