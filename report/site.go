@@ -198,6 +198,9 @@ func (s *Site) fillUsage(ctx context.Context, p *page, sc Scope) error {
 	return err
 }
 
+// libraries lists the register. A library split over two municipalities
+// (old Ålesund) is in the county of the larger share, the rule the portal's
+// access check (server.dbGeo) reads library_geo by.
 func (s *Site) libraries(ctx context.Context, m messages) ([]libraryRow, error) {
 	rows, err := s.DB.QueryContext(ctx, `
 		SELECT l.library_id, l.isil, l.name, coalesce(mu.name, l.municipality), coalesce(g.county_2024, ''),
@@ -206,7 +209,7 @@ func (s *Site) libraries(ctx context.Context, m messages) ([]libraryRow, error) 
 		                 WHERE u.library_id = l.library_id AND u.metric_type = ?), 0)
 		FROM libraries l
 		LEFT JOIN municipalities mu ON mu.municipality = l.municipality
-		LEFT JOIN (SELECT library_id, any_value(county_2024) AS county_2024 FROM library_geo GROUP BY library_id) g USING (library_id)
+		LEFT JOIN (SELECT library_id, arg_max(county_2024, weight) AS county_2024 FROM library_geo GROUP BY library_id) g USING (library_id)
 		ORDER BY l.name, l.library_id`, trendMetric)
 	if err != nil {
 		return nil, fmt.Errorf("report libraries: %w", err)
