@@ -86,6 +86,9 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 	if !ok {
 		return Summary{}, fmt.Errorf("report: unknown language %q (want nb, nn or en)", lang)
 	}
+	if err := removeTemporaries(s.Out); err != nil {
+		return Summary{}, err
+	}
 	if err := writeAssets(s.Out); err != nil {
 		return Summary{}, err
 	}
@@ -405,6 +408,26 @@ func writeAssets(out string) error {
 		}
 		return writeFileAtomic(filepath.Join(out, filepath.FromSlash(p)), b)
 	})
+}
+
+// removeTemporaries deletes the temporary files (.tmp-*) that a Build killed
+// mid-write left in out, which a web server would otherwise serve. No other
+// writer can be using them: Build holds the warehouse, which DuckDB lets one
+// process at a time open for writing.
+func removeTemporaries(out string) error {
+	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasPrefix(d.Name(), ".tmp-") {
+			return os.Remove(p)
+		}
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // writeFileAtomic writes via a temporary file and rename, so a reader never

@@ -61,3 +61,32 @@ func TestPublish(t *testing.T) {
 		}
 	}
 }
+
+// A Build killed mid-write leaves its temporary files; the next Build
+// removes them before a web server serves them.
+func TestRemoveTemporaries(t *testing.T) {
+	out := t.TempDir()
+	files := map[string]bool{"index.html": true, "bibliotek/.tmp-2647900691": false,
+		"bibliotek/.tmp-2030100-bruk.parquet": false, "bibliotek/2030100.html": true}
+	for f := range files {
+		p := filepath.Join(out, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := removeTemporaries(out); err != nil {
+		t.Fatal(err)
+	}
+	for f, keep := range files {
+		_, err := os.Stat(filepath.Join(out, filepath.FromSlash(f)))
+		if kept := err == nil; kept != keep {
+			t.Errorf("%s: kept %t, want %t", f, kept, keep)
+		}
+	}
+	if err := removeTemporaries(filepath.Join(out, "none")); err != nil {
+		t.Errorf("a site not yet written: %v", err)
+	}
+}
