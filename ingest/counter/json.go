@@ -641,15 +641,22 @@ func (jr *jsonReader) attrs(n *jnode) {
 	}
 }
 
+// setLayout records the item layout the first item shows and warns once
+// when it is not the header's release's own.
+func (jr *jsonReader) setLayout(release, name string) {
+	if jr.layout != "" {
+		return
+	}
+	jr.layout = release
+	if jr.doc.Release != release {
+		jr.doc.warnf("release %s report uses the R%s %s layout", jr.doc.Release, release, name)
+	}
+}
+
 // item51 reads an R5.1 item: Attribute_Performance[{attributes,
 // Performance: {metric: {"2022-01": n}}}].
 func (jr *jsonReader) item51(it *jnode) error {
-	if jr.layout == "" {
-		jr.layout = "5.1"
-		if jr.doc.Release != "5.1" {
-			jr.doc.warnf("release %s report uses the R5.1 Attribute_Performance layout", jr.doc.Release)
-		}
-	}
+	jr.setLayout("5.1", "Attribute_Performance")
 	if !jr.itemFields(it) {
 		return nil
 	}
@@ -694,12 +701,7 @@ func (jr *jsonReader) item51(it *jnode) error {
 
 // item5 reads an R5 item: Performance[{Period, Instance[{Metric_Type, Count}]}].
 func (jr *jsonReader) item5(it *jnode) error {
-	if jr.layout == "" {
-		jr.layout = "5"
-		if jr.doc.Release != "5" {
-			jr.doc.warnf("release %s report uses the R5 Performance layout", jr.doc.Release)
-		}
-	}
+	jr.setLayout("5", "Performance")
 	if !jr.itemFields(it) {
 		return nil
 	}
