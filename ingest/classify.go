@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/bibliotek24/bibstat"
-	"github.com/bibliotek24/bibstat/ingest/counter"
+	"github.com/bibliotek24/bibstat/counter"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
 )
 

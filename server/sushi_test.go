@@ -24,10 +24,10 @@ import (
 
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/ingest"
-	"github.com/bibliotek24/bibstat/ingest/counter"
+	"github.com/bibliotek24/bibstat/counter"
 	"github.com/bibliotek24/bibstat/ingest/ledger"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
-	"github.com/bibliotek24/bibstat/ingest/sushisim"
+	"github.com/bibliotek24/bibstat/internal/sushisim"
 	"github.com/bibliotek24/bibstat/internal/store"
 	"github.com/bibliotek24/bibstat/schemas"
 	"github.com/bibliotek24/bibstat/transform"

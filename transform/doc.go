@@ -37,6 +37,6 @@
 //
 // transform never imports package ingest's harvesting: the two meet at the
 // object-store key layout and sidecars (package bibstat) and the usage
-// schema (package schemas); it uses ingest/counter only to re-parse a raw
+// schema (package schemas); it uses counter only to re-parse a raw
 // object whose parsed form came from another parser version.
 package transform

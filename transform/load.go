@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/bibliotek24/bibstat"
-	"github.com/bibliotek24/bibstat/ingest/counter"
+	"github.com/bibliotek24/bibstat/counter"
 	"github.com/bibliotek24/bibstat/schemas"
 )
 

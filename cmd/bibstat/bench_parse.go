@@ -17,7 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 
-	"github.com/bibliotek24/bibstat/ingest/counter"
+	"github.com/bibliotek24/bibstat/counter"
 	"github.com/bibliotek24/bibstat/schemas"
 )
 

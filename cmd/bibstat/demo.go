@@ -19,7 +19,7 @@ import (
 	"github.com/bibliotek24/bibstat/ingest"
 	"github.com/bibliotek24/bibstat/ingest/ledger"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
-	"github.com/bibliotek24/bibstat/ingest/sushisim"
+	"github.com/bibliotek24/bibstat/internal/sushisim"
 	"github.com/bibliotek24/bibstat/report"
 	"github.com/bibliotek24/bibstat/transform"
 )

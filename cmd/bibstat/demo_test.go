@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/bibliotek24/bibstat"
-	"github.com/bibliotek24/bibstat/ingest/sushisim"
+	"github.com/bibliotek24/bibstat/internal/sushisim"
 )
 
 func testEnv(t *testing.T) (*env, *bytes.Buffer) {

@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/bibliotek24/bibstat"
-	"github.com/bibliotek24/bibstat/ingest/sushisim"
+	"github.com/bibliotek24/bibstat/internal/sushisim"
 )
 
 // harvestWorld starts two simulated platforms and writes a config for them

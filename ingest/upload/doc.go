@@ -1,7 +1,7 @@
 // Package upload brings usage from vendors without a SUSHI API into
 // BibStat: files an operator uploads (bibstat ingest FILE...) or drops in
 // the object store's inbox (inbox/<vendor>/), COUNTER reports read by
-// ingest/counter, and non-COUNTER exports read through a declarative
+// counter, and non-COUNTER exports read through a declarative
 // mapping per vendor (YAML; see testdata/mappings).
 //
 // Vocabulary:

@@ -18,7 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/bibliotek24/bibstat"
-	"github.com/bibliotek24/bibstat/ingest/counter"
+	"github.com/bibliotek24/bibstat/counter"
 	"github.com/bibliotek24/bibstat/internal/store"
 	"github.com/bibliotek24/bibstat/schemas"
 )

@@ -12,7 +12,7 @@ import (
 )
 
 // samplesDir holds the shared, third-party COUNTER samples (not in the repository).
-const samplesDir = "../../../shared/counter-samples"
+const samplesDir = "../../shared/counter-samples"
 
 // notCounter are the samples that must be rejected: registry responses and
 // an unsupported release.

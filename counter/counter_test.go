@@ -19,7 +19,7 @@ import (
 	"github.com/bibliotek24/bibstat/schemas"
 )
 
-const fixtures = "../../testdata/counter"
+const fixtures = "../testdata/counter"
 
 func readFile(t *testing.T, name string, opts Options) (*Document, []arrow.RecordBatch, error) {
 	t.Helper()
