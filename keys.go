@@ -12,14 +12,49 @@ import (
 // under ParsedPrefix, transform exports under CuratedPrefix and report under
 // ReportsPrefix. Every key is built here so that no stage guesses another's.
 const (
-	RawPrefix     = "raw/"
-	ParsedPrefix  = "parsed/"
-	CuratedPrefix = "curated/"
-	ReportsPrefix = "reports/"
-	InboxPrefix   = "inbox/"
+	RawPrefix      = "raw/"
+	ParsedPrefix   = "parsed/"
+	CuratedPrefix  = "curated/"
+	ReportsPrefix  = "reports/"
+	InboxPrefix    = "inbox/"
+	RegisterPrefix = "register/"
 
 	// SidecarSuffix is appended to a raw object's key to name its sidecar.
 	SidecarSuffix = ".meta.json"
+)
+
+// The register is what the warehouse knows besides usage: the libraries,
+// the institution mapping and the pools. Its files live under
+// RegisterPrefix, beside the raw archive, so that a rebuild needs nothing
+// but the store.
+const (
+	// LibrariesXMLKey holds Nasjonalbiblioteket's BaseBibliotek export
+	// (bb-full.xml layout); LibrariesCSVKey a CSV with the same fields.
+	// The XML wins when both exist.
+	LibrariesXMLKey = RegisterPrefix + "libraries.xml"
+	LibrariesCSVKey = RegisterPrefix + "libraries.csv"
+	// InstitutionsKey: CSV platform,id_kind,id_value,library_id,pool_id.
+	InstitutionsKey = RegisterPrefix + "institutions.csv"
+	// PoolsKey: CSV pool_id,name,rule,metric_type,members (members separated by spaces).
+	PoolsKey = RegisterPrefix + "pools.csv"
+)
+
+// Uploads (vendor files without an API) are archived under
+// raw/upload/<vendor>/: the file byte-exact under files/ with its record
+// (UploadRecordSuffix) beside it, the mapping YAML that read it under
+// mappings/, and one sidecar per unit under <report>/<library>/<month>/.
+// Files are dropped in inbox/<vendor>/ and moved, once processed, to
+// inbox/<vendor>/done/ or inbox/<vendor>/rejected/.
+const (
+	// UploadRecordSuffix names an uploaded file's own record beside it. It
+	// is a Sidecar, but not named SidecarSuffix: the file is no unit of its
+	// own, its rows are loaded through the unit sidecars.
+	UploadRecordSuffix = ".upload.json"
+
+	InboxDoneDir     = "done"
+	InboxRejectedDir = "rejected"
+	// InboxReasonSuffix names the readable note written next to a processed file.
+	InboxReasonSuffix = ".reason.txt"
 )
 
 var segmentRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
@@ -94,3 +129,37 @@ func ParsedKey(rawKey string, parserVersion int) string {
 
 // IsSidecar reports whether key names a sidecar.
 func IsSidecar(key string) bool { return strings.HasSuffix(key, SidecarSuffix) }
+
+// SidecarKey names the sidecar of the raw object rawKey.
+func SidecarKey(rawKey string) string { return rawKey + SidecarSuffix }
+
+// UnitPrefixOf is the key prefix every harvest of rawKey's unit shares, a
+// harvested or an uploaded one: the unit is the raw key's folder.
+func UnitPrefixOf(rawKey string) string { return path.Dir(rawKey) + "/" }
+
+// UploadFilesPrefix is where vendor's uploaded files are archived.
+func UploadFilesPrefix(vendor string) string { return RawPrefix + "upload/" + vendor + "/files/" }
+
+// UploadFileKey names an uploaded file in the archive; name is made unique
+// by the caller (upload time and checksum).
+func UploadFileKey(vendor, name string) string { return UploadFilesPrefix(vendor) + name }
+
+// UploadMappingKey names the archived mapping YAML of vendor by the start
+// of its checksum, so a changed mapping is a new object.
+func UploadMappingKey(vendor, sha string) string {
+	return RawPrefix + "upload/" + vendor + "/mappings/" + sha + ".yaml"
+}
+
+// UploadUnitPrefix is the key prefix of one unit of vendor's uploads: its
+// report, library and month. It is the grain of supersession for uploads.
+func UploadUnitPrefix(vendor, report string, lib LibraryID, m Month) string {
+	return RawPrefix + "upload/" + vendor + "/" + report + "/" + string(lib) + "/" + m.String() + "/"
+}
+
+// InboxDir is the folder of vendor's inbox that holds processed files
+// (InboxDoneDir or InboxRejectedDir).
+func InboxDir(vendor, dir string) string { return InboxPrefix + vendor + "/" + dir + "/" }
+
+// CuratedTablePrefix is where the curated Parquet of a warehouse table is
+// exported, Hive-partitioned below it.
+func CuratedTablePrefix(table string) string { return CuratedPrefix + table + "/" }

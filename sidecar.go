@@ -1,6 +1,11 @@
 package bibstat
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
 
 // Sidecar describes one raw object: where it came from, what it was, and
 // what became of it. It is stored beside the object (key + SidecarSuffix)
@@ -47,22 +52,33 @@ func (s *Sidecar) Loadable() bool {
 	return s.State.Loadable()
 }
 
-// State is what became of a harvest unit or raw object; the ledger keeps
-// the latest per unit.
-type State string
+// MaxSidecarBytes bounds a sidecar read back from the store. An upload's
+// sidecars list every rejected row of its file, so they can be large; a
+// harvest's are a few hundred bytes.
+const MaxSidecarBytes = 4 << 20
 
-// The states of a unit. See DESIGN.md "The harvest unit".
-const (
-	StateOK                State = "ok"                 // a report with usage
-	StateZero              State = "zero"               // 3030 or an empty report: final, nothing to load
-	StateNotReady          State = "not_ready"          // 3031: retry over days
-	StateQueued            State = "queued"             // 1011/202: retry in minutes
-	StateThrottled         State = "throttled"          // 1010/1020/429/503: pause the whole host
-	StateCredentialsBroken State = "credentials_broken" // 2000–2020, 401/403: stop until the credential changes
-	StateUnsupported       State = "unsupported"        // 3000 or 404: the platform does not offer the report
-	StatePartial           State = "partial"            // 3040: loaded, flagged
-	StateFailed            State = "failed"             // anything else, with the error
-)
+// EncodeSidecar is the one encoding of a sidecar, indented JSON, as every
+// sidecar in the archive is written: the same sidecar gives the same bytes.
+func EncodeSidecar(s Sidecar) ([]byte, error) {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode sidecar %s: %w", s.Key, err)
+	}
+	return b, nil
+}
 
-// Loadable reports whether a unit in this state has rows for the facts.
-func (s State) Loadable() bool { return s == StateOK || s == StateZero || s == StatePartial }
+// DecodeSidecar reads one sidecar from r, of at most MaxSidecarBytes.
+func DecodeSidecar(r io.Reader) (Sidecar, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxSidecarBytes+1))
+	if err != nil {
+		return Sidecar{}, fmt.Errorf("decode sidecar: %w", err)
+	}
+	if len(b) > MaxSidecarBytes {
+		return Sidecar{}, fmt.Errorf("decode sidecar: larger than %d bytes", MaxSidecarBytes)
+	}
+	var s Sidecar
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Sidecar{}, fmt.Errorf("decode sidecar: %w", err)
+	}
+	return s, nil
+}
