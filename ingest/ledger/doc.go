@@ -10,4 +10,9 @@
 // With SetSyncInterval a harvest trades that for speed: appends are synced
 // in the background, and a crash loses at most the last interval's lines,
 // whose units are harvested again. Any process can read the file while a harvest appends.
+//
+// The completeness grid (Grid, GridOf, GridBuilder) is read from the
+// entries: library × platform × month, each cell its units by state, worst
+// first (bibstat.States). The portal's /admin, /metrics and "bibstat
+// status" all show this one grid.
 package ledger
