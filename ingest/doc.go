@@ -31,6 +31,4 @@
 // wrapping bibstat.ErrStoreUnavailable. Plain 200 reports (no exception
 // named) are processed by a pool so that parsing never delays a host's
 // next request.
-//
-// Schedule runs the nightly harvest by a cron spec in a time zone.
 package ingest

@@ -16,6 +16,7 @@ import (
 
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/agreements"
+	"github.com/bibliotek24/bibstat/internal/cli"
 )
 
 const agreementsHelp = `Usage: bibstat agreements SUBCOMMAND [flags] [ARG]
@@ -40,7 +41,7 @@ func agreementsCommand() command {
 			if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 				fmt.Fprint(e.stdout, agreementsHelp)
 				if len(args) == 0 {
-					return &usageError{msg: "agreements: no subcommand given"}
+					return &cli.UsageError{Msg: "agreements: no subcommand given"}
 				}
 				return nil
 			}
@@ -55,14 +56,14 @@ func agreementsCommand() command {
 			case "value":
 				return agreementsValue(ctx, e, rest)
 			}
-			return &usageError{msg: fmt.Sprintf("agreements: unknown subcommand %q (run 'bibstat agreements --help')", sub)}
+			return &cli.UsageError{Msg: fmt.Sprintf("agreements: unknown subcommand %q (run 'bibstat agreements --help')", sub)}
 		}}
 }
 
 // agreementFlags is a flag set with --warehouse; args may put flags after
 // the positional arguments ("value ID --year 2025").
 func agreementFlags(e *env, sub, argsUsage, summary string) (*flag.FlagSet, *string) {
-	fs := newFlags(e, "agreements "+sub, argsUsage, summary)
+	fs := cli.NewFlags(e.stdout, "agreements "+sub, argsUsage, summary)
 	wh := fs.String("warehouse", "bibstat-demo/warehouse.duckdb", "the DuckDB warehouse `file`")
 	return fs, wh
 }
@@ -72,7 +73,7 @@ func agreementFlags(e *env, sub, argsUsage, summary string) (*flag.FlagSet, *str
 func parseInterleaved(fs *flag.FlagSet, args []string, n int) ([]string, error) {
 	var pos []string
 	for {
-		if err := parseFlags(fs, args); err != nil {
+		if err := cli.Parse(fs, args); err != nil {
 			return nil, err
 		}
 		if fs.NArg() == 0 {
@@ -82,7 +83,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string, n int) ([]string, error) 
 		args = fs.Args()[1:]
 	}
 	if len(pos) != n {
-		return nil, &usageError{msg: fmt.Sprintf("%s: want %d argument(s), got %d (run 'bibstat %s --help')", fs.Name(), n, len(pos), fs.Name())}
+		return nil, &cli.UsageError{Msg: fmt.Sprintf("%s: want %d argument(s), got %d (run 'bibstat %s --help')", fs.Name(), n, len(pos), fs.Name())}
 	}
 	return pos, nil
 }
@@ -257,7 +258,7 @@ func agreementsValue(ctx context.Context, e *env, args []string) error {
 	first, last := a.From, a.To
 	if *year != 0 {
 		if *year < 2000 || *year > 2100 {
-			return &usageError{msg: "agreements value: --year " + strconv.Itoa(*year) + ": want a year such as 2025"}
+			return &cli.UsageError{Msg: "agreements value: --year " + strconv.Itoa(*year) + ": want a year such as 2025"}
 		}
 		first, last = bibstat.Month{Year: *year, Mon: time.January}, bibstat.Month{Year: *year, Mon: time.December}
 	}

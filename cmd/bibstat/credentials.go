@@ -11,6 +11,7 @@ import (
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/ingest"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
+	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/internal/config"
 )
 
@@ -18,23 +19,23 @@ func credentialsCommand() command {
 	return command{name: "credentials", summary: "discover member credentials from a platform's /members (credentials discover --platform P)",
 		run: func(ctx context.Context, e *env, args []string) error {
 			if len(args) == 0 || args[0] != "discover" {
-				fs := newFlags(e, "credentials", "discover --platform P", "Subcommands: discover.")
-				if err := parseFlags(fs, args); err != nil {
+				fs := cli.NewFlags(e.stdout, "credentials", "discover --platform P", "Subcommands: discover.")
+				if err := cli.Parse(fs, args); err != nil {
 					return err
 				}
-				return &usageError{msg: "credentials: want 'credentials discover --platform P'"}
+				return &cli.UsageError{Msg: "credentials: want 'credentials discover --platform P'"}
 			}
-			fs := newFlags(e, "credentials discover", "", "Calls the platform's /members (R5) or /r51/members (R5.1) with the consortium's\n"+
+			fs := cli.NewFlags(e.stdout, "credentials discover", "", "Calls the platform's /members (R5) or /r51/members (R5.1) with the consortium's\n"+
 				"credential (platforms[].consortium in the config) and prints one credential entry per\n"+
 				"member library as YAML, to review and paste under credentials:. Secrets are written as\n"+
 				"references, never values.")
 			cfgPath := fs.String("config", defaultConfig(), "the configuration `file`")
 			platform := fs.String("platform", "", "the `platform` id (required)")
-			if err := parseFlags(fs, args[1:]); err != nil {
+			if err := cli.Parse(fs, args[1:]); err != nil {
 				return err
 			}
 			if *platform == "" {
-				return &usageError{msg: "credentials discover: --platform is required"}
+				return &cli.UsageError{Msg: "credentials discover: --platform is required"}
 			}
 			cfg, err := loadConfig(*cfgPath)
 			if err != nil {
@@ -42,7 +43,7 @@ func credentialsCommand() command {
 			}
 			p, ok := cfg.Platform(*platform)
 			if !ok {
-				return &usageError{msg: fmt.Sprintf("credentials discover: no platform %q in %s", *platform, *cfgPath)}
+				return &cli.UsageError{Msg: fmt.Sprintf("credentials discover: no platform %q in %s", *platform, *cfgPath)}
 			}
 			cred, err := ingest.ConsortiumCredential(p)
 			if err != nil {

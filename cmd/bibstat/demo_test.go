@@ -48,7 +48,7 @@ func TestDemoLoadsWhatTheSimulatorGenerated(t *testing.T) {
 		t.Fatalf("expected totals cover %d library×metric pairs", len(want))
 	}
 
-	first, err := demo(ctx, e, demoOptions{Out: dir})
+	first, err := buildDemo(ctx, e, demoOptions{Out: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestDemoLoadsWhatTheSimulatorGenerated(t *testing.T) {
 		t.Errorf("warehouse has %d library×metric totals, want %d", len(got), len(want))
 	}
 
-	second, err := demo(ctx, e, demoOptions{Out: dir})
+	second, err := buildDemo(ctx, e, demoOptions{Out: dir})
 	if err != nil {
 		t.Fatalf("second run: %v", err)
 	}

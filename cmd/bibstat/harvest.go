@@ -16,6 +16,7 @@ import (
 	"github.com/bibliotek24/bibstat/ingest"
 	"github.com/bibliotek24/bibstat/ingest/ledger"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
+	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/internal/config"
 	"github.com/bibliotek24/bibstat/internal/store"
 )
@@ -103,7 +104,7 @@ func (c *loadedConfig) client() *sushi.Client {
 func harvestCommand() command {
 	return command{name: "harvest", summary: "harvest SUSHI usage now (--once), resuming where the last run stopped",
 		run: func(ctx context.Context, e *env, args []string) error {
-			fs := newFlags(e, "harvest", "", "Harvests COUNTER usage from every configured credential, politely: one request in\n"+
+			fs := cli.NewFlags(e.stdout, "harvest", "", "Harvests COUNTER usage from every configured credential, politely: one request in\n"+
 				"flight per vendor host, spaced. Units already ok are not fetched again, except the\n"+
 				"refresh months; units waiting to be retried are fetched when due. Ctrl-C stops cleanly\n"+
 				"and a rerun resumes. Exits 1 if the object store or ledger fails, 3 if units failed.")
@@ -115,14 +116,14 @@ func harvestCommand() command {
 			to := fs.String("to", "", "last `month` YYYY-MM (default last month)")
 			force := fs.Bool("force", false, "retry units that gave up, are unsupported or have broken credentials")
 			progress := fs.String("progress", "auto", "`mode`: bar, log or auto (a bar on a terminal)")
-			if err := parseFlags(fs, args); err != nil {
+			if err := cli.Parse(fs, args); err != nil {
 				return err
 			}
 			if !*once {
-				return &usageError{msg: "harvest: give --once to harvest now, or run 'bibstat serve' for the nightly harvest"}
+				return &cli.UsageError{Msg: "harvest: give --once to harvest now, or run 'bibstat serve' for the nightly harvest"}
 			}
 			if fs.NArg() > 0 {
-				return &usageError{msg: fmt.Sprintf("harvest takes no arguments, got %q", fs.Args())}
+				return &cli.UsageError{Msg: fmt.Sprintf("harvest takes no arguments, got %q", fs.Args())}
 			}
 			o := ingest.PlanOptions{Platform: *platform, Library: *library}
 			var err error
@@ -138,12 +139,12 @@ func harvestCommand() command {
 			}
 			if *platform != "" {
 				if _, ok := cfg.Platform(*platform); !ok {
-					return &usageError{msg: fmt.Sprintf("harvest: no platform %q in %s", *platform, *cfgPath)}
+					return &cli.UsageError{Msg: fmt.Sprintf("harvest: no platform %q in %s", *platform, *cfgPath)}
 				}
 			}
 			if *library != "" {
 				if _, ok := cfg.Library(*library); !ok {
-					return &usageError{msg: fmt.Sprintf("harvest: no library %q in %s", *library, *cfgPath)}
+					return &cli.UsageError{Msg: fmt.Sprintf("harvest: no library %q in %s", *library, *cfgPath)}
 				}
 			}
 			sum, err := runHarvest(ctx, e, cfg, o, *force, *progress)
@@ -163,7 +164,7 @@ func optMonth(name, s string) (bibstat.Month, error) {
 	}
 	m, err := bibstat.ParseMonth(s)
 	if err != nil {
-		return m, &usageError{msg: fmt.Sprintf("--%s: %v", name, err)}
+		return m, &cli.UsageError{Msg: fmt.Sprintf("--%s: %v", name, err)}
 	}
 	return m, nil
 }

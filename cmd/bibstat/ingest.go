@@ -11,13 +11,14 @@ import (
 
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/ingest/upload"
+	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/internal/store"
 )
 
 func ingestCommand() command {
 	return command{name: "ingest", summary: "archive and load vendor files (COUNTER or mapped), or process the inbox",
 		run: func(ctx context.Context, e *env, args []string) error {
-			fs := newFlags(e, "ingest", "FILE...",
+			fs := cli.NewFlags(e.stdout, "ingest", "FILE...",
 				"Archives each FILE byte-exact under --archive, reads it as COUNTER (R4/R5/R5.1; TSV, CSV,\n"+
 					"XLSX, JSON) or through the vendor's mapping in --mappings, and writes its parsed rows\n"+
 					"per (library, month) so the warehouse loads them. A file already loaded is skipped;\n"+
@@ -53,7 +54,9 @@ type ingestOptions struct {
 }
 
 func (o *ingestOptions) check() error {
-	usage := func(msg string) error { return &usageError{msg: "ingest: " + msg + " (run 'bibstat ingest --help')"} }
+	usage := func(msg string) error {
+		return &cli.UsageError{Msg: "ingest: " + msg + " (run 'bibstat ingest --help')"}
+	}
 	switch {
 	case o.inbox && len(o.files) > 0:
 		return usage("give either --inbox or FILEs, not both")
@@ -87,7 +90,7 @@ func (o *ingestOptions) check() error {
 func parseIngestArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var files []string
 	for {
-		if err := parseFlags(fs, args); err != nil {
+		if err := cli.Parse(fs, args); err != nil {
 			return nil, err
 		}
 		rest := fs.Args()

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/bibliotek24/bibstat/counter"
+	"github.com/bibliotek24/bibstat/internal/cli"
 )
 
 // inspectResult is one line of `bibstat inspect`; the field order is the
@@ -36,13 +37,13 @@ type inspectException struct {
 func inspectCommand() command {
 	return command{name: "inspect", summary: "read COUNTER files and print what each holds, one JSON line per file",
 		run: func(ctx context.Context, e *env, args []string) error {
-			fs := newFlags(e, "inspect", "FILE...",
+			fs := cli.NewFlags(e.stdout, "inspect", "FILE...",
 				"Reads COUNTER reports (JSON, TSV, CSV, XLSX; R4, R5, R5.1) and prints one JSON object per file.\nExits 1 if any file cannot be read as COUNTER.")
-			if err := parseFlags(fs, args); err != nil {
+			if err := cli.Parse(fs, args); err != nil {
 				return err
 			}
 			if fs.NArg() == 0 {
-				return &usageError{msg: "inspect: no FILE given (run 'bibstat inspect --help')"}
+				return &cli.UsageError{Msg: "inspect: no FILE given (run 'bibstat inspect --help')"}
 			}
 			enc := json.NewEncoder(e.stdout)
 			enc.SetEscapeHTML(false)

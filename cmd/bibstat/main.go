@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/bibliotek24/bibstat/internal/cli"
 )
 
 func main() {
@@ -21,10 +23,10 @@ func main() {
 // exitCode maps an error to the process's exit status: 0 ok, 2 for a usage
 // error, 130 when interrupted, 1 for anything else.
 func exitCode(err error, stderr io.Writer) int {
-	var usage *usageError
+	var usage *cli.UsageError
 	var silent silentError
 	switch {
-	case err == nil, errors.Is(err, errHelp):
+	case err == nil, errors.Is(err, cli.ErrHelp):
 		return 0
 	case errors.As(err, &silent):
 		return silent.code
@@ -82,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		printHelp(stdout, cmds)
 		if len(args) == 0 {
-			return &usageError{msg: "no command given"}
+			return &cli.UsageError{Msg: "no command given"}
 		}
 		return nil
 	}
@@ -91,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return c.run(ctx, e, args[1:])
 		}
 	}
-	return &usageError{msg: fmt.Sprintf("unknown command %q; run 'bibstat --help' for the list", args[0])}
+	return &cli.UsageError{Msg: fmt.Sprintf("unknown command %q; run 'bibstat --help' for the list", args[0])}
 }
 
 func printHelp(w io.Writer, cmds []command) {
@@ -101,11 +103,6 @@ func printHelp(w io.Writer, cmds []command) {
 	}
 	fmt.Fprint(w, "\nRun 'bibstat COMMAND --help' for a command's flags.\n")
 }
-
-// usageError is a mistake in the command line: exit status 2.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
 
 // silentError carries an exit status for a command that already told the user why.
 type silentError struct{ code int }

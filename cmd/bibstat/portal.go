@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/server"
 	"github.com/bibliotek24/bibstat/transform"
 )
@@ -14,7 +15,7 @@ import (
 func portalCommand() command {
 	return command{name: "portal", summary: "serve the report site per user, the COUNTER SUSHI R5.1 server, /healthz and /metrics",
 		run: func(ctx context.Context, e *env, args []string) error {
-			fs := newFlags(e, "portal", "", "Serves until stopped (Ctrl-C or SIGTERM end it gracefully).\n"+
+			fs := cli.NewFlags(e.stdout, "portal", "", "Serves until stopped (Ctrl-C or SIGTERM end it gracefully).\n"+
 				"  /            each user's own index; the site's pages and downloads by role\n"+
 				"  /admin       run log and completeness (admin only)\n"+
 				"  /r51/...     COUNTER_SUSHI R5.1 (customer_id = ISIL, requestor_id = user, api_key = token)\n"+
@@ -24,11 +25,11 @@ func portalCommand() command {
 			addr := fs.String("addr", "127.0.0.1:8080", "listen `address`")
 			baseURL := fs.String("base-url", "", "public `URL` shown as the SUSHI endpoint")
 			users := fs.String("users", "", "the users `file` (default DIR/users.json)")
-			if err := parseFlags(fs, args); err != nil {
+			if err := cli.Parse(fs, args); err != nil {
 				return err
 			}
 			if fs.NArg() > 0 {
-				return &usageError{msg: fmt.Sprintf("portal takes no arguments, got %q", fs.Args())}
+				return &cli.UsageError{Msg: fmt.Sprintf("portal takes no arguments, got %q", fs.Args())}
 			}
 			if *users == "" {
 				*users = filepath.Join(*dir, "users.json")

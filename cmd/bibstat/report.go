@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/report"
 	"github.com/bibliotek24/bibstat/transform"
 )
@@ -14,7 +15,7 @@ import (
 func reportCommand() command {
 	return command{name: "report", summary: "write the static report site from the warehouse",
 		run: func(ctx context.Context, e *env, args []string) error {
-			fs := newFlags(e, "report", "", "Writes the report site: an index, the nation, every county, library and agreement,\n"+
+			fs := cli.NewFlags(e.stdout, "report", "", "Writes the report site: an index, the nation, every county, library and agreement,\n"+
 				"with charts, their numbers as tables, and CSV, XLSX, COUNTER TSV and Parquet downloads.")
 			configFile := fs.String("config", "", "the configuration `file` (warehouse and store); default: built-in defaults")
 			warehouse := fs.String("warehouse", "", "the DuckDB warehouse `file` (overrides the config)")
@@ -22,16 +23,16 @@ func reportCommand() command {
 			lang := fs.String("lang", "nb", "`lang`uage: nb (Bokmål), nn (Nynorsk) or en")
 			publish := fs.Bool("publish", false, "also copy the site into the object store under reports/")
 			archive := fs.String("archive", "", "with --publish: a local object-store `dir` (overrides the config's store)")
-			if err := parseFlags(fs, args); err != nil {
+			if err := cli.Parse(fs, args); err != nil {
 				return err
 			}
 			if fs.NArg() > 0 {
-				return &usageError{msg: fmt.Sprintf("report takes no arguments, got %q", fs.Args())}
+				return &cli.UsageError{Msg: fmt.Sprintf("report takes no arguments, got %q", fs.Args())}
 			}
 			switch *lang {
 			case "nb", "nn", "en":
 			default:
-				return &usageError{msg: fmt.Sprintf("report: --lang %q: want nb, nn or en", *lang)}
+				return &cli.UsageError{Msg: fmt.Sprintf("report: --lang %q: want nb, nn or en", *lang)}
 			}
 			cfg, err := configOrDefault(*configFile)
 			if err != nil {

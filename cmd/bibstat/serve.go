@@ -10,7 +10,9 @@ import (
 
 	"github.com/bibliotek24/bibstat/ingest"
 	"github.com/bibliotek24/bibstat/ingest/upload"
+	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/internal/store"
+	"github.com/bibliotek24/bibstat/nightly"
 	"github.com/bibliotek24/bibstat/report"
 	"github.com/bibliotek24/bibstat/server"
 	"github.com/bibliotek24/bibstat/transform"
@@ -19,7 +21,7 @@ import (
 func serveCommand() command {
 	return command{name: "serve", summary: "run the portal and SUSHI server, and the nightly harvest → transform → report",
 		run: func(ctx context.Context, e *env, args []string) error {
-			fs := newFlags(e, "serve", "", "Runs until stopped (Ctrl-C or SIGTERM stop it cleanly, finishing no new request).\n"+
+			fs := cli.NewFlags(e.stdout, "serve", "", "Runs until stopped (Ctrl-C or SIGTERM stop it cleanly, finishing no new request).\n"+
 				"It serves the portal, the SUSHI server, /healthz and /metrics on server.listen, and every\n"+
 				"night, by schedule.cron in schedule.timezone, it harvests every credential from\n"+
 				"schedule.start (backfill) to last month, fetching again the last schedule.refresh_months\n"+
@@ -28,11 +30,11 @@ func serveCommand() command {
 				"is recorded in server.run_log and shown on /admin.")
 			cfgPath := fs.String("config", defaultConfig(), "the configuration `file`")
 			now := fs.Bool("now", false, "also run the nightly pipeline once right away")
-			if err := parseFlags(fs, args); err != nil {
+			if err := cli.Parse(fs, args); err != nil {
 				return err
 			}
 			if fs.NArg() > 0 {
-				return &usageError{msg: fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+				return &cli.UsageError{Msg: fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
 			}
 			cfg, err := loadConfig(*cfgPath)
 			if err != nil {
@@ -86,7 +88,7 @@ func runServe(ctx context.Context, e *env, cfgPath string, cfg *loadedConfig, ru
 		fmt.Fprintf(e.stdout, "serve: portal and SUSHI server on http://%s\n", cfg.Server.Listen)
 	}
 
-	next, err := ingest.Next(cfg.Schedule.Cron, loc, time.Now())
+	next, err := nightly.Next(cfg.Schedule.Cron, loc, time.Now())
 	if err != nil {
 		cancel(err)
 		wg.Wait()
@@ -98,7 +100,7 @@ func runServe(ctx context.Context, e *env, cfgPath string, cfg *loadedConfig, ru
 			e.log.Error("nightly run failed", "error", err)
 		}
 	}
-	s := &ingest.Schedule{Spec: cfg.Schedule.Cron, Location: loc, Harvest: p.run, Log: e.log}
+	s := &nightly.Schedule{Spec: cfg.Schedule.Cron, Location: loc, Harvest: p.run, Log: e.log}
 	if err := s.Run(ctx); err != nil && ctx.Err() == nil {
 		cancel(err)
 	}

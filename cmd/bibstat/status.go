@@ -14,13 +14,14 @@ import (
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/ingest"
 	"github.com/bibliotek24/bibstat/ingest/ledger"
+	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/internal/config"
 )
 
 func statusCommand() command {
 	return command{name: "status", summary: "print the harvest's completeness: library × platform × month, what is missing and why",
 		run: func(ctx context.Context, e *env, args []string) error {
-			fs := newFlags(e, "status", "", "Reads the ledger (while a harvest may be running) and prints, for every library ×\n"+
+			fs := cli.NewFlags(e.stdout, "status", "", "Reads the ledger (while a harvest may be running) and prints, for every library ×\n"+
 				"platform × month, the units by state and what is missing and why. With a config, units\n"+
 				"never harvested count as missing.")
 			cfgPath := fs.String("config", defaultConfig(), "the configuration `file`; its ledger and credentials are used")
@@ -31,7 +32,7 @@ func statusCommand() command {
 			from := fs.String("from", "", "first `month` YYYY-MM")
 			to := fs.String("to", "", "last `month` YYYY-MM")
 			limit := fs.Int("limit", 50, "list at most `n` missing units in text")
-			if err := parseFlags(fs, args); err != nil {
+			if err := cli.Parse(fs, args); err != nil {
 				return err
 			}
 			o := statusOptions{platform: *platform, library: *library}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/internal/config"
 	"github.com/bibliotek24/bibstat/internal/store"
 	"github.com/bibliotek24/bibstat/transform"
@@ -28,7 +29,7 @@ func transformCommand() command {
 	return command{name: "transform", summary: "load the raw archive into the warehouse, refresh the marts, export Parquet",
 		run: func(ctx context.Context, e *env, args []string) error {
 			var o transformOptions
-			fs := newFlags(e, "transform", "", "Loads every unit whose newest harvest is not yet in the warehouse (a newer harvest\n"+
+			fs := cli.NewFlags(e.stdout, "transform", "", "Loads every unit whose newest harvest is not yet in the warehouse (a newer harvest\n"+
 				"replaces the older one's facts) and refreshes the marts. --rebuild builds the whole\n"+
 				"warehouse anew from the archive alone and swaps it in when complete. A warehouse\n"+
 				"written by another BibStat version is rebuilt, never read.")
@@ -43,11 +44,11 @@ func transformCommand() command {
 			fs.StringVar(&o.libraries, "libraries", "", "archive this library register `file` first (BaseBibliotek .xml or .csv)")
 			fs.StringVar(&o.institutions, "institutions", "", "archive this institution mapping CSV `file` first")
 			fs.StringVar(&o.pools, "pools", "", "archive this usage-pool CSV `file` first")
-			if err := parseFlags(fs, args); err != nil {
+			if err := cli.Parse(fs, args); err != nil {
 				return err
 			}
 			if fs.NArg() > 0 {
-				return &usageError{msg: "transform: takes no arguments (run 'bibstat transform --help')"}
+				return &cli.UsageError{Msg: "transform: takes no arguments (run 'bibstat transform --help')"}
 			}
 			return runTransform(ctx, e, o)
 		}}

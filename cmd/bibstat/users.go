@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/server"
 )
 
@@ -44,12 +45,12 @@ func runUsers(e *env, stdin io.Reader, args []string, now time.Time) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintf(e.stdout, "Usage: bibstat users SUBCOMMAND [flags]\n\n%s\n", usersHelp)
 		if len(args) == 0 {
-			return &usageError{msg: "users: give a subcommand: add, list, token or revoke"}
+			return &cli.UsageError{Msg: "users: give a subcommand: add, list, token or revoke"}
 		}
 		return nil
 	}
 	sub := args[0]
-	fs := newFlags(e, "users "+sub, "", usersHelp)
+	fs := cli.NewFlags(e.stdout, "users "+sub, "", usersHelp)
 	path := fs.String("users", defaultUsers(), "the users `file`")
 	role := fs.String("role", "", "add: admin, county or library")
 	library := fs.String("library", "", "add: the library's `bibnr` (role library)")
@@ -60,7 +61,7 @@ func runUsers(e *env, stdin io.Reader, args []string, now time.Time) error {
 	var names []string
 	rest := args[1:]
 	for {
-		if err := parseFlags(fs, rest); err != nil {
+		if err := cli.Parse(fs, rest); err != nil {
 			return err
 		}
 		if fs.NArg() == 0 {
@@ -75,7 +76,7 @@ func runUsers(e *env, stdin io.Reader, args []string, now time.Time) error {
 	}
 	needName := func() (string, error) {
 		if len(names) != 1 {
-			return "", &usageError{msg: fmt.Sprintf("users %s takes one NAME", sub)}
+			return "", &cli.UsageError{Msg: fmt.Sprintf("users %s takes one NAME", sub)}
 		}
 		return names[0], nil
 	}
@@ -94,12 +95,12 @@ func runUsers(e *env, stdin io.Reader, args []string, now time.Time) error {
 			}
 			password = strings.TrimRight(line, "\r\n")
 			if password == "" {
-				return &usageError{msg: "users add: --password-stdin got an empty password"}
+				return &cli.UsageError{Msg: "users add: --password-stdin got an empty password"}
 			}
 		}
 		if _, err := users.Add(u, password, now); err != nil {
 			if errors.Is(err, server.ErrInvalidUser) {
-				return &usageError{msg: "users add: " + err.Error()}
+				return &cli.UsageError{Msg: "users add: " + err.Error()}
 			}
 			return err
 		}
@@ -140,7 +141,7 @@ func runUsers(e *env, stdin io.Reader, args []string, now time.Time) error {
 		}
 		return tw.Flush()
 	}
-	return &usageError{msg: fmt.Sprintf("users: unknown subcommand %q; run 'bibstat users --help'", sub)}
+	return &cli.UsageError{Msg: fmt.Sprintf("users: unknown subcommand %q; run 'bibstat users --help'", sub)}
 }
 
 func printToken(e *env, users *server.Users, name string, now time.Time) error {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/server"
 )
 
@@ -41,7 +42,7 @@ func TestUsersCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		out, err := run(tt.stdin, tt.args...)
-		var ue *usageError
+		var ue *cli.UsageError
 		switch {
 		case tt.usage && !errors.As(err, &ue):
 			t.Errorf("%s: %v, want a usage error", tt.name, err)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -8,13 +8,12 @@ import (
 	"strings"
 )
 
-// newFlags returns a flag set for a subcommand whose --help prints the
+// NewFlags returns a flag set for a subcommand whose --help prints to w the
 // command's summary and one line per flag.
-func newFlags(e *env, name, argsUsage, summary string) *flag.FlagSet {
+func NewFlags(w io.Writer, name, argsUsage, summary string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		w := e.stdout
 		fmt.Fprintf(w, "Usage: bibstat %s [flags] %s\n\n%s\n", name, argsUsage, summary)
 		first := true
 		fs.VisitAll(func(f *flag.Flag) {
@@ -42,18 +41,23 @@ func argName(f *flag.Flag) string {
 	return " " + strings.ToUpper(name)
 }
 
-// parseFlags parses args; --help prints usage and returns errHelp handled by
-// the caller as success; any other problem is a usage error (exit 2).
-func parseFlags(fs *flag.FlagSet, args []string) error {
+// Parse parses args; --help prints usage and returns ErrHelp, handled by
+// the caller as success; any other problem is a UsageError (exit 2).
+func Parse(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
-		return errHelp // Parse has printed the usage
+		return ErrHelp // Parse has printed the usage
 	}
 	if err != nil {
-		return &usageError{msg: fmt.Sprintf("%s: %v (run 'bibstat %s --help')", fs.Name(), err, fs.Name())}
+		return &UsageError{Msg: fmt.Sprintf("%s: %v (run 'bibstat %s --help')", fs.Name(), err, fs.Name())}
 	}
 	return nil
 }
 
-// errHelp means --help was asked for and printed: the command ends successfully.
-var errHelp = errors.New("help shown")
+// ErrHelp means --help was asked for and printed: the command ends successfully.
+var ErrHelp = errors.New("help shown")
+
+// UsageError is a mistake in the command line: exit status 2.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }

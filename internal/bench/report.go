@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/agreements"
+	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/internal/reference"
 	"github.com/bibliotek24/bibstat/report"
 	"github.com/bibliotek24/bibstat/transform"
@@ -21,13 +22,13 @@ import (
 // warehouse: libraries spread over every county, platforms, two years of
 // monthly usage with titles, and agreements with library and county
 // participants.
-func benchReport(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bench report", "", "Builds the report site for a synthetic national warehouse and times it.")
+func benchReport(ctx context.Context, e Env, args []string) error {
+	fs := cli.NewFlags(e.Stdout, "bench report", "", "Builds the report site for a synthetic national warehouse and times it.")
 	nLibs := fs.Int("libraries", 450, "how many `n` libraries")
 	nPlatforms := fs.Int("platforms", 25, "how many `n` platforms")
 	nAgreements := fs.Int("agreements", 30, "how many `n` agreements")
 	keep := fs.String("keep", "", "write the warehouse and site into this `dir` and keep them")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	dir := *keep
@@ -39,7 +40,7 @@ func benchReport(ctx context.Context, e *env, args []string) error {
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	wh, err := transform.Open(ctx, filepath.Join(dir, "warehouse.duckdb"), transform.Options{}, e.log)
+	wh, err := transform.Open(ctx, filepath.Join(dir, "warehouse.duckdb"), transform.Options{}, e.Log)
 	if err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func benchReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	secs := time.Since(start).Seconds()
-	w := e.stdout
+	w := e.Stdout
 	fmt.Fprintf(w, "libraries=%d\ncounties=15\nagreements=%d\nplatforms=%d\nfact_rows=%d\n", len(libs), n, *nPlatforms, facts)
 	fmt.Fprintf(w, "setup_seconds=%.2f\npages=%d\npages_per_s=%.1f\npeak_rss_mb=%.0f\n", setup.Seconds(), sum.Pages, float64(sum.Pages)/secs, peakRSSMB())
 	fmt.Fprintf(w, "report_seconds=%.2f\n", secs)

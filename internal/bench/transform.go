@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/internal/store"
 	"github.com/bibliotek24/bibstat/schemas"
 	"github.com/bibliotek24/bibstat/transform"
@@ -37,18 +38,18 @@ var platformShare = []float64{0.55, 0.25, 0.06, 0.04}
 // benchTransform generates synthetic parsed objects and sidecars in a local
 // store, rebuilds a warehouse from them through the real Load path, then
 // restates one month of the biggest platform and loads incrementally.
-func benchTransform(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bench transform", "", "Generates a synthetic archive of parsed usage, rebuilds the warehouse from it and\n"+
+func benchTransform(ctx context.Context, e Env, args []string) error {
+	fs := cli.NewFlags(e.Stdout, "bench transform", "", "Generates a synthetic archive of parsed usage, rebuilds the warehouse from it and\n"+
 		"restates one month of one platform incrementally.")
 	rows := fs.Int64("rows", 10_000_000, "fact rows to generate")
 	dir := fs.String("dir", "", "directory for the archive and warehouse (default: a temporary one)")
 	mem := fs.String("memory-limit", "6GB", "DuckDB memory_limit")
 	threads := fs.Int("threads", runtime.NumCPU(), "DuckDB threads")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *rows < benchLibs*benchPlatforms*12 {
-		return &usageError{msg: fmt.Sprintf("bench transform: --rows must be at least %d", benchLibs*benchPlatforms*12)}
+		return &cli.UsageError{Msg: fmt.Sprintf("bench transform: --rows must be at least %d", benchLibs*benchPlatforms*12)}
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "bibstat-bench-transform-")
@@ -62,7 +63,7 @@ func benchTransform(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := e.stdout
+	out := e.Stdout
 	opts := transform.Options{MemoryLimit: *mem, Threads: *threads, TempDir: filepath.Join(*dir, "duckdb-tmp")}
 	harvested := time.Date(benchYear+1, 1, 5, 2, 0, 0, 0, time.UTC)
 
@@ -83,7 +84,7 @@ func benchTransform(ctx context.Context, e *env, args []string) error {
 
 	path := filepath.Join(*dir, "warehouse.duckdb")
 	start = time.Now()
-	sum, err := transform.Rebuild(ctx, path, opts, st, e.log)
+	sum, err := transform.Rebuild(ctx, path, opts, st, e.Log)
 	if err != nil {
 		return fmt.Errorf("bench transform: rebuild: %w", err)
 	}
@@ -100,7 +101,7 @@ func benchTransform(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("bench transform: restate: %w", err)
 	}
 	start = time.Now()
-	w, err := transform.Open(ctx, path, opts, e.log)
+	w, err := transform.Open(ctx, path, opts, e.Log)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -15,16 +15,17 @@ import (
 	"github.com/bibliotek24/bibstat/ingest"
 	"github.com/bibliotek24/bibstat/ingest/ledger"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
-	"github.com/bibliotek24/bibstat/internal/sushisim"
+	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/internal/store"
+	"github.com/bibliotek24/bibstat/internal/sushisim"
 )
 
 // benchHarvest harvests a simulated country: every library on every
 // platform for every month, one loopback server per platform, and reports
 // how close the harvest came to the politeness bound and whether any host
 // ever saw two requests closer than the spacing (measured by the servers).
-func benchHarvest(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bench harvest", "", "Harvests --libraries × --platforms × --months units from simulated vendors (one\n"+
+func benchHarvest(ctx context.Context, e Env, args []string) error {
+	fs := cli.NewFlags(e.Stdout, "bench harvest", "", "Harvests --libraries × --platforms × --months units from simulated vendors (one\n"+
 		"loopback server per platform) into a memory store and a temporary ledger. Prints\n"+
 		"key=value lines ending with harvest_bound_ratio (wall time / the politeness bound, the\n"+
 		"largest requests × spacing of any host) and spacing_violations (gaps shorter than the\n"+
@@ -35,11 +36,11 @@ func benchHarvest(ctx context.Context, e *env, args []string) error {
 	spacing := fs.Duration("spacing", 20*time.Millisecond, "least `time` between two requests to one host")
 	workers := fs.Int("workers", 0, "`n` goroutines archiving and parsing (default one per CPU)")
 	procs := fs.Int("procs", 4*runtime.NumCPU(), "GOMAXPROCS during the harvest (`n`; 0 leaves it)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *libraries < 1 || *platforms < 1 || *months < 1 || *spacing <= 0 {
-		return &usageError{msg: "bench harvest: --libraries, --platforms, --months and --spacing must be positive"}
+		return &cli.UsageError{Msg: "bench harvest: --libraries, --platforms, --months and --spacing must be positive"}
 	}
 
 	last := bibstat.Month{Year: 2025, Mon: 12}
@@ -85,7 +86,7 @@ func benchHarvest(ctx context.Context, e *env, args []string) error {
 	led.SetSyncInterval(250 * time.Millisecond)
 	st := store.NewMemory()
 	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute, DisableCompression: true}
-	h := &ingest.Harvester{Store: st, Ledger: led, Log: e.log, Spacing: *spacing, Workers: *workers,
+	h := &ingest.Harvester{Store: st, Ledger: led, Log: e.Log, Spacing: *spacing, Workers: *workers,
 		Fetcher: &sushi.Client{HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, UserAgent: "BibStat bench"}}
 
 	// More Ps than cores: while the parse workers (one per core) are busy,
@@ -111,7 +112,7 @@ func benchHarvest(ctx context.Context, e *env, args []string) error {
 	maxReq, violations, minGap := arr.stats(*spacing)
 	bound := time.Duration(maxReq) * *spacing
 	keys, _ := st.List(ctx, "")
-	w := e.stdout
+	w := e.Stdout
 	fmt.Fprintf(w, "libraries=%d\nplatforms=%d\nmonths=%d\nunits=%d\n", *libraries, *platforms, *months, len(jobs))
 	fmt.Fprintf(w, "requests=%d\n", sum.Requests)
 	for _, s := range []bibstat.State{bibstat.StateOK, bibstat.StateZero, bibstat.StateFailed} {

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -18,22 +18,23 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 
 	"github.com/bibliotek24/bibstat/counter"
+	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/schemas"
 )
 
 // benchParse compares our TSV reader, loading into DuckDB through Parquet,
 // with DuckDB's own read_csv plus UNPIVOT of the same file into the same
 // long table.
-func benchParse(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bench parse", "", "Generates a synthetic R5.1 TR TSV and loads it into DuckDB two ways.")
+func benchParse(ctx context.Context, e Env, args []string) error {
+	fs := cli.NewFlags(e.Stdout, "bench parse", "", "Generates a synthetic R5.1 TR TSV and loads it into DuckDB two ways.")
 	rows := fs.Int("rows", 1_000_000, "data rows in the generated TSV (12 months each)")
 	dir := fs.String("dir", "", "directory for the generated files (default: a temporary one)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the two loads to this file")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *rows <= 0 {
-		return &usageError{msg: "bench parse: --rows must be positive"}
+		return &cli.UsageError{Msg: "bench parse: --rows must be positive"}
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "bibstat-bench-parse-")
@@ -85,7 +86,7 @@ func benchParse(ctx context.Context, e *env, args []string) error {
 	}
 
 	n := float64(ours.rows)
-	w := e.stdout
+	w := e.Stdout
 	fmt.Fprintf(w, "rows=%d\n", ours.rows)
 	fmt.Fprintf(w, "bytes=%d\n", size)
 	fmt.Fprintf(w, "ours_seconds=%.3f\n", oursSec)

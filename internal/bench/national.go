@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -17,8 +17,10 @@ import (
 	"github.com/bibliotek24/bibstat/ingest"
 	"github.com/bibliotek24/bibstat/ingest/ledger"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
-	"github.com/bibliotek24/bibstat/internal/sushisim"
+	"github.com/bibliotek24/bibstat/internal/cli"
+	"github.com/bibliotek24/bibstat/internal/demo"
 	"github.com/bibliotek24/bibstat/internal/store"
+	"github.com/bibliotek24/bibstat/internal/sushisim"
 	"github.com/bibliotek24/bibstat/report"
 	"github.com/bibliotek24/bibstat/transform"
 )
@@ -28,8 +30,8 @@ import (
 // report site, as the demo wires them, plus the parse bench's comparison of
 // our reader with DuckDB's on a generated file. Every figure is a key=value
 // line; the headline is last.
-func benchNational(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bench national", "", "Runs simulator → harvest → warehouse → agreements → report for --libraries ×\n"+
+func benchNational(ctx context.Context, e Env, args []string) error {
+	fs := cli.NewFlags(e.Stdout, "bench national", "", "Runs simulator → harvest → warehouse → agreements → report for --libraries ×\n"+
 		"--platforms × --months units with a realistic fault mix, and the parse comparison\n"+
 		"with DuckDB's reader on a generated TSV. Prints key=value lines, the headline last.")
 	libraries := fs.Int("libraries", 450, "simulated `n` libraries (spread over every county)")
@@ -40,14 +42,14 @@ func benchNational(ctx context.Context, e *env, args []string) error {
 	parseRows := fs.Int("parse-rows", 200_000, "data `rows` of the generated TSV for the parse comparison (0 skips it)")
 	storeKind := fs.String("store", "memory", "object store for the archive: memory or local (a directory under --dir; fsync per object)")
 	dir := fs.String("dir", "", "directory for the ledger, warehouse and site (default: a temporary one, removed)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *libraries < 1 || *platforms < 1 || *months < 1 || *spacing <= 0 || *faults < 0 || *faults > 1 {
-		return &usageError{msg: "bench national: --libraries, --platforms, --months and --spacing must be positive, --faults in [0, 1]"}
+		return &cli.UsageError{Msg: "bench national: --libraries, --platforms, --months and --spacing must be positive, --faults in [0, 1]"}
 	}
 	if *storeKind != "memory" && *storeKind != "local" {
-		return &usageError{msg: "bench national: --store is memory or local"}
+		return &cli.UsageError{Msg: "bench national: --store is memory or local"}
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "bibstat-bench-national-")
@@ -57,7 +59,7 @@ func benchNational(ctx context.Context, e *env, args []string) error {
 		defer os.RemoveAll(d)
 		*dir = d
 	}
-	w := e.stdout
+	w := e.Stdout
 	totalStart := time.Now()
 
 	// Parse first, before the archive fills the heap: our reader against
@@ -116,7 +118,7 @@ func benchNational(ctx context.Context, e *env, args []string) error {
 	pol := ingest.DefaultPolicy
 	// Waits scaled as the spacing is: the real 3 s spacing against 1 min.
 	pol.QueuedDelay, pol.ThrottleDelay = 10**spacing, 10**spacing
-	h := &ingest.Harvester{Store: st, Ledger: led, Log: e.log, Spacing: *spacing, Policy: pol,
+	h := &ingest.Harvester{Store: st, Ledger: led, Log: e.Log, Spacing: *spacing, Policy: pol,
 		Fetcher: &sushi.Client{HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, UserAgent: "BibStat bench"}}
 	start := time.Now()
 	sum, err := h.Run(ctx, jobs)
@@ -143,12 +145,12 @@ func benchNational(ctx context.Context, e *env, args []string) error {
 	// Warehouse, as the demo updates it: the register from the store, then
 	// load with supersession and refresh the marts.
 	start = time.Now()
-	wh, err := transform.Open(ctx, filepath.Join(*dir, "warehouse.duckdb"), transform.Options{}, e.log)
+	wh, err := transform.Open(ctx, filepath.Join(*dir, "warehouse.duckdb"), transform.Options{}, e.Log)
 	if err != nil {
 		return err
 	}
 	defer wh.Close()
-	if err := st.Put(ctx, transform.LibrariesCSVKey, strings.NewReader(string(demoRegister(&world)))); err != nil {
+	if err := st.Put(ctx, transform.LibrariesCSVKey, strings.NewReader(string(demo.Register(&world)))); err != nil {
 		return err
 	}
 	load, err := wh.Update(ctx, st)
@@ -305,7 +307,7 @@ func (a *arrivals) stats(spacing time.Duration) (maxReq, violations int, minGap 
 // serveRecorded starts the simulator's servers, recording request arrivals per host.
 func serveRecorded(world *sushisim.Config) (*arrivals, map[string]string, func(), error) {
 	arr := &arrivals{at: map[string][]time.Time{}}
-	bases, stop, err := serveSimulator(world, arr.record)
+	bases, stop, err := demo.ServeVendors(world, arr.record)
 	return arr, bases, stop, err
 }
 

@@ -1,0 +1,65 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/bibliotek24/bibstat/internal/cli"
+)
+
+// Env is where a benchmark writes its key=value lines and its log.
+type Env struct {
+	Stdout io.Writer
+	Log    *slog.Logger
+}
+
+// benchFunc runs one named benchmark, printing key=value lines to e.Stdout.
+type benchFunc func(ctx context.Context, e Env, args []string) error
+
+// benches lists the benchmarks Run knows.
+func benches() map[string]benchFunc {
+	return map[string]benchFunc{
+		"parse":     benchParse,
+		"report":    benchReport,
+		"transform": benchTransform,
+		"harvest":   benchHarvest,
+		"national":  benchNational,
+	}
+}
+
+// Names lists the benchmarks, sorted.
+func Names() []string { return slices.Sorted(maps.Keys(benches())) }
+
+// Run runs the benchmark name with its flags in args; an unknown name is a
+// cli.UsageError.
+func Run(ctx context.Context, e Env, name string, args []string) error {
+	b, ok := benches()[name]
+	if !ok {
+		return &cli.UsageError{Msg: fmt.Sprintf("bench: unknown benchmark %q; one of %s", name, strings.Join(Names(), ", "))}
+	}
+	return b(ctx, e, args)
+}
+
+// peakRSSMB is the process's peak resident set (VmHWM) in MiB, or -1.
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			if err == nil {
+				return kb / 1024
+			}
+		}
+	}
+	return -1
+}
