@@ -17,7 +17,9 @@
 // # Keys and supersession
 //
 // A file is archived once, and its rows are split into one parsed object
-// per unit, each with its own sidecar:
+// per unit, each with its own sidecar. Every key is built in the root
+// package (bibstat.UploadFileKey, UploadMappingKey, UploadUnitPrefix,
+// InboxDir) and every sidecar and record encoded by bibstat.EncodeSidecar:
 //
 //	raw/upload/<vendor>/files/<ts>-<sha8>.<ext>                  the file, byte-exact
 //	raw/upload/<vendor>/files/<ts>-<sha8>.<ext>.upload.json       its record (a bibstat.Sidecar)

@@ -14,10 +14,10 @@ import (
 
 // Inbox folders under inbox/<vendor>/ that hold processed files.
 const (
-	DoneDir     = "done"
-	RejectedDir = "rejected"
+	DoneDir     = bibstat.InboxDoneDir
+	RejectedDir = bibstat.InboxRejectedDir
 	// ReasonSuffix names the readable note written next to a processed file.
-	ReasonSuffix = ".reason.txt"
+	ReasonSuffix = bibstat.InboxReasonSuffix
 )
 
 // InboxResult is what ProcessInbox did with one dropped file.
@@ -105,7 +105,7 @@ func processOne(ctx context.Context, st Store, in *Ingester, key, vendor, name s
 	if out.Status == StatusRejected {
 		dir = RejectedDir
 	}
-	dest, err := freeKey(ctx, st, bibstat.InboxPrefix+vendor+"/"+dir+"/", name, in.now().Format("20060102T150405Z"))
+	dest, err := freeKey(ctx, st, bibstat.InboxDir(vendor, dir), name, in.now().Format("20060102T150405Z"))
 	if err != nil {
 		return res, err
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/counter"
-	"github.com/bibliotek24/bibstat/internal/store"
 	"github.com/bibliotek24/bibstat/schemas"
 )
 
@@ -31,10 +29,9 @@ type Store interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// FileRecordSuffix names an uploaded file's own record beside it. It is a
-// bibstat.Sidecar, but not named ".meta.json": the file is no unit of its
-// own, its rows are loaded through the unit sidecars.
-const FileRecordSuffix = ".upload.json"
+// FileRecordSuffix names an uploaded file's own record beside it
+// (bibstat.UploadRecordSuffix).
+const FileRecordSuffix = bibstat.UploadRecordSuffix
 
 // Status is what became of one uploaded file.
 type Status string
@@ -102,7 +99,7 @@ type unitID struct {
 }
 
 func (u unitID) dir(vendor string) string {
-	return bibstat.RawPrefix + "upload/" + vendor + "/" + u.report + "/" + string(u.lib) + "/" + u.month.String() + "/"
+	return bibstat.UploadUnitPrefix(vendor, u.report, u.lib, u.month)
 }
 
 func (in *Ingester) now() time.Time {
@@ -140,7 +137,7 @@ func (in *Ingester) Ingest(ctx context.Context, f File) (*Outcome, error) {
 	m := in.Mappings[f.Vendor]
 	mappingKey := ""
 	if m != nil {
-		mappingKey = bibstat.RawPrefix + "upload/" + f.Vendor + "/mappings/" + m.sha256[:16] + ".yaml"
+		mappingKey = bibstat.UploadMappingKey(f.Vendor, m.sha256[:16])
 	}
 
 	dup, err := in.findDuplicate(ctx, f.Vendor, out.SHA256, mappingKey)
@@ -155,7 +152,7 @@ func (in *Ingester) Ingest(ctx context.Context, f File) (*Outcome, error) {
 
 	at := in.now()
 	name := at.Format("20060102T150405.000000000Z") + "-" + out.SHA256[:8] + "." + extOf(f.Name)
-	fileKey := bibstat.RawPrefix + "upload/" + f.Vendor + "/files/" + name
+	fileKey := bibstat.UploadFileKey(f.Vendor, name)
 	if !in.DryRun {
 		// Raw is sacred: the bytes are archived before anything reads them.
 		if err := in.Store.Put(ctx, fileKey, bytes.NewReader(f.Data)); err != nil {
@@ -222,7 +219,7 @@ func (in *Ingester) Ingest(ctx context.Context, f File) (*Outcome, error) {
 	if len(out.Months) > 0 {
 		rec.Month = out.Months[0].String()
 	}
-	if err := putJSON(ctx, in.Store, fileKey+FileRecordSuffix, rec); err != nil {
+	if err := putSidecar(ctx, in.Store, fileKey+FileRecordSuffix, rec); err != nil {
 		return out, err
 	}
 	in.log().Info("upload ingested", "file", f.Name, "vendor", f.Vendor, "status", string(out.Status), "rows", out.Rows, "units", len(out.Units))
@@ -331,7 +328,7 @@ func (in *Ingester) writeUnits(ctx context.Context, f File, name string, at time
 		if err := in.Store.Put(ctx, side.ParsedKey, bytes.NewReader(data)); err != nil {
 			return fmt.Errorf("archive parsed %s: %w", key, err)
 		}
-		if err := putJSON(ctx, in.Store, key+bibstat.SidecarSuffix, side); err != nil {
+		if err := putSidecar(ctx, in.Store, bibstat.SidecarKey(key), side); err != nil {
 			return err
 		}
 	}
@@ -341,7 +338,7 @@ func (in *Ingester) writeUnits(ctx context.Context, f File, name string, at time
 // findDuplicate returns the raw key of an earlier upload of the same bytes
 // that was loaded with the same mapping (or as COUNTER), or "".
 func (in *Ingester) findDuplicate(ctx context.Context, vendor, sha, mappingKey string) (string, error) {
-	keys, err := in.Store.List(ctx, bibstat.RawPrefix+"upload/"+vendor+"/files/")
+	keys, err := in.Store.List(ctx, bibstat.UploadFilesPrefix(vendor))
 	if err != nil {
 		return "", fmt.Errorf("list uploads of %s: %w", vendor, err)
 	}
@@ -349,8 +346,8 @@ func (in *Ingester) findDuplicate(ctx context.Context, vendor, sha, mappingKey s
 		if !strings.HasSuffix(k, FileRecordSuffix) || !strings.Contains(path.Base(k), "-"+sha[:8]+".") {
 			continue
 		}
-		var rec bibstat.Sidecar
-		if err := getJSON(ctx, in.Store, k, &rec); err != nil {
+		rec, err := getSidecar(ctx, in.Store, k)
+		if err != nil {
 			return "", err
 		}
 		if rec.SHA256 != sha || !rec.State.Loadable() || rec.Upload == nil {
@@ -564,13 +561,11 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// maxRecord bounds a sidecar or file record read back from the store.
-const maxRecord = 4 << 20
-
-func putJSON(ctx context.Context, st Store, key string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+// putSidecar stores a unit's sidecar or a file's record (both a bibstat.Sidecar).
+func putSidecar(ctx context.Context, st Store, key string, s bibstat.Sidecar) error {
+	b, err := bibstat.EncodeSidecar(s)
 	if err != nil {
-		return fmt.Errorf("encode %s: %w", key, err)
+		return err
 	}
 	if err := st.Put(ctx, key, bytes.NewReader(b)); err != nil {
 		return fmt.Errorf("store %s: %w", key, err)
@@ -578,13 +573,15 @@ func putJSON(ctx context.Context, st Store, key string, v any) error {
 	return nil
 }
 
-func getJSON(ctx context.Context, st Store, key string, v any) error {
-	b, err := store.ReadAll(ctx, st, key, maxRecord)
+func getSidecar(ctx context.Context, st Store, key string) (bibstat.Sidecar, error) {
+	rc, err := st.Get(ctx, key)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", key, err)
+		return bibstat.Sidecar{}, fmt.Errorf("read %s: %w", key, err)
 	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("read %s: %w", key, err)
+	defer rc.Close()
+	s, err := bibstat.DecodeSidecar(rc)
+	if err != nil {
+		return bibstat.Sidecar{}, fmt.Errorf("read %s: %w", key, err)
 	}
-	return nil
+	return s, nil
 }

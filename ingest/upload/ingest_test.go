@@ -100,8 +100,8 @@ func listKeys(t *testing.T, st Store, prefix string) []string {
 
 func readSidecar(t *testing.T, st Store, key string) bibstat.Sidecar {
 	t.Helper()
-	var s bibstat.Sidecar
-	if err := getJSON(context.Background(), st, key, &s); err != nil {
+	s, err := getSidecar(context.Background(), st, key)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return s
