@@ -1,6 +1,8 @@
 // Package schemas defines the one Arrow schema every COUNTER reader emits
 // (a usage row: one item, one set of attributes, one metric, one month, one
-// count) and the DuckDB DDL of the warehouse, embedded as .sql files.
+// count) and the DuckDB DDL of the warehouse, embedded as .sql files: the
+// tables (warehouse.sql), the marts rebuilt on every refresh (marts.sql)
+// and the views naming rules several readers share (views.sql).
 //
 // The Arrow schema is the seam between ingest and transform: readers write
 // record batches of Usage, the batches are written as Parquet (by the

@@ -15,8 +15,9 @@
 //   - agg_usage: the facts summed over items, kept per month; Load marks
 //     the months it touched (dirty_months) and Refresh sums only those again.
 //   - register: libraries (BaseBibliotek XML or CSV), the institution
-//     mapping and the pools, archived in the store under RegisterPrefix so
-//     that Rebuild needs nothing but the store.
+//     mapping and the pools, archived in the store under
+//     bibstat.RegisterPrefix (keys in the root package's keys.go) so that
+//     Rebuild needs nothing but the store.
 //   - attribution: usage belongs to a library (by mapped Institution_ID or
 //     Customer_ID, the harvest credential's library, or a registered ISIL),
 //     to a pool, or is unattributed, never dropped.
@@ -31,6 +32,11 @@
 //     Refresh; its grain is written above it in schemas/sql/marts.sql. One
 //     release per entity, platform and month (5.1 > 5 > 4) and one report
 //     per metric (PR > DR > TR > IR) count; metrics are never summed.
+//   - library_county: the one county (2024 structure) of each library, a
+//     view over library_geo (schemas/sql/marts.sql); the report, the
+//     portal's access check and the agreements read it.
+//   - missing table: an older or partial warehouse lacks a table; readers
+//     tell it by IsMissingTable (the driver's error type) and fall back.
 //   - schema version: a warehouse records SchemaVersion; Open refuses any
 //     other, and Rebuild makes a new file from the store and renames it
 //     into place only when complete.

@@ -64,7 +64,7 @@ func (w *Warehouse) exportTable(ctx context.Context, dst Sink, tmp, table string
 		return 0, 0, fmt.Errorf("export %s: %w", table, err)
 	}
 	rows, _ := res.RowsAffected()
-	prefix := bibstat.CuratedPrefix + table + "/"
+	prefix := bibstat.CuratedTablePrefix(table)
 	written := map[string]bool{}
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

@@ -2,12 +2,10 @@ package transform
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -34,9 +32,6 @@ type LoadSummary struct {
 // loadChunk bounds how many units one transaction loads: enough to let
 // read_parquet work in bulk, few enough to keep temp files and memory small.
 const loadChunk = 2048
-
-// maxSidecar bounds a sidecar read from the store.
-const maxSidecar = 1 << 20
 
 // Load brings the facts up to date with the archive: every unit whose
 // newest loadable harvest is not the one loaded gets its facts replaced.
@@ -68,7 +63,7 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
 		chunk := todo[start:min(start+loadChunk, len(todo))]
 		reloads := false
 		for _, side := range chunk {
-			if _, ok := loaded[unitKey(side.Key)]; ok {
+			if _, ok := loaded[bibstat.UnitPrefixOf(side.Key)]; ok {
 				reloads = true
 				break
 			}
@@ -93,9 +88,6 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
 	return sum, nil
 }
 
-// unitKey names a unit by the key prefix all its harvests share.
-func unitKey(rawKey string) string { return path.Dir(rawKey) + "/" }
-
 // newestLoadable reads every sidecar and keeps, per unit, the newest one
 // whose object is loadable. Raw keys sort by harvest time within a unit.
 func newestLoadable(ctx context.Context, src Source) (map[string]bibstat.Sidecar, error) {
@@ -115,7 +107,7 @@ func newestLoadable(ctx context.Context, src Source) (map[string]bibstat.Sidecar
 		if !side.Loadable() {
 			continue
 		}
-		u := unitKey(side.Key)
+		u := bibstat.UnitPrefixOf(side.Key)
 		if prev, ok := out[u]; !ok || prev.Key < side.Key {
 			out[u] = side
 		}
@@ -129,11 +121,11 @@ func readSidecar(ctx context.Context, src Source, key string) (bibstat.Sidecar, 
 		return bibstat.Sidecar{}, fmt.Errorf("read sidecar: %w", err)
 	}
 	defer rc.Close()
-	var side bibstat.Sidecar
-	if err := json.NewDecoder(io.LimitReader(rc, maxSidecar)).Decode(&side); err != nil {
+	side, err := bibstat.DecodeSidecar(rc)
+	if err != nil {
 		return bibstat.Sidecar{}, fmt.Errorf("read sidecar %s: %w", key, err)
 	}
-	if side.Key+bibstat.SidecarSuffix != key {
+	if bibstat.SidecarKey(side.Key) != key {
 		return bibstat.Sidecar{}, fmt.Errorf("read sidecar %s: it describes %q", key, side.Key)
 	}
 	return side, nil
@@ -188,7 +180,7 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 			vals.WriteString(", ")
 		}
 		vals.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, files.perUnit[i], unitKey(side.Key), side.Key, side.ParsedKey, string(side.Library), side.Platform,
+		args = append(args, files.perUnit[i], bibstat.UnitPrefixOf(side.Key), side.Key, side.ParsedKey, string(side.Library), side.Platform,
 			string(side.Report), m.First(), string(side.State), side.Rows)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO load_map VALUES `+vals.String(), args...); err != nil {

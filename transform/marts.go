@@ -28,6 +28,10 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	views, err := schemas.SQL("views.sql")
+	if err != nil {
+		return err
+	}
 	tx, err := w.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("refresh marts: %w", err)
@@ -43,6 +47,7 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 		 GROUP BY ALL`,
 		`DELETE FROM dirty_months`,
 		ddl,
+		views,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("refresh marts: %w", err)
@@ -50,6 +55,21 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("refresh marts: %w", err)
+	}
+	return nil
+}
+
+// ensureViews creates the views of schemas/sql/views.sql on a warehouse
+// whose marts were built before a view existed, so its readers need not
+// wait for the next refresh. A warehouse never refreshed has no marts for
+// the views to read yet; its first Refresh creates them.
+func (w *Warehouse) ensureViews(ctx context.Context) error {
+	views, err := schemas.SQL("views.sql")
+	if err != nil {
+		return err
+	}
+	if _, err := w.DB.ExecContext(ctx, views); err != nil && !IsMissingTable(err) {
+		return fmt.Errorf("create views: %w", err)
 	}
 	return nil
 }

@@ -12,22 +12,14 @@ import (
 	"github.com/bibliotek24/bibstat"
 )
 
-// The register is what the warehouse knows besides usage: the libraries,
-// the institution mapping and the pools. Its files live in the object store
-// under RegisterPrefix, beside the raw archive, so that a rebuild needs
-// nothing but the store.
+// The register's keys, by their old names here: the keys are built in
+// the root package (bibstat.RegisterPrefix and its files).
 const (
-	RegisterPrefix = "register/"
-
-	// LibrariesXMLKey holds Nasjonalbiblioteket's BaseBibliotek export
-	// (bb-full.xml layout); LibrariesCSVKey a CSV with the same fields.
-	// The XML wins when both exist.
-	LibrariesXMLKey = RegisterPrefix + "libraries.xml"
-	LibrariesCSVKey = RegisterPrefix + "libraries.csv"
-	// MappingsKey: CSV platform,id_kind,id_value,library_id,pool_id.
-	MappingsKey = RegisterPrefix + "institutions.csv"
-	// PoolsKey: CSV pool_id,name,rule,metric_type,members (members separated by spaces).
-	PoolsKey = RegisterPrefix + "pools.csv"
+	RegisterPrefix  = bibstat.RegisterPrefix
+	LibrariesXMLKey = bibstat.LibrariesXMLKey
+	LibrariesCSVKey = bibstat.LibrariesCSVKey
+	MappingsKey     = bibstat.InstitutionsKey
+	PoolsKey        = bibstat.PoolsKey
 )
 
 // maxRegister bounds a register file read from the store.
@@ -37,7 +29,7 @@ const maxRegister = 256 << 20
 // src; a file that is absent leaves its table as it is. It reports whether
 // anything was imported; the marts are refreshed by the next Load or Refresh.
 func (w *Warehouse) ImportRegister(ctx context.Context, src Source) (bool, error) {
-	keys, err := src.List(ctx, RegisterPrefix)
+	keys, err := src.List(ctx, bibstat.RegisterPrefix)
 	if err != nil {
 		return false, fmt.Errorf("list register: %w", err)
 	}
@@ -57,10 +49,10 @@ func (w *Warehouse) ImportRegister(ctx context.Context, src Source) (bool, error
 		return nil
 	}
 	imported := false
-	if key := LibrariesXMLKey; have[key] || have[LibrariesCSVKey] {
+	if key := bibstat.LibrariesXMLKey; have[key] || have[bibstat.LibrariesCSVKey] {
 		parse := ReadLibrariesCSV
 		if !have[key] {
-			key = LibrariesCSVKey
+			key = bibstat.LibrariesCSVKey
 		} else {
 			parse = ReadBaseBibliotek
 		}
@@ -73,9 +65,9 @@ func (w *Warehouse) ImportRegister(ctx context.Context, src Source) (bool, error
 		}
 		imported = true
 	}
-	if have[MappingsKey] {
+	if have[bibstat.InstitutionsKey] {
 		var maps []Mapping
-		if err := read(MappingsKey, func(r io.Reader) error { maps, err = ReadMappingsCSV(r); return err }); err != nil {
+		if err := read(bibstat.InstitutionsKey, func(r io.Reader) error { maps, err = ReadMappingsCSV(r); return err }); err != nil {
 			return false, err
 		}
 		if err := w.putMappings(ctx, maps); err != nil {
@@ -83,9 +75,9 @@ func (w *Warehouse) ImportRegister(ctx context.Context, src Source) (bool, error
 		}
 		imported = true
 	}
-	if have[PoolsKey] {
+	if have[bibstat.PoolsKey] {
 		var pools []Pool
-		if err := read(PoolsKey, func(r io.Reader) error { pools, err = ReadPoolsCSV(r); return err }); err != nil {
+		if err := read(bibstat.PoolsKey, func(r io.Reader) error { pools, err = ReadPoolsCSV(r); return err }); err != nil {
 			return false, err
 		}
 		if err := w.putPools(ctx, pools); err != nil {

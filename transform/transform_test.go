@@ -107,12 +107,12 @@ var (
 // rules the marts must keep.
 func world(t *testing.T) store.Store {
 	st := store.NewMemory()
-	putFile(t, st, LibrariesXMLKey, "../testdata/library-register/basebibliotek.xml")
+	putFile(t, st, bibstat.LibrariesXMLKey, "../testdata/library-register/basebibliotek.xml")
 	for k, v := range map[string]string{
-		MappingsKey: "platform,id_kind,id_value,library_id,pool_id\n" +
+		bibstat.InstitutionsKey: "platform,id_kind,id_value,library_id,pool_id\n" +
 			"film,institution_id,film:42,2030100,\n" +
 			"*,institution_id,film:ip-pool,,p1\n",
-		PoolsKey: "pool_id,name,rule,metric_type,members\n" +
+		bibstat.PoolsKey: "pool_id,name,rule,metric_type,members\n" +
 			"p1,Shared IP range,population,,2030100 2300500\n",
 	} {
 		if err := st.Put(context.Background(), k, strings.NewReader(v)); err != nil {
@@ -235,6 +235,9 @@ func TestMartRules(t *testing.T) {
 		{"today's structure for 2023", `SELECT total FROM mart_county_month_current WHERE county = '33' AND platform = 'avis' AND month = DATE '2023-12-01'`, 5},
 		{"split municipality stays whole in its county", `SELECT total FROM mart_county_month WHERE county = '15' AND month = ` + jan, 100},
 		{"split weights sum to one", `SELECT sum(weight) FROM library_geo WHERE library_id = '2150700'`, 1},
+		{"split library's county is its larger share's", `SELECT county::DOUBLE FROM library_county WHERE library_id = '2150700'`, 15},
+		{"one county per library", `SELECT count(*) - count(DISTINCT library_id) FROM library_county`, 0},
+		{"every library has its county row", `SELECT (SELECT count(*) FROM libraries) - count(*) FROM library_county`, 0},
 		{"no county mart sums metrics", `SELECT count(DISTINCT metric_type) FROM mart_county_month WHERE county = '03' AND month = ` + jan, 3},
 		{"per 1000 nationally", `SELECT round(per_1000, 6) FROM mart_per_1000 WHERE level = 'national' AND platform = 'film' AND month = ` + jan, math.Round(76*1000/5550203.0*1e6) / 1e6},
 		{"year over year has last year's month", `SELECT count(*) FROM mart_yoy WHERE month = ` + jan + ` AND total_prior_year IS NOT NULL`, 0},
@@ -255,7 +258,7 @@ func TestMartRules(t *testing.T) {
 func checksums(t *testing.T, db *sql.DB) map[string]string {
 	t.Helper()
 	tables := append([]string{"facts", "loaded_units", "agg_usage", "libraries", "institution_map", "pools",
-		"pool_members", "attribution", "usage_chosen", "pool_shares", "library_geo", "population_by_year"}, Marts...)
+		"pool_members", "attribution", "usage_chosen", "pool_shares", "library_geo", "library_county", "population_by_year"}, Marts...)
 	out := map[string]string{}
 	for _, tb := range tables {
 		out[tb] = query[string](t, db, `SELECT count(*) || ':' || coalesce(md5(string_agg(t::VARCHAR, '|' ORDER BY t::VARCHAR)), '') FROM `+tb+` t`)

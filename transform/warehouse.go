@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+	"github.com/duckdb/duckdb-go/v2" // also registers the "duckdb" driver
 
 	"github.com/bibliotek24/bibstat/schemas"
 )
@@ -88,8 +88,8 @@ func (w *Warehouse) migrate(ctx context.Context) error {
 		return fmt.Errorf("%s has schema %s, this bibstat writes %s: %w; run 'bibstat transform --rebuild' to rebuild it from the raw archive",
 			w.Path, have, SchemaVersion, ErrSchemaMismatch)
 	case err == nil:
-		return nil
-	case !isMissingTable(err) && !errors.Is(err, sql.ErrNoRows):
+		return w.ensureViews(ctx)
+	case !IsMissingTable(err) && !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("open warehouse %s: %w", w.Path, err)
 	}
 	ddl, err := schemas.SQL("warehouse.sql")
@@ -120,6 +120,11 @@ func (w *Warehouse) migrate(ctx context.Context) error {
 	return nil
 }
 
-func isMissingTable(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "does not exist")
+// IsMissingTable reports whether err is DuckDB saying a table (or view)
+// the query names does not exist: a catalog error, told by the driver's
+// error type, never by its message. Readers of an older or partial
+// warehouse use it to fall back to what that warehouse has.
+func IsMissingTable(err error) bool {
+	var de *duckdb.Error
+	return errors.As(err, &de) && de.Type == duckdb.ErrorTypeCatalog
 }
