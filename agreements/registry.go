@@ -2,9 +2,9 @@ package agreements
 
 import (
 	"math/big"
-	"slices"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/counter"
 )
 
 // Model is how an agreement's cost is split among its participants.
@@ -32,18 +32,9 @@ const (
 
 // DefaultMetrics are the COUNTER Metric_Types summed as uses, by data type.
 var DefaultMetrics = map[DataType][]string{
-	DataContent:    {"Unique_Item_Requests"},
-	DataDatabase:   {"Searches_Regular", "Unique_Item_Investigations"},
-	DataMultimedia: {"Total_Item_Requests"},
-}
-
-// counterMetrics are the COUNTER R5/R5.1 Metric_Types a use may be made of.
-var counterMetrics = []string{
-	"Searches_Regular", "Searches_Automated", "Searches_Federated", "Searches_Platform",
-	"Total_Item_Investigations", "Total_Item_Requests",
-	"Unique_Item_Investigations", "Unique_Item_Requests",
-	"Unique_Title_Investigations", "Unique_Title_Requests",
-	"No_License", "Limit_Exceeded",
+	DataContent:    {counter.UniqueItemRequests},
+	DataDatabase:   {counter.SearchesRegular, counter.UniqueItemInvestigations},
+	DataMultimedia: {counter.TotalItemRequests},
 }
 
 // Agreement is one agreement of the registry, checked and typed.
@@ -119,4 +110,4 @@ type Known struct {
 	Counties  map[string]bool // 2024 counties and the former 30, 38, 54
 }
 
-func isKnownMetric(s string) bool { return slices.Contains(counterMetrics, s) }
+func isKnownMetric(s string) bool { return counter.IsMetric(s) }

@@ -81,14 +81,6 @@ func (o *Options) defaults() {
 	}
 }
 
-// Exception is a COUNTER exception as the vendor sent it.
-type Exception struct {
-	Code     int    `json:"code"`
-	Severity string `json:"severity,omitempty"`
-	Message  string `json:"message"`
-	Data     string `json:"data,omitempty"`
-}
-
 // Header is what a document says about itself.
 type Header struct {
 	ReportName      string

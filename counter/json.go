@@ -335,7 +335,7 @@ func (jr *jsonReader) exceptions(n *jnode) {
 		jr.doc.warnf("exception code %q is a string", codeText)
 	}
 	jr.doc.Exceptions = append(jr.doc.Exceptions, Exception{Code: code, Severity: n.str1("Severity"),
-		Message: n.str1("Message"), Data: n.str1("Data")})
+		Message: n.str1("Message"), Data: n.str1("Data"), HelpURL: n.str1("Help_URL")})
 }
 
 // value decodes the value starting with tok, warning about duplicate keys

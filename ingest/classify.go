@@ -54,7 +54,7 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 		MaxLineBytes: lineBytes}, nil)
 	if err != nil {
 		// A truncated or garbled body: its exceptions, if any could be read, still tell.
-		if excs := sushi.ParseExceptions(resp.Body); len(excs) > 0 {
+		if excs := counter.ParseExceptions(resp.Body); len(excs) > 0 {
 			if o, ok := byException(excs, resp.Status); ok {
 				return o
 			}
@@ -62,11 +62,7 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 		return byHTTPStatus(resp, fmt.Sprintf("not a COUNTER response: %v", err))
 	}
 	o := outcome{release: doc.Release, rows: doc.Rows}
-	excs := make([]sushi.Exception, len(doc.Exceptions))
-	for i, e := range doc.Exceptions {
-		excs[i] = sushi.Exception{Code: e.Code, Severity: e.Severity, Message: e.Message, Data: e.Data}
-	}
-	if eo, ok := byException(excs, resp.Status); ok && (doc.Kind != counter.KindReport || eo.state != bibstat.StatePartial) {
+	if eo, ok := byException(doc.Exceptions, resp.Status); ok && (doc.Kind != counter.KindReport || eo.state != bibstat.StatePartial) {
 		eo.release, eo.rows = o.release, o.rows
 		if eo.state == bibstat.StateZero {
 			if doc.Kind == counter.KindReport {
@@ -99,7 +95,7 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 		}
 	}
 	switch {
-	case hasCode(excs, 3040):
+	case hasCode(doc.Exceptions, 3040):
 		o.state, o.err, o.code = bibstat.StatePartial, "3040 Partial Data Returned", 3040
 	case doc.Rows == 0:
 		o.state = bibstat.StateZero
@@ -153,7 +149,7 @@ func customerMatches(c sushi.Credential, h counter.Header) bool {
 	return false
 }
 
-func hasCode(excs []sushi.Exception, code int) bool {
+func hasCode(excs []counter.Exception, code int) bool {
 	for _, e := range excs {
 		if e.Code == code {
 			return true
@@ -171,22 +167,20 @@ var stateRank = map[bibstat.State]int{
 }
 
 // byException maps the most telling COUNTER exception to a state.
-func byException(excs []sushi.Exception, status int) (outcome, bool) {
-	var best *sushi.Exception
-	for i := range excs {
-		e := &excs[i]
-		if e.State() == "" {
-			continue
-		}
-		if best == nil || stateRank[e.State()] > stateRank[best.State()] {
-			best = e
+func byException(excs []counter.Exception, status int) (outcome, bool) {
+	var best counter.Exception
+	var bestState bibstat.State
+	for _, e := range excs {
+		st := sushi.StateOfCode(e.Code)
+		if st != "" && (bestState == "" || stateRank[st] > stateRank[bestState]) {
+			best, bestState = e, st
 		}
 	}
-	if best == nil {
+	if bestState == "" {
 		return outcome{}, false
 	}
 	best.Status = status
-	return outcome{state: best.State(), err: best.Error() + ": " + best.Hint(), code: best.Code}, true
+	return outcome{state: bestState, err: best.Error() + ": " + sushi.HintOfCode(best.Code), code: best.Code}, true
 }
 
 // byHTTPStatus classifies a response whose body said nothing usable.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/bibliotek24/bibstat/counter"
 )
 
 // writeDownloads writes the scope's usage as CSV, XLSX, COUNTER R5.1 TSV and
@@ -146,8 +148,7 @@ func usageCOUNTER(sc Scope, rows []usageRow, now time.Time) ([]byte, error) {
 		months = append(months, mo)
 	}
 	var metricList []string
-	for _, mt := range []string{"Searches_Platform", "Total_Item_Investigations", "Total_Item_Requests",
-		"Unique_Item_Investigations", "Unique_Item_Requests", "Unique_Title_Investigations", "Unique_Title_Requests"} {
+	for _, mt := range append([]string{counter.SearchesPlatform}, counter.UsageMetrics...) {
 		if metrics[mt] {
 			metricList = append(metricList, mt)
 		}

@@ -15,21 +15,12 @@ import (
 	"time"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/counter"
 )
 
 // ConsortiumCustomerID is the customer_id under which an admin asks
 // /r51/members for every member library.
 const ConsortiumCustomerID = "bibliotek24"
-
-type exception struct {
-	Code    int    `json:"Code"`
-	Message string `json:"Message"`
-	Data    string `json:"Data,omitempty"`
-}
-
-func newException(code int, data string) exception {
-	return exception{Code: code, Message: exceptionMessages[code], Data: data}
-}
 
 func (s *Server) sushiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /r51/status", s.sushiStatus)
@@ -37,7 +28,7 @@ func (s *Server) sushiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /r51/reports", s.sushiReportList)
 	mux.HandleFunc("GET /r51/reports/{id}", s.sushiReport)
 	mux.HandleFunc("/r51/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, exception{Code: 3000, Message: "Report Not Supported", Data: "no such path in COUNTER_SUSHI R5.1"})
+		fail(w, 3000, "no such path in COUNTER_SUSHI R5.1")
 	})
 }
 
@@ -50,9 +41,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v) // a broken connection shows as a truncated body
 }
 
-// fail answers with a single bare exception and its HTTP status.
+// fail answers with a single bare exception and its HTTP status, both
+// from counter's table.
 func fail(w http.ResponseWriter, code int, data string) {
-	writeJSON(w, exceptionStatus[code], newException(code, data))
+	writeJSON(w, counter.ExceptionInfo(code).Status, counter.NewException(code, data))
 }
 
 func (s *Server) sushiStatus(w http.ResponseWriter, r *http.Request) {
@@ -145,35 +137,44 @@ func member(li LibraryInfo) map[string]any {
 		"Institution_ID": map[string][]string{"ISIL": {li.ID.ISIL()}}}
 }
 
+// sushiCaller is every customer endpoint's preamble: it checks the
+// credentials, then resolves customer_id to a library the caller may see.
+// It has answered the request when ok is false.
+func (s *Server) sushiCaller(w http.ResponseWriter, r *http.Request) (li LibraryInfo, ok bool) {
+	u, ok := s.sushiAuth(w, r)
+	if !ok {
+		return LibraryInfo{}, false
+	}
+	return s.customer(w, r, u)
+}
+
 func (s *Server) sushiMembers(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("customer_id") != ConsortiumCustomerID {
+		if li, ok := s.sushiCaller(w, r); ok {
+			writeJSON(w, http.StatusOK, []any{member(li)})
+		}
+		return
+	}
 	u, ok := s.sushiAuth(w, r)
 	if !ok {
 		return
 	}
-	if r.URL.Query().Get("customer_id") == ConsortiumCustomerID {
-		if u.Role == RoleLibrary {
-			fail(w, 2010, "only consortium and county accounts may list members")
-			return
-		}
-		libs, err := s.geo.Libraries(r.Context())
-		if err != nil {
-			fail(w, 1000, "")
-			return
-		}
-		out := []any{}
-		for _, li := range libs {
-			if CanSeeLibrary(r.Context(), s.geo, u, li.ID) {
-				out = append(out, member(li))
-			}
-		}
-		writeJSON(w, http.StatusOK, out)
+	if u.Role == RoleLibrary {
+		fail(w, 2010, "only consortium and county accounts may list members")
 		return
 	}
-	li, ok := s.customer(w, r, u)
-	if !ok {
+	libs, err := s.geo.Libraries(r.Context())
+	if err != nil {
+		fail(w, 1000, "")
 		return
 	}
-	writeJSON(w, http.StatusOK, []any{member(li)})
+	out := []any{}
+	for _, li := range libs {
+		if CanSeeLibrary(r.Context(), s.geo, u, li.ID) {
+			out = append(out, member(li))
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // monthRange is what the warehouse holds for a library.
@@ -223,11 +224,7 @@ func (s *Server) available(ctx context.Context, lib bibstat.LibraryID, platform 
 }
 
 func (s *Server) sushiReportList(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.sushiAuth(w, r)
-	if !ok {
-		return
-	}
-	li, ok := s.customer(w, r, u)
+	li, ok := s.sushiCaller(w, r)
 	if !ok {
 		return
 	}
@@ -269,7 +266,7 @@ type request struct {
 	itemID      string
 	author      string
 	show        []string // Attribute_Performance columns besides Performance
-	exceptions  []exception
+	exceptions  []counter.Exception
 }
 
 var yopRE = regexp.MustCompile(`^([0-9]{4})(?:-([0-9]{4}))?$`)
@@ -339,7 +336,7 @@ func parseRequest(sp *spec, q url.Values, now time.Time) (req request, code int,
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		req.exceptions = append(req.exceptions, newException(3050, strings.Join(unknown, ", ")))
+		req.exceptions = append(req.exceptions, counter.NewException(3050, strings.Join(unknown, ", ")))
 	}
 	if sp.view() {
 		req.metrics, req.dataTypes, req.accessTypes, req.accessMeth = sp.Metrics, sp.DataTypes, sp.AccessTypes, []string{"Regular"}
@@ -360,9 +357,9 @@ func parseRequest(sp *spec, q url.Values, now time.Time) (req request, code int,
 	}
 	req.metrics = filter("metric_type", sp.Metrics)
 	req.dataTypes = filter("data_type", sp.DataTypes)
-	req.accessMeth = filter("access_method", []string{"Regular", "TDM"})
+	req.accessMeth = filter("access_method", counter.AccessMethods)
 	if sp.Master == "TR" || sp.Master == "IR" {
-		req.accessTypes = filter("access_type", []string{"Controlled", "Open", "Free_To_Read"})
+		req.accessTypes = filter("access_type", counter.AccessTypes)
 		if q.Has("yop") {
 			for _, y := range strings.Split(q.Get("yop"), "|") {
 				m := yopRE.FindStringSubmatch(strings.TrimSpace(y))
@@ -401,13 +398,13 @@ func parseRequest(sp *spec, q url.Values, now time.Time) (req request, code int,
 		badAttrs = append(badAttrs, "include_parent_details (not supported)")
 	}
 	if strings.EqualFold(q.Get("include_component_details"), "true") {
-		req.exceptions = append(req.exceptions, newException(3063, "include_component_details ignored"))
+		req.exceptions = append(req.exceptions, counter.NewException(3063, "include_component_details ignored"))
 	}
 	if len(badFilters) > 0 {
-		req.exceptions = append(req.exceptions, newException(3060, strings.Join(badFilters, "; ")))
+		req.exceptions = append(req.exceptions, counter.NewException(3060, strings.Join(badFilters, "; ")))
 	}
 	if len(badAttrs) > 0 {
-		req.exceptions = append(req.exceptions, newException(3062, strings.Join(badAttrs, "; ")))
+		req.exceptions = append(req.exceptions, counter.NewException(3062, strings.Join(badAttrs, "; ")))
 	}
 	return req, 0, ""
 }
@@ -419,15 +416,10 @@ func attrRank(a string) int {
 func (s *Server) sushiReport(w http.ResponseWriter, r *http.Request) {
 	sp := specByPath(r.PathValue("id"))
 	if sp == nil {
-		writeJSON(w, http.StatusNotFound, exception{Code: 3000, Message: "Report Not Supported",
-			Data: "reports: pr, pr_p1, dr, dr_d1, dr_d2, tr, tr_b1, tr_b2, tr_b3, tr_j1, tr_j2, tr_j3, tr_j4, ir, ir_a1, ir_m1"})
+		fail(w, 3000, "reports: "+lower(strings.Join(counter.Reports, ", ")))
 		return
 	}
-	u, ok := s.sushiAuth(w, r)
-	if !ok {
-		return
-	}
-	li, ok := s.customer(w, r, u)
+	li, ok := s.sushiCaller(w, r)
 	if !ok {
 		return
 	}

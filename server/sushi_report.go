@@ -2,13 +2,16 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/counter"
 )
 
 // itemCols are the identifying columns of each master's Report_Items.
@@ -38,83 +41,93 @@ func (s *Server) buildReport(ctx context.Context, li LibraryInfo, req request) (
 		return nil, err
 	}
 	excs := req.exceptions
-	begin, end := req.begin, req.end
-	noData := false
-	// Months after the last loaded one are not ready (3031), not empty.
-	if mr.lastLoaded.IsZero() || mr.lastLoaded.Before(end) {
-		from := begin
-		if !mr.lastLoaded.IsZero() && !mr.lastLoaded.Before(begin) {
-			from = mr.lastLoaded.Add(1)
-			end = mr.lastLoaded
-		} else {
-			noData = true
-		}
-		missing := from.String()
-		if from != req.end {
-			missing += " to " + req.end.String()
-		}
-		excs = append(excs, newException(3031, "usage not yet harvested for "+missing))
-	}
-
-	filters := map[string]any{"Begin_Date": begin.First().Format(time.DateOnly), "End_Date": end.Last().Format(time.DateOnly)}
-	if noData {
-		filters["End_Date"] = req.end.Last().Format(time.DateOnly)
-	}
-	if req.platform != "" {
-		filters["Platform"] = req.platform
-	}
-	setList := func(name string, v []string) {
-		if len(v) > 0 {
-			filters[name] = v
-		}
-	}
-	setList("Metric_Type", req.metrics)
-	setList("Data_Type", req.dataTypes)
-	setList("Access_Type", req.accessTypes)
-	setList("Access_Method", req.accessMeth)
-	if req.database != "" {
-		filters["Database"] = req.database
-	}
-	if req.itemID != "" {
-		filters["Item_ID"] = req.itemID
-	}
-	if req.author != "" {
-		filters["Author"] = req.author
-	}
-	if len(req.yops) > 0 {
-		var ys []string
-		for _, y := range req.yops {
-			if y[0] == y[1] {
-				ys = append(ys, fmt.Sprintf("%04d", y[0]))
-			} else {
-				ys = append(ys, fmt.Sprintf("%04d-%04d", y[0], y[1]))
-			}
-		}
-		filters["YOP"] = ys
+	end, notReady, noData := readyMonths(req, mr.lastLoaded)
+	if notReady != nil {
+		excs = append(excs, *notReady)
 	}
 	header := map[string]any{
 		"Report_Name": sp.Name, "Report_ID": sp.ID, "Release": "5.1",
 		"Institution_Name": institutionName(li), "Institution_ID": map[string][]string{"ISIL": {li.ID.ISIL()}},
-		"Report_Filters": filters, "Created": s.cfg.Now().UTC().Format(time.RFC3339), "Created_By": "BibStat (Bibliotek24)",
-		"Registry_Record": "",
+		"Report_Filters": reportFilters(req, end, noData), "Created": s.cfg.Now().UTC().Format(time.RFC3339),
+		"Created_By": "BibStat (Bibliotek24)", "Registry_Record": "",
 	}
 	if !sp.view() && len(req.show) > 1 {
 		header["Report_Attributes"] = map[string]any{"Attributes_To_Show": req.show[1:]} // Data_Type is not an attribute to show
 	}
 	items := []any{}
 	if !noData {
-		items, err = s.reportItems(ctx, li, req, begin, end)
+		items, err = s.reportItems(ctx, li, req, req.begin, end)
 		if err != nil {
 			return nil, err
 		}
 		if len(items) == 0 {
-			excs = append(excs, newException(3030, ""))
+			excs = append(excs, counter.NewException(3030, ""))
 		}
 	}
 	if len(excs) > 0 {
 		header["Exceptions"] = uniqueSorted(excs)
 	}
 	return map[string]any{"Report_Header": header, "Report_Items": items}, nil
+}
+
+// readyMonths cuts the requested months at the last one loaded: the months
+// after it are not ready (3031), not empty. It returns the last month to
+// report, the 3031 if any months were cut, and whether none is left.
+func readyMonths(req request, lastLoaded bibstat.Month) (end bibstat.Month, notReady *counter.Exception, noData bool) {
+	begin, end := req.begin, req.end
+	if !lastLoaded.IsZero() && !lastLoaded.Before(end) {
+		return end, nil, false
+	}
+	from := begin
+	if !lastLoaded.IsZero() && !lastLoaded.Before(begin) {
+		from = lastLoaded.Add(1)
+		end = lastLoaded
+	} else {
+		noData = true
+	}
+	missing := from.String()
+	if from != req.end {
+		missing += " to " + req.end.String()
+	}
+	e := counter.NewException(3031, "usage not yet harvested for "+missing)
+	return end, &e, noData
+}
+
+// reportFilters is the header's Report_Filters: the request's, with the
+// End_Date cut to the last month reported (unless there is none).
+func reportFilters(req request, end bibstat.Month, noData bool) map[string]any {
+	filters := map[string]any{"Begin_Date": req.begin.First().Format(time.DateOnly), "End_Date": end.Last().Format(time.DateOnly)}
+	if noData {
+		filters["End_Date"] = req.end.Last().Format(time.DateOnly)
+	}
+	set := func(name, v string) {
+		if v != "" {
+			filters[name] = v
+		}
+	}
+	setList := func(name string, v []string) {
+		if len(v) > 0 {
+			filters[name] = v
+		}
+	}
+	set("Platform", req.platform)
+	setList("Metric_Type", req.metrics)
+	setList("Data_Type", req.dataTypes)
+	setList("Access_Type", req.accessTypes)
+	setList("Access_Method", req.accessMeth)
+	set("Database", req.database)
+	set("Item_ID", req.itemID)
+	set("Author", req.author)
+	var ys []string
+	for _, y := range req.yops {
+		if y[0] == y[1] {
+			ys = append(ys, fmt.Sprintf("%04d", y[0]))
+		} else {
+			ys = append(ys, fmt.Sprintf("%04d-%04d", y[0], y[1]))
+		}
+	}
+	setList("YOP", ys)
+	return filters
 }
 
 func institutionName(li LibraryInfo) string {
@@ -124,9 +137,9 @@ func institutionName(li LibraryInfo) string {
 	return "Bibliotek " + string(li.ID)
 }
 
-func uniqueSorted(excs []exception) []exception {
-	out := []exception{}
-	seen := map[exception]bool{}
+func uniqueSorted(excs []counter.Exception) []counter.Exception {
+	out := []counter.Exception{}
+	seen := map[counter.Exception]bool{}
 	for _, e := range excs {
 		if !seen[e] {
 			seen[e] = true
@@ -141,20 +154,63 @@ func uniqueSorted(excs []exception) []exception {
 	return out
 }
 
-// reportItems queries the library's facts of the report's family: releases
-// 5 and 5.1 only, the best release per platform and month, and per
-// platform and month one report (the master itself if harvested, else the
-// first of its views), then sums over every column not shown.
+// reportItems queries the library's facts of the report's family and
+// shapes them as Report_Items.
 func (s *Server) reportItems(ctx context.Context, li LibraryInfo, req request, begin, end bibstat.Month) ([]any, error) {
 	sp := req.spec
 	icols := itemCols[sp.Master]
-	var sel []string
-	sel = append(sel, icols...)
+	q, args := itemsQuery(li, req, begin, end)
+	rows, err := s.cfg.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query %s: %w", sp.ID, err)
+	}
+	defer rows.Close()
+	items, err := scanItems(rows, len(icols), len(req.show))
+	if err != nil {
+		return nil, fmt.Errorf("query %s: %w", sp.ID, err)
+	}
+	return shapeItems(sp.Master, icols, req.show, items), nil
+}
+
+// itemsQuery is the SQL of a report and its arguments: the library's facts
+// of releases 5 and 5.1 only, the best release per platform and month, and
+// per platform and month one report (the master itself if harvested, else
+// the first of its views), summed over every column not shown.
+func itemsQuery(li LibraryInfo, req request, begin, end bibstat.Month) (string, []any) {
+	sp := req.spec
+	sel := slices.Clone(itemCols[sp.Master])
 	for _, a := range req.show {
 		sel = append(sel, attrExpr[a])
 	}
-	where := []string{"true"}
 	args := []any{sp.Master, string(li.ID), sp.Master, begin.First(), end.First()}
+	platformCond := ""
+	if req.platform != "" {
+		platformCond = " AND f.platform = ?"
+		args = append(args, req.platform)
+	}
+	where, whereArgs := itemsWhere(req)
+	q := `
+WITH f AS (
+  SELECT f.*, release_rank(f.release) AS rr,
+         CASE WHEN upper(f.report_id) = ? THEN '0' ELSE '1' END || upper(f.report_id) AS rk
+  FROM facts f JOIN attribution a USING (platform, library_id, institution_id, customer_id)
+  WHERE a.target_kind = 'library' AND a.target_id = ? AND split_part(upper(f.report_id), '_', 1) = ?
+    AND f.release LIKE '5%' AND f.month BETWEEN ? AND ?` + platformCond + `
+),
+best_release AS (SELECT platform, month, max(rr) AS rr FROM f GROUP BY ALL),
+best_report AS (SELECT platform, month, rr, min(rk) AS rk FROM f JOIN best_release USING (platform, month, rr) GROUP BY ALL)
+SELECT ` + strings.Join(sel, ", ") + `, metric_type, strftime(month, '%Y-%m'), sum(count)::BIGINT
+FROM f JOIN best_report USING (platform, month, rr, rk)
+WHERE ` + where + `
+GROUP BY ALL HAVING sum(count) <> 0
+ORDER BY ALL`
+	return q, append(args, whereArgs...)
+}
+
+// itemsWhere is the condition the request's filters put on the facts.
+func itemsWhere(req request) (string, []any) {
+	where := []string{"true"}
+	var args []any
 	in := func(expr string, vals []string) {
 		if len(vals) == 0 {
 			return
@@ -167,7 +223,7 @@ func (s *Server) reportItems(ctx context.Context, li LibraryInfo, req request, b
 	}
 	metrics := req.metrics
 	if len(metrics) == 0 {
-		metrics = sp.Metrics
+		metrics = req.spec.Metrics
 	}
 	in("metric_type", metrics)
 	in(attrExpr["Data_Type"], req.dataTypes)
@@ -186,61 +242,49 @@ func (s *Server) reportItems(ctx context.Context, li LibraryInfo, req request, b
 		args = append(args, req.database)
 	}
 	if req.itemID != "" {
-		id := req.itemID
-		if _, v, ok := strings.Cut(id, ":"); ok && !strings.Contains(strings.ToLower(id), "http") {
-			if t := strings.ToLower(id[:strings.Index(id, ":")]); t == "doi" || t == "isbn" || t == "print_issn" || t == "online_issn" || t == "uri" || t == "proprietary" {
-				id = v
-			}
-		}
 		where = append(where, "? IN (doi, isbn, print_issn, online_issn, uri, proprietary_id)")
-		args = append(args, id)
+		args = append(args, bareItemID(req.itemID))
 	}
 	if req.author != "" {
 		where = append(where, "authors ILIKE ?")
 		args = append(args, "%"+req.author+"%")
 	}
-	platformCond := ""
-	if req.platform != "" {
-		platformCond = " AND f.platform = ?"
-	}
-	q := `
-WITH f AS (
-  SELECT f.*, release_rank(f.release) AS rr,
-         CASE WHEN upper(f.report_id) = ? THEN '0' ELSE '1' END || upper(f.report_id) AS rk
-  FROM facts f JOIN attribution a USING (platform, library_id, institution_id, customer_id)
-  WHERE a.target_kind = 'library' AND a.target_id = ? AND split_part(upper(f.report_id), '_', 1) = ?
-    AND f.release LIKE '5%' AND f.month BETWEEN ? AND ?` + platformCond + `
-),
-best_release AS (SELECT platform, month, max(rr) AS rr FROM f GROUP BY ALL),
-best_report AS (SELECT platform, month, rr, min(rk) AS rk FROM f JOIN best_release USING (platform, month, rr) GROUP BY ALL)
-SELECT ` + strings.Join(sel, ", ") + `, metric_type, strftime(month, '%Y-%m'), sum(count)::BIGINT
-FROM f JOIN best_report USING (platform, month, rr, rk)
-WHERE ` + strings.Join(where, " AND ") + `
-GROUP BY ALL HAVING sum(count) <> 0
-ORDER BY ALL`
-	if req.platform != "" {
-		// the platform argument belongs after the month range
-		args = append(args[:5], append([]any{req.platform}, args[5:]...)...)
-	}
-	rows, err := s.cfg.DB.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("query %s: %w", sp.ID, err)
-	}
-	defer rows.Close()
+	return strings.Join(where, " AND "), args
+}
 
-	type perf struct {
-		attrs []string
-		m     map[string]map[string]int64
-		order []string
+// bareItemID drops an item_id's identifier type ("doi:10.1/x" is
+// "10.1/x"), which the facts do not store; a URI keeps its scheme.
+func bareItemID(id string) string {
+	if _, v, ok := strings.Cut(id, ":"); ok && !strings.Contains(strings.ToLower(id), "http") {
+		if t := strings.ToLower(id[:strings.Index(id, ":")]); t == "doi" || t == "isbn" || t == "print_issn" || t == "online_issn" || t == "uri" || t == "proprietary" {
+			return v
+		}
 	}
-	type item struct {
-		cols  []string
-		perfs []*perf
-		byKey map[string]*perf
-	}
-	var items []*item
-	byKey := map[string]*item{}
-	n := len(icols) + len(req.show)
+	return id
+}
+
+// itemUsage is one Report_Item's rows: its identifying columns and one
+// performance per combination of the attributes shown.
+type itemUsage struct {
+	cols  []string
+	perfs []*perfUsage
+	byKey map[string]*perfUsage
+}
+
+// perfUsage is one Attribute_Performance: counts by metric and month, the
+// metrics in the order the rows brought them.
+type perfUsage struct {
+	attrs []string
+	m     map[string]map[string]int64
+	order []string
+}
+
+// scanItems groups the query's rows, ordered by item, by item and by
+// attributes.
+func scanItems(rows *sql.Rows, nItem, nShow int) ([]*itemUsage, error) {
+	var items []*itemUsage
+	byKey := map[string]*itemUsage{}
+	n := nItem + nShow
 	for rows.Next() {
 		vals := make([]string, n)
 		var metric, month string
@@ -251,19 +295,19 @@ ORDER BY ALL`
 		}
 		dest = append(dest, &metric, &month, &count)
 		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("query %s: %w", sp.ID, err)
+			return nil, err
 		}
-		ik := strings.Join(vals[:len(icols)], "\x00")
+		ik := strings.Join(vals[:nItem], "\x00")
 		it := byKey[ik]
 		if it == nil {
-			it = &item{cols: vals[:len(icols)], byKey: map[string]*perf{}}
+			it = &itemUsage{cols: vals[:nItem], byKey: map[string]*perfUsage{}}
 			byKey[ik] = it
 			items = append(items, it)
 		}
-		ak := strings.Join(vals[len(icols):], "\x00")
+		ak := strings.Join(vals[nItem:], "\x00")
 		p := it.byKey[ak]
 		if p == nil {
-			p = &perf{attrs: vals[len(icols):], m: map[string]map[string]int64{}}
+			p = &perfUsage{attrs: vals[nItem:], m: map[string]map[string]int64{}}
 			it.byKey[ak] = p
 			it.perfs = append(it.perfs, p)
 		}
@@ -273,24 +317,25 @@ ORDER BY ALL`
 		}
 		p.m[metric][month] += count
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query %s: %w", sp.ID, err)
-	}
+	return items, rows.Err()
+}
 
+// shapeItems writes the items as R5.1 Report_Items.
+func shapeItems(master string, icols, show []string, items []*itemUsage) []any {
 	out := []any{}
 	var irItems []any
 	for _, it := range items {
-		obj := itemObject(sp.Master, icols, it.cols)
+		obj := itemObject(master, icols, it.cols)
 		var aps []any
 		for _, p := range it.perfs {
 			ap := map[string]any{"Performance": p.m}
-			for i, a := range req.show {
+			for i, a := range show {
 				ap[a] = p.attrs[i]
 			}
 			aps = append(aps, ap)
 		}
 		obj["Attribute_Performance"] = aps
-		if sp.Master == "IR" {
+		if master == "IR" {
 			irItems = append(irItems, obj)
 		} else {
 			out = append(out, obj)
@@ -300,7 +345,7 @@ ORDER BY ALL`
 		// Without parent details every item sits under one parentless group.
 		out = append(out, map[string]any{"Items": irItems})
 	}
-	return out, nil
+	return out
 }
 
 var (

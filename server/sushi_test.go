@@ -23,12 +23,12 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/bibliotek24/bibstat"
-	"github.com/bibliotek24/bibstat/ingest"
 	"github.com/bibliotek24/bibstat/counter"
+	"github.com/bibliotek24/bibstat/ingest"
 	"github.com/bibliotek24/bibstat/ingest/ledger"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
-	"github.com/bibliotek24/bibstat/internal/sushisim"
 	"github.com/bibliotek24/bibstat/internal/store"
+	"github.com/bibliotek24/bibstat/internal/sushisim"
 	"github.com/bibliotek24/bibstat/schemas"
 	"github.com/bibliotek24/bibstat/transform"
 )
@@ -278,10 +278,10 @@ func TestSUSHIExceptions(t *testing.T) {
 				return
 			}
 			var codes []int
-			var bare exception
+			var bare counter.Exception
 			var rep struct {
 				Header struct {
-					Exceptions []exception `json:"Exceptions"`
+					Exceptions []counter.Exception `json:"Exceptions"`
 				} `json:"Report_Header"`
 			}
 			if status != 200 {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/counter"
 )
 
 // Credential is one library's access to one platform's SUSHI service.
@@ -222,7 +223,7 @@ func contextErr(err error) error {
 }
 
 // call fetches a non-report endpoint and decodes a 200 JSON answer into v;
-// any other answer is an *Exception (or a plain error if the body has none).
+// any other answer is a *counter.Exception (or a plain error if the body has none).
 func (cl *Client) call(ctx context.Context, c Credential, path string, withCustomer bool, v any) error {
 	u, err := endpoint(c, path, withCustomer)
 	if err != nil {
@@ -232,7 +233,7 @@ func (cl *Client) call(ctx context.Context, c Credential, path string, withCusto
 	if err != nil {
 		return err
 	}
-	if excs := ParseExceptions(resp.Body); len(excs) > 0 && (resp.Status != http.StatusOK || !isArray(resp.Body)) {
+	if excs := counter.ParseExceptions(resp.Body); len(excs) > 0 && (resp.Status != http.StatusOK || !isArray(resp.Body)) {
 		e := excs[0]
 		e.Status, e.RetryAfter = resp.Status, resp.RetryAfter
 		return fmt.Errorf("%s %s: %w", path, c, &e)

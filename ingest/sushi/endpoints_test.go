@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/counter"
 )
 
 func TestEndpointsByRelease(t *testing.T) {
@@ -67,15 +68,15 @@ func TestExceptionsTypedWithHint(t *testing.T) {
 	defer srv.Close()
 	c := Credential{ID: "1", Platform: "p", BaseURL: srv.URL, Release: "5", CustomerID: "k", APIKey: "very-secret-key"}
 	_, err := (&Client{}).Members(context.Background(), c)
-	var exc *Exception
+	var exc *counter.Exception
 	if !errors.As(err, &exc) {
-		t.Fatalf("err %v, want *Exception", err)
+		t.Fatalf("err %v, want *counter.Exception", err)
 	}
 	if exc.Code != 1020 || exc.Severity != "Warning" || exc.Data != "5 per day" || exc.Status != 429 || exc.RetryAfter != 7*time.Second {
 		t.Errorf("exception %+v", exc)
 	}
-	if exc.State() != bibstat.StateThrottled || !strings.Contains(exc.Hint(), "slow down") {
-		t.Errorf("state %s hint %q", exc.State(), exc.Hint())
+	if StateOfCode(exc.Code) != bibstat.StateThrottled || !strings.Contains(HintOfCode(exc.Code), "slow down") {
+		t.Errorf("state %s hint %q", StateOfCode(exc.Code), HintOfCode(exc.Code))
 	}
 	if strings.Contains(err.Error(), "very-secret-key") {
 		t.Errorf("error leaks the key: %v", err)
@@ -96,29 +97,6 @@ func TestStateOfCode(t *testing.T) {
 	for _, tc := range tests {
 		if got := StateOfCode(tc.code); got != tc.want {
 			t.Errorf("%d: %q, want %q", tc.code, got, tc.want)
-		}
-	}
-}
-
-func TestParseExceptionsShapes(t *testing.T) {
-	tests := []struct {
-		body string
-		code int
-	}{
-		{`{"Code":1011,"Message":"Report Queued for Processing"}`, 1011},
-		{`[{"Code":3030,"Message":"No Usage"}]`, 3030},
-		{`{"Exception":{"Code":"2020","Message":"APIKey Invalid"}}`, 2020},
-		{`{"number":2010,"severity":"Error","message":"x"}`, 2010},
-		{`{"Report_Header":{"Exceptions":[{"Code":3031,"Message":"n"}]}}`, 0},
-	}
-	for _, tc := range tests {
-		excs := ParseExceptions([]byte(tc.body))
-		got := 0
-		if len(excs) > 0 {
-			got = excs[0].Code
-		}
-		if got != tc.code {
-			t.Errorf("%s: code %d, want %d", tc.body, got, tc.code)
 		}
 	}
 }

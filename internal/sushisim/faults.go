@@ -92,14 +92,14 @@ func serveFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
 		}
 		return false
 	case FaultQueued:
-		writeJSON(w, http.StatusAccepted, exception{Code: 1011, Message: "Report Queued for Processing"})
+		writeException(w, 1011, "")
 	case FaultTooMany:
 		if f.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))
 		}
-		writeJSON(w, http.StatusTooManyRequests, exception{Code: 1020, Message: "Client has made too many requests", Data: "1 request per second"})
+		writeException(w, 1020, "1 request per second")
 	case FaultBusy:
-		writeJSON(w, http.StatusServiceUnavailable, exception{Code: 1010, Message: "Service Busy"})
+		writeException(w, 1010, "")
 	case FaultServerError:
 		w.Header().Set("Content-Type", "text/plain")
 		w.WriteHeader(http.StatusInternalServerError)
@@ -112,9 +112,9 @@ func serveFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 	case FaultBadKey:
-		writeJSON(w, http.StatusUnauthorized, exception{Code: 2020, Message: "APIKey Invalid"})
+		writeException(w, 2020, "")
 	case FaultUnsupported:
-		writeJSON(w, http.StatusNotFound, exception{Code: 3000, Message: "Report Not Supported"})
+		writeException(w, 3000, "")
 	default:
 		return false
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/counter"
 )
 
 // Handler serves one platform's COUNTER_SUSHI API, R5.1 under /r51
@@ -45,7 +46,7 @@ func (c *Config) Handler(platformID string) http.Handler {
 		})
 		mux.HandleFunc("GET "+prefix+"/reports/{id}", func(w http.ResponseWriter, r *http.Request) {
 			if r.PathValue("id") != "pr" {
-				writeException(w, http.StatusNotFound, 3000, "Report Not Supported")
+				writeException(w, 3000, "")
 				return
 			}
 			lib, ok := c.authorize(w, r, platformID, false)
@@ -55,7 +56,7 @@ func (c *Config) Handler(platformID string) http.Handler {
 			begin, err1 := parseDate(r.URL.Query().Get("begin_date"))
 			end, err2 := parseDate(r.URL.Query().Get("end_date"))
 			if err1 != nil || err2 != nil || end.Before(begin) {
-				writeException(w, http.StatusBadRequest, 3020, "Invalid Date Arguments")
+				writeException(w, 3020, "")
 				return
 			}
 			c.serveReport(w, r, fc, platformID, lib, begin, end, rel)
@@ -71,7 +72,7 @@ func (c *Config) serveReport(w http.ResponseWriter, r *http.Request, fc *faultCo
 		return
 	}
 	subject, b, e := lib, begin, end
-	var exc []exception
+	var exc []counter.Exception
 	noItems := false
 	kind := FaultKind("")
 	if f != nil {
@@ -83,11 +84,11 @@ func (c *Config) serveReport(w http.ResponseWriter, r *http.Request, fc *faultCo
 	case FaultWrongCustomer:
 		subject = c.otherLibrary(lib)
 	case FaultNotReady:
-		exc, noItems = []exception{{Code: 3031, Message: "Usage Not Ready for Requested Dates", Data: "Usage not ready for " + begin.String()}}, true
+		exc, noItems = []counter.Exception{counter.NewException(3031, "Usage not ready for "+begin.String())}, true
 	case FaultNoUsage:
-		exc, noItems = []exception{{Code: 3030, Message: "No Usage Available for Requested Dates"}}, true
+		exc, noItems = []counter.Exception{counter.NewException(3030, "")}, true
 	case FaultPartial:
-		exc = []exception{{Code: 3040, Message: "Partial Data Returned", Data: "logging failure on one day"}}
+		exc = []counter.Exception{counter.NewException(3040, "logging failure on one day")}
 	}
 	var v any
 	if rel == "5" {
@@ -168,24 +169,24 @@ func (c *Config) members(platformID, customerID, rel string) []map[string]any {
 func (c *Config) authorize(w http.ResponseWriter, r *http.Request, platformID string, consortium bool) (*Library, bool) {
 	q := r.URL.Query()
 	if q.Get("customer_id") == "" {
-		writeException(w, http.StatusBadRequest, 1030, "Insufficient Information to Process Request")
+		writeException(w, 1030, "")
 		return nil, false
 	}
 	if consortium && q.Get("customer_id") == ConsortiumCustomerID {
 		if q.Get("api_key") != c.ConsortiumKey(platformID) {
-			writeException(w, http.StatusUnauthorized, 2020, "APIKey Invalid")
+			writeException(w, 2020, "")
 			return nil, false
 		}
 		return nil, true
 	}
 	if l, ok := c.idx.byCustomer[q.Get("customer_id")]; ok {
 		if q.Get("api_key") != c.APIKey(platformID, l.ID) {
-			writeException(w, http.StatusUnauthorized, 2020, "APIKey Invalid")
+			writeException(w, 2020, "")
 			return nil, false
 		}
 		return l, true
 	}
-	writeException(w, http.StatusForbidden, 2010, "Requestor is Not Authorized to Access Usage for Institution")
+	writeException(w, 2010, "")
 	return nil, false
 }
 
@@ -211,7 +212,7 @@ type header struct {
 	Filters         map[string]any      `json:"Report_Filters"`
 	Created         string              `json:"Created"`
 	CreatedBy       string              `json:"Created_By"`
-	Exceptions      []exception         `json:"Exceptions,omitempty"`
+	Exceptions      []counter.Exception `json:"Exceptions,omitempty"`
 }
 
 type item struct {
@@ -223,12 +224,6 @@ type attributePerf struct {
 	DataType     string                      `json:"Data_Type"`
 	AccessMethod string                      `json:"Access_Method"`
 	Performance  map[string]map[string]int64 `json:"Performance"`
-}
-
-type exception struct {
-	Code    int    `json:"Code"`
-	Message string `json:"Message"`
-	Data    string `json:"Data,omitempty"`
 }
 
 func (c *Config) platformReport(platformID string, lib *Library, begin, end bibstat.Month) report {
@@ -254,7 +249,7 @@ func (c *Config) platformReport(platformID string, lib *Library, begin, end bibs
 		CreatedBy:       "BibStat SUSHI simulator",
 	}, Items: []item{}}
 	if len(perf) == 0 {
-		rep.Header.Exceptions = []exception{{Code: 3030, Message: "No Usage Available for Requested Dates"}}
+		rep.Header.Exceptions = []counter.Exception{counter.NewException(3030, "")}
 		return rep
 	}
 	rep.Items = append(rep.Items, item{Platform: platformID, Performance: []attributePerf{{
@@ -263,8 +258,10 @@ func (c *Config) platformReport(platformID string, lib *Library, begin, end bibs
 	return rep
 }
 
-func writeException(w http.ResponseWriter, status, code int, msg string) {
-	writeJSON(w, status, exception{Code: code, Message: msg})
+// writeException answers with a bare exception and its HTTP status, both
+// from counter's table.
+func writeException(w http.ResponseWriter, code int, data string) {
+	writeJSON(w, counter.ExceptionInfo(code).Status, counter.NewException(code, data))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -293,17 +290,17 @@ type reportR5 struct {
 }
 
 type headerR5 struct {
-	Created          string      `json:"Created"`
-	CreatedBy        string      `json:"Created_By"`
-	CustomerID       string      `json:"Customer_ID"`
-	ReportID         string      `json:"Report_ID"`
-	Release          string      `json:"Release"`
-	ReportName       string      `json:"Report_Name"`
-	InstitutionName  string      `json:"Institution_Name"`
-	InstitutionID    []typeValue `json:"Institution_ID"`
-	ReportFilters    []nameValue `json:"Report_Filters"`
-	ReportAttributes []nameValue `json:"Report_Attributes"`
-	Exceptions       []exception `json:"Exceptions,omitempty"`
+	Created          string              `json:"Created"`
+	CreatedBy        string              `json:"Created_By"`
+	CustomerID       string              `json:"Customer_ID"`
+	ReportID         string              `json:"Report_ID"`
+	Release          string              `json:"Release"`
+	ReportName       string              `json:"Report_Name"`
+	InstitutionName  string              `json:"Institution_Name"`
+	InstitutionID    []typeValue         `json:"Institution_ID"`
+	ReportFilters    []nameValue         `json:"Report_Filters"`
+	ReportAttributes []nameValue         `json:"Report_Attributes"`
+	Exceptions       []counter.Exception `json:"Exceptions,omitempty"`
 }
 
 type typeValue struct {
@@ -336,7 +333,7 @@ type instanceR5 struct {
 	Count      int64  `json:"Count"`
 }
 
-func (c *Config) platformReportR5(platformID string, lib *Library, begin, end bibstat.Month, exc []exception, noItems bool) reportR5 {
+func (c *Config) platformReportR5(platformID string, lib *Library, begin, end bibstat.Month, exc []counter.Exception, noItems bool) reportR5 {
 	rep := reportR5{Header: headerR5{
 		Created: end.Last().AddDate(0, 0, 3).Format(time.RFC3339), CreatedBy: "BibStat SUSHI simulator",
 		CustomerID: c.CustomerID(lib.ID), ReportID: "PR", Release: "5", ReportName: "Platform Master Report",
@@ -364,7 +361,7 @@ func (c *Config) platformReportR5(platformID string, lib *Library, begin, end bi
 	}
 	if len(it.Performance) == 0 {
 		if rep.Header.Exceptions == nil {
-			rep.Header.Exceptions = []exception{{Code: 3030, Message: "No Usage Available for Requested Dates"}}
+			rep.Header.Exceptions = []counter.Exception{counter.NewException(3030, "")}
 		}
 		return rep
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/counter"
 )
 
 // Library is a customer of every simulated platform.
@@ -62,11 +63,7 @@ func (c *Config) buildIndex() {
 }
 
 // PRMetrics are the Metric_Types the simulator reports in PR, in report order.
-var PRMetrics = []string{
-	"Searches_Platform",
-	"Total_Item_Investigations", "Total_Item_Requests",
-	"Unique_Item_Investigations", "Unique_Item_Requests",
-}
+var PRMetrics = append([]string{counter.SearchesPlatform}, counter.ItemMetrics...)
 
 // Usage returns the PR counts of one library on one platform in one month,
 // keyed by Metric_Type. It is zero outside [First, Last]. The numbers keep
@@ -93,11 +90,11 @@ func (c *Config) Usage(platform string, lib bibstat.LibraryID, m bibstat.Month) 
 	uir := int64(float64(tir) * (0.55 + 0.3*c.noise(platform, lib, m, "uir")))
 	tii := tir + int64(float64(tir)*(0.2+0.6*c.noise(platform, lib, m, "tii")))
 	uii := uir + int64(float64(tii-tir)*(0.5+0.4*c.noise(platform, lib, m, "uii")))
-	out["Total_Item_Requests"] = tir
-	out["Unique_Item_Requests"] = uir
-	out["Total_Item_Investigations"] = tii
-	out["Unique_Item_Investigations"] = uii
-	out["Searches_Platform"] = int64(base * (0.3 + 0.4*c.noise(platform, lib, m, "search")))
+	out[counter.TotalItemRequests] = tir
+	out[counter.UniqueItemRequests] = uir
+	out[counter.TotalItemInvestigations] = tii
+	out[counter.UniqueItemInvestigations] = uii
+	out[counter.SearchesPlatform] = int64(base * (0.3 + 0.4*c.noise(platform, lib, m, "search")))
 	return out
 }
 
