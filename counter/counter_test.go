@@ -192,15 +192,16 @@ func TestMonthHeadings(t *testing.T) {
 		"Jan-2022": "2022-01", "2022-01": "2022-01", "Jan-22": "2022-01", "22-Jan": "2022-01",
 		"4-2011": "2011-04", "Mrz-2022": "2022-03", "Okt-2021": "2021-10", "44743": "2022-07",
 		"2022-03-01": "2022-03", "May 2024": "2024-05", "Dez-2020": "2020-12",
+		"januar 2025": "2025-01", "2025 mai": "2025-05", "01.2025": "2025-01", "Sept. 2024": "2024-09",
 	}
 	for in, want := range tests {
-		m, ok := parseMonthHeading(in)
+		m, ok := ParseMonth(in)
 		if !ok || m.String() != want {
 			t.Errorf("%q = %v %v, want %s", in, m, ok, want)
 		}
 	}
 	for _, bad := range []string{"Title", "Reporting_Period_Total", "Jal-2022", "13-2022", "12345678"} {
-		if m, ok := parseMonthHeading(bad); ok {
+		if m, ok := ParseMonth(bad); ok {
 			t.Errorf("%q parsed as %s", bad, m)
 		}
 	}

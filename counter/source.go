@@ -257,7 +257,7 @@ func (s *xlsxSource) next() ([][]byte, error) {
 	}
 	s.n++
 	// Raw values: a month heading stored as a date comes as its serial,
-	// which parseMonthHeading understands, and counts come unformatted.
+	// which ParseMonth understands, and counts come unformatted.
 	cols, err := s.rows.Columns(excelize.Options{RawCellValue: true})
 	if err != nil {
 		return nil, fmt.Errorf("parse xlsx row %d: %w", s.n, err)

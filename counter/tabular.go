@@ -449,7 +449,7 @@ func (t *tab) columns(hs []string) error {
 			c.kind, c.dst = colText, t.field(h)
 		case ignoredHeadings[n]:
 		default:
-			if m, ok := parseMonthHeading(h); ok {
+			if m, ok := ParseMonth(h); ok {
 				c.kind, c.month = colMonth, m
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bibliotek24/bibstat"
 )
@@ -72,19 +73,52 @@ func parseYOP(s string) (int32, bool, error) {
 	return int32(n), true, nil
 }
 
+// monthNames are the English, Norwegian (bokmål and nynorsk share them)
+// and German month names and their usual abbreviations, lower case,
+// without a trailing dot.
 var monthNames = map[string]time.Month{
-	"jan": 1, "feb": 2, "mar": 3, "mrz": 3, "mär": 3, "apr": 4, "may": 5, "mai": 5,
-	"jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "okt": 10, "nov": 11,
-	"dec": 12, "dez": 12, "des": 12,
+	"january": 1, "januar": 1, "jan": 1,
+	"february": 2, "februar": 2, "feb": 2,
+	"march": 3, "mars": 3, "märz": 3, "mar": 3, "mrz": 3, "mär": 3,
+	"april": 4, "apr": 4,
+	"may": 5, "mai": 5,
+	"june": 6, "juni": 6, "jun": 6,
+	"july": 7, "juli": 7, "jul": 7,
+	"august": 8, "aug": 8,
+	"september": 9, "sept": 9, "sep": 9,
+	"october": 10, "oktober": 10, "oct": 10, "okt": 10,
+	"november": 11, "nov": 11,
+	"december": 12, "desember": 12, "dezember": 12, "dec": 12, "des": 12, "dez": 12,
 }
 
-// monthName maps an English, German or Norwegian month name or abbreviation.
-func monthName(s string) (time.Month, bool) {
-	s = strings.ToLower(strings.TrimSuffix(s, "."))
+// MonthName maps a month's name or abbreviation in English, Norwegian or
+// German, in any case and with or without a trailing dot, to the month:
+// "Jan", "januar", "Mrz.", "Desember". A longer spelling of a name
+// ("Sept", "Febr") is the month it begins.
+func MonthName(s string) (time.Month, bool) {
+	s = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
 	if m, ok := monthNames[s]; ok {
 		return m, true
 	}
-	r := []rune(s)
+	if utf8.RuneCountInString(s) < 3 {
+		return 0, false
+	}
+	for name, m := range monthNames {
+		if len(name) > len(s) && strings.HasPrefix(name, s) {
+			return m, true
+		}
+	}
+	return 0, false
+}
+
+// monthWord maps the word of a heading that also gives a year: besides
+// MonthName, a word beginning with a month's three-letter abbreviation
+// ("Janv-2022"), since the year alongside makes it a month heading.
+func monthWord(s string) (time.Month, bool) {
+	if m, ok := MonthName(s); ok {
+		return m, true
+	}
+	r := []rune(strings.ToLower(strings.TrimSuffix(s, ".")))
 	if len(r) > 3 {
 		if m, ok := monthNames[string(r[:3])]; ok {
 			return m, true
@@ -94,19 +128,22 @@ func monthName(s string) (time.Month, bool) {
 }
 
 var (
-	reWordYear  = regexp.MustCompile(`^(\pL+\.?)[-\s/]+(\d{2}|\d{4})$`) // Jan-2022, Jan-22, Mrz 2022
-	reYearWord  = regexp.MustCompile(`^(\d{2})[-\s/](\pL+)$`)           // 22-Jan (Excel-mangled)
-	reYearMonth = regexp.MustCompile(`^(\d{4})[-/](\d{1,2})(?:[-/]\d{1,2})?(?:[T ].*)?$`)
-	reMonthYear = regexp.MustCompile(`^(\d{1,2})[-/](\d{4})$`) // 4-2011
-	reSerial    = regexp.MustCompile(`^\d{5}(?:\.0+)?$`)       // Excel date serial
+	reWordYear  = regexp.MustCompile(`^(\pL+)\.?[-\s/.]*(\d{2}|\d{4})$`)           // Jan-2022, Jan-22, Mrz 2022, jan. 2025, jan25
+	reYearWord  = regexp.MustCompile(`^(?:(\d{2})[-\s/]|(\d{4})[-\s/.]*)(\pL+)\.?$`) // 22-Jan (Excel-mangled), 2025 mai
+	reYearMonth = regexp.MustCompile(`^(\d{4})[-/.](\d{1,2})(?:[-/.]\d{1,2})?(?:[Tt ].*)?$`)
+	reMonthYear = regexp.MustCompile(`^(?:\d{1,2}[./-])?(\d{1,2})[./-](\d{4})$`) // 4-2011, 01.2025, 15.01.2025 (day first)
+	reSerial    = regexp.MustCompile(`^\d{5}(?:\.0+)?$`)                         // Excel date serial
 )
 
-// parseMonthHeading reads a month column heading in any of the forms
-// vendors use: Jan-2022, 2022-01, Jan-22, 22-Jan, 4-2011, Mrz-2022 or an
-// Excel date serial such as 44562.
-func parseMonthHeading(s string) (bibstat.Month, bool) {
+// ParseMonth reads a month in any of the forms vendors write one, as a
+// column heading or a cell: Jan-2022, January 2022, Jan-22, 22-Jan, 2022
+// januar, 2022-01, 2022/1, 2022-01-15T00:00:00, 4-2011, 01.2025,
+// 15.01.2025, Mrz-2022, or an Excel date serial such as 44562. Two-digit
+// years are this century's; years before 1990 or after 2200 are no
+// usage month.
+func ParseMonth(s string) (bibstat.Month, bool) {
 	s = strings.TrimSpace(s)
-	if len(s) < 4 || len(s) > 40 {
+	if len(s) < 4 {
 		return bibstat.Month{}, false
 	}
 	year := func(y string) int {
@@ -123,13 +160,13 @@ func parseMonthHeading(s string) (bibstat.Month, bool) {
 		return bibstat.Month{Year: y, Mon: m}, true
 	}
 	if g := reWordYear.FindStringSubmatch(s); g != nil {
-		if m, found := monthName(g[1]); found {
+		if m, found := monthWord(g[1]); found {
 			return ok(year(g[2]), m)
 		}
 	}
 	if g := reYearWord.FindStringSubmatch(s); g != nil {
-		if m, found := monthName(g[2]); found {
-			return ok(year(g[1]), m)
+		if m, found := monthWord(g[3]); found {
+			return ok(year(g[1]+g[2]), m)
 		}
 	}
 	if g := reYearMonth.FindStringSubmatch(s); g != nil {
@@ -142,11 +179,18 @@ func parseMonthHeading(s string) (bibstat.Month, bool) {
 	}
 	if reSerial.MatchString(s) {
 		f, _ := strconv.ParseFloat(s, 64)
-		// Excel's day 0 is 1899-12-30 once its 1900 leap-year bug is accounted for.
-		t := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(f))
-		return ok(t.Year(), t.Month())
+		m := SerialMonth(f)
+		return ok(m.Year, m.Mon)
 	}
 	return bibstat.Month{}, false
+}
+
+// SerialMonth is the month of an Excel date serial.
+func SerialMonth(serial float64) bibstat.Month {
+	// Serial 1 is 1900-01-01, and Excel counts a 29 February 1900 that
+	// never was; for every later serial day 0 is 1899-12-30.
+	t := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(serial))
+	return bibstat.MonthOf(t)
 }
 
 var reDate = regexp.MustCompile(`\d{4}-\d{1,2}`)
@@ -158,8 +202,8 @@ func parsePeriod(s string) (begin, end bibstat.Month, ok bool) {
 	if len(ds) < 2 {
 		return begin, end, false
 	}
-	b, ok1 := parseMonthHeading(ds[0])
-	e, ok2 := parseMonthHeading(ds[len(ds)-1])
+	b, ok1 := ParseMonth(ds[0])
+	e, ok2 := ParseMonth(ds[len(ds)-1])
 	if !ok1 || !ok2 || e.Before(b) {
 		return begin, end, false
 	}

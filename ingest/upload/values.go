@@ -9,91 +9,41 @@ import (
 	"time"
 
 	"github.com/bibliotek24/bibstat"
-)
-
-// monthNames maps Norwegian (bokmål and nynorsk share them) and English month
-// names and their usual abbreviations, lower case and without a trailing
-// dot, to the month.
-var monthNames = map[string]time.Month{
-	"januar": 1, "january": 1, "jan": 1,
-	"februar": 2, "february": 2, "feb": 2,
-	"mars": 3, "march": 3, "mar": 3,
-	"april": 4, "apr": 4,
-	"mai": 5, "may": 5,
-	"juni": 6, "june": 6, "jun": 6,
-	"juli": 7, "july": 7, "jul": 7,
-	"august": 8, "aug": 8,
-	"september": 9, "sep": 9, "sept": 9,
-	"oktober": 10, "october": 10, "okt": 10, "oct": 10,
-	"november": 11, "nov": 11,
-	"desember": 12, "december": 12, "des": 12, "dec": 12,
-}
-
-var (
-	// 2025-01, 2025/1, 2025-01-15 and 2025-01-15T00:00:00 (day and time ignored)
-	isoMonthRE = regexp.MustCompile(`^(\d{4})[-/.](\d{1,2})(?:[-/.]\d{1,2}(?:[t ].*)?)?$`)
-	// 01.2025, 1/2025, 15.01.2025, 31/01/2025 (day first, as Norway writes it)
-	dayFirstRE = regexp.MustCompile(`^(?:\d{1,2}[./-])?(\d{1,2})[./-](\d{4})$`)
-	// jan-25, jan. 2025, januar 2025, Jan-2025, 2025 januar
-	nameYearRE = regexp.MustCompile(`^([a-zæøå]+)\.?[\s\-/.]*(\d{2}|\d{4})$`)
-	yearNameRE = regexp.MustCompile(`^(\d{4})[\s\-/.]*([a-zæøå]+)\.?$`)
+	"github.com/bibliotek24/bibstat/counter"
 )
 
 // Excel date serials of plausible usage months (1954–2119). A five-digit
 // whole number in this range is a date serial, not a year or a count.
 const minSerial, maxSerial = 20000, 80000
 
-// parseMonth reads the month of a cell in any of the layouts vendors use.
-// year is used when the cell names a month without a year ("januar");
-// 0 means the cell must carry its own year. numeric says the cell is a
-// spreadsheet number, which for a month can only be a date serial.
+// parseMonth reads the month of a cell in any of the layouts vendors use
+// (counter.ParseMonth's). year is used when the cell names a month without
+// a year ("januar") or is a month number; 0 means the cell must carry its
+// own year. numeric says the cell is a spreadsheet number, which for a
+// month can only be a date serial.
 func parseMonth(s string, year int, numeric bool) (bibstat.Month, error) {
-	m, err := parseMonthText(s, year, numeric)
-	if err != nil && !strings.Contains(err.Error(), strconv.Quote(s)) {
-		err = fmt.Errorf("month %q: %w", s, err)
-	}
-	return m, err
-}
-
-func parseMonthText(s string, year int, numeric bool) (bibstat.Month, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
+	t := strings.TrimSpace(s)
 	if t == "" {
-		return bibstat.Month{}, fmt.Errorf("no month")
+		return bibstat.Month{}, fmt.Errorf("month %q: no month", s)
 	}
 	if f, err := strconv.ParseFloat(t, 64); err == nil && (numeric || !strings.ContainsAny(t, ".,")) {
 		if f >= minSerial && f < maxSerial {
-			return excelSerialMonth(f), nil
+			m := counter.SerialMonth(f)
+			return monthOf(s, m.Year, int(m.Mon))
 		}
 		if !numeric && year > 0 && f >= 1 && f <= 12 && f == math.Trunc(f) {
-			return monthOf(year, int(f))
+			return monthOf(s, year, int(f))
 		}
 		return bibstat.Month{}, fmt.Errorf("month %q: a number, not a date", s)
 	}
-	if m := isoMonthRE.FindStringSubmatch(t); m != nil {
-		return monthOf(atoi(m[1]), atoi(m[2]))
+	if m, ok := counter.ParseMonth(t); ok {
+		return monthOf(s, m.Year, int(m.Mon))
 	}
-	if m := dayFirstRE.FindStringSubmatch(t); m != nil {
-		return monthOf(atoi(m[2]), atoi(m[1]))
-	}
-	if m := nameYearRE.FindStringSubmatch(t); m != nil {
-		if mon, ok := monthNames[m[1]]; ok {
-			y := atoi(m[2])
-			if y < 100 {
-				y += 2000 // "jan-25": vendors' two-digit years are this century
-			}
-			return monthOf(y, int(mon))
-		}
-	}
-	if m := yearNameRE.FindStringSubmatch(t); m != nil {
-		if mon, ok := monthNames[m[2]]; ok {
-			return monthOf(atoi(m[1]), int(mon))
-		}
-	}
-	if mon, ok := monthNames[strings.TrimSuffix(t, ".")]; ok {
+	if mon, ok := counter.MonthName(t); ok {
 		if year == 0 {
 			return bibstat.Month{}, fmt.Errorf("month %q has no year (set month.year in the mapping)", s)
 		}
-		return monthOf(year, int(mon))
+		return monthOf(s, year, int(mon))
 	}
 	return bibstat.Month{}, fmt.Errorf("month %q: not a month", s)
 }
@@ -112,21 +62,13 @@ func isMonthHeader(s string, year int) (bibstat.Month, bool) {
 	return m, err == nil
 }
 
-func excelSerialMonth(f float64) bibstat.Month {
-	// Serial 1 is 1900-01-01, and Excel counts a 29 February 1900 that never
-	// was; every serial we accept is after it, so day 0 is 1899-12-30.
-	t := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(f))
-	return bibstat.MonthOf(t)
-}
-
-func monthOf(y, m int) (bibstat.Month, error) {
+// monthOf checks that y-m is a plausible usage month of cell s.
+func monthOf(s string, y, m int) (bibstat.Month, error) {
 	if y < 1990 || y > 2100 || m < 1 || m > 12 {
-		return bibstat.Month{}, fmt.Errorf("%d-%02d is out of range", y, m)
+		return bibstat.Month{}, fmt.Errorf("month %q: %d-%02d is out of range", s, y, m)
 	}
 	return bibstat.Month{Year: y, Mon: time.Month(m)}, nil
 }
-
-func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
 // NumberFormat says how a file writes numbers in text.
 type NumberFormat string

@@ -26,6 +26,10 @@ func TestParseMonth(t *testing.T) {
 		{"okt-24", 0, false, "2024-10"},
 		{"2025 mai", 0, false, "2025-05"},
 		{"March 2025", 0, false, "2025-03"},
+		{"Mrz-2025", 0, false, "2025-03"}, // German, as counter reads headings
+		{"März 2025", 0, false, "2025-03"},
+		{"Dezember", 2024, false, "2024-12"},
+		{"Description", 2025, false, ""}, // no month's name begins so
 		{"mai", 2025, false, "2025-05"},
 		{"sept.", 2025, false, "2025-09"},
 		{"des.", 2025, false, "2025-12"},
