@@ -39,5 +39,6 @@
 // The source of truth is a YAML file the consortium edits (Parse); Import
 // stores it in the warehouse with a history of changes; Value computes the
 // figures against a Source of usage and population, implemented over the
-// DuckDB warehouse by Warehouse.
+// DuckDB warehouse by Warehouse, which takes each library's county from the
+// warehouse's library_county view, as the report and the portal do.
 package agreements

@@ -12,11 +12,13 @@ import (
 
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/internal/reference"
+	"github.com/bibliotek24/bibstat/transform"
 )
 
 // Warehouse reads usage and population from the DuckDB warehouse and keeps
-// the registry there. It uses the warehouse's libraries, municipalities and
-// mart_library_month with plain SQL and owns the agreements tables.
+// the registry there. It uses the warehouse's libraries, municipalities,
+// library_county and mart_library_month with plain SQL and owns the
+// agreements tables.
 type Warehouse struct{ DB *sql.DB }
 
 var _ Source = (*Warehouse)(nil)
@@ -327,20 +329,23 @@ func list(ctx context.Context, q querier) ([]Agreement, error) {
 
 // Libraries implements Source.
 func (w *Warehouse) Libraries(ctx context.Context) ([]Library, error) {
-	// A library registered under a 2020–2023 municipality code finds its
-	// county and inhabitants through municipality_successors when the
-	// warehouse has that table; older warehouses have only 2024 codes.
+	// A library's county is the warehouse's one county of it
+	// (library_county), as the report and the portal's access check place
+	// it. A library registered under a 2020–2023 municipality code finds
+	// its inhabitants through municipality_successors. A warehouse without
+	// them (older, or never refreshed: no marts either) has only 2024 codes.
 	rows, err := w.DB.QueryContext(ctx, `
 		WITH succ AS (
-		  SELECT s.municipality_2023 AS municipality, any_value(m.county) AS county, sum(m.population) AS population
+		  SELECT s.municipality_2023 AS municipality, sum(m.population) AS population
 		  FROM municipality_successors s JOIN municipalities m ON m.municipality = s.municipality_2024
 		  GROUP BY 1)
-		SELECT l.library_id, l.name, l.municipality, coalesce(m.county, s.county, ''),
+		SELECT l.library_id, l.name, l.municipality, coalesce(c.county, ''),
 		       CAST(coalesce(l.population, m.population, s.population, 0) AS BIGINT)
 		FROM libraries l LEFT JOIN municipalities m ON m.municipality = l.municipality
 		LEFT JOIN succ s ON s.municipality = l.municipality
+		LEFT JOIN library_county c USING (library_id)
 		ORDER BY l.library_id`)
-	if err != nil && isMissingTable(err) {
+	if transform.IsMissingTable(err) {
 		rows, err = w.DB.QueryContext(ctx, `
 			SELECT l.library_id, l.name, l.municipality, coalesce(m.county, ''),
 			       CAST(coalesce(l.population, m.population, 0) AS BIGINT)
@@ -416,10 +421,6 @@ func (w *Warehouse) Uses(ctx context.Context, platforms, metrics []string, first
 		out = append(out, Use{Library: bibstat.LibraryID(id), Month: bibstat.Month{Year: int(y), Mon: time.Month(m)}, Count: n})
 	}
 	return out, rows.Err()
-}
-
-func isMissingTable(err error) bool {
-	return strings.Contains(err.Error(), "does not exist")
 }
 
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }

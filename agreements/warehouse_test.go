@@ -9,6 +9,8 @@ import (
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/bibliotek24/bibstat"
 )
 
 // testWarehouse creates the few warehouse tables valuation reads, in a real
@@ -148,5 +150,39 @@ func TestImportHistory(t *testing.T) {
 	var n int
 	if err := w.DB.QueryRow(`SELECT count(*) FROM agreement_participants WHERE agreement_id = 'p-2025'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("participants of the removed agreement: %d, %v", n, err)
+	}
+}
+
+// TestLibrariesCounty: a library's county is the warehouse's library_county
+// (for a library under an old code, the heavier successor's), and a
+// warehouse without the view falls back to its municipality's county.
+func TestLibrariesCounty(t *testing.T) {
+	ctx := context.Background()
+	w := testWarehouse(t)
+	county := func() map[bibstat.LibraryID]string {
+		libs, err := w.Libraries(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[bibstat.LibraryID]string{}
+		for _, l := range libs {
+			out[l.ID] = l.County
+		}
+		return out
+	}
+	if got := county(); got["2000001"] != "03" || got["2000002"] != "46" {
+		t.Errorf("without library_county: %v", got)
+	}
+	for _, q := range []string{
+		`INSERT INTO libraries VALUES ('2000003', 'NO-2000003', 'C', '1507', NULL)`,
+		`CREATE TABLE municipality_successors (municipality_2023 VARCHAR, municipality_2024 VARCHAR)`,
+		`CREATE TABLE library_county AS SELECT * FROM (VALUES ('2000001', '03'), ('2000002', '46'), ('2000003', '15')) t(library_id, county)`,
+	} {
+		if _, err := w.DB.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if got := county(); got["2000001"] != "03" || got["2000002"] != "46" || got["2000003"] != "15" {
+		t.Errorf("with library_county: %v", got)
 	}
 }

@@ -201,18 +201,19 @@ func (s *Site) fillUsage(ctx context.Context, p *page, sc Scope) error {
 	return err
 }
 
-// libraries lists the register. A library split over two municipalities
-// (old Ålesund) is in the county of the larger share, the rule the portal's
-// access check (server.dbGeo) reads library_geo by.
+// libraries lists the register, each library in its one county
+// (library_county: a library split over two municipalities, old Ålesund,
+// is in the county of the larger share), as the portal's access check
+// and the agreements place it.
 func (s *Site) libraries(ctx context.Context, m messages) ([]libraryRow, error) {
 	rows, err := s.DB.QueryContext(ctx, `
-		SELECT l.library_id, l.isil, l.name, coalesce(mu.name, l.municipality), coalesce(g.county_2024, ''),
+		SELECT l.library_id, l.isil, l.name, coalesce(mu.name, l.municipality), coalesce(c.county, ''),
 		       coalesce((SELECT max_by(population, year) FROM library_population p WHERE p.library_id = l.library_id), 0),
 		       coalesce((SELECT sum(total) FROM mart_library_month u
 		                 WHERE u.library_id = l.library_id AND u.metric_type = ?), 0)
 		FROM libraries l
 		LEFT JOIN municipalities mu ON mu.municipality = l.municipality
-		LEFT JOIN (SELECT library_id, arg_max(county_2024, weight) AS county_2024 FROM library_geo GROUP BY library_id) g USING (library_id)
+		LEFT JOIN library_county c USING (library_id)
 		ORDER BY l.name, l.library_id`, trendMetric)
 	if err != nil {
 		return nil, fmt.Errorf("report libraries: %w", err)
@@ -263,7 +264,7 @@ func (s *Site) compareLibraries(ctx context.Context, m messages, county string, 
 		FROM mart_library_month u
 		LEFT JOIN library_population p ON p.library_id = u.library_id AND p.year = year(u.month)
 		WHERE u.metric_type = ? AND year(u.month) = ?
-		  AND u.library_id IN (SELECT library_id FROM library_geo WHERE county_2024 = ?)
+		  AND u.library_id IN (SELECT library_id FROM library_county WHERE county = ?)
 		GROUP BY u.library_id`, trendMetric, year, county)
 	if err != nil {
 		return nil, nil, fmt.Errorf("report county %s: %w", county, err)

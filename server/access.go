@@ -148,12 +148,12 @@ func (g *dbGeo) load(ctx context.Context) error {
 	if time.Since(g.loaded) < g.ttl && g.county != nil {
 		return nil
 	}
-	// A library split over two municipalities (old Ålesund) has two rows;
-	// its county is the one with the larger weight.
+	// library_county is the one county of each library, as the report
+	// and the agreements place it (old Ålesund's: the larger share's).
 	rows, err := g.db.QueryContext(ctx, `
-		SELECT l.library_id, l.name, coalesce(arg_max(g.county_2024, g.weight), '')
-		FROM libraries l LEFT JOIN library_geo g USING (library_id)
-		GROUP BY l.library_id, l.name ORDER BY l.library_id`)
+		SELECT l.library_id, l.name, coalesce(c.county, '')
+		FROM libraries l LEFT JOIN library_county c USING (library_id)
+		ORDER BY l.library_id`)
 	if err != nil {
 		return fmt.Errorf("read library counties: %w", err)
 	}

@@ -5,8 +5,8 @@
 // Vocabulary:
 //
 //   - user: an account in the users file (Users). Its role is admin (the
-//     consortium: everything), county (the libraries of one county, by
-//     library_geo.county_2024, and the county's page) or library (one
+//     consortium: everything), county (the libraries of one county, by the
+//     warehouse's library_county, and the county's page) or library (one
 //     library's pages and downloads). Passwords and API tokens are stored as
 //     argon2id hashes only.
 //   - resource: a file of the report site, classified by its path
@@ -17,6 +17,9 @@
 //     address lock that key out for an exponentially growing time.
 //   - run log: a JSONL file beside the ledger where harvest, transform and
 //     report runs append start, end and outcome (RunLog); /admin shows it.
+//   - completeness: /admin shows the ledger's grid (ledger.GridOf: library ×
+//     platform × month, each cell coloured by its worst state) and /metrics
+//     its units by state, every state present.
 //
 // The SUSHI server answers /r51/status, /r51/members, /r51/reports and
 // /r51/reports/{id} for the 4 master reports and 12 standard views. A

@@ -107,20 +107,16 @@ func (c *ledgerCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(ledgerUp, prometheus.GaugeValue, 1)
-	states := map[bibstat.State]int{}
-	for _, s := range []bibstat.State{bibstat.StateOK, bibstat.StateZero, bibstat.StateNotReady, bibstat.StateQueued,
-		bibstat.StateThrottled, bibstat.StateCredentialsBroken, bibstat.StateUnsupported, bibstat.StatePartial, bibstat.StateFailed} {
-		states[s] = 0 // every state present, so alerts can use absent() sensibly
+	// Every state is present, zero or not, so alerts can use absent() sensibly.
+	totals := ledger.GridOf(entries, 0).Totals
+	for _, s := range bibstat.States() {
+		ch <- prometheus.MustNewConstMetric(unitsDesc, prometheus.GaugeValue, float64(totals[s]), string(s))
 	}
 	good := map[string]time.Time{}
 	for _, e := range entries {
-		states[e.State]++
 		if e.State.Loadable() && e.UpdatedAt.After(good[e.Platform]) {
 			good[e.Platform] = e.UpdatedAt
 		}
-	}
-	for s, n := range states {
-		ch <- prometheus.MustNewConstMetric(unitsDesc, prometheus.GaugeValue, float64(n), string(s))
 	}
 	for p, t := range good {
 		ch <- prometheus.MustNewConstMetric(lastGood, prometheus.GaugeValue, float64(t.Unix()), p)

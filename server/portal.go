@@ -5,18 +5,14 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/ingest/ledger"
 )
 
@@ -299,65 +295,26 @@ type matrixRow struct {
 }
 
 type matrixCell struct {
-	Text  string // e.g. "ok 2 · not_ready 1"
+	Text  string // e.g. "not_ready 1 · ok 2", worst first
 	Class string // the worst state, for colour
 }
 
-// stateOrder ranks states from worst to best, for a cell's colour.
-var stateOrder = []bibstat.State{bibstat.StateCredentialsBroken, bibstat.StateFailed, bibstat.StateUnsupported,
-	bibstat.StateThrottled, bibstat.StateQueued, bibstat.StateNotReady, bibstat.StatePartial, bibstat.StateZero, bibstat.StateOK}
-
 func buildMatrix(entries []ledger.Entry, lastMonths int) *matrix {
-	type key struct{ lib, platform string }
-	counts := map[key]map[string]map[bibstat.State]int{}
-	monthSet := map[string]bool{}
-	for _, e := range entries {
-		lib := string(e.Library)
-		if lib == "" {
-			lib = e.Credential
-		}
-		k := key{lib, e.Platform}
-		if counts[k] == nil {
-			counts[k] = map[string]map[bibstat.State]int{}
-		}
-		if counts[k][e.Month] == nil {
-			counts[k][e.Month] = map[bibstat.State]int{}
-		}
-		counts[k][e.Month][e.State]++
-		monthSet[e.Month] = true
-	}
-	m := &matrix{Months: slices.Sorted(maps.Keys(monthSet))}
-	if len(m.Months) > lastMonths {
-		m.Months = m.Months[len(m.Months)-lastMonths:]
-	}
-	keys := make([]key, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].lib != keys[j].lib {
-			return keys[i].lib < keys[j].lib
-		}
-		return keys[i].platform < keys[j].platform
-	})
-	for _, k := range keys {
-		row := matrixRow{Library: k.lib, Platform: k.platform}
-		for _, mo := range m.Months {
+	g := ledger.GridOf(entries, lastMonths)
+	m := &matrix{Months: g.Months}
+	for _, r := range g.Rows {
+		row := matrixRow{Library: r.Library, Platform: r.Platform}
+		for _, c := range r.Cells {
+			cell := matrixCell{Class: "missing"}
+			if worst, ok := c.Worst(); ok {
+				cell.Class = string(worst)
+			}
 			var parts []string
-			class := "missing"
-			for i := len(stateOrder) - 1; i >= 0; i-- {
-				st := stateOrder[i]
-				if n := counts[k][mo][st]; n > 0 {
-					parts = append(parts, fmt.Sprintf("%s %d", st, n))
-				}
+			for _, sc := range c.States() {
+				parts = append(parts, fmt.Sprintf("%s %d", sc.State, sc.N))
 			}
-			for _, st := range stateOrder {
-				if counts[k][mo][st] > 0 {
-					class = string(st)
-					break
-				}
-			}
-			row.Cells = append(row.Cells, matrixCell{Text: strings.Join(parts, " · "), Class: class})
+			cell.Text = strings.Join(parts, " · ")
+			row.Cells = append(row.Cells, cell)
 		}
 		m.Rows = append(m.Rows, row)
 	}
