@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/agreements"
 	"github.com/bibliotek24/bibstat/internal/cli"
+	"github.com/bibliotek24/bibstat/internal/config"
+	"github.com/bibliotek24/bibstat/transform"
 )
 
 const agreementsHelp = `Usage: bibstat agreements SUBCOMMAND [flags] [ARG]
@@ -31,7 +32,8 @@ Subcommands:
   value ID        cost, uses, cost per use, cost per inhabitant and each participant's share
                   (--year Y values one year; --explain prints every formula with its inputs)
 
-Every subcommand takes --warehouse FILE (default bibstat-demo/warehouse.duckdb).
+Every subcommand takes --warehouse FILE (default bibstat-demo/warehouse.duckdb), or
+--config FILE for the config's warehouse.
 Run 'bibstat agreements SUBCOMMAND --help' for its flags.
 `
 
@@ -60,12 +62,13 @@ func agreementsCommand() command {
 		}}
 }
 
-// agreementFlags is a flag set with --warehouse; args may put flags after
-// the positional arguments ("value ID --year 2025").
-func agreementFlags(e *env, sub, argsUsage, summary string) (*flag.FlagSet, *string) {
+// agreementFlags is a flag set with --config and --warehouse; args may put
+// flags after the positional arguments ("value ID --year 2025").
+func agreementFlags(e *env, sub, argsUsage, summary string) (*flag.FlagSet, whFlags) {
 	fs := cli.NewFlags(e.stdout, "agreements "+sub, argsUsage, summary)
-	wh := fs.String("warehouse", "bibstat-demo/warehouse.duckdb", "the DuckDB warehouse `file`")
-	return fs, wh
+	return fs, whFlags{fs: fs,
+		config:    fs.String("config", "", "the configuration `file`, whose warehouse is used unless --warehouse is given"),
+		warehouse: fs.String("warehouse", "bibstat-demo/warehouse.duckdb", "the DuckDB warehouse `file`")}
 }
 
 // parseInterleaved parses flags anywhere among the arguments and returns
@@ -88,27 +91,50 @@ func parseInterleaved(fs *flag.FlagSet, args []string, n int) ([]string, error) 
 	return pos, nil
 }
 
-// openWarehouse opens an existing warehouse; it never creates one, so a
-// mistyped path is an error rather than an empty registry.
-func openWarehouse(path string) (*agreements.Warehouse, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("open warehouse %s: %w (run 'bibstat demo' or give --warehouse)", path, err)
+// whFlags are the flags that name the warehouse: --warehouse, else with
+// --config the config's, else the demo's.
+type whFlags struct {
+	fs                *flag.FlagSet
+	config, warehouse *string
+}
+
+// open opens the warehouse the flags name; it never creates one, so a
+// mistyped path is an error rather than an empty registry. The caller
+// closes its DB.
+func (f whFlags) open(ctx context.Context, e *env) (*agreements.Warehouse, error) {
+	path, opts := *f.warehouse, transform.Options{}
+	if *f.config != "" {
+		cfg, err := config.Load(*f.config)
+		if err != nil {
+			return nil, err
+		}
+		opts = warehouseOptions(cfg)
+		if !isSet(f.fs, "warehouse") {
+			path = cfg.Path(cfg.Warehouse.Path)
+		}
 	}
-	db, err := sql.Open("duckdb", path)
+	wh, err := openWarehouse(ctx, e, path, opts, true, nil)
 	if err != nil {
-		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
+		return nil, err
 	}
-	return &agreements.Warehouse{DB: db}, nil
+	return &agreements.Warehouse{DB: wh.DB}, nil
+}
+
+// isSet reports whether the flag name was given on the command line.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // openAgreement parses the flags and the one ID among args, opens the
 // warehouse and reads that agreement; the caller closes wh.DB.
-func openAgreement(ctx context.Context, fs *flag.FlagSet, whPath *string, args []string) (*agreements.Warehouse, agreements.Agreement, error) {
+func openAgreement(ctx context.Context, e *env, fs *flag.FlagSet, whf whFlags, args []string) (*agreements.Warehouse, agreements.Agreement, error) {
 	pos, err := parseInterleaved(fs, args, 1)
 	if err != nil {
 		return nil, agreements.Agreement{}, err
 	}
-	wh, err := openWarehouse(*whPath)
+	wh, err := whf.open(ctx, e)
 	if err != nil {
 		return nil, agreements.Agreement{}, err
 	}
@@ -127,7 +153,7 @@ func agreementsLoad(ctx context.Context, e *env, sub string, args []string) erro
 		summary = "Validates FILE and makes the warehouse's agreements equal to it. Every agreement created,\n" +
 			"changed or removed gets a row in agreement_history saying what changed."
 	}
-	fs, whPath := agreementFlags(e, sub, "FILE", summary)
+	fs, whf := agreementFlags(e, sub, "FILE", summary)
 	pos, err := parseInterleaved(fs, args, 1)
 	if err != nil {
 		return err
@@ -135,13 +161,13 @@ func agreementsLoad(ctx context.Context, e *env, sub string, args []string) erro
 	name := pos[0]
 	known := agreements.Known{}
 	var wh *agreements.Warehouse
-	if *whPath != "" || sub == "import" {
-		if wh, err = openWarehouse(*whPath); err != nil {
+	if *whf.warehouse != "" || *whf.config != "" || sub == "import" {
+		if wh, err = whf.open(ctx, e); err != nil {
 			return err
 		}
 		defer wh.DB.Close()
 		if known, err = wh.Known(ctx); err != nil {
-			return fmt.Errorf("read warehouse %s: %w", *whPath, err)
+			return fmt.Errorf("read warehouse: %w", err)
 		}
 	} else if known.Counties, err = agreements.KnownCounties(); err != nil {
 		return err
@@ -188,11 +214,11 @@ func printErrors(w io.Writer, err error) {
 }
 
 func agreementsList(ctx context.Context, e *env, args []string) error {
-	fs, whPath := agreementFlags(e, "list", "", "Lists the agreements in the warehouse.")
+	fs, whf := agreementFlags(e, "list", "", "Lists the agreements in the warehouse.")
 	if _, err := parseInterleaved(fs, args, 0); err != nil {
 		return err
 	}
-	wh, err := openWarehouse(*whPath)
+	wh, err := whf.open(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -214,8 +240,8 @@ func agreementsList(ctx context.Context, e *env, args []string) error {
 }
 
 func agreementsShow(ctx context.Context, e *env, args []string) error {
-	fs, whPath := agreementFlags(e, "show", "ID", "Shows one agreement, its participants and the history of its changes.")
-	wh, a, err := openAgreement(ctx, fs, whPath, args)
+	fs, whf := agreementFlags(e, "show", "ID", "Shows one agreement, its participants and the history of its changes.")
+	wh, a, err := openAgreement(ctx, e, fs, whf, args)
 	if err != nil {
 		return err
 	}
@@ -246,11 +272,11 @@ func agreementsShow(ctx context.Context, e *env, args []string) error {
 }
 
 func agreementsValue(ctx context.Context, e *env, args []string) error {
-	fs, whPath := agreementFlags(e, "value", "ID", "Cost, uses, cost per use, cost per inhabitant, participation and each participant's\n"+
+	fs, whf := agreementFlags(e, "value", "ID", "Cost, uses, cost per use, cost per inhabitant, participation and each participant's\n"+
 		"allocated cost, uses and cost per use, for the whole agreement period or one --year.")
 	year := fs.Int("year", 0, "value only this `year` (default: the whole agreement period)")
 	explain := fs.Bool("explain", false, "print every figure's formula with its inputs")
-	wh, a, err := openAgreement(ctx, fs, whPath, args)
+	wh, a, err := openAgreement(ctx, e, fs, whf, args)
 	if err != nil {
 		return err
 	}

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bibliotek24/bibstat/transform"
 )
 
 // agreementsWarehouse makes a tiny warehouse with the demo's tables that
@@ -15,11 +18,19 @@ import (
 func agreementsWarehouse(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "w.duckdb")
+	// A warehouse transform.Open accepts as its own (its meta row), holding
+	// only the tables below: the commands open it as they open any.
+	wh, err := transform.Open(context.Background(), path, transform.Options{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh.Close()
 	db, err := sql.Open("duckdb", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	dropAllButMeta(t, db)
 	for _, q := range []string{
 		`CREATE TABLE libraries (library_id VARCHAR, isil VARCHAR, name VARCHAR, municipality VARCHAR, population BIGINT)`,
 		`CREATE TABLE municipalities (municipality VARCHAR, name VARCHAR, county VARCHAR, county_name VARCHAR, population BIGINT)`,
@@ -42,6 +53,34 @@ func agreementsWarehouse(t *testing.T) string {
 		}
 	}
 	return path
+}
+
+// dropAllButMeta drops every view and table of db except meta.
+func dropAllButMeta(t *testing.T, db *sql.DB) {
+	t.Helper()
+	rows, err := db.Query(`SELECT table_name, table_type FROM information_schema.tables
+		WHERE table_schema = 'main' AND table_name <> 'meta' ORDER BY table_type DESC`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drops []string
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			t.Fatal(err)
+		}
+		kind := "TABLE"
+		if typ == "VIEW" {
+			kind = "VIEW"
+		}
+		drops = append(drops, "DROP "+kind+" IF EXISTS "+name+" CASCADE")
+	}
+	rows.Close()
+	for _, q := range drops {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
 }
 
 func runAgreements(t *testing.T, args ...string) (string, string, int) {

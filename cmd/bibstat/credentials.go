@@ -29,7 +29,7 @@ func credentialsCommand() command {
 				"credential (platforms[].consortium in the config) and prints one credential entry per\n"+
 				"member library as YAML, to review and paste under credentials:. Secrets are written as\n"+
 				"references, never values.")
-			cfgPath := fs.String("config", defaultConfig(), "the configuration `file`")
+			cfgPath := fs.String("config", config.DefaultFile(), "the configuration `file`")
 			platform := fs.String("platform", "", "the `platform` id (required)")
 			if err := cli.Parse(fs, args[1:]); err != nil {
 				return err
@@ -37,7 +37,7 @@ func credentialsCommand() command {
 			if *platform == "" {
 				return &cli.UsageError{Msg: "credentials discover: --platform is required"}
 			}
-			cfg, err := loadConfig(*cfgPath)
+			cfg, err := config.Load(*cfgPath)
 			if err != nil {
 				return err
 			}
@@ -49,7 +49,7 @@ func credentialsCommand() command {
 			if err != nil {
 				return err
 			}
-			members, err := cfg.client().Members(ctx, cred)
+			members, err := sushiClient(cfg).Members(ctx, cred)
 			if err != nil {
 				return fmt.Errorf("discover members: %w", err)
 			}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/bibliotek24/bibstat/ingest/ledger"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
 	"github.com/bibliotek24/bibstat/internal/cli"
+	"github.com/bibliotek24/bibstat/internal/config"
 	"github.com/bibliotek24/bibstat/internal/demo"
 	"github.com/bibliotek24/bibstat/internal/sushisim"
 	"github.com/bibliotek24/bibstat/report"
@@ -85,7 +85,8 @@ func formatStates(states map[bibstat.State]int) string {
 // demo runs simulator → harvest → archive → warehouse → report under o.Out.
 func buildDemo(ctx context.Context, e *env, o demoOptions) (demoResult, error) {
 	var res demoResult
-	out, err := filepath.Abs(o.Out)
+	// The demo's layout under --out is the default configuration's.
+	cfg, err := config.InDir(o.Out)
 	if err != nil {
 		return res, err
 	}
@@ -99,11 +100,11 @@ func buildDemo(ctx context.Context, e *env, o demoOptions) (demoResult, error) {
 	}
 	defer stop()
 
-	st, err := openLocal(ctx, filepath.Join(out, "archive"))
+	st, err := openStore(ctx, cfg, "")
 	if err != nil {
 		return res, err
 	}
-	led, err := ledger.Open(filepath.Join(out, "ledger.jsonl"))
+	led, err := ledger.Open(cfg.Path(cfg.Ledger.Path))
 	if err != nil {
 		return res, err
 	}
@@ -115,7 +116,7 @@ func buildDemo(ctx context.Context, e *env, o demoOptions) (demoResult, error) {
 		return res, fmt.Errorf("harvest: %w", err)
 	}
 
-	wh, err := transform.Open(ctx, filepath.Join(out, "warehouse.duckdb"), transform.Options{}, e.log)
+	wh, err := openWarehouse(ctx, e, cfg.Path(cfg.Warehouse.Path), warehouseOptions(cfg), false, nil)
 	if err != nil {
 		return res, err
 	}
@@ -135,7 +136,7 @@ func buildDemo(ctx context.Context, e *env, o demoOptions) (demoResult, error) {
 		return res, fmt.Errorf("count facts: %w", err)
 	}
 
-	site := &report.Site{DB: wh.DB, Out: filepath.Join(out, "site"), Lang: o.Lang}
+	site := &report.Site{DB: wh.DB, Out: cfg.Path(cfg.Server.SiteDir), Lang: o.Lang}
 	sum, err := site.Build(ctx)
 	if err != nil {
 		return res, err

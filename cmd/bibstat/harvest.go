@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -15,91 +13,9 @@ import (
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/ingest"
 	"github.com/bibliotek24/bibstat/ingest/ledger"
-	"github.com/bibliotek24/bibstat/ingest/sushi"
 	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/internal/config"
-	"github.com/bibliotek24/bibstat/internal/store"
 )
-
-// defaultConfig is the config file read when --config is not given.
-func defaultConfig() string {
-	if p := os.Getenv("BIBSTAT_CONFIG"); p != "" {
-		return p
-	}
-	return "bibstat.yaml"
-}
-
-// loadedConfig is a validated config and the directory its relative paths are read from.
-type loadedConfig struct {
-	config.Config
-	dir string
-}
-
-func loadConfig(path string) (*loadedConfig, error) {
-	cfg, err := config.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, err
-	}
-	return &loadedConfig{Config: cfg, dir: filepath.Dir(abs)}, nil
-}
-
-// path resolves p relative to the config file's directory.
-func (c *loadedConfig) path(p string) string {
-	if p == "" || filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(c.dir, p)
-}
-
-// openStore opens the configured object store, a local directory read
-// relative to the config file.
-func (c *loadedConfig) openStore(ctx context.Context) (store.Store, error) {
-	return openConfiguredStore(ctx, c.Store, c.path)
-}
-
-// openConfiguredStore opens a store section: S3 with its secrets resolved,
-// or a local directory resolved by dir.
-func openConfiguredStore(ctx context.Context, s config.Store, dir func(string) string) (store.Store, error) {
-	switch s.Kind {
-	case "s3":
-		ak, err := s.AccessKeyID.Resolve()
-		if err != nil {
-			return nil, fmt.Errorf("store: access_key_id: %w", err)
-		}
-		sk, err := s.SecretAccessKey.Resolve()
-		if err != nil {
-			return nil, fmt.Errorf("store: secret_access_key: %w", err)
-		}
-		return store.NewS3(ctx, store.S3Config{Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket, Prefix: s.Prefix,
-			PathStyle: s.PathStyle, AccessKeyID: ak, SecretAccessKey: sk})
-	default:
-		return openLocal(ctx, dir(s.Dir))
-	}
-}
-
-// staleTempAge is how old a temporary file must be before it is taken for
-// one a killed writer left behind rather than one being written now.
-const staleTempAge = time.Hour
-
-// openLocal opens a local store and removes what killed writers left in it.
-func openLocal(ctx context.Context, dir string) (*store.Local, error) {
-	st, err := store.NewLocal(dir)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := st.RemoveStaleTemp(ctx, staleTempAge); err != nil {
-		return nil, err
-	}
-	return st, nil
-}
-
-func (c *loadedConfig) client() *sushi.Client {
-	return &sushi.Client{HTTP: &http.Client{Timeout: c.Harvest.Timeout.D()}, UserAgent: c.Harvest.UserAgent}
-}
 
 func harvestCommand() command {
 	return command{name: "harvest", summary: "harvest SUSHI usage now (--once), resuming where the last run stopped",
@@ -109,7 +25,7 @@ func harvestCommand() command {
 				"refresh months; units waiting to be retried are fetched when due. Ctrl-C stops cleanly\n"+
 				"and a rerun resumes. Exits 1 if the object store or ledger fails, 3 if units failed.")
 			once := fs.Bool("once", false, "run one harvest now and exit (required; 'bibstat serve' runs it nightly)")
-			cfgPath := fs.String("config", defaultConfig(), "the configuration `file`")
+			cfgPath := fs.String("config", config.DefaultFile(), "the configuration `file`")
 			platform := fs.String("platform", "", "harvest only this `platform` id")
 			library := fs.String("library", "", "harvest only this library (`bibnr`)")
 			from := fs.String("from", "", "first `month` YYYY-MM (default the schedule's start)")
@@ -133,7 +49,7 @@ func harvestCommand() command {
 			if o.To, err = optMonth("to", *to); err != nil {
 				return err
 			}
-			cfg, err := loadConfig(*cfgPath)
+			cfg, err := config.Load(*cfgPath)
 			if err != nil {
 				return err
 			}
@@ -170,7 +86,7 @@ func optMonth(name, s string) (bibstat.Month, error) {
 }
 
 // runHarvest plans and runs one harvest of cfg and prints its summary.
-func runHarvest(ctx context.Context, e *env, cfg *loadedConfig, o ingest.PlanOptions, force bool, progress string) (ingest.Summary, error) {
+func runHarvest(ctx context.Context, e *env, cfg *config.Loaded, o ingest.PlanOptions, force bool, progress string) (ingest.Summary, error) {
 	loc, err := time.LoadLocation(cfg.Schedule.Timezone)
 	if err != nil {
 		return ingest.Summary{}, fmt.Errorf("schedule timezone: %w", err)
@@ -182,17 +98,17 @@ func runHarvest(ctx context.Context, e *env, cfg *loadedConfig, o ingest.PlanOpt
 	for _, err := range errs {
 		e.log.Error("credential left out of the harvest", "error", err)
 	}
-	st, err := cfg.openStore(ctx)
+	st, err := openStore(ctx, cfg, "")
 	if err != nil {
 		return ingest.Summary{}, err
 	}
-	led, err := ledger.Open(cfg.path(cfg.Ledger.Path))
+	led, err := ledger.Open(cfg.Path(cfg.Ledger.Path))
 	if err != nil {
 		return ingest.Summary{}, err
 	}
 	defer led.Close()
 	led.SetSyncInterval(250 * time.Millisecond) // Run syncs at its end; a crash costs refetching a moment's units
-	h := &ingest.Harvester{Store: st, Ledger: led, Fetcher: cfg.client(), Log: e.log, Spacing: cfg.Harvest.Spacing.D(), Force: force}
+	h := &ingest.Harvester{Store: st, Ledger: led, Fetcher: sushiClient(cfg), Log: e.log, Spacing: cfg.Harvest.Spacing.D(), Force: force}
 	bar := newProgress(e.stderr, progress, e)
 	h.Progress = bar.update
 	fmt.Fprintf(e.stdout, "harvest %s to %s: %d units planned\n", from, to, len(jobs))

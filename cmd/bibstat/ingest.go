@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/ingest/upload"
 	"github.com/bibliotek24/bibstat/internal/cli"
+	"github.com/bibliotek24/bibstat/internal/config"
 	"github.com/bibliotek24/bibstat/internal/store"
 )
 
@@ -29,7 +31,8 @@ func ingestCommand() command {
 			fs.StringVar(&o.vendor, "vendor", "", "the `vendor` id the files come from, e.g. avisleser (required with FILE)")
 			fs.StringVar(&o.platform, "platform", "", "the `platform` id for the sidecars (default the vendor)")
 			fs.StringVar(&o.library, "library", "", "the `bibnr` or ISIL of the library, for files that name none")
-			fs.StringVar(&o.archive, "archive", "", "the object store `dir`ectory (required unless --dry-run)")
+			fs.StringVar(&o.config, "config", "", "the configuration `file`: its store unless --archive, its server.mappings unless --mappings")
+			fs.StringVar(&o.archive, "archive", "", "the object store `dir`ectory (this or --config is required unless --dry-run)")
 			fs.StringVar(&o.mappings, "mappings", "", "the `dir`ectory of vendor mappings (<vendor>.yaml)")
 			fs.StringVar(&o.by, "by", currentUser(), "who uploads, recorded in the sidecars (`name`)")
 			fs.BoolVar(&o.dryRun, "dry-run", false, "show what would be loaded; store nothing")
@@ -48,9 +51,9 @@ func ingestCommand() command {
 }
 
 type ingestOptions struct {
-	vendor, platform, library, archive, mappings, by string
-	dryRun, acceptPartial, inbox                     bool
-	files                                            []string
+	vendor, platform, library, config, archive, mappings, by string
+	dryRun, acceptPartial, inbox                             bool
+	files                                                    []string
 }
 
 func (o *ingestOptions) check() error {
@@ -66,8 +69,8 @@ func (o *ingestOptions) check() error {
 		return usage("--vendor is required with FILE")
 	case o.inbox && (o.vendor != "" || o.library != "" || o.platform != ""):
 		return usage("with --inbox the vendor is the inbox folder; --vendor, --platform and --library do not apply")
-	case o.archive == "" && (o.inbox || !o.dryRun):
-		return usage("--archive DIR is required")
+	case o.archive == "" && o.config == "" && (o.inbox || !o.dryRun):
+		return usage("--archive DIR is required, or --config FILE")
 	case o.by == "" && !o.dryRun:
 		return usage("--by NAME is required when $USER is not set")
 	}
@@ -103,20 +106,25 @@ func parseIngestArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func runIngest(ctx context.Context, e *env, o ingestOptions) error {
-	maps, err := upload.LoadMappings(o.mappings)
-	if err != nil {
-		return err
-	}
-	in := &upload.Ingester{Log: e.log, Mappings: maps, By: o.by, AcceptPartial: o.acceptPartial, DryRun: o.dryRun}
-	if o.archive != "" {
-		st, err := store.NewLocal(o.archive)
+	var st store.Store = store.NewMemory() // a dry run without an archive: nothing to compare with
+	mappings := o.mappings
+	if o.archive != "" || o.config != "" {
+		cfg, err := config.Load(o.config)
 		if err != nil {
 			return err
 		}
-		in.Store = st
-	} else {
-		in.Store = store.NewMemory() // a dry run without an archive: nothing to compare with
+		if st, err = openStore(ctx, cfg, o.archive); err != nil {
+			return err
+		}
+		if o.config != "" {
+			mappings = cmp.Or(mappings, cfg.Path(cfg.Server.Mappings))
+		}
 	}
+	maps, err := upload.LoadMappings(mappings)
+	if err != nil {
+		return err
+	}
+	in := &upload.Ingester{Store: st, Log: e.log, Mappings: maps, By: o.by, AcceptPartial: o.acceptPartial, DryRun: o.dryRun}
 	rejected := false
 	if o.inbox {
 		results, err := upload.ProcessInbox(ctx, in.Store, in)

@@ -1,13 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"path/filepath"
 
 	"github.com/bibliotek24/bibstat/internal/cli"
+	"github.com/bibliotek24/bibstat/internal/config"
 	"github.com/bibliotek24/bibstat/server"
-	"github.com/bibliotek24/bibstat/transform"
 )
 
 // portalCommand runs the HTTP server alone. "bibstat serve" runs it beside
@@ -31,20 +31,22 @@ func portalCommand() command {
 			if fs.NArg() > 0 {
 				return &cli.UsageError{Msg: fmt.Sprintf("portal takes no arguments, got %q", fs.Args())}
 			}
-			if *users == "" {
-				*users = filepath.Join(*dir, "users.json")
-			}
-			u, err := server.OpenUsers(*users)
+			// The data directory is laid out as the default configuration's.
+			cfg, err := config.InDir(*dir)
 			if err != nil {
 				return err
 			}
-			wh, err := transform.Open(ctx, filepath.Join(*dir, "warehouse.duckdb"), transform.Options{}, e.log)
+			u, err := server.OpenUsers(cmp.Or(*users, cfg.Path(cfg.Server.Users)))
+			if err != nil {
+				return err
+			}
+			wh, err := openWarehouse(ctx, e, cfg.Path(cfg.Warehouse.Path), warehouseOptions(cfg), false, nil)
 			if err != nil {
 				return err
 			}
 			defer wh.Close()
-			srv, err := server.New(server.Config{DB: wh.DB, SiteDir: filepath.Join(*dir, "site"), Users: u,
-				LedgerPath: filepath.Join(*dir, "ledger.jsonl"), RunLog: &server.RunLog{Path: filepath.Join(*dir, "runs.jsonl")},
+			srv, err := server.New(server.Config{DB: wh.DB, SiteDir: cfg.Path(cfg.Server.SiteDir), Users: u,
+				LedgerPath: cfg.Path(cfg.Ledger.Path), RunLog: &server.RunLog{Path: cfg.Path(cfg.Server.RunLog)},
 				Addr: *addr, BaseURL: *baseURL, Log: e.log})
 			if err != nil {
 				return err

@@ -4,12 +4,11 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/bibliotek24/bibstat/internal/cli"
+	"github.com/bibliotek24/bibstat/internal/config"
 	"github.com/bibliotek24/bibstat/report"
-	"github.com/bibliotek24/bibstat/transform"
 )
 
 func reportCommand() command {
@@ -17,9 +16,9 @@ func reportCommand() command {
 		run: func(ctx context.Context, e *env, args []string) error {
 			fs := cli.NewFlags(e.stdout, "report", "", "Writes the report site: an index, the nation, every county, library and agreement,\n"+
 				"with charts, their numbers as tables, and CSV, XLSX, COUNTER TSV and Parquet downloads.")
-			configFile := fs.String("config", "", "the configuration `file` (warehouse and store); default: built-in defaults")
+			configFile := fs.String("config", "", "the configuration `file` (warehouse and store); default: built-in defaults in the working directory")
 			warehouse := fs.String("warehouse", "", "the DuckDB warehouse `file` (overrides the config)")
-			out := fs.String("out", filepath.Join("bibstat-demo", "site"), "the `dir`ectory to write the site into")
+			out := fs.String("out", "", "the `dir`ectory to write the site into (default the config's server.site_dir, else bibstat-demo/site)")
 			lang := fs.String("lang", "nb", "`lang`uage: nb (Bokmål), nn (Nynorsk) or en")
 			publish := fs.Bool("publish", false, "also copy the site into the object store under reports/")
 			archive := fs.String("archive", "", "with --publish: a local object-store `dir` (overrides the config's store)")
@@ -34,17 +33,19 @@ func reportCommand() command {
 			default:
 				return &cli.UsageError{Msg: fmt.Sprintf("report: --lang %q: want nb, nn or en", *lang)}
 			}
-			cfg, err := configOrDefault(*configFile)
+			cfg, err := config.Load(*configFile)
 			if err != nil {
 				return err
 			}
-			path := cmp.Or(*warehouse, cfg.Warehouse.Path)
-			if _, err := os.Stat(path); err != nil {
-				return fmt.Errorf("report: warehouse %s: %w (run 'bibstat transform' or 'bibstat demo' first)", path, err)
+			if *out == "" {
+				*out = filepath.Join("bibstat-demo", "site")
+				if *configFile != "" {
+					*out = cfg.Path(cfg.Server.SiteDir)
+				}
 			}
-			wh, err := transform.Open(ctx, path, warehouseOptions(cfg.Warehouse), e.log)
+			wh, err := openWarehouse(ctx, e, cmp.Or(*warehouse, cfg.Path(cfg.Warehouse.Path)), warehouseOptions(cfg), true, nil)
 			if err != nil {
-				return err
+				return fmt.Errorf("report: %w", err)
 			}
 			defer wh.Close()
 			sum, err := (&report.Site{DB: wh.DB, Out: *out, Lang: report.Lang(*lang)}).Build(ctx)
@@ -55,7 +56,7 @@ func reportCommand() command {
 			if !*publish {
 				return nil
 			}
-			st, err := openArchive(ctx, cfg, *archive)
+			st, err := openStore(ctx, cfg, *archive)
 			if err != nil {
 				return err
 			}

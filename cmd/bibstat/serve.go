@@ -11,6 +11,7 @@ import (
 	"github.com/bibliotek24/bibstat/ingest"
 	"github.com/bibliotek24/bibstat/ingest/upload"
 	"github.com/bibliotek24/bibstat/internal/cli"
+	"github.com/bibliotek24/bibstat/internal/config"
 	"github.com/bibliotek24/bibstat/internal/store"
 	"github.com/bibliotek24/bibstat/nightly"
 	"github.com/bibliotek24/bibstat/report"
@@ -28,7 +29,7 @@ func serveCommand() command {
 				"months, which vendors restate, and retrying units whose next attempt is due; then it\n"+
 				"reads the upload inbox, updates the warehouse and writes the report site. Each stage\n"+
 				"is recorded in server.run_log and shown on /admin.")
-			cfgPath := fs.String("config", defaultConfig(), "the configuration `file`")
+			cfgPath := fs.String("config", config.DefaultFile(), "the configuration `file`")
 			now := fs.Bool("now", false, "also run the nightly pipeline once right away")
 			if err := cli.Parse(fs, args); err != nil {
 				return err
@@ -36,7 +37,7 @@ func serveCommand() command {
 			if fs.NArg() > 0 {
 				return &cli.UsageError{Msg: fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
 			}
-			cfg, err := loadConfig(*cfgPath)
+			cfg, err := config.Load(*cfgPath)
 			if err != nil {
 				return err
 			}
@@ -46,35 +47,35 @@ func serveCommand() command {
 
 // runServe runs the server and the schedule as one group: either ending
 // with an error stops the other; a cancelled ctx stops both cleanly.
-func runServe(ctx context.Context, e *env, cfgPath string, cfg *loadedConfig, runNow bool) error {
+func runServe(ctx context.Context, e *env, cfgPath string, cfg *config.Loaded, runNow bool) error {
 	loc, err := time.LoadLocation(cfg.Schedule.Timezone)
 	if err != nil {
 		return fmt.Errorf("schedule timezone: %w", err)
 	}
-	st, err := cfg.openStore(ctx)
+	st, err := openStore(ctx, cfg, "")
 	if err != nil {
 		return err
 	}
 	// One process holds the DuckDB file: the server reads the same
 	// connection pool the nightly transform writes through.
-	wh, err := openOrRebuild(ctx, e, cfg, st)
+	wh, err := openWarehouse(ctx, e, cfg.Path(cfg.Warehouse.Path), warehouseOptions(cfg), false, st)
 	if err != nil {
 		return err
 	}
 	defer wh.Close()
-	runs := &server.RunLog{Path: cfg.path(cfg.Server.RunLog)}
+	runs := &server.RunLog{Path: cfg.Path(cfg.Server.RunLog)}
 	p := &pipeline{e: e, cfgPath: cfgPath, cfg: cfg, store: st, wh: wh, runs: runs}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
 	if cfg.Server.Listen != "" {
-		users, err := server.OpenUsers(cfg.path(cfg.Server.Users))
+		users, err := server.OpenUsers(cfg.Path(cfg.Server.Users))
 		if err != nil {
 			return err
 		}
-		srv, err := server.New(server.Config{DB: wh.DB, SiteDir: cfg.path(cfg.Server.SiteDir), Users: users,
-			LedgerPath: cfg.path(cfg.Ledger.Path), RunLog: runs, Addr: cfg.Server.Listen, BaseURL: cfg.Server.BaseURL, Log: e.log})
+		srv, err := server.New(server.Config{DB: wh.DB, SiteDir: cfg.Path(cfg.Server.SiteDir), Users: users,
+			LedgerPath: cfg.Path(cfg.Ledger.Path), RunLog: runs, Addr: cfg.Server.Listen, BaseURL: cfg.Server.BaseURL, Log: e.log})
 		if err != nil {
 			return err
 		}
@@ -113,29 +114,13 @@ func runServe(ctx context.Context, e *env, cfgPath string, cfg *loadedConfig, ru
 	return nil
 }
 
-// openOrRebuild opens the configured warehouse, rebuilding it from the
-// archive first when an older BibStat wrote it.
-func openOrRebuild(ctx context.Context, e *env, cfg *loadedConfig, st store.Store) (*transform.Warehouse, error) {
-	path := cfg.path(cfg.Warehouse.Path)
-	opts := transform.Options{MemoryLimit: cfg.Warehouse.MemoryLimit, Threads: cfg.Warehouse.Threads, TempDir: cfg.path(cfg.Warehouse.TempDirectory)}
-	wh, err := transform.Open(ctx, path, opts, e.log)
-	if errors.Is(err, transform.ErrSchemaMismatch) {
-		e.log.Warn("warehouse written by another version; rebuilding it from the archive", "path", path)
-		if _, err := transform.Rebuild(ctx, path, opts, st, e.log); err != nil {
-			return nil, err
-		}
-		wh, err = transform.Open(ctx, path, opts, e.log)
-	}
-	return wh, err
-}
-
 // pipeline is the nightly run: harvest, the upload inbox, the warehouse,
 // the report site. One stage failing does not stop the next: a vendor's
 // failure must not keep yesterday's numbers off the site.
 type pipeline struct {
 	e       *env
 	cfgPath string
-	cfg     *loadedConfig
+	cfg     *config.Loaded
 	store   store.Store
 	wh      *transform.Warehouse
 	runs    *server.RunLog
@@ -143,7 +128,7 @@ type pipeline struct {
 
 func (p *pipeline) run(ctx context.Context, at time.Time) error {
 	// Re-read the config each night so a fixed credential is used without a restart.
-	if fresh, err := loadConfig(p.cfgPath); err == nil {
+	if fresh, err := config.Load(p.cfgPath); err == nil {
 		p.cfg = fresh
 	} else {
 		p.e.log.Error("config unreadable; using the one loaded before", "error", err)
@@ -164,7 +149,7 @@ func (p *pipeline) run(ctx context.Context, at time.Time) error {
 	})
 	if cfg.Server.Mappings != "" {
 		record("inbox", func() (string, error) {
-			maps, err := upload.LoadMappings(cfg.path(cfg.Server.Mappings))
+			maps, err := upload.LoadMappings(cfg.Path(cfg.Server.Mappings))
 			if err != nil {
 				return "", err
 			}
@@ -177,7 +162,7 @@ func (p *pipeline) run(ctx context.Context, at time.Time) error {
 		return fmt.Sprintf("%d units, %d loaded, %d rows", sum.Units, sum.Loaded, sum.Rows), err
 	})
 	record("report", func() (string, error) {
-		sum, err := (&report.Site{DB: p.wh.DB, Out: cfg.path(cfg.Server.SiteDir), Lang: report.Lang(cfg.Server.Lang)}).Build(ctx)
+		sum, err := (&report.Site{DB: p.wh.DB, Out: cfg.Path(cfg.Server.SiteDir), Lang: report.Lang(cfg.Server.Lang)}).Build(ctx)
 		return fmt.Sprintf("%d pages", sum.Pages), err
 	})
 	return errors.Join(errs...)

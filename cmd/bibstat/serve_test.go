@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bibliotek24/bibstat/internal/config"
 )
 
 // TestServeRunsTheNightlyPipelineAndTheServer runs serve with --now: the
@@ -28,7 +30,7 @@ func TestServeRunsTheNightlyPipelineAndTheServer(t *testing.T) {
 	}
 	f.WriteString("server:\n  listen: " + addr + "\n  mappings: \"\"\nwarehouse:\n  path: warehouse.duckdb\n")
 	f.Close()
-	cfg, err := loadConfig(cfgPath)
+	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

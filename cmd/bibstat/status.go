@@ -24,7 +24,7 @@ func statusCommand() command {
 			fs := cli.NewFlags(e.stdout, "status", "", "Reads the ledger (while a harvest may be running) and prints, for every library ×\n"+
 				"platform × month, the units by state and what is missing and why. With a config, units\n"+
 				"never harvested count as missing.")
-			cfgPath := fs.String("config", defaultConfig(), "the configuration `file`; its ledger and credentials are used")
+			cfgPath := fs.String("config", config.DefaultFile(), "the configuration `file`; its ledger and credentials are used")
 			ledgerPath := fs.String("ledger", "", "read this ledger `file` instead of the config's (no expected units)")
 			asJSON := fs.Bool("json", false, "print one JSON document for machines")
 			platform := fs.String("platform", "", "only this `platform` id")
@@ -44,12 +44,12 @@ func statusCommand() command {
 				return err
 			}
 			path := *ledgerPath
-			var cfg *loadedConfig
+			var cfg *config.Loaded
 			if path == "" {
-				if cfg, err = loadConfig(*cfgPath); err != nil {
+				if cfg, err = config.Load(*cfgPath); err != nil {
 					return err
 				}
-				path = cfg.path(cfg.Ledger.Path)
+				path = cfg.Path(cfg.Ledger.Path)
 			}
 			entries, err := ledger.ReadAll(path)
 			if err != nil {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/internal/config"
-	"github.com/bibliotek24/bibstat/internal/store"
 	"github.com/bibliotek24/bibstat/transform"
 )
 
@@ -33,7 +32,7 @@ func transformCommand() command {
 				"replaces the older one's facts) and refreshes the marts. --rebuild builds the whole\n"+
 				"warehouse anew from the archive alone and swaps it in when complete. A warehouse\n"+
 				"written by another BibStat version is rebuilt, never read.")
-			fs.StringVar(&o.config, "config", "", "the configuration `file` (store, warehouse path and DuckDB limits)")
+			fs.StringVar(&o.config, "config", "", "the configuration `file` (store, warehouse path and DuckDB limits); default: built-in defaults in the working directory")
 			fs.StringVar(&o.archive, "archive", "", "the object store `dir`ectory (overrides the config's store)")
 			fs.StringVar(&o.warehouse, "warehouse", "", "the warehouse `file` (default the config's, else warehouse.duckdb)")
 			fs.StringVar(&o.memoryLimit, "memory-limit", "", "DuckDB memory_limit, e.g. 6GB (overrides the config)")
@@ -55,12 +54,12 @@ func transformCommand() command {
 }
 
 func runTransform(ctx context.Context, e *env, o transformOptions) error {
-	cfg, err := configOrDefault(o.config)
+	cfg, err := config.Load(o.config)
 	if err != nil {
 		return err
 	}
-	path := cmp.Or(o.warehouse, cfg.Warehouse.Path)
-	opts := warehouseOptions(cfg.Warehouse)
+	path := cmp.Or(o.warehouse, cfg.Path(cfg.Warehouse.Path))
+	opts := warehouseOptions(cfg)
 	if o.memoryLimit != "" {
 		opts.MemoryLimit = o.memoryLimit
 	}
@@ -70,7 +69,7 @@ func runTransform(ctx context.Context, e *env, o transformOptions) error {
 	if o.tempDir != "" {
 		opts.TempDir = o.tempDir
 	}
-	st, err := openArchive(ctx, cfg, o.archive)
+	st, err := openStore(ctx, cfg, o.archive)
 	if err != nil {
 		return err
 	}
@@ -96,7 +95,7 @@ func runTransform(ctx context.Context, e *env, o transformOptions) error {
 	rebuilt := o.rebuild
 	var sum transform.LoadSummary
 	if !o.rebuild {
-		w, err := transform.Open(ctx, path, opts, e.log)
+		w, err := openWarehouse(ctx, e, path, opts, false, nil)
 		switch {
 		case errors.Is(err, transform.ErrSchemaMismatch):
 			e.log.Warn("warehouse written by another version; rebuilding it from the archive", "path", path, "err", err)
@@ -124,7 +123,7 @@ func runTransform(ctx context.Context, e *env, o transformOptions) error {
 	if !o.export {
 		return nil
 	}
-	w, err := transform.Open(ctx, path, opts, e.log)
+	w, err := openWarehouse(ctx, e, path, opts, true, nil)
 	if err != nil {
 		return err
 	}
@@ -143,25 +142,4 @@ func registerKey(file string) string {
 		return transform.LibrariesXMLKey
 	}
 	return transform.LibrariesCSVKey
-}
-
-// configOrDefault loads the config file, or gives the built-in defaults when there is none.
-func configOrDefault(file string) (config.Config, error) {
-	if file == "" {
-		return config.Default(), nil
-	}
-	return config.Load(file)
-}
-
-// warehouseOptions are the config's warehouse settings as transform.Open takes them.
-func warehouseOptions(w config.Warehouse) transform.Options {
-	return transform.Options{MemoryLimit: w.MemoryLimit, Threads: w.Threads, TempDir: w.TempDirectory}
-}
-
-// openArchive opens the object store: --archive DIR, else the config's store.
-func openArchive(ctx context.Context, cfg config.Config, dir string) (store.Store, error) {
-	if dir != "" {
-		return openLocal(ctx, dir)
-	}
-	return openConfiguredStore(ctx, cfg.Store, func(p string) string { return p })
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/internal/cli"
+	"github.com/bibliotek24/bibstat/internal/config"
 	"github.com/bibliotek24/bibstat/server"
 )
 
@@ -52,6 +53,7 @@ func runUsers(e *env, stdin io.Reader, args []string, now time.Time) error {
 	sub := args[0]
 	fs := cli.NewFlags(e.stdout, "users "+sub, "", usersHelp)
 	path := fs.String("users", defaultUsers(), "the users `file`")
+	cfgPath := fs.String("config", "", "the configuration `file`, whose server.users is used unless --users is given")
 	role := fs.String("role", "", "add: admin, county or library")
 	library := fs.String("library", "", "add: the library's `bibnr` (role library)")
 	county := fs.String("county", "", "add: the 2024 county `number` (role county)")
@@ -69,6 +71,13 @@ func runUsers(e *env, stdin io.Reader, args []string, now time.Time) error {
 		}
 		names = append(names, fs.Arg(0))
 		rest = fs.Args()[1:]
+	}
+	if *cfgPath != "" && !isSet(fs, "users") {
+		cfg, err := config.Load(*cfgPath)
+		if err != nil {
+			return err
+		}
+		*path = cfg.Path(cfg.Server.Users)
 	}
 	users, err := server.OpenUsers(*path)
 	if err != nil {

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/bibliotek24/bibstat/ingest/sushi"
+	"github.com/bibliotek24/bibstat/internal/config"
+	"github.com/bibliotek24/bibstat/internal/store"
+	"github.com/bibliotek24/bibstat/transform"
+)
+
+// openStore opens the object store: the local directory dir when given
+// (a command's --archive), else the config's store, S3 with its secrets
+// resolved or a local directory read from the config's folder.
+func openStore(ctx context.Context, cfg *config.Loaded, dir string) (store.Store, error) {
+	if dir != "" {
+		return openLocal(ctx, dir)
+	}
+	s := cfg.Store
+	if s.Kind != "s3" {
+		return openLocal(ctx, cfg.Path(s.Dir))
+	}
+	ak, err := s.AccessKeyID.Resolve()
+	if err != nil {
+		return nil, fmt.Errorf("store: access_key_id: %w", err)
+	}
+	sk, err := s.SecretAccessKey.Resolve()
+	if err != nil {
+		return nil, fmt.Errorf("store: secret_access_key: %w", err)
+	}
+	return store.NewS3(ctx, store.S3Config{Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket, Prefix: s.Prefix,
+		PathStyle: s.PathStyle, AccessKeyID: ak, SecretAccessKey: sk})
+}
+
+// staleTempAge is how old a temporary file must be before it is taken for
+// one a killed writer left behind rather than one being written now.
+const staleTempAge = time.Hour
+
+// openLocal opens a local store and removes what killed writers left in it.
+func openLocal(ctx context.Context, dir string) (*store.Local, error) {
+	st, err := store.NewLocal(dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.RemoveStaleTemp(ctx, staleTempAge); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// warehouseOptions are the config's DuckDB settings as transform.Open
+// takes them, the spill directory read from the config's folder.
+func warehouseOptions(cfg *config.Loaded) transform.Options {
+	w := cfg.Warehouse
+	return transform.Options{MemoryLimit: w.MemoryLimit, Threads: w.Threads, TempDir: cfg.Path(w.TempDirectory)}
+}
+
+// openWarehouse opens the warehouse at path with opts. When existing, a
+// missing file is an error saying how to make one, never a new empty
+// warehouse; when st is given, a warehouse an older BibStat wrote is
+// rebuilt from that archive first.
+func openWarehouse(ctx context.Context, e *env, path string, opts transform.Options, existing bool, st transform.Source) (*transform.Warehouse, error) {
+	if existing {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("open warehouse %s: %w (run 'bibstat demo' or 'bibstat transform' first, or give --warehouse)", path, err)
+		}
+	}
+	wh, err := transform.Open(ctx, path, opts, e.log)
+	if errors.Is(err, transform.ErrSchemaMismatch) && st != nil {
+		e.log.Warn("warehouse written by another version; rebuilding it from the archive", "path", path)
+		if _, err := transform.Rebuild(ctx, path, opts, st, e.log); err != nil {
+			return nil, err
+		}
+		wh, err = transform.Open(ctx, path, opts, e.log)
+	}
+	return wh, err
+}
+
+// sushiClient is the harvest's SUSHI client with the config's timeout and user agent.
+func sushiClient(cfg *config.Loaded) *sushi.Client {
+	return &sushi.Client{HTTP: &http.Client{Timeout: cfg.Harvest.Timeout.D()}, UserAgent: cfg.Harvest.UserAgent}
+}
