@@ -2,9 +2,9 @@
 // reporting Month, COUNTER report ids, library identifiers, the state of a
 // harvest unit and the one order of how bad each state is (States, Worse),
 // the sidecar and its one encoding (EncodeSidecar, DecodeSidecar), every
-// object key (keys.go) and the sentinel errors. It has no dependencies so that ingest,
-// transform, report and the server can meet here without importing each
-// other.
+// object key (keys.go) and the sentinel errors. It has no dependencies so
+// that ingest, transform, report and the server can meet here without
+// importing each other.
 //
 // Vocabulary:
 //
