@@ -10,10 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
+	"maps"
 	"net/url"
 	"runtime"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -154,26 +154,79 @@ func (rs *runState) isBroken(c sushi.Credential) bool {
 	return rs.broken[credKey(c)]
 }
 
+// skipBroken counts a job whose credential broke earlier in this run.
+func (rs *runState) skipBroken() {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.sum.Deferred++
+	rs.sum.SkipReasons[SkipBroken]++
+}
+
+// deferred counts n jobs a host leaves for the next run.
+func (rs *runState) deferred(n int) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.sum.Deferred += n
+}
+
 // Run harvests jobs and returns what it did. One vendor failing does not
 // stop the others; the error is for what must stop the whole harvest: the
 // object store (wrapping bibstat.ErrStoreUnavailable) or the ledger
 // failing, or ctx ending. The Summary is valid either way.
 func (h *Harvester) Run(ctx context.Context, jobs []Job) (Summary, error) {
 	sum := Summary{Jobs: len(jobs), States: map[bibstat.State]int{}, SkipReasons: map[string]int{}}
+	byHost := h.dueByHost(jobs, &sum)
+	rs := &runState{sum: &sum, final: map[bibstat.Unit]bibstat.State{}, broken: map[string]bool{}}
+	for _, js := range byHost {
+		rs.total += len(js)
+	}
+	hosts := slices.Sorted(maps.Keys(byHost))
+	sum.Hosts = len(hosts)
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	// Responses that cannot change how a host is treated (a 200 report
+	// without exceptions) are archived, classified and recorded by a pool,
+	// so that a host's next request never waits for the previous one's
+	// reading or the disk.
+	rs.work = make(chan task, 4096)
+	var pool sync.WaitGroup
+	for range h.workers() {
+		pool.Go(func() { h.processPlain(ctx, cancel, rs) })
+	}
+	pol := h.policy()
+	var wg sync.WaitGroup
+	for _, host := range hosts {
+		wg.Go(func() {
+			if err := h.runHost(ctx, host, byHost[host], rs, pol); err != nil {
+				cancel(err)
+			}
+		})
+	}
+	wg.Wait()
+	close(rs.work)
+	pool.Wait()
+
+	if err := h.Ledger.Sync(); err != nil {
+		cancel(fmt.Errorf("ledger: %w", err))
+	}
+	for _, st := range rs.final {
+		sum.States[st]++
+	}
+	sum.Fetched = len(rs.final)
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return sum, err
+	}
+	return sum, ctx.Err()
+}
+
+// dueByHost groups the jobs that are due by politeness host and counts the
+// others in sum as skipped.
+func (h *Harvester) dueByHost(jobs []Job, sum *Summary) map[string][]Job {
 	pol := h.policy()
 	now := h.now()
-
-	// Credentials broken in an earlier run and not changed since.
-	brokenFP := map[string]map[string]bool{}
-	h.Ledger.Each(func(e *ledger.Entry) {
-		if e.State == bibstat.StateCredentialsBroken && e.CredFP != "" {
-			k := e.Platform + "/" + e.Credential
-			if brokenFP[k] == nil {
-				brokenFP[k] = map[string]bool{}
-			}
-			brokenFP[k][e.CredFP] = true
-		}
-	})
+	brokenFP := h.brokenBefore()
 	fps := map[string]string{}
 	byHost := map[string][]Job{}
 	for _, j := range jobs {
@@ -197,232 +250,44 @@ func (h *Harvester) Run(ctx context.Context, jobs []Job) (Summary, error) {
 		host := j.host()
 		byHost[host] = append(byHost[host], j)
 	}
-	hosts := make([]string, 0, len(byHost))
-	total := 0
-	for host, js := range byHost {
-		hosts = append(hosts, host)
-		total += len(js)
-	}
-	sort.Strings(hosts)
-	sum.Hosts = len(hosts)
-	rs := &runState{sum: &sum, final: map[bibstat.Unit]bibstat.State{}, broken: map[string]bool{}, total: total}
+	return byHost
+}
 
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-
-	// Responses that cannot change how a host is treated (a 200 report
-	// without exceptions) are archived, classified and recorded by a pool,
-	// so that a host's next request never waits for the previous one's
-	// reading or the disk.
-	rs.work = make(chan task, 4096)
-	var pool sync.WaitGroup
-	for range h.workers() {
-		pool.Add(1)
-		go func() {
-			defer pool.Done()
-			for t := range rs.work {
-				if ctx.Err() != nil {
-					continue // stopping: the unit is fetched again next run
-				}
-				// Let a host worker whose spacing is up run first: its
-				// request is late by whatever it waits here.
-				runtime.Gosched()
-				res, err := h.process(ctx, t.j, t.resp, nil)
-				if err != nil {
-					if ctx.Err() == nil {
-						cancel(err)
-					}
-					continue
-				}
-				rs.finish(h, t.j, res)
+// brokenBefore returns the fingerprints, by credKey, of credentials broken
+// in an earlier run: unchanged since, they are not asked again.
+func (h *Harvester) brokenBefore() map[string]map[string]bool {
+	broken := map[string]map[string]bool{}
+	h.Ledger.Each(func(e *ledger.Entry) {
+		if e.State == bibstat.StateCredentialsBroken && e.CredFP != "" {
+			k := e.Platform + "/" + e.Credential
+			if broken[k] == nil {
+				broken[k] = map[string]bool{}
 			}
-		}()
-	}
+			broken[k][e.CredFP] = true
+		}
+	})
+	return broken
+}
 
-	var wg sync.WaitGroup
-	for _, host := range hosts {
-		wg.Add(1)
-		go func(host string, jobs []Job) {
-			defer wg.Done()
-			if err := h.runHost(ctx, host, jobs, rs, pol); err != nil {
+// processPlain is a pool worker: it archives, classifies and records the
+// plain reports the hosts hand it until the run closes rs.work. A store or
+// ledger failure stops the run.
+func (h *Harvester) processPlain(ctx context.Context, cancel context.CancelCauseFunc, rs *runState) {
+	for t := range rs.work {
+		if ctx.Err() != nil {
+			continue // stopping: the unit is fetched again next run
+		}
+		// Let a host worker whose spacing is up run first: its
+		// request is late by whatever it waits here.
+		runtime.Gosched()
+		res, err := h.process(ctx, t.j, t.resp, nil)
+		if err != nil {
+			if ctx.Err() == nil {
 				cancel(err)
 			}
-		}(host, byHost[host])
-	}
-	wg.Wait()
-	close(rs.work)
-	pool.Wait()
-	if err := h.Ledger.Sync(); err != nil {
-		cancel(fmt.Errorf("ledger: %w", err))
-	}
-	for _, st := range rs.final {
-		sum.States[st]++
-	}
-	sum.Fetched = len(rs.final)
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return sum, err
-	}
-	return sum, ctx.Err()
-}
-
-// pending is a job waiting in a host's queue.
-type pending struct {
-	j         Job
-	notBefore time.Time
-	tries     int // queued answers in this run
-}
-
-// runHost is one host's worker: one request in flight, spaced, pausing
-// the whole host when the vendor throttles.
-func (h *Harvester) runHost(ctx context.Context, host string, jobs []Job, rs *runState, pol Policy) error {
-	// Platforms sharing a host get the largest of their spacings.
-	spacing := time.Duration(-1)
-	for _, j := range jobs {
-		if j.Spacing > spacing {
-			spacing = j.Spacing
-		}
-	}
-	if spacing <= 0 {
-		spacing = h.Spacing
-	}
-	var retries []*pending
-	next := 0
-	var last, pausedUntil time.Time
-	throttles, down := 0, 0
-	log := h.log().With("host", host)
-	for {
-		// Pick a job: a retry that is due, else the next job in order.
-		var p *pending
-		now := time.Now()
-		var earliest time.Time
-		for i := 0; i < len(retries); i++ {
-			r := retries[i]
-			if !r.notBefore.After(now) {
-				p = r
-				retries = append(retries[:i], retries[i+1:]...)
-				break
-			}
-			if earliest.IsZero() || r.notBefore.Before(earliest) {
-				earliest = r.notBefore
-			}
-		}
-		if p == nil && next < len(jobs) {
-			p = &pending{j: jobs[next]}
-			next++
-		}
-		if p == nil {
-			if len(retries) == 0 {
-				return nil
-			}
-			if err := sleepUntil(ctx, earliest); err != nil {
-				return nil
-			}
 			continue
 		}
-		if rs.isBroken(p.j.Cred) {
-			rs.mu.Lock()
-			rs.sum.Deferred++
-			rs.sum.SkipReasons[SkipBroken]++
-			rs.mu.Unlock()
-			continue
-		}
-		at := pausedUntil
-		if !last.IsZero() && last.Add(spacing).After(at) {
-			at = last.Add(spacing)
-		}
-		if err := sleepUntil(ctx, at); err != nil {
-			return nil
-		}
-
-		resp, ferr := h.Fetcher.Report(ctx, p.j.Cred, p.j.Unit.Report, p.j.Unit.Month, p.j.Unit.Month)
-		if ferr != nil && ctx.Err() != nil {
-			return nil
-		}
-		last = time.Now()
-		if ferr == nil && !resp.HeadersAt.IsZero() {
-			last = resp.HeadersAt
-		}
-		if ferr != nil {
-			down++
-		} else {
-			down = 0
-		}
-		if down >= maxTransportFailures {
-			// The host is unreachable: the rest waits for the next run
-			// rather than failing one by one, spaced, for hours.
-			left := len(jobs) - next + len(retries)
-			log.Warn("host unreachable; leaving the rest for the next run", "failures", down, "error", ferr, "deferred", left)
-			res, err := h.process(ctx, p.j, resp, ferr)
-			if err != nil {
-				return err
-			}
-			rs.finish(h, p.j, res)
-			rs.mu.Lock()
-			rs.sum.Deferred += left
-			rs.mu.Unlock()
-			return nil
-		}
-		if ferr == nil && plainReport(resp) {
-			select {
-			case rs.work <- task{j: p.j, resp: resp}:
-			case <-ctx.Done():
-				return nil
-			}
-			continue
-		}
-		res, err := h.process(ctx, p.j, resp, ferr)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		rs.finish(h, p.j, res)
-
-		switch res.state {
-		case bibstat.StateThrottled:
-			throttles++
-			pause := res.retryAfter
-			if pause <= 0 {
-				pause = backoff(pol.ThrottleDelay, 0, throttles, pol.Jitter)
-			}
-			if pause > pol.MaxPause || throttles > pol.MaxThrottles {
-				left := len(jobs) - next + len(retries) + 1
-				log.Warn("host keeps throttling; leaving the rest for the next run", "pause", pause, "throttles", throttles, "deferred", left)
-				rs.mu.Lock()
-				rs.sum.Deferred += left
-				rs.mu.Unlock()
-				return nil
-			}
-			log.Info("host throttles; pausing it", "pause", pause, "unit", p.j.Unit.String())
-			pausedUntil = time.Now().Add(pause)
-			retries = append([]*pending{{j: p.j, tries: p.tries}}, retries...)
-		case bibstat.StateQueued:
-			p.tries++
-			if p.tries < pol.QueuedTries {
-				p.notBefore = time.Now().Add(backoff(pol.QueuedDelay, time.Hour, p.tries, pol.Jitter))
-				retries = append(retries, p)
-			}
-		}
-	}
-}
-
-// maxTransportFailures in a row make a host unreachable for the run.
-const maxTransportFailures = 5
-
-// sleepUntil waits for the real clock to reach t, or ctx to end.
-func sleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
+		rs.finish(h, t.j, res)
 	}
 }
 
@@ -453,18 +318,6 @@ func storeErr(what string, u bibstat.Unit, err error) error {
 		return fmt.Errorf("%s %s: %w", what, u, err)
 	}
 	return fmt.Errorf("%s %s: %w: %w", what, u, bibstat.ErrStoreUnavailable, err)
-}
-
-// plainReport reports whether resp is a 200 JSON answer that names no
-// exception: whatever it turns out to be (ok, zero, or a lying body that
-// fails), it cannot pause the host, queue the unit or break the
-// credential, so the host need not wait for it to be processed.
-func plainReport(resp *sushi.Response) bool {
-	if resp.Status != http.StatusOK {
-		return false
-	}
-	b := bytes.TrimSpace(resp.Body)
-	return len(b) > 0 && b[0] == '{' && !bytes.Contains(b, []byte("xception")) && !bytes.Contains(b, []byte("XCEPTION"))
 }
 
 // process archives, classifies and records one fetched unit (or its

@@ -1,0 +1,237 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/ingest/sushi"
+)
+
+// maxTransportFailures in a row make a host unreachable for the run.
+const maxTransportFailures = 5
+
+// pending is a job waiting in a host's queue.
+type pending struct {
+	j         Job
+	notBefore time.Time
+	tries     int // queued answers in this run
+}
+
+// hostWorker is one host's queue and pace during a run; only the host's
+// worker goroutine touches it.
+type hostWorker struct {
+	h       *Harvester
+	rs      *runState
+	pol     Policy
+	log     *slog.Logger
+	spacing time.Duration
+
+	jobs    []Job
+	next    int        // jobs[next:] are not asked yet
+	retries []*pending // asked again in this run: queued or throttled
+
+	last        time.Time // when the previous response's headers came
+	pausedUntil time.Time // the host throttled: no request before
+	throttles   int       // throttled answers in this run
+	down        int       // transport failures in a row
+}
+
+// runHost is one host's worker: one request in flight, spaced, pausing
+// the whole host when the vendor throttles.
+func (h *Harvester) runHost(ctx context.Context, host string, jobs []Job, rs *runState, pol Policy) error {
+	w := &hostWorker{h: h, rs: rs, pol: pol, log: h.log().With("host", host), spacing: hostSpacing(jobs, h.Spacing), jobs: jobs}
+	for {
+		p, wake := w.pick(time.Now())
+		if p == nil {
+			if wake.IsZero() {
+				return nil
+			}
+			if err := sleepUntil(ctx, wake); err != nil {
+				return nil
+			}
+			continue
+		}
+		if rs.isBroken(p.j.Cred) {
+			rs.skipBroken()
+			continue
+		}
+		if err := sleepUntil(ctx, w.turn()); err != nil {
+			return nil
+		}
+
+		resp, ferr := h.Fetcher.Report(ctx, p.j.Cred, p.j.Unit.Report, p.j.Unit.Month, p.j.Unit.Month)
+		if ferr != nil && ctx.Err() != nil {
+			return nil
+		}
+		w.answered(resp, ferr)
+		if w.down >= maxTransportFailures {
+			return w.cutOff(ctx, p, ferr)
+		}
+		if ferr == nil && plainReport(resp) {
+			select {
+			case rs.work <- task{j: p.j, resp: resp}:
+			case <-ctx.Done():
+				return nil
+			}
+			continue
+		}
+		res, err := h.process(ctx, p.j, resp, ferr)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		rs.finish(h, p.j, res)
+
+		switch res.state {
+		case bibstat.StateThrottled:
+			if !w.pause(p, res.retryAfter) {
+				return nil
+			}
+		case bibstat.StateQueued:
+			w.requeue(p)
+		}
+	}
+}
+
+// hostSpacing is the largest spacing of the jobs, as platforms sharing a
+// host get, or def when none sets one.
+func hostSpacing(jobs []Job, def time.Duration) time.Duration {
+	var spacing time.Duration
+	for _, j := range jobs {
+		spacing = max(spacing, j.Spacing)
+	}
+	if spacing <= 0 {
+		return def
+	}
+	return spacing
+}
+
+// pick takes the job to ask next: the first retry that is due, else the
+// next job in order. With neither it returns when the earliest retry is
+// due, or the zero time when the host is done.
+func (w *hostWorker) pick(now time.Time) (*pending, time.Time) {
+	var earliest time.Time
+	for i, r := range w.retries {
+		if !r.notBefore.After(now) {
+			w.retries = slices.Delete(w.retries, i, i+1)
+			return r, time.Time{}
+		}
+		if earliest.IsZero() || r.notBefore.Before(earliest) {
+			earliest = r.notBefore
+		}
+	}
+	if w.next < len(w.jobs) {
+		w.next++
+		return &pending{j: w.jobs[w.next-1]}, time.Time{}
+	}
+	return nil, earliest
+}
+
+// turn is when the next request may go: a spacing after the previous
+// response's headers, and not while the host is paused.
+func (w *hostWorker) turn() time.Time {
+	at := w.pausedUntil
+	if !w.last.IsZero() && w.last.Add(w.spacing).After(at) {
+		at = w.last.Add(w.spacing)
+	}
+	return at
+}
+
+// answered notes when the answer came, which the spacing counts from, and
+// the transport failures in a row.
+func (w *hostWorker) answered(resp *sushi.Response, ferr error) {
+	w.last = time.Now()
+	if ferr != nil {
+		w.down++
+		return
+	}
+	w.down = 0
+	if !resp.HeadersAt.IsZero() {
+		w.last = resp.HeadersAt
+	}
+}
+
+// left counts the jobs not asked yet and the retries waiting.
+func (w *hostWorker) left() int { return len(w.jobs) - w.next + len(w.retries) }
+
+// cutOff ends an unreachable host's run after recording its last failure:
+// the rest waits for the next run rather than failing one by one, spaced,
+// for hours.
+func (w *hostWorker) cutOff(ctx context.Context, p *pending, ferr error) error {
+	left := w.left()
+	w.log.Warn("host unreachable; leaving the rest for the next run", "failures", w.down, "error", ferr, "deferred", left)
+	res, err := w.h.process(ctx, p.j, nil, ferr)
+	if err != nil {
+		return err
+	}
+	w.rs.finish(w.h, p.j, res)
+	w.rs.deferred(left)
+	return nil
+}
+
+// pause holds the whole host after a throttled answer, for its Retry-After
+// or a backoff, and puts the unit first in line again. It reports false
+// when the host throttles too long or too often for this run: then the
+// rest, the unit included, is deferred.
+func (w *hostWorker) pause(p *pending, retryAfter time.Duration) bool {
+	w.throttles++
+	pause := retryAfter
+	if pause <= 0 {
+		pause = backoff(w.pol.ThrottleDelay, 0, w.throttles, w.pol.Jitter)
+	}
+	if pause > w.pol.MaxPause || w.throttles > w.pol.MaxThrottles {
+		left := w.left() + 1
+		w.log.Warn("host keeps throttling; leaving the rest for the next run", "pause", pause, "throttles", w.throttles, "deferred", left)
+		w.rs.deferred(left)
+		return false
+	}
+	w.log.Info("host throttles; pausing it", "pause", pause, "unit", p.j.Unit.String())
+	w.pausedUntil = time.Now().Add(pause)
+	w.retries = append([]*pending{{j: p.j, tries: p.tries}}, w.retries...)
+	return true
+}
+
+// requeue asks a queued unit again after a backoff, until it has been
+// queued QueuedTries times in the run; then its queued state stands.
+func (w *hostWorker) requeue(p *pending) {
+	p.tries++
+	if p.tries < w.pol.QueuedTries {
+		p.notBefore = time.Now().Add(backoff(w.pol.QueuedDelay, time.Hour, p.tries, w.pol.Jitter))
+		w.retries = append(w.retries, p)
+	}
+}
+
+// sleepUntil waits for the real clock to reach t, or ctx to end.
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-tm.C:
+		return nil
+	}
+}
+
+// plainReport reports whether resp is a 200 JSON answer that names no
+// exception: whatever it turns out to be (ok, zero, or a lying body that
+// fails), it cannot pause the host, queue the unit or break the
+// credential, so the host need not wait for it to be processed.
+func plainReport(resp *sushi.Response) bool {
+	if resp.Status != http.StatusOK {
+		return false
+	}
+	b := bytes.TrimSpace(resp.Body)
+	return len(b) > 0 && b[0] == '{' && !bytes.Contains(b, []byte("xception")) && !bytes.Contains(b, []byte("XCEPTION"))
+}
