@@ -128,7 +128,7 @@ func monthWord(s string) (time.Month, bool) {
 }
 
 var (
-	reWordYear  = regexp.MustCompile(`^(\pL+)\.?[-\s/.]*(\d{2}|\d{4})$`)           // Jan-2022, Jan-22, Mrz 2022, jan. 2025, jan25
+	reWordYear  = regexp.MustCompile(`^(\pL+)\.?[-\s/.]*(\d{2}|\d{4})$`)             // Jan-2022, Jan-22, Mrz 2022, jan. 2025, jan25
 	reYearWord  = regexp.MustCompile(`^(?:(\d{2})[-\s/]|(\d{4})[-\s/.]*)(\pL+)\.?$`) // 22-Jan (Excel-mangled), 2025 mai
 	reYearMonth = regexp.MustCompile(`^(\d{4})[-/.](\d{1,2})(?:[-/.]\d{1,2})?(?:[Tt ].*)?$`)
 	reMonthYear = regexp.MustCompile(`^(?:\d{1,2}[./-])?(\d{1,2})[./-](\d{4})$`) // 4-2011, 01.2025, 15.01.2025 (day first)

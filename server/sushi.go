@@ -343,7 +343,15 @@ func parseRequest(sp *spec, q url.Values, now time.Time) (req request, code int,
 		req.show = sp.Attrs
 		return req, 0, ""
 	}
+	req.masterFilters(q)
+	return req, 0, ""
+}
 
+// masterFilters reads a master report's filters and attributes. Values it
+// cannot apply are ignored and named in 3060, 3062 or 3063 exceptions, as
+// the CoP asks of a recoverable request.
+func (req *request) masterFilters(q url.Values) {
+	sp := req.spec
 	var badFilters, badAttrs []string
 	filter := func(name string, allowed []string) []string {
 		if !q.Has(name) {
@@ -406,7 +414,6 @@ func parseRequest(sp *spec, q url.Values, now time.Time) (req request, code int,
 	if len(badAttrs) > 0 {
 		req.exceptions = append(req.exceptions, counter.NewException(3062, strings.Join(badAttrs, "; ")))
 	}
-	return req, 0, ""
 }
 
 func attrRank(a string) int {

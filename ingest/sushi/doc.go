@@ -4,9 +4,11 @@
 // sent it, byte for byte, for the harvester to archive before anything else
 // looks at it.
 //
-// Exceptions are typed: *Exception carries Code, Severity, Message, Data
-// and a Hint for the operator; StateOfCode and StateOfHTTP map codes and
-// HTTP statuses to the unit states of package bibstat.
+// Exceptions are typed: an error from a non-report endpoint is a
+// *counter.Exception (Code, Message, Data, the HTTP Status and RetryAfter).
+// StateOfCode maps an exception's class in counter's table, and
+// StateOfHTTP an HTTP status, to the unit states of package bibstat;
+// HintOfCode tells the operator what to do.
 //
 // Secrets (api_key, requestor_id) go into the request only: Response.URL,
 // every error and every printed or logged Credential carry them removed.
