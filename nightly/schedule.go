@@ -2,6 +2,7 @@ package nightly
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -10,20 +11,22 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// Schedule runs a nightly harvest by a cron spec in a time zone.
+// Schedule runs a night by a cron spec in a time zone.
 type Schedule struct {
 	// Spec is a five-field cron spec, e.g. "0 2 * * *".
 	Spec string
 	// Location is the zone Spec is read in, e.g. Europe/Oslo.
 	Location *time.Location
-	// Harvest runs one nightly harvest; now is the trigger time in Location.
-	Harvest func(ctx context.Context, now time.Time) error
-	Log     *slog.Logger
+	// Night runs one night, e.g. a Pipeline's Run; at is the trigger time
+	// in Location. ErrRunning from it means the trigger was skipped.
+	Night func(ctx context.Context, at time.Time) error
+	// Now is the clock the trigger time is read from; nil is time.Now.
+	Now func() time.Time
+	Log *slog.Logger
 }
 
-// Run triggers Harvest on schedule until ctx ends, then waits for a
-// running harvest to stop. A run still going when the next is due is
-// skipped, never doubled. A failed run is logged; the next night retries.
+// Run triggers Night on schedule until ctx ends, then waits for a running
+// night to stop. A failed night is logged; the next night retries.
 func (s *Schedule) Run(ctx context.Context) error {
 	loc := s.Location
 	if loc == nil {
@@ -33,21 +36,21 @@ func (s *Schedule) Run(ctx context.Context) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var running sync.Mutex
+	now := s.Now
+	if now == nil {
+		now = time.Now
+	}
 	var wg sync.WaitGroup
 	c := cron.New(cron.WithLocation(loc))
 	_, err := c.AddFunc(s.Spec, func() {
-		if !running.TryLock() {
-			log.Warn("harvest still running; skipping this trigger")
-			return
-		}
 		wg.Add(1)
 		defer wg.Done()
-		defer running.Unlock()
-		now := time.Now().In(loc)
-		log.Info("nightly harvest starting", "at", now.Format(time.RFC3339))
-		if err := s.Harvest(ctx, now); err != nil && ctx.Err() == nil {
-			log.Error("nightly harvest failed", "error", err)
+		err := s.Night(ctx, now().In(loc))
+		switch {
+		case errors.Is(err, ErrRunning):
+			log.Warn("night still running; skipping this trigger")
+		case err != nil && ctx.Err() == nil:
+			log.Error("nightly run failed", "error", err)
 		}
 	})
 	if err != nil {
@@ -55,7 +58,7 @@ func (s *Schedule) Run(ctx context.Context) error {
 	}
 	c.Start()
 	for _, e := range c.Entries() {
-		log.Info("next harvest", "at", e.Next.In(loc).Format(time.RFC3339))
+		log.Info("next nightly run", "at", e.Next.In(loc).Format(time.RFC3339))
 	}
 	<-ctx.Done()
 	<-c.Stop().Done()

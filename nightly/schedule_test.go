@@ -24,17 +24,22 @@ func TestNextIsTwoInOslo(t *testing.T) {
 func TestScheduleRunsAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan time.Time, 1)
-	s := &Schedule{Spec: "@every 1s", Location: time.UTC, Harvest: func(ctx context.Context, now time.Time) error {
-		select {
-		case ran <- now:
-		default:
-		}
-		return nil
-	}}
+	night := time.Date(2025, 3, 31, 2, 0, 0, 0, time.UTC)
+	s := &Schedule{Spec: "@every 1s", Location: time.UTC, Now: func() time.Time { return night },
+		Night: func(ctx context.Context, now time.Time) error {
+			select {
+			case ran <- now:
+			default:
+			}
+			return nil
+		}}
 	done := make(chan error)
 	go func() { done <- s.Run(ctx) }()
 	select {
-	case <-ran:
+	case at := <-ran:
+		if !at.Equal(night) {
+			t.Errorf("the night ran at %v, want the injected clock's %v", at, night)
+		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("the schedule never ran")
 	}

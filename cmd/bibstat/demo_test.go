@@ -190,6 +190,9 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"no-such-command"}, 2, ""},
 		{[]string{"demo", "--no-such-flag"}, 2, ""},
 		{[]string{}, 2, "Commands:"},
+		{[]string{"--log-level", "debug", "--help"}, 0, "--log-level"},
+		{[]string{"--log-level=loud", "inspect"}, 2, ""},
+		{[]string{"--log-level"}, 2, ""},
 	}
 	for _, c := range cases {
 		var out, errOut bytes.Buffer
@@ -203,5 +206,27 @@ func TestCommandLine(t *testing.T) {
 		if n := strings.Count(out.String(), "Usage:"); n > 1 || strings.Contains(out.String(), "`") {
 			t.Errorf("bibstat %v: usage printed %d times or with backticks:\n%s", c.args, n, out.String())
 		}
+	}
+}
+
+func TestLogLevel(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		unattended bool
+		want       slog.Level
+	}{
+		{"", false, slog.LevelWarn},
+		{"", true, slog.LevelInfo},
+		{"debug", false, slog.LevelDebug},
+		{"ERROR", true, slog.LevelError},
+	} {
+		if got, err := logLevel(c.name, c.unattended); err != nil || got != c.want {
+			t.Errorf("logLevel(%q, %t) = %v, %v; want %v", c.name, c.unattended, got, err, c.want)
+		}
+	}
+	var out, errb bytes.Buffer
+	t.Setenv("BIBSTAT_LOG_LEVEL", "verbose")
+	if err := run(context.Background(), []string{"inspect", "x"}, &out, &errb); exitCode(err, &errb) != 2 {
+		t.Errorf("BIBSTAT_LOG_LEVEL=verbose: %v, want a usage error", err)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/bibliotek24/bibstat/internal/cli"
@@ -52,7 +54,10 @@ type env struct {
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, e *env, args []string) error
+	// unattended commands (serve, portal) log at info by default, so their
+	// log says what they did; the others only warn, unless told otherwise.
+	unattended bool
+	run        func(ctx context.Context, e *env, args []string) error
 }
 
 // commands lists every subcommand, in the order --help shows them.
@@ -75,8 +80,11 @@ func commands() []command {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	e := &env{stdout: stdout, stderr: stderr,
-		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	levelName, args, err := takeLogLevel(args)
+	if err != nil {
+		return err
+	}
+	levelName = cmp.Or(levelName, os.Getenv("BIBSTAT_LOG_LEVEL"))
 	cmds := commands()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) == 2 && args[0] == "help" {
@@ -90,18 +98,59 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	for _, c := range cmds {
 		if c.name == args[0] {
+			level, err := logLevel(levelName, c.unattended)
+			if err != nil {
+				return err
+			}
+			e := &env{stdout: stdout, stderr: stderr, log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
 			return c.run(ctx, e, args[1:])
 		}
 	}
 	return &cli.UsageError{Msg: fmt.Sprintf("unknown command %q; run 'bibstat --help' for the list", args[0])}
 }
 
+// takeLogLevel takes a leading --log-level LEVEL (or --log-level=LEVEL) off args.
+func takeLogLevel(args []string) (string, []string, error) {
+	if len(args) == 0 || !strings.HasPrefix(args[0], "-") {
+		return "", args, nil
+	}
+	name, value, ok := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+	switch {
+	case name != "log-level":
+		return "", args, nil
+	case ok:
+		return value, args[1:], nil
+	case len(args) < 2:
+		return "", nil, &cli.UsageError{Msg: "--log-level: want debug, info, warn or error"}
+	}
+	return args[1], args[2:], nil
+}
+
+// logLevel is the level named by --log-level or BIBSTAT_LOG_LEVEL, else
+// info for an unattended command and warn for the others, which stay quiet
+// unless something is wrong.
+func logLevel(name string, unattended bool) (slog.Level, error) {
+	if name == "" {
+		if unattended {
+			return slog.LevelInfo, nil
+		}
+		return slog.LevelWarn, nil
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(name)); err != nil {
+		return l, &cli.UsageError{Msg: fmt.Sprintf("--log-level %q: want debug, info, warn or error", name)}
+	}
+	return l, nil
+}
+
 func printHelp(w io.Writer, cmds []command) {
-	fmt.Fprint(w, "bibstat harvests, archives and reports COUNTER usage for Bibliotek24.\n\nUsage: bibstat COMMAND [flags]\n\nCommands:\n")
+	fmt.Fprint(w, "bibstat harvests, archives and reports COUNTER usage for Bibliotek24.\n\nUsage: bibstat [--log-level LEVEL] COMMAND [flags]\n\nCommands:\n")
 	for _, c := range cmds {
 		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
-	fmt.Fprint(w, "\nRun 'bibstat COMMAND --help' for a command's flags.\n")
+	fmt.Fprint(w, "\nRun 'bibstat COMMAND --help' for a command's flags.\n"+
+		"--log-level (or $BIBSTAT_LOG_LEVEL) is debug, info, warn or error; by default serve and\n"+
+		"portal log at info, the other commands only warnings and errors.\n")
 }
 
 // silentError carries an exit status for a command that already told the user why.

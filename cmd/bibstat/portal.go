@@ -13,7 +13,7 @@ import (
 // portalCommand runs the HTTP server alone. "bibstat serve" runs it beside
 // the nightly harvest when its config names a listen address.
 func portalCommand() command {
-	return command{name: "portal", summary: "serve the report site per user, the COUNTER SUSHI R5.1 server, /healthz and /metrics",
+	return command{name: "portal", unattended: true, summary: "serve the report site per user, the COUNTER SUSHI R5.1 server, /healthz and /metrics",
 		run: func(ctx context.Context, e *env, args []string) error {
 			fs := cli.NewFlags(e.stdout, "portal", "", "Serves until stopped (Ctrl-C or SIGTERM end it gracefully).\n"+
 				"  /            each user's own index; the site's pages and downloads by role\n"+
@@ -52,6 +52,7 @@ func portalCommand() command {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "portal: listening on http://%s\n", *addr)
+			e.log.Info("serving", "addr", *addr)
 			if err := srv.Run(ctx); err != nil {
 				return err
 			}

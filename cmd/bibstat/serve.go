@@ -20,7 +20,7 @@ import (
 )
 
 func serveCommand() command {
-	return command{name: "serve", summary: "run the portal and SUSHI server, and the nightly harvest → transform → report",
+	return command{name: "serve", unattended: true, summary: "run the portal and SUSHI server, and the nightly harvest → transform → report",
 		run: func(ctx context.Context, e *env, args []string) error {
 			fs := cli.NewFlags(e.stdout, "serve", "", "Runs until stopped (Ctrl-C or SIGTERM stop it cleanly, finishing no new request).\n"+
 				"It serves the portal, the SUSHI server, /healthz and /metrics on server.listen, and every\n"+
@@ -64,7 +64,15 @@ func runServe(ctx context.Context, e *env, cfgPath string, cfg *config.Loaded, r
 	}
 	defer wh.Close()
 	runs := &server.RunLog{Path: cfg.Path(cfg.Server.RunLog)}
-	p := &pipeline{e: e, cfgPath: cfgPath, cfg: cfg, store: st, wh: wh, runs: runs}
+	p := &nightly.Pipeline{Runs: runs, Log: e.log, Stages: func() []nightly.Stage {
+		// Re-read the config each night so a fixed credential is used without a restart.
+		if fresh, err := config.Load(cfgPath); err == nil {
+			cfg = fresh
+		} else {
+			e.log.Error("config unreadable; using the one loaded before", "error", err)
+		}
+		return nightlyStages(e, cfg, st, wh)
+	}}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -87,6 +95,7 @@ func runServe(ctx context.Context, e *env, cfgPath string, cfg *config.Loaded, r
 			}
 		}()
 		fmt.Fprintf(e.stdout, "serve: portal and SUSHI server on http://%s\n", cfg.Server.Listen)
+		e.log.Info("serving", "addr", cfg.Server.Listen)
 	}
 
 	next, err := nightly.Next(cfg.Schedule.Cron, loc, time.Now())
@@ -97,11 +106,11 @@ func runServe(ctx context.Context, e *env, cfgPath string, cfg *config.Loaded, r
 	}
 	fmt.Fprintf(e.stdout, "serve: nightly run on %q in %s; next %s\n", cfg.Schedule.Cron, loc, next.Format(time.RFC3339))
 	if runNow {
-		if err := p.run(ctx, time.Now().In(loc)); err != nil && ctx.Err() == nil {
+		if err := p.Run(ctx, time.Now().In(loc)); err != nil && ctx.Err() == nil {
 			e.log.Error("nightly run failed", "error", err)
 		}
 	}
-	s := &nightly.Schedule{Spec: cfg.Schedule.Cron, Location: loc, Harvest: p.run, Log: e.log}
+	s := &nightly.Schedule{Spec: cfg.Schedule.Cron, Location: loc, Night: p.Run, Log: e.log}
 	if err := s.Run(ctx); err != nil && ctx.Err() == nil {
 		cancel(err)
 	}
@@ -114,56 +123,28 @@ func runServe(ctx context.Context, e *env, cfgPath string, cfg *config.Loaded, r
 	return nil
 }
 
-// pipeline is the nightly run: harvest, the upload inbox, the warehouse,
-// the report site. One stage failing does not stop the next: a vendor's
-// failure must not keep yesterday's numbers off the site.
-type pipeline struct {
-	e       *env
-	cfgPath string
-	cfg     *config.Loaded
-	store   store.Store
-	wh      *transform.Warehouse
-	runs    *server.RunLog
-}
-
-func (p *pipeline) run(ctx context.Context, at time.Time) error {
-	// Re-read the config each night so a fixed credential is used without a restart.
-	if fresh, err := config.Load(p.cfgPath); err == nil {
-		p.cfg = fresh
-	} else {
-		p.e.log.Error("config unreadable; using the one loaded before", "error", err)
-	}
-	cfg := p.cfg
-	var errs []error
-	record := func(kind string, fn func() (string, error)) {
-		if ctx.Err() != nil {
-			return
-		}
-		if err := p.runs.Record(kind, fn); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", kind, err))
-		}
-	}
-	record("harvest", func() (string, error) {
-		sum, err := runHarvest(ctx, p.e, cfg, ingest.PlanOptions{Now: at}, false, "log")
+// nightlyStages are the night's stages over cfg: harvest, the upload inbox
+// (when mappings are configured), the warehouse, the report site.
+func nightlyStages(e *env, cfg *config.Loaded, st store.Store, wh *transform.Warehouse) []nightly.Stage {
+	stages := []nightly.Stage{{Name: "harvest", Run: func(ctx context.Context, at time.Time) (string, error) {
+		sum, err := runHarvest(ctx, e, cfg, ingest.PlanOptions{Now: at}, false, "log")
 		return fmt.Sprintf("%d units, %d fetched", sum.Jobs, sum.Fetched), err
-	})
+	}}}
 	if cfg.Server.Mappings != "" {
-		record("inbox", func() (string, error) {
+		stages = append(stages, nightly.Stage{Name: "inbox", Run: func(ctx context.Context, _ time.Time) (string, error) {
 			maps, err := upload.LoadMappings(cfg.Path(cfg.Server.Mappings))
 			if err != nil {
 				return "", err
 			}
-			res, err := upload.ProcessInbox(ctx, p.store, &upload.Ingester{Store: p.store, Log: p.e.log, Mappings: maps, By: "inbox"})
+			res, err := upload.ProcessInbox(ctx, st, &upload.Ingester{Store: st, Log: e.log, Mappings: maps, By: "inbox"})
 			return fmt.Sprintf("%d files", len(res)), err
-		})
+		}})
 	}
-	record("transform", func() (string, error) {
-		sum, err := p.wh.Update(ctx, p.store)
+	return append(stages, nightly.Stage{Name: "transform", Run: func(ctx context.Context, _ time.Time) (string, error) {
+		sum, err := wh.Update(ctx, st)
 		return fmt.Sprintf("%d units, %d loaded, %d rows", sum.Units, sum.Loaded, sum.Rows), err
-	})
-	record("report", func() (string, error) {
-		sum, err := (&report.Site{DB: p.wh.DB, Out: cfg.Path(cfg.Server.SiteDir), Lang: report.Lang(cfg.Server.Lang)}).Build(ctx)
+	}}, nightly.Stage{Name: "report", Run: func(ctx context.Context, _ time.Time) (string, error) {
+		sum, err := (&report.Site{DB: wh.DB, Out: cfg.Path(cfg.Server.SiteDir), Lang: report.Lang(cfg.Server.Lang)}).Build(ctx)
 		return fmt.Sprintf("%d pages", sum.Pages), err
-	})
-	return errors.Join(errs...)
+	}})
 }

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,6 +41,8 @@ func TestServeRunsTheNightlyPipelineAndTheServer(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	e, out := testEnv(t)
+	var logged syncBuffer
+	e.log = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	done := make(chan error, 1)
 	go func() { done <- runServe(ctx, e, cfgPath, cfg, true) }()
 
@@ -87,4 +92,28 @@ func TestServeRunsTheNightlyPipelineAndTheServer(t *testing.T) {
 	if !strings.Contains(out.String(), "serve: stopped") {
 		t.Errorf("output: %s", out.String())
 	}
+	// At info, serve logs its start and each stage's start and end.
+	for _, want := range []string{"msg=serving addr=" + addr, `msg="nightly stage starting" stage=harvest`, `msg="nightly stage done" stage=report`} {
+		if !strings.Contains(logged.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logged.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's and the pipeline's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
