@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 
 	"github.com/bibliotek24/bibstat"
@@ -191,150 +189,6 @@ func Parse(r io.Reader) (Config, error) {
 		return cfg, fmt.Errorf("parse config: %s", strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n  "), "\n  ", "; "))
 	}
 	return cfg, nil
-}
-
-var platformIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-
-// Validate checks the whole configuration and returns every problem found, joined.
-func (c *Config) Validate() error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-
-	platforms := map[string]*Platform{}
-	for i := range c.Platforms {
-		p := &c.Platforms[i]
-		where := fmt.Sprintf("platforms[%d] (%s)", i, p.ID)
-		if !platformIDRE.MatchString(p.ID) {
-			bad("%s: id must be lower-case letters, digits, - or _", where)
-		}
-		if platforms[p.ID] != nil {
-			bad("%s: duplicate platform id", where)
-		}
-		platforms[p.ID] = p
-		if u, err := url.Parse(p.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("%s: base_url %q is not an http(s) URL", where, p.BaseURL)
-		} else if u.User != nil || u.RawQuery != "" {
-			bad("%s: base_url must carry no credentials or query; put them in credentials", where)
-		}
-		if p.Release != "5" && p.Release != "5.1" {
-			bad("%s: release %q: want \"5\" or \"5.1\"", where, p.Release)
-		}
-		if p.Spacing < 0 {
-			bad("%s: spacing must not be negative", where)
-		}
-		for _, r := range p.Reports {
-			if _, err := bibstat.ParseReportID(string(r)); err != nil {
-				bad("%s: %v", where, err)
-			}
-		}
-		if p.Consortium != nil {
-			for _, s := range []Secret{p.Consortium.RequestorID, p.Consortium.APIKey} {
-				if err := s.Check(); err != nil {
-					bad("%s: consortium: %v", where, err)
-				}
-			}
-		}
-	}
-	libs := map[string]bool{}
-	for i, l := range c.Libraries {
-		if _, err := bibstat.ParseLibraryID(l.Bibnr); err != nil || strings.TrimSpace(l.Bibnr) != l.Bibnr || len(l.Bibnr) != 7 {
-			bad("libraries[%d]: bibnr %q: want 7 digits", i, l.Bibnr)
-		}
-		if libs[l.Bibnr] {
-			bad("libraries[%d]: duplicate bibnr %s", i, l.Bibnr)
-		}
-		libs[l.Bibnr] = true
-		if l.Municipality != "" && (len(l.Municipality) != 4 || strings.Trim(l.Municipality, "0123456789") != "") {
-			bad("libraries[%d] (%s): municipality %q: want 4 digits", i, l.Bibnr, l.Municipality)
-		}
-	}
-	creds := map[string]bool{}
-	for i, cr := range c.Credentials {
-		where := fmt.Sprintf("credentials[%d] (%s/%s)", i, cr.Platform, cr.CredentialID())
-		if platforms[cr.Platform] == nil {
-			bad("%s: unknown platform %q", where, cr.Platform)
-		}
-		if !libs[cr.Library] {
-			bad("%s: unknown library %q", where, cr.Library)
-		}
-		if err := bibstat.CheckSegment(cr.CredentialID()); err != nil {
-			bad("%s: id: %v", where, err)
-		}
-		key := cr.Platform + "/" + cr.CredentialID()
-		if creds[key] {
-			bad("%s: duplicate credential id on the platform", where)
-		}
-		creds[key] = true
-		if cr.CustomerID == "" {
-			bad("%s: customer_id is required", where)
-		}
-		if err := cr.RequestorID.Check(); err != nil {
-			bad("%s: requestor_id: %v", where, err)
-		}
-		if err := cr.APIKey.Check(); err != nil {
-			bad("%s: api_key: %v", where, err)
-		}
-	}
-	if _, err := cron.ParseStandard(c.Schedule.Cron); err != nil {
-		bad("schedule: cron %q: %v", c.Schedule.Cron, err)
-	}
-	if _, err := time.LoadLocation(c.Schedule.Timezone); err != nil {
-		bad("schedule: timezone %q: %v", c.Schedule.Timezone, err)
-	}
-	if c.Schedule.Start != "" {
-		if _, err := bibstat.ParseMonth(c.Schedule.Start); err != nil {
-			bad("schedule: start: %v", err)
-		}
-	}
-	if c.Schedule.RefreshMonths < 0 || c.Schedule.RefreshMonths > 36 {
-		bad("schedule: refresh_months %d: want 0 to 36", c.Schedule.RefreshMonths)
-	}
-	switch c.Store.Kind {
-	case "local":
-		if c.Store.Dir == "" {
-			bad("store: dir is required for kind local")
-		}
-	case "s3":
-		if c.Store.Bucket == "" {
-			bad("store: bucket is required for kind s3")
-		}
-		if c.Store.Endpoint != "" {
-			if u, err := url.Parse(c.Store.Endpoint); err != nil || u.Host == "" || u.User != nil {
-				bad("store: endpoint %q is not a URL without credentials", c.Store.Endpoint)
-			}
-		}
-		for _, s := range []Secret{c.Store.AccessKeyID, c.Store.SecretAccessKey} {
-			if err := s.Check(); err != nil {
-				bad("store: %v", err)
-			}
-		}
-	default:
-		bad("store: kind %q: want local or s3", c.Store.Kind)
-	}
-	if c.Warehouse.Path == "" {
-		bad("warehouse: path is required")
-	}
-	if c.Warehouse.Threads < 0 {
-		bad("warehouse: threads must not be negative")
-	}
-	if c.Ledger.Path == "" {
-		bad("ledger: path is required")
-	}
-	switch c.Server.Lang {
-	case "nb", "nn", "en":
-	default:
-		bad("server: lang %q: want nb, nn or en", c.Server.Lang)
-	}
-	if c.Server.SiteDir == "" || c.Server.Users == "" || c.Server.RunLog == "" {
-		bad("server: site_dir, users and run_log are required")
-	}
-	if c.Harvest.Spacing < 0 || c.Harvest.Timeout < 0 {
-		bad("harvest: spacing and timeout must not be negative")
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("invalid config: %w", errors.Join(errs...))
-	}
-	return nil
 }
 
 // Platform returns the platform with id.
