@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bibliotek24/bibstat"
@@ -109,12 +107,12 @@ func runHarvest(ctx context.Context, e *env, cfg *config.Loaded, o ingest.PlanOp
 	defer led.Close()
 	led.SetSyncInterval(250 * time.Millisecond) // Run syncs at its end; a crash costs refetching a moment's units
 	h := &ingest.Harvester{Store: st, Ledger: led, Fetcher: sushiClient(cfg), Log: e.log, Spacing: cfg.Harvest.Spacing.D(), Force: force}
-	bar := newProgress(e.stderr, progress, e)
-	h.Progress = bar.update
+	bar := cli.NewProgress(e.stderr, progress)
+	h.Progress = bar.Update
 	fmt.Fprintf(e.stdout, "harvest %s to %s: %d units planned\n", from, to, len(jobs))
 	start := time.Now()
 	sum, err := h.Run(ctx, jobs)
-	bar.finish()
+	bar.Finish()
 	printSummary(e.stdout, sum, time.Since(start))
 	switch {
 	case errors.Is(err, bibstat.ErrStoreUnavailable):
@@ -143,86 +141,5 @@ func printSummary(w io.Writer, sum ingest.Summary, took time.Duration) {
 	}
 	if sum.Deferred > 0 {
 		fmt.Fprintf(w, "deferred to the next run: %d units (host throttling or credentials broken during the run)\n", sum.Deferred)
-	}
-}
-
-// progress draws a bar on a terminal, or logs a line every 10 seconds.
-type progress struct {
-	mu     sync.Mutex
-	w      io.Writer
-	bar    bool
-	quiet  bool
-	e      *env
-	start  time.Time
-	last   time.Time
-	states map[bibstat.State]int
-	drawn  bool
-}
-
-func newProgress(w io.Writer, mode string, e *env) *progress {
-	p := &progress{w: w, e: e, start: time.Now(), states: map[bibstat.State]int{}}
-	switch mode {
-	case "bar":
-		p.bar = true
-	case "log":
-	case "none":
-		p.quiet = true
-	default:
-		p.bar = isTerminal(w)
-	}
-	return p
-}
-
-// isTerminal reports whether w is a character device (a TTY).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-func (p *progress) update(pr ingest.Progress) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.states[pr.State]++
-	if p.quiet {
-		return
-	}
-	now := time.Now()
-	if p.bar {
-		if now.Sub(p.last) < 100*time.Millisecond && pr.Done < pr.Total {
-			return
-		}
-		p.last = now
-		const width = 30
-		done := min(pr.Done, pr.Total)
-		fill := 0
-		if pr.Total > 0 {
-			fill = width * done / pr.Total
-		}
-		eta := ""
-		if done > 0 && done < pr.Total {
-			left := time.Duration(float64(now.Sub(p.start)) / float64(done) * float64(pr.Total-done))
-			eta = " eta " + left.Round(time.Second).String()
-		}
-		fmt.Fprintf(p.w, "\r[%s%s] %d/%d ok=%d problems=%d%s   ", strings.Repeat("#", fill), strings.Repeat(" ", width-fill),
-			pr.Done, pr.Total, p.states[bibstat.StateOK]+p.states[bibstat.StateZero], pr.Done-p.states[bibstat.StateOK]-p.states[bibstat.StateZero], eta)
-		p.drawn = true
-		return
-	}
-	if now.Sub(p.last) >= 10*time.Second || pr.Done == pr.Total {
-		p.last = now
-		fmt.Fprintf(p.w, "%s harvest progress: %d/%d requests done, ok=%d, last %s %s\n", now.Format(time.RFC3339),
-			pr.Done, pr.Total, p.states[bibstat.StateOK], pr.Unit, pr.State)
-	}
-}
-
-func (p *progress) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.drawn {
-		fmt.Fprintln(p.w)
 	}
 }

@@ -62,16 +62,7 @@ func benchHarvest(ctx context.Context, e Env, args []string) error {
 	}
 	defer stop()
 
-	var jobs []ingest.Job
-	for _, m := range bibstat.MonthsBetween(first, last) {
-		for _, p := range world.Platforms {
-			for _, lib := range world.Libraries {
-				cred := sushi.Credential{ID: string(lib.ID), Platform: p.ID, Library: lib.ID, BaseURL: bases[p.ID], Release: "5.1",
-					CustomerID: world.CustomerID(lib.ID), APIKey: world.APIKey(p.ID, lib.ID)}
-				jobs = append(jobs, ingest.Job{Unit: bibstat.Unit{Platform: p.ID, Credential: cred.ID, Report: "pr", Month: m}, Cred: cred})
-			}
-		}
-	}
+	jobs := nationalJobs(world, bases)
 
 	dir, err := os.MkdirTemp("", "bibstat-bench-harvest-")
 	if err != nil {
