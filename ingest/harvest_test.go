@@ -18,8 +18,8 @@ import (
 	"github.com/bibliotek24/bibstat/counter"
 	"github.com/bibliotek24/bibstat/ingest/ledger"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
-	"github.com/bibliotek24/bibstat/internal/sushisim"
 	"github.com/bibliotek24/bibstat/internal/store"
+	"github.com/bibliotek24/bibstat/internal/sushisim"
 )
 
 var (
@@ -51,26 +51,69 @@ type rig struct {
 	hits  *hitCounter
 }
 
+// hitCounter counts the requests the harvester's client wrote to a
+// connection and those the server began and finished handling.
 type hitCounter struct {
-	mu sync.Mutex
-	n  int
+	mu      sync.Mutex
+	changed *sync.Cond // a request was written or handled
+	n       int        // began
+	handled int        // finished
+	sent    int        // written
 }
 
+func newHitCounter() *hitCounter {
+	h := &hitCounter{}
+	h.changed = sync.NewCond(&h.mu)
+	return h
+}
+
+// get is how many requests the server began handling.
 func (h *hitCounter) get() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.n
 }
 
+func (h *hitCounter) began() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.n++
+}
+
+func (h *hitCounter) finished() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.handled++
+	h.changed.Broadcast()
+}
+
+func (h *hitCounter) wrote() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sent++
+	h.changed.Broadcast()
+}
+
+// settle waits until the server has finished handling every request the
+// client wrote, such as one a cancelled run wrote just before it returned
+// and the server had not read yet. A request written but never handled
+// hangs here until go test's -timeout, whose dump names this wait.
+func (h *hitCounter) settle() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for h.handled < h.sent {
+		h.changed.Wait()
+	}
+}
+
 func newRig(t *testing.T, release string, faults ...sushisim.Fault) *rig {
 	t.Helper()
 	world := testWorld(faults...)
-	hits := &hitCounter{}
+	hits := newHitCounter()
 	inner := world.Handler("avis")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.mu.Lock()
-		hits.n++
-		hits.mu.Unlock()
+		hits.began()
+		defer hits.finished()
 		inner.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
@@ -83,7 +126,7 @@ func newRig(t *testing.T, release string, faults ...sushisim.Fault) *rig {
 	pol := DefaultPolicy
 	pol.QueuedDelay, pol.ThrottleDelay, pol.Jitter = 5*time.Millisecond, 5*time.Millisecond, 0
 	h := &Harvester{Store: st, Ledger: led, Policy: pol,
-		Fetcher: &sushi.Client{HTTP: &http.Client{Timeout: 300 * time.Millisecond}}}
+		Fetcher: &sushi.Client{HTTP: &http.Client{Timeout: 300 * time.Millisecond, Transport: countingTransport(hits)}}}
 	r := &rig{world: world, srv: srv, st: st, led: led, h: h, hits: hits}
 	_ = release
 	return r
@@ -405,11 +448,13 @@ func TestInterruptedRunResumes(t *testing.T) {
 	if first.Fetched == 0 || first.Fetched >= len(jobs) {
 		t.Fatalf("interrupted run fetched %d of %d", first.Fetched, len(jobs))
 	}
+	r.hits.settle()
 	hits := r.hits.get()
 	second, err := r.h.Run(context.Background(), jobs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.hits.settle()
 	if second.SkipReasons[SkipFinal] != first.States[bibstat.StateOK] || second.States[bibstat.StateOK] != len(jobs)-first.States[bibstat.StateOK] {
 		t.Fatalf("resume: first %+v second %+v", first, second)
 	}
