@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,12 +32,8 @@ import (
 // crashKills is how many SIGKILLs TestCrashSafety delivers: 20 (what CI
 // runs), 5 with -short, or BIBSTAT_CRASH_KILLS.
 func crashKills(t *testing.T) int {
-	if s := os.Getenv("BIBSTAT_CRASH_KILLS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			t.Fatalf("BIBSTAT_CRASH_KILLS=%q: %v", s, err)
-		}
-		return n
+	if n, ok := envUint(t, "BIBSTAT_CRASH_KILLS"); ok {
+		return int(n)
 	}
 	if testing.Short() {
 		return 5
@@ -44,13 +41,59 @@ func crashKills(t *testing.T) int {
 	return 20
 }
 
-// buildBibstat builds the binary once per test run.
-func buildBibstat(t *testing.T) string {
+// crashSeed seeds TestCrashSafety's kill points: BIBSTAT_CRASH_SEED, to
+// replay a run whose log gave it, or else the clock.
+func crashSeed(t *testing.T) uint64 {
+	if n, ok := envUint(t, "BIBSTAT_CRASH_SEED"); ok {
+		return n
+	}
+	return uint64(time.Now().UnixNano())
+}
+
+func envUint(t *testing.T, name string) (uint64, bool) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "bibstat")
+	s := os.Getenv(name)
+	if s == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", name, s, err)
+	}
+	return n, true
+}
+
+// TestMain removes the binary the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// binDir holds the bibstat binary once a test has built it.
+var binDir string
+
+// buildOnce builds the binary the first time a test asks for it, so that
+// running only other tests (-run) builds nothing.
+var buildOnce = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "bibstat-test-")
+	if err != nil {
+		return "", err
+	}
+	binDir = dir
+	bin := filepath.Join(dir, "bibstat")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
+	return bin, cmd.Run()
+})
+
+// buildBibstat returns the binary, built once per test run.
+func buildBibstat(t *testing.T) string {
+	t.Helper()
+	bin, err := buildOnce()
+	if err != nil {
 		t.Fatalf("build bibstat: %v", err)
 	}
 	return bin
@@ -72,6 +115,8 @@ func runDemoProc(t *testing.T, bin, dir string) (string, error) {
 // without its raw object, and nothing partial is visible in the archive or
 // the site.
 func TestCrashSafety(t *testing.T) {
+	seed := crashSeed(t)
+	t.Logf("seed %d; BIBSTAT_CRASH_SEED=%d replays its kill points", seed, seed)
 	bin := buildBibstat(t)
 	root := t.TempDir()
 	clean := filepath.Join(root, "clean")
@@ -84,7 +129,7 @@ func TestCrashSafety(t *testing.T) {
 	t.Logf("clean run %v; marts %v", full.Round(time.Millisecond), want)
 
 	kills := crashKills(t)
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 10))
+	rng := rand.New(rand.NewPCG(seed, 10))
 	phases := map[string]int{}
 	for i := range kills {
 		dir := filepath.Join(root, fmt.Sprintf("kill%02d", i))
@@ -95,6 +140,8 @@ func TestCrashSafety(t *testing.T) {
 			n = 2
 		}
 		for k := range n {
+			// A seed draws the same delays as fractions of the fastest
+			// whole run, so a replay kills at about the same points.
 			d := time.Duration(rng.Int64N(int64(full + full/5)))
 			cmd := exec.Command(bin, "demo", "--out", dir, "--spacing", "1ms")
 			var out bytes.Buffer
