@@ -158,21 +158,14 @@ func hasCode(excs []counter.Exception, code int) bool {
 	return false
 }
 
-// stateRank orders states for picking the most telling exception: the one
-// that stops the most wins.
-var stateRank = map[bibstat.State]int{
-	bibstat.StateCredentialsBroken: 8, bibstat.StateThrottled: 7, bibstat.StateQueued: 6,
-	bibstat.StateUnsupported: 5, bibstat.StateFailed: 4, bibstat.StateNotReady: 3,
-	bibstat.StateZero: 2, bibstat.StatePartial: 1,
-}
-
-// byException maps the most telling COUNTER exception to a state.
+// byException maps the most telling COUNTER exception to a state: the one
+// whose state is worst (bibstat.States).
 func byException(excs []counter.Exception, status int) (outcome, bool) {
 	var best counter.Exception
 	var bestState bibstat.State
 	for _, e := range excs {
 		st := sushi.StateOfCode(e.Code)
-		if st != "" && (bestState == "" || stateRank[st] > stateRank[bestState]) {
+		if st != "" && (bestState == "" || st.Severity() > bestState.Severity()) {
 			best, bestState = e, st
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -355,11 +354,11 @@ func (h *Harvester) process(ctx context.Context, j Job, resp *sushi.Response, fe
 	if out.state.Loadable() {
 		side.ParserVersion = schemas.Version // the reader that judged it; the warehouse parses it again
 	}
-	meta, err := json.MarshalIndent(side, "", "  ")
+	meta, err := bibstat.EncodeSidecar(side)
 	if err != nil {
 		return result{}, fmt.Errorf("sidecar %s: %w", u, err)
 	}
-	if err := h.Store.Put(ctx, rawKey+bibstat.SidecarSuffix, bytes.NewReader(meta)); err != nil {
+	if err := h.Store.Put(ctx, bibstat.SidecarKey(rawKey), bytes.NewReader(meta)); err != nil {
 		return result{}, storeErr("archive sidecar", u, err)
 	}
 	entry.State, entry.LastError, entry.Code, entry.HTTPStatus, entry.UpdatedAt = out.state, out.err, out.code, resp.Status, at
