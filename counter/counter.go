@@ -48,6 +48,12 @@ type Options struct {
 	MaxDepth int
 	// MaxXLSXBytes bounds the uncompressed size of an XLSX workbook; 0 means DefaultMaxXLSXBytes.
 	MaxXLSXBytes int64
+
+	// AcceptPartial reads on past a bad count (a CellError): the cell is
+	// left out, counted in Document.Skipped and kept as a warning, instead
+	// of failing the document. For `ingest --accept-partial` only: a
+	// harvest never loads a document with a bad cell.
+	AcceptPartial bool
 }
 
 // Limits on input read from outside. They are far above anything a vendor
@@ -109,6 +115,18 @@ type Document struct {
 	Rows   int64            // usage rows emitted
 	Totals map[string]int64 // Metric_Type → sum of monthly counts
 	months map[bibstat.Month]bool
+
+	// Empty is the vendor's positive statement of no usage: a well-formed
+	// report whose header covers its period and whose Report_Items is an
+	// empty list (tabular: a complete header block and no data rows). A
+	// report that yields no rows for any other reason is not Empty, and
+	// must never become a zero unit.
+	Empty bool
+	// Skipped counts the data values read but not loaded: dated outside the
+	// reporting period, an unknown metric, a period that is not one month,
+	// a bad cell under AcceptPartial. Rows == 0 with Skipped > 0 is a
+	// document whose every value was set aside: a failure, never zero.
+	Skipped int64
 }
 
 // Months lists, sorted, the months with at least one non-zero count.
