@@ -325,15 +325,18 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// sink is where every reader sends its counts: it drops zeros and months
-// outside the reporting period, batches the rows and keeps the totals.
+// sink is where every reader sends its counts: it drops zeros, sets aside
+// (in Document.Skipped, with one warning per reason) counts dated outside
+// the reporting period or under a name that is not a Metric_Type, batches
+// the rows and keeps the totals. Every reader goes through it, so the
+// closed vocabulary and the period rule hold for every format.
 type sink struct {
-	ctx  context.Context
-	doc  *Document
-	bt   *schemas.Batcher
-	n    int
-	warn map[bibstat.Month]bool // months already warned about
-	tot  totals
+	ctx    context.Context
+	doc    *Document
+	bt     *schemas.Batcher
+	n      int
+	warned map[string]bool // skip reasons already warned about
+	tot    totals
 }
 
 func newSink(ctx context.Context, doc *Document, opts Options, emit func(arrow.RecordBatch) error) *sink {
@@ -344,21 +347,31 @@ func newSink(ctx context.Context, doc *Document, opts Options, emit func(arrow.R
 	return s
 }
 
+// skip sets aside n values read but not loaded, warning once per distinct
+// why (so a file of a million out-of-period cells warns once). A reader
+// calls it for what it refuses itself (a bad cell under AcceptPartial, a
+// period that is not one month); add calls it for the rules below.
+func (s *sink) skip(n int64, why string) {
+	if n <= 0 {
+		n = 1
+	}
+	if s.doc.Skipped <= math.MaxInt64-n {
+		s.doc.Skipped += n
+	}
+	if !s.warned[why] {
+		if s.warned == nil {
+			s.warned = map[string]bool{}
+		}
+		s.warned[why] = true
+		s.doc.warnf("%s", why)
+	}
+}
+
 // inPeriod says whether m lies in the header's reporting period (or there
-// is none), warning once per month that does not.
+// is none).
 func (s *sink) inPeriod(m bibstat.Month) bool {
 	h := &s.doc.Header
-	if (h.Begin.IsZero() || !m.Before(h.Begin)) && (h.End.IsZero() || !h.End.Before(m)) {
-		return true
-	}
-	if !s.warn[m] {
-		if s.warn == nil {
-			s.warn = map[bibstat.Month]bool{}
-		}
-		s.warn[m] = true
-		s.doc.warnf("counts for %s are outside the reporting period %s to %s and are not counted", m, h.Begin, h.End)
-	}
-	return false
+	return (h.Begin.IsZero() || !m.Before(h.Begin)) && (h.End.IsZero() || !h.End.Before(m))
 }
 
 // add emits row for month m (whose first day is first) with count n.
@@ -366,7 +379,13 @@ func (s *sink) add(row *schemas.Row, m bibstat.Month, first time.Time, n int64) 
 	if n == 0 {
 		return nil // COUNTER omits zero usage; a zero cell carries no information
 	}
+	if !IsMetric(row.MetricType) {
+		s.skip(1, fmt.Sprintf("metric %q is not a COUNTER Metric_Type; its counts are not loaded", row.MetricType))
+		return nil
+	}
 	if !s.inPeriod(m) {
+		h := &s.doc.Header
+		s.skip(1, fmt.Sprintf("counts for %s are outside the reporting period %s to %s and are not counted", m, h.Begin, h.End))
 		return nil
 	}
 	s.n++
@@ -378,7 +397,7 @@ func (s *sink) add(row *schemas.Row, m bibstat.Month, first time.Time, n int64) 
 	// A count that would wrap the document's total is refused, not summed:
 	// no vendor's month comes near 2^63 uses, so it is a broken or hostile file.
 	if s.tot.total(s.doc, row.MetricType) > math.MaxInt64-n {
-		return fmt.Errorf("counts of %s add up to more than %d: overflow", row.MetricType, int64(math.MaxInt64))
+		return fmt.Errorf("counts of %s add up to more than %d: %w", row.MetricType, int64(math.MaxInt64), ErrOverflow)
 	}
 	row.Month, row.Count = first, n
 	if s.bt != nil {
