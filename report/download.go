@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -69,9 +70,11 @@ func usageCSV(rows []usageRow) ([]byte, error) {
 
 // safeCell keeps vendor text from being read as a formula by a spreadsheet:
 // a cell that starts with = + - @ (or a tab or CR, which some spreadsheets
-// skip before looking) gets a leading apostrophe.
+// skip before looking), or their full-width forms, which some spreadsheets
+// fold to ASCII, gets a leading apostrophe.
 func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	r, _ := utf8.DecodeRuneInString(s)
+	if s != "" && strings.ContainsRune("=+-@\t\r＝＋－＠", r) {
 		return "'" + s
 	}
 	return s
