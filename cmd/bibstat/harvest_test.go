@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/internal/status"
 	"github.com/bibliotek24/bibstat/internal/sushisim"
 )
 
@@ -116,7 +117,7 @@ func TestHarvestOnceStatusAndResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep statusReport
+	var rep status.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("status --json: %v\n%s", err, out)
 	}

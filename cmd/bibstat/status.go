@@ -5,17 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/bibliotek24/bibstat"
-	"github.com/bibliotek24/bibstat/ingest"
 	"github.com/bibliotek24/bibstat/ingest/ledger"
 	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/internal/config"
+	"github.com/bibliotek24/bibstat/internal/status"
 )
 
 func statusCommand() command {
@@ -35,12 +32,12 @@ func statusCommand() command {
 			if err := cli.Parse(fs, args); err != nil {
 				return err
 			}
-			o := statusOptions{platform: *platform, library: *library}
+			o := status.Options{Platform: *platform, Library: *library}
 			var err error
-			if o.from, err = optMonth("from", *from); err != nil {
+			if o.From, err = optMonth("from", *from); err != nil {
 				return err
 			}
-			if o.to, err = optMonth("to", *to); err != nil {
+			if o.To, err = optMonth("to", *to); err != nil {
 				return err
 			}
 			path := *ledgerPath
@@ -59,7 +56,7 @@ func statusCommand() command {
 			if cfg != nil {
 				c = &cfg.Config
 			}
-			rep := buildStatus(c, entries, o, time.Now())
+			rep := status.Build(c, entries, o, time.Now())
 			rep.Ledger = path
 			if *asJSON {
 				enc := json.NewEncoder(e.stdout)
@@ -71,222 +68,69 @@ func statusCommand() command {
 		}}
 }
 
-type statusOptions struct {
-	platform, library string
-	from, to          bibstat.Month
+// stateMarks are the one-letter codes of the text matrix; "" is a unit
+// never harvested. "0" is zero only: a failed unit is "F" and listed
+// below the matrix with its reason.
+var stateMarks = map[bibstat.State]string{
+	"": "-", bibstat.StateCredentialsBroken: "C", bibstat.StateFailed: "F", bibstat.StateThrottled: "t",
+	bibstat.StateQueued: "q", bibstat.StateNotReady: "n", bibstat.StateUnsupported: "u", bibstat.StatePartial: "p",
+	bibstat.StateZero: "0", bibstat.StateOK: ".",
 }
 
-// statusReport is the completeness matrix; `bibstat status --json` prints it.
-type statusReport struct {
-	Ledger      string                `json:"ledger"`
-	GeneratedAt time.Time             `json:"generated_at"`
-	From        string                `json:"from,omitempty"`
-	To          string                `json:"to,omitempty"`
-	Totals      map[bibstat.State]int `json:"totals"`
-	Missing     int                   `json:"missing"` // expected units never harvested
-	Blocked     int                   `json:"blocked"` // expected units not tried because their credential is broken
-	Cells       []statusCell          `json:"cells"`
+// mark is the code of a cell's worst state.
+func mark(c ledger.GridCell) string {
+	st, ok := c.Worst()
+	if !ok {
+		return " "
+	}
+	if m, ok := stateMarks[st]; ok {
+		return m
+	}
+	return "?"
 }
 
-// statusCell is one library × platform × month.
-type statusCell struct {
-	Library  string         `json:"library"`
-	Platform string         `json:"platform"`
-	Month    string         `json:"month"`
-	Counts   map[string]int `json:"counts"` // by state, plus "never"
-	Problems []statusUnit   `json:"problems,omitempty"`
+// stateName is how the text names a state; "" is never harvested.
+func stateName(st bibstat.State) string {
+	if st == "" {
+		return status.Never
+	}
+	return string(st)
 }
 
-// statusUnit is a unit that is not final: its state and why.
-type statusUnit struct {
-	Credential  string        `json:"credential"`
-	Report      string        `json:"report"`
-	State       bibstat.State `json:"state"` // "" when never harvested
-	Attempts    int           `json:"attempts,omitempty"`
-	Reason      string        `json:"reason"`
-	NextAttempt *time.Time    `json:"next_attempt,omitempty"`
-	RawKey      string        `json:"raw_key,omitempty"`
-}
-
-const stateNever = "never"
-
-func buildStatus(cfg *config.Config, entries []ledger.Entry, o statusOptions, now time.Time) statusReport {
-	rep := statusReport{GeneratedAt: now.UTC(), Totals: map[bibstat.State]int{}}
-	type key struct{ lib, platform, month string }
-	cells := map[key]*statusCell{}
-	cell := func(lib, platform, month string) *statusCell {
-		k := key{lib, platform, month}
-		c := cells[k]
-		if c == nil {
-			c = &statusCell{Library: lib, Platform: platform, Month: month, Counts: map[string]int{}}
-			cells[k] = c
-		}
-		return c
-	}
-	inRange := func(m string) bool {
-		mm, err := bibstat.ParseMonth(m)
-		return err == nil && (o.from.IsZero() || !mm.Before(o.from)) && (o.to.IsZero() || !o.to.Before(mm))
-	}
-	seen := map[bibstat.Unit]bool{}
-	broken := map[string]string{} // platform/credential → why
-	for _, e := range entries {
-		if e.State == bibstat.StateCredentialsBroken {
-			broken[e.Platform+"/"+e.Credential] = e.LastError
-		}
-	}
-	for _, e := range entries {
-		if (o.platform != "" && e.Platform != o.platform) || (o.library != "" && string(e.Library) != o.library) || !inRange(e.Month) {
-			continue
-		}
-		lib := string(e.Library)
-		if lib == "" {
-			lib = e.Credential
-		}
-		c := cell(lib, e.Platform, e.Month)
-		c.Counts[string(e.State)]++
-		rep.Totals[e.State]++
-		seen[e.Unit()] = true
-		if e.State != bibstat.StateOK && e.State != bibstat.StateZero {
-			u := statusUnit{Credential: e.Credential, Report: string(e.Report), State: e.State, Attempts: e.Attempts,
-				Reason: e.LastError, RawKey: e.RawKey}
-			if !e.NextAttempt.IsZero() {
-				t := e.NextAttempt.UTC()
-				u.NextAttempt = &t
-			} else if e.State != bibstat.StatePartial && e.State != bibstat.StateUnsupported && e.State != bibstat.StateCredentialsBroken {
-				u.Reason += " (gave up; rerun with --force)"
-			}
-			c.Problems = append(c.Problems, u)
-		}
-	}
-	if cfg != nil {
-		from, to := ingest.Window(cfg, ingest.PlanOptions{From: o.from, To: o.to, Now: now})
-		rep.From, rep.To = from.String(), to.String()
-		for _, cr := range cfg.Credentials {
-			if cr.Disabled || (o.platform != "" && cr.Platform != o.platform) || (o.library != "" && cr.Library != o.library) {
-				continue
-			}
-			p, ok := cfg.Platform(cr.Platform)
-			if !ok {
-				continue
-			}
-			for _, m := range bibstat.MonthsBetween(from, to) {
-				for _, r := range config.ReportsFor(p) {
-					u := bibstat.Unit{Platform: cr.Platform, Credential: cr.CredentialID(), Report: r, Month: m}
-					if seen[u] {
-						continue
-					}
-					c := cell(cr.Library, cr.Platform, m.String())
-					if why, ok := broken[cr.Platform+"/"+cr.CredentialID()]; ok {
-						rep.Blocked++
-						// Not tried: the credential broke on another month.
-						c.Counts[string(bibstat.StateCredentialsBroken)]++
-						c.Problems = append(c.Problems, statusUnit{Credential: u.Credential, Report: string(r),
-							State: bibstat.StateCredentialsBroken, Reason: "not fetched: the credential is broken (" + why + ")"})
-						continue
-					}
-					rep.Missing++
-					c.Counts[stateNever]++
-					c.Problems = append(c.Problems, statusUnit{Credential: u.Credential, Report: string(r), Reason: "never harvested"})
-				}
-			}
-		}
-	}
-	rep.Cells = make([]statusCell, 0, len(cells))
-	for _, c := range cells {
-		rep.Cells = append(rep.Cells, *c)
-	}
-	sort.Slice(rep.Cells, func(i, j int) bool {
-		a, b := rep.Cells[i], rep.Cells[j]
-		if a.Library != b.Library {
-			return a.Library < b.Library
-		}
-		if a.Platform != b.Platform {
-			return a.Platform < b.Platform
-		}
-		return a.Month < b.Month
-	})
-	return rep
-}
-
-// stateMarks are the one-letter codes of the text matrix.
-var stateMarks = []struct {
-	state string
-	mark  string
-}{
-	{stateNever, "-"}, {string(bibstat.StateFailed), "F"}, {string(bibstat.StateCredentialsBroken), "C"},
-	{string(bibstat.StateThrottled), "t"}, {string(bibstat.StateQueued), "q"}, {string(bibstat.StateNotReady), "n"},
-	{string(bibstat.StateUnsupported), "u"}, {string(bibstat.StatePartial), "p"}, {string(bibstat.StateZero), "0"},
-	{string(bibstat.StateOK), "."},
-}
-
-// mark is the worst state of a cell.
-func mark(counts map[string]int) string {
-	for _, sm := range stateMarks {
-		if counts[sm.state] > 0 {
-			return sm.mark
-		}
-	}
-	return " "
-}
-
-func printStatus(w io.Writer, rep statusReport, limit int) {
+func printStatus(w io.Writer, rep status.Report, limit int) {
 	fmt.Fprintf(w, "ledger %s", rep.Ledger)
 	if rep.From != "" {
 		fmt.Fprintf(w, ", months %s to %s", rep.From, rep.To)
 	}
 	fmt.Fprintln(w)
+	g := rep.Grid()
 	var parts []string
 	total := 0
-	for _, sm := range stateMarks {
-		n := rep.Totals[bibstat.State(sm.state)]
-		switch sm.state {
-		case stateNever:
-			n = rep.Missing
-		case string(bibstat.StateCredentialsBroken):
-			n += rep.Blocked
-		}
+	for _, st := range append([]bibstat.State{""}, bibstat.States()...) {
+		n := g.Totals[st]
 		total += n
 		if n > 0 {
-			parts = append(parts, fmt.Sprintf("%s=%d", sm.state, n))
+			parts = append(parts, fmt.Sprintf("%s=%d", stateName(st), n))
 		}
 	}
 	fmt.Fprintf(w, "units: %d  %s\n", total, strings.Join(parts, " "))
-	if len(rep.Cells) == 0 {
+	if len(g.Rows) == 0 {
 		fmt.Fprintln(w, "nothing harvested yet")
 		return
 	}
+	printMatrix(w, g)
+	printProblems(w, rep, limit)
+}
 
-	// The matrix: one row per library × platform, one column per month.
-	months := map[string]bool{}
-	type row struct{ lib, platform string }
-	rows := map[row]map[string]map[string]int{}
-	for _, c := range rep.Cells {
-		months[c.Month] = true
-		r := row{c.Library, c.Platform}
-		if rows[r] == nil {
-			rows[r] = map[string]map[string]int{}
-		}
-		rows[r][c.Month] = c.Counts
-	}
-	ms := slices.Sorted(maps.Keys(months))
-	rs := make([]row, 0, len(rows))
-	for r := range rows {
-		rs = append(rs, r)
-	}
-	sort.Slice(rs, func(i, j int) bool {
-		if rs[i].lib != rs[j].lib {
-			return rs[i].lib < rs[j].lib
-		}
-		return rs[i].platform < rs[j].platform
-	})
-	fmt.Fprintf(w, "\nmatrix (%s to %s): . ok  0 zero  p partial  n not_ready  q queued  t throttled  u unsupported  C credentials_broken  F failed  - never\n", ms[0], ms[len(ms)-1])
+// printMatrix prints one line per library × platform, one mark per month.
+func printMatrix(w io.Writer, g ledger.Grid) {
+	fmt.Fprintf(w, "\nmatrix (%s to %s): . ok  0 zero  p partial  n not_ready  q queued  t throttled  u unsupported  C credentials_broken  F failed  - never\n", g.Months[0], g.Months[len(g.Months)-1])
 	complete := 0
-	shown := 0
-	for _, r := range rs {
+	for _, r := range g.Rows {
 		var line strings.Builder
 		good := true
-		for _, m := range ms {
-			mk := mark(rows[r][m])
+		for _, c := range r.Cells {
+			mk := mark(c)
 			if mk != "." && mk != "0" {
 				good = false
 			}
@@ -294,42 +138,66 @@ func printStatus(w io.Writer, rep statusReport, limit int) {
 		}
 		if good {
 			complete++
-			if len(rs) > 200 {
+			if len(g.Rows) > 200 {
 				continue // a large matrix lists only incomplete rows
 			}
 		}
-		shown++
-		fmt.Fprintf(w, "  %-8s %-16s %s\n", r.lib, r.platform, line.String())
+		fmt.Fprintf(w, "  %-8s %-16s %s\n", r.Library, r.Platform, line.String())
 	}
-	if len(rs) > 200 {
+	if len(g.Rows) > 200 {
 		fmt.Fprintf(w, "  (%d complete library × platform rows not shown; --library or --platform to see them)\n", complete)
 	}
-	fmt.Fprintf(w, "complete: %d of %d library × platform rows\n", complete, len(rs))
+	fmt.Fprintf(w, "complete: %d of %d library × platform rows\n", complete, len(g.Rows))
+}
 
-	// What is missing and why.
-	var probs []string
-	n := 0
+// maxReason is how much of a reason a text line shows; --json has it whole.
+const maxReason = 160
+
+// printProblems lists the failed units with their reason, then the other
+// units that are missing or not final, at most limit of each.
+func printProblems(w io.Writer, rep status.Report, limit int) {
+	var failed, other []string
+	nf, no := 0, 0
 	for _, c := range rep.Cells {
 		for _, p := range c.Problems {
-			n++
-			if len(probs) >= limit {
+			if p.State == bibstat.StateFailed {
+				nf++
+				if len(failed) < limit {
+					failed = append(failed, fmt.Sprintf("  %s %s %s %s: %s", c.Library, c.Platform, p.Report, c.Month, truncate(p.Reason, maxReason)))
+				}
 				continue
 			}
-			st := string(p.State)
-			if st == "" {
-				st = stateNever
+			no++
+			if len(other) >= limit {
+				continue
 			}
 			next := ""
 			if p.NextAttempt != nil {
 				next = " next " + p.NextAttempt.Format("2006-01-02 15:04Z")
 			}
-			probs = append(probs, fmt.Sprintf("  %s %s %s/%s %s: %s%s — %s", c.Library, c.Platform, p.Credential, p.Report, c.Month, st, next, p.Reason))
+			other = append(other, fmt.Sprintf("  %s %s %s/%s %s: %s%s — %s", c.Library, c.Platform, p.Credential, p.Report, c.Month,
+				stateName(p.State), next, truncate(p.Reason, maxReason)))
 		}
 	}
-	if n > 0 {
-		fmt.Fprintf(w, "\nmissing or not final: %d units\n%s\n", n, strings.Join(probs, "\n"))
-		if n > len(probs) {
-			fmt.Fprintf(w, "  … and %d more (--limit, or --json for all)\n", n-len(probs))
-		}
+	printList(w, "failed", nf, failed)
+	printList(w, "missing or not final", no, other)
+}
+
+func printList(w io.Writer, title string, n int, lines []string) {
+	if n == 0 {
+		return
 	}
+	fmt.Fprintf(w, "\n%s: %d units\n%s\n", title, n, strings.Join(lines, "\n"))
+	if n > len(lines) {
+		fmt.Fprintf(w, "  … and %d more (--limit, or --json for all)\n", n-len(lines))
+	}
+}
+
+// truncate cuts s to at most n runes on one line, marking the cut.
+func truncate(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
