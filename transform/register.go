@@ -12,16 +12,6 @@ import (
 	"github.com/bibliotek24/bibstat"
 )
 
-// The register's keys, by their old names here: the keys are built in
-// the root package (bibstat.RegisterPrefix and its files).
-const (
-	RegisterPrefix  = bibstat.RegisterPrefix
-	LibrariesXMLKey = bibstat.LibrariesXMLKey
-	LibrariesCSVKey = bibstat.LibrariesCSVKey
-	MappingsKey     = bibstat.InstitutionsKey
-	PoolsKey        = bibstat.PoolsKey
-)
-
 // maxRegister bounds a register file read from the store.
 const maxRegister = 256 << 20
 

@@ -123,7 +123,7 @@ func buildDemo(ctx context.Context, e *env, o demoOptions) (demoResult, error) {
 	defer wh.Close()
 	// The register lives in the store beside the raw archive, so that a
 	// rebuild of the warehouse needs nothing but the store.
-	if err := st.Put(ctx, transform.LibrariesCSVKey, bytes.NewReader(demo.Register(&world))); err != nil {
+	if err := st.Put(ctx, bibstat.LibrariesCSVKey, bytes.NewReader(demo.Register(&world))); err != nil {
 		return res, err
 	}
 	if res.Load, err = wh.Update(ctx, st); err != nil {

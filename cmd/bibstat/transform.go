@@ -10,8 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/internal/config"
+	"github.com/bibliotek24/bibstat/internal/store"
 	"github.com/bibliotek24/bibstat/transform"
 )
 
@@ -60,65 +62,25 @@ func runTransform(ctx context.Context, e *env, o transformOptions) error {
 	}
 	path := cmp.Or(o.warehouse, cfg.Path(cfg.Warehouse.Path))
 	opts := warehouseOptions(cfg)
-	if o.memoryLimit != "" {
-		opts.MemoryLimit = o.memoryLimit
-	}
+	opts.MemoryLimit = cmp.Or(o.memoryLimit, opts.MemoryLimit)
 	if o.threads > 0 {
 		opts.Threads = o.threads
 	}
-	if o.tempDir != "" {
-		opts.TempDir = o.tempDir
-	}
+	opts.TempDir = cmp.Or(o.tempDir, opts.TempDir)
 	st, err := openStore(ctx, cfg, o.archive)
 	if err != nil {
 		return err
 	}
-
 	// Register files go into the store first: a rebuild reads nothing else.
-	for key, file := range map[string]string{registerKey(o.libraries): o.libraries,
-		transform.MappingsKey: o.institutions, transform.PoolsKey: o.pools} {
-		if file == "" {
-			continue
-		}
-		f, err := os.Open(file)
-		if err != nil {
-			return fmt.Errorf("transform: %w", err)
-		}
-		err = st.Put(ctx, key, f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("transform: archive %s: %w", file, err)
-		}
+	if err := archiveRegisters(ctx, st, o); err != nil {
+		return err
 	}
-
 	start := time.Now()
-	rebuilt := o.rebuild
-	var sum transform.LoadSummary
-	if !o.rebuild {
-		w, err := openWarehouse(ctx, e, path, opts, false, nil)
-		switch {
-		case errors.Is(err, transform.ErrSchemaMismatch):
-			e.log.Warn("warehouse written by another version; rebuilding it from the archive", "path", path, "err", err)
-			rebuilt = true
-		case err != nil:
-			return err
-		default:
-			sum, err = w.Update(ctx, st)
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-		}
+	sum, rebuilt, err := loadWarehouse(ctx, e, path, opts, st, o.rebuild)
+	if err != nil {
+		return err
 	}
-	if rebuilt {
-		if sum, err = transform.Rebuild(ctx, path, opts, st, e.log); err != nil {
-			return err
-		}
-	}
-	out := e.stdout
-	fmt.Fprintf(out, "warehouse=%s\nrebuilt=%t\nunits=%d\nloaded=%d\nunchanged=%d\nrows=%d\nseconds=%.3f\n",
+	fmt.Fprintf(e.stdout, "warehouse=%s\nrebuilt=%t\nunits=%d\nloaded=%d\nunchanged=%d\nrows=%d\nseconds=%.3f\n",
 		path, rebuilt, sum.Units, sum.Loaded, sum.Unchanged, sum.Rows, time.Since(start).Seconds())
 	if !o.export {
 		return nil
@@ -132,14 +94,57 @@ func runTransform(ctx context.Context, e *env, o transformOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "exported_tables=%d\nexported_files=%d\nexported_rows=%d\n", ex.Tables, ex.Files, ex.Rows)
+	fmt.Fprintf(e.stdout, "exported_tables=%d\nexported_files=%d\nexported_rows=%d\n", ex.Tables, ex.Files, ex.Rows)
 	return nil
+}
+
+// archiveRegisters puts the register files named on the command line
+// into the store under their register keys.
+func archiveRegisters(ctx context.Context, st store.Store, o transformOptions) error {
+	for key, file := range map[string]string{registerKey(o.libraries): o.libraries,
+		bibstat.InstitutionsKey: o.institutions, bibstat.PoolsKey: o.pools} {
+		if file == "" {
+			continue
+		}
+		f, err := os.Open(file)
+		if err != nil {
+			return fmt.Errorf("transform: %w", err)
+		}
+		err = st.Put(ctx, key, f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("transform: archive %s: %w", file, err)
+		}
+	}
+	return nil
+}
+
+// loadWarehouse updates the warehouse from st, or rebuilds it when asked
+// or when another version wrote it; it reports whether it rebuilt.
+func loadWarehouse(ctx context.Context, e *env, path string, opts transform.Options, st store.Store, rebuild bool) (transform.LoadSummary, bool, error) {
+	if !rebuild {
+		w, err := openWarehouse(ctx, e, path, opts, false, nil)
+		switch {
+		case errors.Is(err, transform.ErrSchemaMismatch):
+			e.log.Warn("warehouse written by another version; rebuilding it from the archive", "path", path, "err", err)
+		case err != nil:
+			return transform.LoadSummary{}, false, err
+		default:
+			sum, err := w.Update(ctx, st)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			return sum, false, err
+		}
+	}
+	sum, err := transform.Rebuild(ctx, path, opts, st, e.log)
+	return sum, true, err
 }
 
 // registerKey is where a library register file goes, by its extension.
 func registerKey(file string) string {
 	if strings.EqualFold(filepath.Ext(file), ".xml") {
-		return transform.LibrariesXMLKey
+		return bibstat.LibrariesXMLKey
 	}
-	return transform.LibrariesCSVKey
+	return bibstat.LibrariesCSVKey
 }

@@ -150,7 +150,7 @@ func benchNational(ctx context.Context, e Env, args []string) error {
 		return err
 	}
 	defer wh.Close()
-	if err := st.Put(ctx, transform.LibrariesCSVKey, strings.NewReader(string(demo.Register(&world)))); err != nil {
+	if err := st.Put(ctx, bibstat.LibrariesCSVKey, strings.NewReader(string(demo.Register(&world)))); err != nil {
 		return err
 	}
 	load, err := wh.Update(ctx, st)

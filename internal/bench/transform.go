@@ -72,7 +72,7 @@ func benchTransform(ctx context.Context, e Env, args []string) error {
 	for l := range benchLibs {
 		fmt.Fprintf(&reg, "%s,Bibliotek %d,FBI,%s\n", benchLib(l), l, benchMunicipalities[l%len(benchMunicipalities)])
 	}
-	if err := st.Put(ctx, transform.LibrariesCSVKey, strings.NewReader(reg.String())); err != nil {
+	if err := st.Put(ctx, bibstat.LibrariesCSVKey, strings.NewReader(reg.String())); err != nil {
 		return err
 	}
 	start := time.Now()
