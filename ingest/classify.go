@@ -34,7 +34,6 @@ func classify(ctx context.Context, j Job, rawKey string, resp *sushi.Response) o
 }
 
 func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Response) outcome {
-	u := j.Unit
 	body := bytes.TrimSpace(resp.Body)
 	if len(body) == 0 {
 		return byHTTPStatus(resp, "empty body")
@@ -53,9 +52,10 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 	doc, err := counter.Read(ctx, bytes.NewReader(resp.Body), counter.Options{Name: rawKey, SourceKey: rawKey,
 		MaxLineBytes: lineBytes}, nil)
 	if err != nil {
-		// A truncated or garbled body: its exceptions, if any could be read, still tell.
+		// A truncated or garbled body: its exceptions, if any could be read,
+		// still tell, but none makes it loadable (zero, partial): nothing was read.
 		if excs := counter.ParseExceptions(resp.Body); len(excs) > 0 {
-			if o, ok := byException(excs, resp.Status); ok {
+			if o, ok := byException(excs, resp.Status); ok && !o.state.Loadable() {
 				return o
 			}
 		}
@@ -63,19 +63,7 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 	}
 	o := outcome{release: doc.Release, rows: doc.Rows}
 	if eo, ok := byException(doc.Exceptions, resp.Status); ok && (doc.Kind != counter.KindReport || eo.state != bibstat.StatePartial) {
-		eo.release, eo.rows = o.release, o.rows
-		if eo.state == bibstat.StateZero {
-			if doc.Kind == counter.KindReport {
-				if msg := checkReport(j, doc); msg != "" {
-					return outcome{state: bibstat.StateFailed, err: msg, release: doc.Release}
-				}
-			}
-			if doc.Rows > 0 {
-				// 3030 with usage rows: the rows are what counts.
-				eo.state, eo.err = bibstat.StateOK, ""
-			}
-		}
-		return eo
+		return byReportException(j, doc, eo)
 	}
 	if resp.Status != http.StatusOK {
 		return byHTTPStatus(resp, "")
@@ -84,25 +72,76 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 		o.state, o.err = bibstat.StateFailed, fmt.Sprintf("expected a report, got %s", doc.Kind)
 		return o
 	}
+	o.state, o.err = judgeReport(j, doc)
+	if o.state == bibstat.StateOK && hasCode(doc.Exceptions, 3040) {
+		o.state, o.err, o.code = bibstat.StatePartial, "3040 Partial Data Returned", 3040
+	}
+	return o
+}
+
+// byReportException decides a response whose exceptions tell its state.
+// Only 3030, the vendor's "no usage for these dates", is zero, and only
+// for a report that is the one asked for and has no usage rows: 3030 with
+// rows is the rows (judged as any report), and any other "no usage" code
+// (3032: no longer available) is no statement that the month was zero.
+func byReportException(j Job, doc *counter.Document, eo outcome) outcome {
+	eo.release, eo.rows = doc.Release, doc.Rows
+	if eo.state == bibstat.StatePartial {
+		// 3040 without a report: there is nothing partial to load.
+		eo.state = bibstat.StateFailed
+		return eo
+	}
+	if eo.state != bibstat.StateZero {
+		return eo
+	}
+	if eo.code != 3030 {
+		eo.state = bibstat.StateFailed
+		eo.err += " (not a statement of zero usage; the month is not set to zero)"
+		return eo
+	}
+	if doc.Kind != counter.KindReport {
+		return eo // a bare 3030 for the one month asked
+	}
 	if msg := checkReport(j, doc); msg != "" {
-		o.state, o.err = bibstat.StateFailed, msg
-		return o
+		return outcome{state: bibstat.StateFailed, err: msg, release: doc.Release}
+	}
+	if doc.Rows == 0 && doc.Skipped == 0 {
+		return eo
+	}
+	st, why := judgeReport(j, doc)
+	return outcome{state: st, err: why, release: doc.Release, rows: doc.Rows}
+}
+
+// judgeReport decides a report without a deciding exception: ok when it
+// is the report asked for with usage dated in the month asked; zero only
+// when it is Empty, the vendor's positive "no usage"; failed, with why,
+// for anything else, above all a report that yields no rows for another
+// reason (no or a broken Report_Items, every value set aside): it must
+// never supersede loaded usage with nothing.
+func judgeReport(j Job, doc *counter.Document) (bibstat.State, string) {
+	u := j.Unit
+	if msg := checkReport(j, doc); msg != "" {
+		return bibstat.StateFailed, msg
 	}
 	for _, m := range doc.Months() {
 		if m != u.Month {
-			o.state, o.err = bibstat.StateFailed, fmt.Sprintf("asked for %s, got usage for %s", u.Month, m)
-			return o
+			return bibstat.StateFailed, fmt.Sprintf("asked for %s, usage dated %s", u.Month, m)
 		}
 	}
 	switch {
-	case hasCode(doc.Exceptions, 3040):
-		o.state, o.err, o.code = bibstat.StatePartial, "3040 Partial Data Returned", 3040
-	case doc.Rows == 0:
-		o.state = bibstat.StateZero
-	default:
-		o.state = bibstat.StateOK
+	case doc.Rows > 0:
+		return bibstat.StateOK, ""
+	case doc.Skipped > 0:
+		why := fmt.Sprintf("asked for %s, no usage loaded: all %d values were set aside", u.Month, doc.Skipped)
+		if len(doc.Warnings) > 0 {
+			why += " (" + doc.Warnings[0] + ")"
+		}
+		return bibstat.StateFailed, why
+	case doc.Empty:
+		return bibstat.StateZero, ""
 	}
-	return o
+	return bibstat.StateFailed, fmt.Sprintf("asked for %s, the report has no usage rows and is not a well-formed empty report "+
+		"(Report_Items an empty list, or a complete header and no rows); not taken for zero", u.Month)
 }
 
 // checkReport returns why a report is not the one asked for, or "".

@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/ingest/sushi"
 )
 
 type recorder struct {
@@ -70,4 +73,13 @@ func (c *countingConn) Close() error {
 	c.closed = true
 	c.mu.Unlock()
 	return c.Conn.Close()
+}
+
+// fixedFetcher answers every report request with one response, for a
+// vendor answering in a way the simulator does not.
+type fixedFetcher struct{ resp sushi.Response }
+
+func (f fixedFetcher) Report(ctx context.Context, c sushi.Credential, report bibstat.ReportID, begin, end bibstat.Month) (*sushi.Response, error) {
+	r := f.resp
+	return &r, nil
 }
