@@ -246,29 +246,11 @@ func agreementsShow(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer wh.DB.Close()
-	w := e.stdout
-	fmt.Fprintf(w, "id:            %s\nname:          %s\nvendor:        %s\nplatforms:     %s\n", a.ID, a.Name, a.Vendor, strings.Join(a.Platforms, ", "))
-	fmt.Fprintf(w, "data type:     %s; a use is %s\n", a.DataType, strings.Join(a.Metrics(), " + "))
-	fmt.Fprintf(w, "period:        %s–%s (%d months)\n", a.From, a.To, a.Months())
-	fmt.Fprintf(w, "price:         %s NOK incl. VAT, %s NOK excl. VAT (VAT rate %s; price_nok given %s VAT)\n",
-		agreements.Round(a.PriceInclVAT()), agreements.Round(a.PriceExclVAT()), a.VATRate.FloatString(2), map[bool]string{true: "incl.", false: "excl."}[a.VATIncluded])
-	alloc := string(a.Model)
-	if a.BaseShare != nil {
-		alloc += ", base_share " + a.BaseShare.FloatString(2)
-	}
-	fmt.Fprintf(w, "allocation:    %s\nparticipants:\n", alloc)
-	for _, p := range a.Participants {
-		fmt.Fprintf(w, "  %-16s %s–%s\n", p.Key(), p.Joined, p.Left)
-	}
 	h, err := wh.History(ctx, a.ID)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "history:")
-	for _, r := range h {
-		fmt.Fprintf(w, "  %s  %-8s %s (%s)\n", r.At.Format("2006-01-02 15:04:05"), r.Change, r.Summary, r.Source)
-	}
-	return nil
+	return agreements.WriteAgreement(e.stdout, a, h)
 }
 
 func agreementsValue(ctx context.Context, e *env, args []string) error {
