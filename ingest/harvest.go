@@ -232,7 +232,7 @@ func (h *Harvester) dueByHost(jobs []Job, sum *Summary) map[string][]Job {
 		k := credKey(j.Cred)
 		fp, ok := fps[k]
 		if !ok {
-			fp = Fingerprint(j.Cred)
+			fp = Fingerprint(h.Ledger, j.Cred)
 			fps[k] = fp
 		}
 		if brokenFP[k][fp] && !h.Force {
@@ -241,7 +241,7 @@ func (h *Harvester) dueByHost(jobs []Job, sum *Summary) map[string][]Job {
 			continue
 		}
 		e, ok := h.Ledger.Get(j.Unit)
-		if run, why := pol.due(j, e, ok, now, h.Force); !run {
+		if run, why := pol.due(j, e, ok, now, h.Force, fp); !run {
 			sum.Skipped++
 			sum.SkipReasons[why]++
 			continue
@@ -327,7 +327,7 @@ func (h *Harvester) process(ctx context.Context, j Job, resp *sushi.Response, fe
 	u := j.Unit
 	prev, _ := h.Ledger.Get(u)
 	entry := ledger.Entry{Platform: u.Platform, Credential: u.Credential, Library: j.Cred.Library,
-		Report: u.Report, Month: u.Month.String(), Attempts: prev.Attempts + 1, RawKey: prev.RawKey, CredFP: Fingerprint(j.Cred)}
+		Report: u.Report, Month: u.Month.String(), Attempts: prev.Attempts + 1, RawKey: prev.RawKey, CredFP: Fingerprint(h.Ledger, j.Cred)}
 	pol := h.policy()
 
 	if err := fetchErr; err != nil {
@@ -344,6 +344,7 @@ func (h *Harvester) process(ctx context.Context, j Job, resp *sushi.Response, fe
 		return result{}, storeErr("archive", u, err)
 	}
 	out := classify(ctx, j, rawKey, resp)
+	out.err = resp.Redactor.String(out.err) // a vendor may echo the secrets in its messages
 	sum := sha256.Sum256(resp.Body)
 	side := bibstat.Sidecar{
 		Key: rawKey, Source: "sushi", Platform: u.Platform, Credential: u.Credential, Library: j.Cred.Library,

@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"math/rand/v2"
 	"time"
 
@@ -112,7 +110,7 @@ const (
 
 // due decides whether job j runs now given its ledger entry; the reason
 // says why not. Force ignores next attempts and retry limits.
-func (p Policy) due(j Job, e ledger.Entry, ok bool, now time.Time, force bool) (bool, string) {
+func (p Policy) due(j Job, e ledger.Entry, ok bool, now time.Time, force bool, fp string) (bool, string) {
 	if !ok {
 		return true, ""
 	}
@@ -128,7 +126,7 @@ func (p Policy) due(j Job, e ledger.Entry, ok bool, now time.Time, force bool) (
 		}
 		return false, SkipUnsupported
 	case bibstat.StateCredentialsBroken:
-		if force || e.CredFP != Fingerprint(j.Cred) {
+		if force || e.CredFP != fp {
 			return true, ""
 		}
 		return false, SkipBroken
@@ -152,14 +150,9 @@ func (p Policy) due(j Job, e ledger.Entry, ok bool, now time.Time, force bool) (
 	return true, ""
 }
 
-// Fingerprint identifies a credential's settings without revealing them:
-// a changed key or customer id gives a new fingerprint, which lifts
-// credentials_broken.
-func Fingerprint(c sushi.Credential) string {
-	h := sha256.New()
-	for _, s := range []string{"bibstat-credential-v1", c.BaseURL, c.Release, c.CustomerID, c.RequestorID, c.APIKey, c.PlatformParam} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil)[:8])
+// Fingerprint identifies a credential's settings without revealing them
+// (an HMAC under the ledger's key): a changed key or customer id gives a
+// new fingerprint, which lifts credentials_broken.
+func Fingerprint(l *ledger.Ledger, c sushi.Credential) string {
+	return l.Fingerprint(c.BaseURL, c.Release, c.CustomerID, c.RequestorID, c.APIKey, c.PlatformParam)
 }

@@ -3,6 +3,10 @@ package ledger
 import (
 	"bufio"
 	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +57,7 @@ type Ledger struct {
 	synced uint64 // lines known on disk, under syncMu
 
 	interval time.Duration // 0: every Record syncs
+	fpKey    []byte        // HMAC key of credential fingerprints (Fingerprint)
 	stop     chan struct{}
 	stopped  chan struct{}
 }
@@ -112,7 +118,12 @@ func Open(path string) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	l := &Ledger{f: f, path: path, entries: map[bibstat.Unit]*Entry{}}
+	key, err := fingerprintKey(path + ".key")
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	l := &Ledger{f: f, path: path, entries: map[bibstat.Unit]*Entry{}, fpKey: key}
 	good, err := l.replay(f)
 	if err != nil {
 		f.Close()
@@ -279,4 +290,55 @@ func ReadAll(path string) ([]Entry, error) {
 		return nil, err
 	}
 	return l.All(), nil
+}
+
+// Fingerprint identifies a credential's settings (parts) without
+// revealing them: an HMAC-SHA256 under a key kept beside the journal, so
+// a copied ledger alone cannot test a candidate api_key offline. The
+// fingerprints of a ledger written before the key existed (unsalted
+// SHA-256) never match, so its broken credentials are asked once more.
+func (l *Ledger) Fingerprint(parts ...string) string {
+	h := hmac.New(sha256.New, l.fpKey)
+	h.Write([]byte("bibstat-credential-v2"))
+	for _, p := range parts {
+		h.Write([]byte{0})
+		h.Write([]byte(p))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// fingerprintKey reads the key file at path, creating it (mode 0600) with
+// 32 random bytes on first use.
+func fingerprintKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		key, derr := hex.DecodeString(strings.TrimSpace(string(b)))
+		if derr != nil || len(key) < 16 {
+			return nil, fmt.Errorf("ledger fingerprint key %s: not 16+ hex bytes", path)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("ledger fingerprint key: %w", err)
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go 1.24+)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return fingerprintKey(path) // another process made it first
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger fingerprint key: %w", err)
+	}
+	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+	if serr := f.Sync(); err == nil {
+		err = serr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger fingerprint key: %w", err)
+	}
+	return key, nil
 }

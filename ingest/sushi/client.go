@@ -58,7 +58,8 @@ func (c Credential) Secrets() []string {
 	return s
 }
 
-// Response is a vendor's answer, untouched.
+// Response is a vendor's answer: the body untouched, everything else
+// with the credential's secrets removed.
 type Response struct {
 	URL         string // redacted
 	Status      int
@@ -69,6 +70,9 @@ type Response struct {
 	// Sent is when the request left; HeadersAt when the response headers
 	// arrived. The vendor saw the request between the two.
 	Sent, HeadersAt time.Time
+	// Redactor removes the credential's secrets from text derived from
+	// the body (an exception's message, say) before it is stored.
+	Redactor *Redactor
 }
 
 // DefaultMaxBody bounds a response body: a larger one is an error, not an
@@ -161,7 +165,8 @@ func (cl *Client) Report(ctx context.Context, c Credential, report bibstat.Repor
 }
 
 func (cl *Client) get(ctx context.Context, c Credential, u *url.URL) (*Response, error) {
-	redacted := Redact(u)
+	red := NewRedactor(c)
+	redacted := red.String(Redact(u))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("request %s: build request failed", redacted)
@@ -177,7 +182,7 @@ func (cl *Client) get(ctx context.Context, c Credential, u *url.URL) (*Response,
 	sent := time.Now()
 	resp, err := httpc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("request %s: %w", redacted, scrub(err, u, c))
+		return nil, fmt.Errorf("request %s: %w", redacted, scrub(err, u, red))
 	}
 	headersAt := time.Now()
 	defer resp.Body.Close()
@@ -187,39 +192,31 @@ func (cl *Client) get(ctx context.Context, c Credential, u *url.URL) (*Response,
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("read body of %s: %w", redacted, scrub(err, u, c))
+		return nil, fmt.Errorf("read body of %s: %w", redacted, scrub(err, u, red))
 	}
 	if int64(len(body)) > limit {
 		return nil, fmt.Errorf("read body of %s: larger than %d bytes", redacted, limit)
 	}
-	return &Response{URL: redacted, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body,
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), headersAt), Sent: sent, HeadersAt: headersAt}, nil
+	return &Response{URL: redacted, Status: resp.StatusCode, ContentType: red.String(resp.Header.Get("Content-Type")), Body: body,
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), headersAt), Sent: sent, HeadersAt: headersAt, Redactor: red}, nil
 }
 
 // scrub removes the unredacted URL and the secrets from a transport error,
-// which net/http puts in *url.Error.
-func scrub(err error, u *url.URL, c Credential) error {
+// which net/http puts in *url.Error (with a redirect's URL, too).
+func scrub(err error, u *url.URL, red *Redactor) error {
 	var ue *url.Error
 	msg := err.Error()
 	if errors.As(err, &ue) {
 		msg = ue.Err.Error()
 	}
-	msg = strings.ReplaceAll(msg, u.RawQuery, "REDACTED")
-	for _, s := range c.Secrets() {
-		msg = strings.ReplaceAll(msg, s, "REDACTED")
-		msg = strings.ReplaceAll(msg, url.QueryEscape(s), "REDACTED")
+	msg = strings.ReplaceAll(msg, u.RawQuery, redacted)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return red.Error(fmt.Errorf("%s: %w", msg, context.Canceled))
+	case errors.Is(err, context.DeadlineExceeded):
+		return red.Error(fmt.Errorf("%s: %w", msg, context.DeadlineExceeded))
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w", msg, contextErr(err))
-	}
-	return errors.New(msg)
-}
-
-func contextErr(err error) error {
-	if errors.Is(err, context.Canceled) {
-		return context.Canceled
-	}
-	return context.DeadlineExceeded
+	return red.Error(errors.New(msg))
 }
 
 // call fetches a non-report endpoint and decodes a 200 JSON answer into v;
@@ -236,13 +233,13 @@ func (cl *Client) call(ctx context.Context, c Credential, path string, withCusto
 	if excs := counter.ParseExceptions(resp.Body); len(excs) > 0 && (resp.Status != http.StatusOK || !isArray(resp.Body)) {
 		e := excs[0]
 		e.Status, e.RetryAfter = resp.Status, resp.RetryAfter
-		return fmt.Errorf("%s %s: %w", path, c, &e)
+		return resp.Redactor.Error(fmt.Errorf("%s %s: %w", path, c, &e))
 	}
 	if resp.Status != http.StatusOK {
 		return fmt.Errorf("%s %s: HTTP %d", path, c, resp.Status)
 	}
 	if err := json.Unmarshal(resp.Body, v); err != nil {
-		return fmt.Errorf("%s %s: decode: %w", path, c, err)
+		return resp.Redactor.Error(fmt.Errorf("%s %s: decode: %w", path, c, err))
 	}
 	return nil
 }
