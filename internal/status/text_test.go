@@ -1,4 +1,4 @@
-package main
+package status
 
 import (
 	"bytes"
@@ -8,7 +8,6 @@ import (
 
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/ingest/ledger"
-	"github.com/bibliotek24/bibstat/internal/status"
 )
 
 // A failed unit is "F" in the matrix, never "0", and listed below it with
@@ -23,7 +22,9 @@ func TestStatusShowsFailedWithReason(t *testing.T) {
 		{Platform: "avis", Credential: "1", Library: "2120100", Report: "pr", Month: "2025-05", State: bibstat.StateQueued, LastError: "1011 queued"},
 	}
 	var out bytes.Buffer
-	printStatus(&out, status.Build(nil, entries, status.Options{}, time.Now()), 50)
+	if err := Build(nil, entries, Options{}, time.Now()).WriteText(&out, 50); err != nil {
+		t.Fatal(err)
+	}
 	s := out.String()
 	for _, want := range []string{
 		"2120100  avis             .F0q",
