@@ -33,10 +33,21 @@
 // and supersedes the earlier rows there, even when the correction covers a
 // different range of months (a January–June file after a January–March
 // one replaces January–March and adds April–June; nothing is counted
-// twice). A (library, month) the file reports with no usage still gets a
-// unit (state zero), so a correction down to zero supersedes too. The
-// price is that a correction which drops a library or month altogether
-// leaves the earlier rows of that unit in place.
+// twice). A (library, month) the vendor positively reports with no usage
+// still gets a unit (state zero), so a correction down to zero supersedes
+// too: a mapped row whose counts are 0, every month of an Empty COUNTER
+// report, and the months without rows of a complete COUNTER report (its
+// header states the period, nothing was set aside, no exception such as
+// 3031 or 3040). Nothing else is zero: a COUNTER file with no usage rows
+// that is not Empty (exceptions only, such as 1011; usage dated outside its
+// Reporting_Period; every value set aside) is rejected and supersedes
+// nothing, and an incomplete file says nothing of the months it lacks.
+// The price is that a correction which drops a library or month
+// altogether leaves the earlier rows of that unit in place.
+//
+// A dry run lists every unit a file would add or restate, with its total
+// now and after (Outcome.Changes), so an upload that would turn months of
+// usage into zero is seen before it happens.
 //
 // A unit sidecar's Key names the unit (its directory is the unit, as for a
 // harvest) but no object: Upload.File names the archived file, and
@@ -53,8 +64,11 @@
 //
 // # Rejects
 //
-// A file with rows that cannot be mapped is rejected as a whole (archived,
-// with State failed and the reason in its record) unless AcceptPartial is
-// set; then its good rows load with State partial and the rejected rows are
-// listed in every sidecar (Upload.RejectedRows).
+// A file with rows that cannot be mapped, or a COUNTER file with a count
+// that is not one (a counter.CellError, named by file, row, column and
+// value), is rejected as a whole (archived, with State failed and the
+// reason in its record) unless AcceptPartial is set; then its good rows
+// load with State partial and the rejected rows or cells are listed in
+// every sidecar (Upload.RejectedRows). A unit of a partial file without
+// rows is not written: its cells may have been the rejected ones.
 package upload

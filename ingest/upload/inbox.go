@@ -190,8 +190,50 @@ func Explain(o *Outcome) string {
 	for _, w := range o.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
 	}
+	writeChanges(&b, o.Changes)
 	writeRejects(&b, o)
 	return b.String()
+}
+
+// writeChanges lists a dry run's units: what each would add or restate,
+// its total old → new, and above all any usage that would become zero.
+func writeChanges(b *strings.Builder, cs []Change) {
+	if len(cs) == 0 {
+		return
+	}
+	var adds, restates, toZero int
+	for _, c := range cs {
+		switch {
+		case !c.Restate:
+			adds++
+		case c.OldTotal() > 0 && c.NewTotal() == 0:
+			toZero++
+			restates++
+		default:
+			restates++
+		}
+	}
+	fmt.Fprintf(b, "would add %d units, restate %d", adds, restates)
+	if toZero > 0 {
+		fmt.Fprintf(b, " (%d of them from usage to zero)", toZero)
+	}
+	b.WriteString("\n")
+	const show = 500
+	for i, c := range cs {
+		if i == show {
+			fmt.Fprintf(b, "… and %d more units\n", len(cs)-show)
+			break
+		}
+		what, old := "add    ", "-"
+		if c.Restate {
+			what, old = "restate", groupThousands(c.OldTotal())
+		}
+		fmt.Fprintf(b, "  %s %s %s %s: %s → %s", what, c.Library, c.Month, strings.ToUpper(c.Report), old, groupThousands(c.NewTotal()))
+		if c.Restate && c.OldTotal() > 0 && c.NewTotal() == 0 {
+			fmt.Fprintf(b, "  WARNING: usage becomes zero (now from %s)", c.OldFile)
+		}
+		b.WriteString("\n")
+	}
 }
 
 func writeRejects(b *strings.Builder, o *Outcome) {

@@ -9,15 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"path"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-
 	"github.com/bibliotek24/bibstat"
-	"github.com/bibliotek24/bibstat/counter"
 	"github.com/bibliotek24/bibstat/schemas"
 )
 
@@ -89,17 +84,10 @@ type Outcome struct {
 	Rejected  []Reject
 	Duplicate string // the earlier upload's raw key
 	DryRun    bool   // nothing was stored: Status is what would have happened
-}
+	// Changes are, in a dry run, what each unit's facts would become.
+	Changes []Change
 
-// unitID is the grain of supersession for uploads.
-type unitID struct {
-	report string
-	lib    bibstat.LibraryID
-	month  bibstat.Month
-}
-
-func (u unitID) dir(vendor string) string {
-	return bibstat.UploadUnitPrefix(vendor, u.report, u.lib, u.month)
+	skipped int64 // values the COUNTER reader set aside under AcceptPartial
 }
 
 func (in *Ingester) now() time.Time {
@@ -121,33 +109,24 @@ func (in *Ingester) log() *slog.Logger {
 // that cannot be read is an Outcome with StatusRejected, not an error;
 // errors are for the store and for a cancelled ctx.
 func (in *Ingester) Ingest(ctx context.Context, f File) (*Outcome, error) {
-	lim := in.Limits.orDefault()
 	sum := sha256.Sum256(f.Data)
 	out := &Outcome{File: f.Name, Vendor: f.Vendor, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(f.Data)),
 		Totals: map[bibstat.LibraryID]map[string]int64{}, DryRun: in.DryRun}
-	if err := bibstat.CheckSegment(f.Vendor); err != nil || strings.ToLower(f.Vendor) != f.Vendor {
-		return out, fmt.Errorf("ingest %s: vendor %q: want a lower-case id of letters, digits, '.', '_' or '-'", f.Name, f.Vendor)
-	}
-	if f.Platform == "" {
-		f.Platform = f.Vendor
-	}
-	if err := bibstat.CheckSegment(f.Platform); err != nil {
-		return out, fmt.Errorf("ingest %s: platform: %w", f.Name, err)
+	if err := checkFile(&f); err != nil {
+		return out, err
 	}
 	m := in.Mappings[f.Vendor]
 	mappingKey := ""
 	if m != nil {
 		mappingKey = bibstat.UploadMappingKey(f.Vendor, m.sha256[:16])
 	}
-
 	dup, err := in.findDuplicate(ctx, f.Vendor, out.SHA256, mappingKey)
-	if err != nil {
+	if err != nil || dup != "" {
+		if dup != "" {
+			out.Status, out.Duplicate = StatusDuplicate, dup
+			out.Reason = "the same file (sha256 " + out.SHA256[:12] + "…) was loaded before as " + dup
+		}
 		return out, err
-	}
-	if dup != "" {
-		out.Status, out.Duplicate = StatusDuplicate, dup
-		out.Reason = "the same file (sha256 " + out.SHA256[:12] + "…) was loaded before as " + dup
-		return out, nil
 	}
 
 	at := in.now()
@@ -160,13 +139,57 @@ func (in *Ingester) Ingest(ctx context.Context, f File) (*Outcome, error) {
 		}
 		out.RawKey = fileKey
 	}
-
+	lim := in.Limits.orDefault()
 	units := newUnits(in.DryRun, lim.MaxUnits)
 	defer units.release()
 	reason := in.read(ctx, f, m, fileKey, lim, units, out)
 	if err := ctx.Err(); err != nil {
 		return out, err
 	}
+	in.decide(out, units, reason)
+
+	info := &bibstat.UploadInfo{File: fileKey, Name: path.Base(f.Name), By: in.By}
+	if out.Kind == "mapping" {
+		info.Mapping = mappingKey
+	}
+	for _, r := range out.Rejected {
+		info.RejectedRows = append(info.RejectedRows, r.String())
+	}
+	if out.Status == StatusPartial {
+		// Cells the COUNTER reader set aside (--accept-partial) are kept
+		// with the rows a mapping rejected.
+		info.RejectedRows = append(info.RejectedRows, out.Warnings...)
+	}
+	if out.Status != StatusRejected {
+		for _, id := range units.written(out.Status) {
+			out.Units = append(out.Units, id.dir(f.Vendor)+name)
+		}
+	}
+	if in.DryRun {
+		if out.Status != StatusRejected {
+			out.Changes, err = in.plan(ctx, f.Vendor, units, out.Status)
+		}
+		return out, err
+	}
+	return out, in.store(ctx, f, m, name, at, out, info, units)
+}
+
+// checkFile checks the vendor and platform ids a file will be stored under.
+func checkFile(f *File) error {
+	if err := bibstat.CheckSegment(f.Vendor); err != nil || strings.ToLower(f.Vendor) != f.Vendor {
+		return fmt.Errorf("ingest %s: vendor %q: want a lower-case id of letters, digits, '.', '_' or '-'", f.Name, f.Vendor)
+	}
+	if f.Platform == "" {
+		f.Platform = f.Vendor
+	}
+	if err := bibstat.CheckSegment(f.Platform); err != nil {
+		return fmt.Errorf("ingest %s: platform: %w", f.Name, err)
+	}
+	return nil
+}
+
+// decide sets the outcome's status from what reading found.
+func (in *Ingester) decide(out *Outcome, units *unitSet, reason string) {
 	if reason == "" && len(units.byID) == 0 {
 		reason = "no usage rows found"
 	}
@@ -178,37 +201,25 @@ func (in *Ingester) Ingest(ctx context.Context, f File) (*Outcome, error) {
 	switch {
 	case reason != "":
 		out.Status, out.Reason = StatusRejected, reason
-	case len(out.Rejected) > 0:
+	case len(out.Rejected) > 0 || out.skipped > 0:
 		out.Status = StatusPartial
 	}
 	out.Months = units.months()
+}
 
-	info := &bibstat.UploadInfo{File: fileKey, Name: path.Base(f.Name), By: in.By}
-	if out.Kind == "mapping" {
-		info.Mapping = mappingKey
-	}
-	for _, r := range out.Rejected {
-		info.RejectedRows = append(info.RejectedRows, r.String())
-	}
-	if out.Status != StatusRejected {
-		for _, id := range units.ids() {
-			out.Units = append(out.Units, id.dir(f.Vendor)+name)
-		}
-	}
-	if in.DryRun {
-		return out, nil
-	}
+// store writes the units of a file that loads, and the file's record.
+func (in *Ingester) store(ctx context.Context, f File, m *Mapping, name string, at time.Time, out *Outcome, info *bibstat.UploadInfo, units *unitSet) error {
 	if out.Status != StatusRejected {
 		if info.Mapping != "" {
 			if err := in.Store.Put(ctx, info.Mapping, bytes.NewReader(m.content)); err != nil {
-				return out, fmt.Errorf("archive mapping %s: %w", m.name, err)
+				return fmt.Errorf("archive mapping %s: %w", m.name, err)
 			}
 		}
 		if err := in.writeUnits(ctx, f, name, at, out, info, units); err != nil {
-			return out, err
+			return err
 		}
 	}
-	rec := bibstat.Sidecar{Key: fileKey, Source: "upload", Platform: f.Platform, Report: bibstat.ReportID(out.Report),
+	rec := bibstat.Sidecar{Key: info.File, Source: "upload", Platform: f.Platform, Report: bibstat.ReportID(out.Report),
 		ContentType: contentType(f.Data), SHA256: out.SHA256, Size: out.Size, HarvestedAt: at,
 		State: stateOf(out.Status, out.Rows), Error: out.Reason, Release: out.Release, Rows: out.Rows, Upload: info}
 	if len(out.Totals) == 1 {
@@ -219,75 +230,34 @@ func (in *Ingester) Ingest(ctx context.Context, f File) (*Outcome, error) {
 	if len(out.Months) > 0 {
 		rec.Month = out.Months[0].String()
 	}
-	if err := putSidecar(ctx, in.Store, fileKey+FileRecordSuffix, rec); err != nil {
-		return out, err
+	if err := putSidecar(ctx, in.Store, info.File+FileRecordSuffix, rec); err != nil {
+		return err
 	}
 	in.log().Info("upload ingested", "file", f.Name, "vendor", f.Vendor, "status", string(out.Status), "rows", out.Rows, "units", len(out.Units))
-	return out, nil
+	return nil
 }
 
 // read fills units and out from f; it returns why the file is rejected, or "".
 func (in *Ingester) read(ctx context.Context, f File, m *Mapping, fileKey string, lim Limits, units *unitSet, out *Outcome) string {
-	base := path.Base(f.Name)
 	if int64(len(f.Data)) > lim.MaxFileBytes {
 		return fmt.Sprintf("file is larger than %d bytes", lim.MaxFileBytes)
 	}
 	// COUNTER files need no mapping, and a vendor with a mapping may still
 	// send COUNTER: try COUNTER first, the mapping when that fails.
-	var lib bibstat.LibraryID // COUNTER: one library per report, known once the header is read
-	doc, cerr := counter.Read(ctx, bytes.NewReader(f.Data), counter.Options{Name: base, SourceKey: fileKey, MaxBytes: lim.MaxFileBytes},
-		func(rec arrow.RecordBatch) error {
-			defer rec.Release()
-			return units.addRecord(rec, out)
-		})
-	if cerr == nil && doc.Kind != counter.KindReport {
-		cerr = fmt.Errorf("%s: a COUNTER %s, not a report", base, doc.Kind)
-	}
-	if cerr == nil {
-		out.Kind, out.Release, out.Report = "counter", doc.Release, strings.ToLower(doc.ReportID)
-		out.Warnings = append(out.Warnings, doc.Warnings...)
-		lib = f.Library
-		if named := isilOf(doc.Header.InstitutionID); named != "" {
-			if lib != "" && lib != named {
-				return fmt.Sprintf("the report is for library %s, --library says %s", named, lib)
-			}
-			lib = named
-		}
-		if lib == "" {
-			return "the report names no ISIL institution id: give the library (--library)"
-		}
-		if err := bibstat.CheckSegment(out.Report); err != nil {
-			return fmt.Sprintf("report id %q cannot name a unit", doc.ReportID)
-		}
-		// An empty month of the reporting period is reported zero usage:
-		// it must supersede an earlier upload of that month too.
-		begin, end := doc.Header.Begin, doc.Header.End
-		if begin.IsZero() || end.IsZero() {
-			begin, end = doc.FirstColumn, doc.LastColumn
-		}
-		if !begin.IsZero() && !end.IsZero() && len(bibstat.MonthsBetween(begin, end)) <= 1200 {
-			for _, mon := range bibstat.MonthsBetween(begin, end) {
-				if _, err := units.get(unitID{month: mon}); err != nil {
-					return err.Error()
-				}
-			}
-		}
-		units.setCounter(out.Report, lib)
-		out.Totals = units.totals
-		out.Rows = units.rows
-		return ""
-	}
-	if ctx.Err() != nil {
-		return ctx.Err().Error()
+	reason, isCounter := in.readCounter(ctx, f, fileKey, lim, units, out)
+	if isCounter || ctx.Err() != nil {
+		return reason
 	}
 	units.reset()
 	out.Totals = map[bibstat.LibraryID]map[string]int64{}
 	if m == nil {
-		return fmt.Sprintf("not a COUNTER report (%v), and vendor %q has no mapping (--mappings DIR with %s.yaml)", cerr, f.Vendor, f.Vendor)
+		return fmt.Sprintf("not a COUNTER report (%s), and vendor %q has no mapping (--mappings DIR with %s.yaml)", reason, f.Vendor, f.Vendor)
 	}
 	out.Kind, out.Mapping, out.Release, out.Report = "mapping", m.name, Release, strings.ToLower(m.Report)
-	res, err := m.readRows(ctx, f.Data, ReadOptions{Name: base, SourceKey: fileKey, Library: f.Library, Limits: lim},
+	res, err := m.readRows(ctx, f.Data, ReadOptions{Name: path.Base(f.Name), SourceKey: fileKey, Library: f.Library, Limits: lim},
 		func(lib bibstat.LibraryID, mon bibstat.Month, r *schemas.Row) error {
+			// A row's zero count makes its unit too: the vendor wrote the
+			// zero, so it is a positive "no usage" for that library and month.
 			s, err := units.get(unitID{report: out.Report, lib: lib, month: mon})
 			if err != nil || r == nil {
 				return err
@@ -311,7 +281,7 @@ func (in *Ingester) writeUnits(ctx context.Context, f File, name string, at time
 	if out.Status == StatusPartial {
 		state = bibstat.StatePartial
 	}
-	for _, id := range units.ids() {
+	for _, id := range units.written(out.Status) {
 		s := units.byID[id]
 		data, err := s.finish()
 		if err != nil {
@@ -358,148 +328,6 @@ func (in *Ingester) findDuplicate(ctx context.Context, vendor, sha, mappingKey s
 		}
 	}
 	return "", nil
-}
-
-// unitSet gathers a file's rows per unit.
-type unitSet struct {
-	dry    bool
-	max    int
-	byID   map[unitID]*unitSink
-	rows   int64
-	totals map[bibstat.LibraryID]map[string]int64
-	row    schemas.Row
-}
-
-type unitSink struct {
-	bt   *schemas.Batcher
-	pw   *schemas.ParquetWriter
-	buf  bytes.Buffer
-	rows int64
-	err  error
-}
-
-func newUnits(dry bool, max int) *unitSet {
-	return &unitSet{dry: dry, max: max, byID: map[unitID]*unitSink{}, totals: map[bibstat.LibraryID]map[string]int64{}}
-}
-
-func (u *unitSet) get(id unitID) (*unitSink, error) {
-	if s, ok := u.byID[id]; ok {
-		return s, nil
-	}
-	if len(u.byID) >= u.max {
-		return nil, fmt.Errorf("the file spans more than %d (library, month) units", u.max)
-	}
-	s := &unitSink{}
-	if !u.dry {
-		pw, err := schemas.NewParquetWriter(&s.buf)
-		if err != nil {
-			return nil, err
-		}
-		s.pw = pw
-		s.bt = schemas.NewBatcher(memory.NewGoAllocator(), 4096, pw.Write)
-	}
-	u.byID[id] = s
-	return s, nil
-}
-
-func (u *unitSet) add(s *unitSink, lib bibstat.LibraryID, r *schemas.Row) error {
-	u.rows++
-	s.rows++
-	t := u.totals[lib]
-	if t == nil {
-		t = map[string]int64{}
-		u.totals[lib] = t
-	}
-	t[r.MetricType] += r.Count
-	if s.bt == nil {
-		return nil
-	}
-	return s.bt.Add(r)
-}
-
-// addRecord routes a COUNTER batch's rows by month; the report and
-// library are set once the header is known (setCounter).
-func (u *unitSet) addRecord(rec arrow.RecordBatch, out *Outcome) error {
-	for i := 0; i < int(rec.NumRows()); i++ {
-		u.row.SetFrom(rec, i)
-		s, err := u.get(unitID{month: bibstat.MonthOf(u.row.Month)})
-		if err != nil {
-			return err
-		}
-		if err := u.add(s, "", &u.row); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (u *unitSet) setCounter(report string, lib bibstat.LibraryID) {
-	old := u.byID
-	u.byID = make(map[unitID]*unitSink, len(old))
-	for id, s := range old {
-		id.report, id.lib = report, lib
-		u.byID[id] = s
-	}
-	if t, ok := u.totals[""]; ok {
-		delete(u.totals, "")
-		u.totals[lib] = t
-	}
-}
-
-func (u *unitSet) reset() {
-	u.release()
-	*u = *newUnits(u.dry, u.max)
-}
-
-func (u *unitSet) release() {
-	for _, s := range u.byID {
-		if s.bt != nil {
-			s.bt.Release()
-			s.bt = nil
-		}
-	}
-}
-
-func (u *unitSet) ids() []unitID {
-	out := make([]unitID, 0, len(u.byID))
-	for id := range u.byID {
-		out = append(out, id)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.report != b.report {
-			return a.report < b.report
-		}
-		if a.lib != b.lib {
-			return a.lib < b.lib
-		}
-		return a.month.Before(b.month)
-	})
-	return out
-}
-
-func (u *unitSet) months() []bibstat.Month {
-	seen := map[bibstat.Month]bool{}
-	var out []bibstat.Month
-	for id := range u.byID {
-		if !seen[id.month] {
-			seen[id.month] = true
-			out = append(out, id.month)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
-	return out
-}
-
-// finish flushes the unit's rows and returns its Parquet bytes.
-func (s *unitSink) finish() ([]byte, error) {
-	if err := s.bt.Flush(); err != nil {
-		return nil, err
-	}
-	if err := s.pw.Close(); err != nil {
-		return nil, err
-	}
-	return s.buf.Bytes(), nil
 }
 
 // isilOf finds the library in a COUNTER Institution_ID ("ISIL:NO-2030100; Proprietary:x:y").

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/counter"
 	"github.com/bibliotek24/bibstat/schemas"
 )
 
@@ -70,14 +71,6 @@ type MonthSpec struct {
 type MetricSpec struct {
 	Column string `yaml:"column"`
 	Metric string `yaml:"metric"`
-}
-
-// counterMetrics are the COUNTER 5/5.1 metric types a mapping may produce.
-var counterMetrics = map[string]bool{
-	"Searches_Regular": true, "Searches_Automated": true, "Searches_Federated": true, "Searches_Platform": true,
-	"Total_Item_Investigations": true, "Unique_Item_Investigations": true, "Unique_Title_Investigations": true,
-	"Total_Item_Requests": true, "Unique_Item_Requests": true, "Unique_Title_Requests": true,
-	"No_License": true, "Limit_Exceeded": true,
 }
 
 // MaxMappingBytes bounds a mapping file: a mapping is a page of YAML.
@@ -199,43 +192,57 @@ var fieldSetters = map[string]func(*schemas.Row) *string{
 	"institution_name": func(r *schemas.Row) *string { return &r.InstitutionName },
 }
 
+// validate checks a parsed mapping and fills in its defaults, one section
+// at a time in the file's order; the first mistake is the error.
 func (m *Mapping) validate() error {
-	bad := func(msg string, key ...string) error {
-		return &MappingError{File: m.name, Line: m.line(key...), Key: strings.Join(key, "."), Msg: msg}
+	for _, check := range []func() error{m.validateLayout, m.validateLibrary, m.validateMonth, m.validateMetrics, m.validateFields} {
+		if err := check(); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// bad is a MappingError at key.
+func (m *Mapping) bad(msg string, key ...string) error {
+	return &MappingError{File: m.name, Line: m.line(key...), Key: strings.Join(key, "."), Msg: msg}
+}
+
+// validateLayout checks where the table is and how its cells are written.
+func (m *Mapping) validateLayout() error {
 	if err := bibstat.CheckSegment(m.Vendor); err != nil || strings.ToLower(m.Vendor) != m.Vendor {
-		return bad("want a lower-case id of letters, digits, '.', '_' or '-'", "vendor")
+		return m.bad("want a lower-case id of letters, digits, '.', '_' or '-'", "vendor")
 	}
 	if m.Report == "" {
 		m.Report = "VENDOR"
 	}
 	if rep := strings.ToLower(m.Report); bibstat.CheckSegment(rep) != nil || rep == "files" || rep == "mappings" {
-		return bad(fmt.Sprintf("%q cannot name a report", m.Report), "report")
+		return m.bad(fmt.Sprintf("%q cannot name a report", m.Report), "report")
 	}
 	switch m.Format {
 	case "", "csv", "xlsx":
 	default:
-		return bad(fmt.Sprintf("want csv or xlsx, got %q", m.Format), "format")
+		return m.bad(fmt.Sprintf("want csv or xlsx, got %q", m.Format), "format")
 	}
 	if len([]rune(m.Delimiter)) > 1 || m.Delimiter == "\"" || m.Delimiter == "\n" || m.Delimiter == "\r" {
-		return bad(fmt.Sprintf("want one character, got %q", m.Delimiter), "delimiter")
+		return m.bad(fmt.Sprintf("want one character, got %q", m.Delimiter), "delimiter")
 	}
 	if m.HeaderRow == 0 {
 		m.HeaderRow = 1
 	}
 	if m.HeaderRow < 1 || m.HeaderRow > maxHeaderRow {
-		return bad(fmt.Sprintf("want 1 to %d, got %d", maxHeaderRow, m.HeaderRow), "header_row")
+		return m.bad(fmt.Sprintf("want 1 to %d, got %d", maxHeaderRow, m.HeaderRow), "header_row")
 	}
 	if m.DataStart == 0 {
 		m.DataStart = m.HeaderRow + 1
 	}
 	if m.DataStart <= m.HeaderRow || m.DataStart > maxHeaderRow+1 {
-		return bad(fmt.Sprintf("want a row after header_row %d, got %d", m.HeaderRow, m.DataStart), "data_start")
+		return m.bad(fmt.Sprintf("want a row after header_row %d, got %d", m.HeaderRow, m.DataStart), "data_start")
 	}
 	if m.SkipRows != "" {
 		re, err := regexp.Compile(m.SkipRows)
 		if err != nil {
-			return bad(fmt.Sprintf("not a regular expression: %v", err), "skip_rows_matching")
+			return m.bad(fmt.Sprintf("not a regular expression: %v", err), "skip_rows_matching")
 		}
 		m.skipRE = re
 	}
@@ -244,92 +251,111 @@ func (m *Mapping) validate() error {
 		m.Numbers = NumbersAuto
 	case NumbersAuto, NumbersNO, NumbersEN:
 	default:
-		return bad(fmt.Sprintf("want auto, no or en, got %q", m.Numbers), "numbers")
+		return m.bad(fmt.Sprintf("want auto, no or en, got %q", m.Numbers), "numbers")
 	}
+	return nil
+}
 
+// validateLibrary checks how a row names its library.
+func (m *Mapping) validateLibrary() error {
 	switch m.Library.By {
 	case "bibnr", "isil":
 	case "name", "account":
 		if len(m.Library.Table) == 0 {
-			return bad(fmt.Sprintf("library.by %s needs a table of %s → library number", m.Library.By, m.Library.By), "library", "table")
+			return m.bad(fmt.Sprintf("library.by %s needs a table of %s → library number", m.Library.By, m.Library.By), "library", "table")
 		}
 	case "":
 		if m.Library.Column != "" {
-			return bad("want bibnr, isil, name or account", "library", "by")
+			return m.bad("want bibnr, isil, name or account", "library", "by")
 		}
 	default:
-		return bad(fmt.Sprintf("want bibnr, isil, name or account, got %q", m.Library.By), "library", "by")
+		return m.bad(fmt.Sprintf("want bibnr, isil, name or account, got %q", m.Library.By), "library", "by")
 	}
 	if m.Library.Column == "" && m.Library.By != "" {
-		return bad("library.by is set but no column holds the library", "library", "column")
+		return m.bad("library.by is set but no column holds the library", "library", "column")
 	}
 	for _, k := range sortedKeys(m.Library.Table) {
 		if _, err := bibstat.ParseLibraryID(m.Library.Table[k]); err != nil {
-			return bad(fmt.Sprintf("entry %q: %v", k, err), "library", "table", k)
+			return m.bad(fmt.Sprintf("entry %q: %v", k, err), "library", "table", k)
 		}
 	}
 	m.Library.Table = foldKeys(m.Library.Table)
+	return nil
+}
 
+// validateMonth checks where a row's month is.
+func (m *Mapping) validateMonth() error {
 	mo := m.Month
 	switch {
 	case mo.Unpivot && mo.Column != "":
-		return bad("set either month.column or month.unpivot, not both", "month")
+		return m.bad("set either month.column or month.unpivot, not both", "month")
 	case !mo.Unpivot && mo.Column == "":
-		return bad("want month.column, or month.unpivot: true when months are columns", "month")
+		return m.bad("want month.column, or month.unpivot: true when months are columns", "month")
 	case mo.Year != 0 && (mo.Year < 1990 || mo.Year > 2100):
-		return bad(fmt.Sprintf("year %d out of range", mo.Year), "month", "year")
+		return m.bad(fmt.Sprintf("year %d out of range", mo.Year), "month", "year")
 	case mo.Year != 0 && mo.YearColumn != "":
-		return bad("set either month.year or month.year_column, not both", "month")
+		return m.bad("set either month.year or month.year_column, not both", "month")
 	}
-	if mo.Unpivot {
+	return nil
+}
+
+// validateMetrics checks that every count maps to a COUNTER Metric_Type
+// (counter.IsMetric: the one closed vocabulary).
+func (m *Mapping) validateMetrics() error {
+	if m.Month.Unpivot {
 		if len(m.Metrics) > 0 {
-			return bad("with month.unpivot every month cell counts one metric: use metric or metric_column, not metrics", "metrics")
+			return m.bad("with month.unpivot every month cell counts one metric: use metric or metric_column, not metrics", "metrics")
 		}
 		if (m.Metric == "") == (m.MetricColumn == "") {
-			return bad("with month.unpivot set exactly one of metric or metric_column", "metric")
+			return m.bad("with month.unpivot set exactly one of metric or metric_column", "metric")
 		}
 		if m.MetricColumn != "" && len(m.MetricTable) == 0 {
-			return bad("metric_column needs metric_table: the vendor's names → COUNTER metrics", "metric_table")
+			return m.bad("metric_column needs metric_table: the vendor's names → COUNTER metrics", "metric_table")
 		}
 	} else {
 		if len(m.Metrics) == 0 {
-			return bad("want at least one {column, metric}", "metrics")
+			return m.bad("want at least one {column, metric}", "metrics")
 		}
 		if m.Metric != "" || m.MetricColumn != "" {
-			return bad("metric and metric_column are for month.unpivot; use metrics", "metric")
+			return m.bad("metric and metric_column are for month.unpivot; use metrics", "metric")
 		}
 		for i, ms := range m.Metrics {
 			if ms.Column == "" {
-				return bad(fmt.Sprintf("entry %d has no column", i+1), "metrics")
+				return m.bad(fmt.Sprintf("entry %d has no column", i+1), "metrics")
 			}
-			if !counterMetrics[ms.Metric] {
-				return bad(fmt.Sprintf("entry %d: %q is not a COUNTER metric type", i+1, ms.Metric), "metrics")
+			if !counter.IsMetric(ms.Metric) {
+				return m.bad(fmt.Sprintf("entry %d: %q is not a COUNTER metric type", i+1, ms.Metric), "metrics")
 			}
 		}
 	}
-	if m.Metric != "" && !counterMetrics[m.Metric] {
-		return bad(fmt.Sprintf("%q is not a COUNTER metric type", m.Metric), "metric")
+	if m.Metric != "" && !counter.IsMetric(m.Metric) {
+		return m.bad(fmt.Sprintf("%q is not a COUNTER metric type", m.Metric), "metric")
 	}
 	for _, k := range sortedKeys(m.MetricTable) {
-		if v := m.MetricTable[k]; !counterMetrics[v] {
-			return bad(fmt.Sprintf("entry %q: %q is not a COUNTER metric type", k, v), "metric_table", k)
+		if v := m.MetricTable[k]; !counter.IsMetric(v) {
+			return m.bad(fmt.Sprintf("entry %q: %q is not a COUNTER metric type", k, v), "metric_table", k)
 		}
 	}
 	m.MetricTable = foldKeys(m.MetricTable)
+	return nil
+}
+
+// validateFields checks the usage fields filled from columns or constants.
+func (m *Mapping) validateFields() error {
 	for _, f := range sortedKeys(m.Columns) {
 		if fieldSetters[f] == nil {
-			return bad(fmt.Sprintf("unknown usage field %q; want one of %s", f, strings.Join(sortedKeys(fieldSetters), ", ")), "columns")
+			return m.bad(fmt.Sprintf("unknown usage field %q; want one of %s", f, strings.Join(sortedKeys(fieldSetters), ", ")), "columns")
 		}
 		if m.Columns[f] == "" {
-			return bad(fmt.Sprintf("field %q has no column", f), "columns")
+			return m.bad(fmt.Sprintf("field %q has no column", f), "columns")
 		}
 	}
 	for _, f := range sortedKeys(m.Constants) {
 		if fieldSetters[f] == nil {
-			return bad(fmt.Sprintf("unknown usage field %q; want one of %s", f, strings.Join(sortedKeys(fieldSetters), ", ")), "constants")
+			return m.bad(fmt.Sprintf("unknown usage field %q; want one of %s", f, strings.Join(sortedKeys(fieldSetters), ", ")), "constants")
 		}
 		if _, ok := m.Columns[f]; ok {
-			return bad(fmt.Sprintf("field %q is both a column and a constant", f), "constants")
+			return m.bad(fmt.Sprintf("field %q is both a column and a constant", f), "constants")
 		}
 	}
 	return nil

@@ -172,38 +172,84 @@ type pendingRow struct {
 // mapRow fills row's text fields and pending's counts from one table row,
 // or returns why it cannot.
 func (m *Mapping) mapRow(tr tableRow, lay layout, header []cell, opts ReadOptions, row *schemas.Row, pending *[]pendingRow) []Reject {
-	get := func(i int) cell {
-		if i < 0 || i >= len(tr.cells) {
-			return cell{}
-		}
-		return tr.cells[i]
-	}
-	colRef := func(i int) string {
-		h := ""
-		if i < len(header) {
-			h = strings.TrimSpace(header[i].text)
-		}
-		return fmt.Sprintf("%s %q", colName(i), h)
-	}
-	var rejects []Reject
-	reject := func(col int, format string, args ...any) {
-		rejects = append(rejects, Reject{Column: colRef(col), Reason: fmt.Sprintf(format, args...)})
-	}
-
+	rr := &rowReader{tr: tr, header: header}
 	*row = schemas.Row{Release: Release, ReportID: m.Report, SourceKey: opts.SourceKey, Platform: m.Platform}
 	for f, v := range m.Constants {
 		*fieldSetters[f](row) = v
 	}
 	for f, i := range lay.fields {
-		*fieldSetters[f](row) = strings.TrimSpace(get(i).text)
+		*fieldSetters[f](row) = strings.TrimSpace(rr.get(i).text)
 	}
+	lib := m.rowLibrary(rr, lay, opts.Library, row)
+	year := m.Month.Year
+	if lay.year >= 0 {
+		c := rr.get(lay.year)
+		y, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(c.text, ".0")))
+		if err != nil || y < 1990 || y > 2100 {
+			rr.reject(lay.year, "year %q: not a year", c.text)
+		}
+		year = y
+	}
+	rowMetric := ""
+	if lay.metricCol >= 0 {
+		c := rr.get(lay.metricCol)
+		rowMetric = m.MetricTable[fold(c.text)]
+		if rowMetric == "" {
+			rr.reject(lay.metricCol, "metric %q is not in metric_table", strings.TrimSpace(c.text))
+		}
+	}
+	var rowMonth bibstat.Month
+	if lay.month >= 0 {
+		c := rr.get(lay.month)
+		mon, err := parseMonth(c.text, year, c.numeric)
+		if err != nil {
+			rr.reject(lay.month, "%v", err)
+		}
+		rowMonth = mon
+	}
+	for _, mc := range lay.metrics {
+		if p, ok := m.rowCount(rr, lay, mc, rowMonth, year); ok {
+			p.lib = lib
+			if p.metric == "" {
+				p.metric = rowMetric
+			}
+			*pending = append(*pending, p)
+		}
+	}
+	return rr.rejects
+}
 
-	lib := opts.Library
+// rowReader reads the cells of one table row and gathers its rejects.
+type rowReader struct {
+	tr      tableRow
+	header  []cell
+	rejects []Reject
+}
+
+func (rr *rowReader) get(i int) cell {
+	if i < 0 || i >= len(rr.tr.cells) {
+		return cell{}
+	}
+	return rr.tr.cells[i]
+}
+
+func (rr *rowReader) reject(col int, format string, args ...any) {
+	h := ""
+	if col < len(rr.header) {
+		h = strings.TrimSpace(rr.header[col].text)
+	}
+	rr.rejects = append(rr.rejects, Reject{Column: fmt.Sprintf("%s %q", colName(col), h), Reason: fmt.Sprintf(format, args...)})
+}
+
+// rowLibrary is the row's library (or def when no column names it), and
+// fills the row's institution and customer ids.
+func (m *Mapping) rowLibrary(rr *rowReader, lay layout, def bibstat.LibraryID, row *schemas.Row) bibstat.LibraryID {
+	lib := def
 	if lay.library >= 0 {
-		c := get(lay.library)
+		c := rr.get(lay.library)
 		id, err := m.libraryOf(c.text)
 		if err != nil {
-			reject(lay.library, "%v", err)
+			rr.reject(lay.library, "%v", err)
 		} else {
 			lib = id
 			if m.Library.By == "account" {
@@ -218,61 +264,29 @@ func (m *Mapping) mapRow(tr tableRow, lay layout, header []cell, opts ReadOption
 	if row.CustomerID == "" {
 		row.CustomerID = string(lib)
 	}
+	return lib
+}
 
-	year := m.Month.Year
-	if lay.year >= 0 {
-		c := get(lay.year)
-		y, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(c.text, ".0")))
-		if err != nil || y < 1990 || y > 2100 {
-			reject(lay.year, "year %q: not a year", c.text)
-		}
-		year = y
+// rowCount reads one count cell and its month; false when it is rejected.
+func (m *Mapping) rowCount(rr *rowReader, lay layout, mc metricCol, rowMonth bibstat.Month, year int) (pendingRow, bool) {
+	c := rr.get(mc.col)
+	n, err := parseCount(c.text, m.Numbers, c.numeric)
+	if err != nil {
+		rr.reject(mc.col, "%v", err)
+		return pendingRow{}, false
 	}
-
-	rowMetric := ""
-	if lay.metricCol >= 0 {
-		c := get(lay.metricCol)
-		rowMetric = m.MetricTable[fold(c.text)]
-		if rowMetric == "" {
-			reject(lay.metricCol, "metric %q is not in metric_table", strings.TrimSpace(c.text))
-		}
-	}
-
-	var rowMonth bibstat.Month
-	if lay.month >= 0 {
-		c := get(lay.month)
-		mon, err := parseMonth(c.text, year, c.numeric)
-		if err != nil {
-			reject(lay.month, "%v", err)
-		}
-		rowMonth = mon
-	}
-
-	for _, mc := range lay.metrics {
-		c := get(mc.col)
-		n, err := parseCount(c.text, m.Numbers, c.numeric)
-		if err != nil {
-			reject(mc.col, "%v", err)
-			continue
-		}
-		mon := rowMonth
-		if lay.month < 0 {
-			mon = mc.month
-			if mon.IsZero() { // a header without its year, resolved per row
-				mon, err = parseMonth(header[mc.col].text, year, false)
-				if err != nil {
-					reject(mc.col, "%v", err)
-					continue
-				}
+	mon := rowMonth
+	if lay.month < 0 {
+		mon = mc.month
+		if mon.IsZero() { // a header without its year, resolved per row
+			mon, err = parseMonth(rr.header[mc.col].text, year, false)
+			if err != nil {
+				rr.reject(mc.col, "%v", err)
+				return pendingRow{}, false
 			}
 		}
-		metric := mc.metric
-		if metric == "" {
-			metric = rowMetric
-		}
-		*pending = append(*pending, pendingRow{lib: lib, month: mon, metric: metric, count: n})
 	}
-	return rejects
+	return pendingRow{month: mon, metric: mc.metric, count: n}, true
 }
 
 // resolve finds the mapping's columns in the header row.
