@@ -263,9 +263,43 @@ func Read(ctx context.Context, r io.Reader, opts Options, emit func(arrow.Record
 		err = readDelimited(ctx, br, opts, emit, doc)
 	}
 	if err != nil {
+		doc.Empty = false
+		// A bad cell is returned as itself, whatever the reader wrapped
+		// it in: it names the document, and where in it, on its own.
+		var ce *CellError
+		if errors.As(err, &ce) {
+			if ce.Name == "" {
+				ce.Name = opts.Name
+			}
+			return doc, ce
+		}
 		return doc, fmt.Errorf("%s: %w", opts.Name, err)
 	}
 	return doc, nil
+}
+
+// settleEmpty decides Document.Empty once a report is read; noItems says
+// the vendor sent the report's item list and it had nothing in it (JSON:
+// "Report_Items": []; tabular: a complete header block and no data rows).
+// Only that, under a header stating its whole period, is a vendor saying
+// "no usage". An exception beside it that says the data are missing,
+// late or refused (3031 not ready, 3040 partial, 1xxx, 2xxx) makes the
+// empty list its consequence, not a statement of zero; info, warnings
+// (a parameter ignored: 3062) and 3030 itself leave it standing.
+func (d *Document) settleEmpty(noItems bool) {
+	d.Empty = false
+	if !noItems || d.Kind != KindReport || d.Rows != 0 || d.Skipped != 0 ||
+		d.Header.Begin.IsZero() || d.Header.End.IsZero() {
+		return
+	}
+	for i := range d.Exceptions {
+		switch d.Exceptions[i].Class() {
+		case ClassInfo, ClassWarning, ClassNoUsage:
+		default:
+			return
+		}
+	}
+	d.Empty = true
 }
 
 type format int
@@ -291,7 +325,12 @@ func sniff(br *bufio.Reader) format {
 		return formatEmpty
 	}
 	switch head[0] {
-	case '{', '[', '"':
+	case '"':
+		if quotedTabular(head) { // "Report_Name","Platform Report": a CSV whose cells are all quoted
+			return formatText
+		}
+		return formatJSON
+	case '{', '[':
 		return formatJSON
 	}
 	return formatText
@@ -376,12 +415,14 @@ func (s *sink) inPeriod(m bibstat.Month) bool {
 
 // add emits row for month m (whose first day is first) with count n.
 func (s *sink) add(row *schemas.Row, m bibstat.Month, first time.Time, n int64) error {
-	if n == 0 {
-		return nil // COUNTER omits zero usage; a zero cell carries no information
-	}
 	if !IsMetric(row.MetricType) {
+		// Before the zero test, so that a file of unknown names warns even
+		// where its counts are zero.
 		s.skip(1, fmt.Sprintf("metric %q is not a COUNTER Metric_Type; its counts are not loaded", row.MetricType))
 		return nil
+	}
+	if n == 0 {
+		return nil // COUNTER omits zero usage; a zero cell carries no information
 	}
 	if !s.inPeriod(m) {
 		h := &s.doc.Header

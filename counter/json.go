@@ -34,6 +34,12 @@ type jsonReader struct {
 	pending           []*jnode // items that came before their header
 	strings           int      // nesting of JSON-encoded strings
 	warnedStringCount bool
+
+	itemsList   bool   // Report_Items came as a list
+	nItems      int    // Report_Items read, whatever they held
+	oneMonth    bool   // a count was dated by one calendar month
+	notOneMonth string // the first performance period that was not, "" if none
+	shaped      bool   // the Report_ID has been checked against the items' shape
 }
 
 func readJSON(ctx context.Context, r io.Reader, opts Options, emit func(arrow.RecordBatch) error, doc *Document) error {
@@ -54,10 +60,38 @@ func readJSON(ctx context.Context, r io.Reader, opts Options, emit func(arrow.Re
 	if _, err := jr.dec.Token(); err != io.EOF {
 		jr.doc.warnf("data after the JSON document ignored")
 	}
-	if jr.sink != nil {
-		return jr.sink.flush()
+	if jr.notOneMonth != "" && !jr.oneMonth {
+		return fmt.Errorf("performance period %s is not one calendar month, and no count is dated by month", jr.notOneMonth)
 	}
+	if jr.sink != nil {
+		if err := jr.sink.flush(); err != nil {
+			return err
+		}
+	}
+	// An absent Report_Items is not Empty: the CoP's "zero usage" rule
+	// omits items, months and metrics inside the list, and an R5 server
+	// with no usage says 3030; a report with no list at all is more often
+	// a body cut short or a header-only error than a positive zero.
+	doc.settleEmpty(jr.itemsList && jr.nItems == 0)
 	return nil
+}
+
+// jsonKind names what a JSON token starts, for errors.
+func jsonKind(tok json.Token) string {
+	switch t := tok.(type) {
+	case json.Delim:
+		if t == '{' {
+			return "an object"
+		}
+		return "a list"
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "null"
 }
 
 func newDecoder(r io.Reader) *json.Decoder {
@@ -130,11 +164,15 @@ func (jr *jsonReader) object(depth int) error {
 		}
 		switch {
 		case strings.EqualFold(key, "Report_Items") && tok == json.Delim('['):
+			jr.itemsList = true
 			if err := jr.items(root, depth+1); err != nil {
 				return err
 			}
 			root.set(key, &jnode{kind: '['})
 			continue
+		case strings.EqualFold(key, "Report_Items"):
+			// Read as "no items" this would become a zero for the period.
+			return fmt.Errorf("report structure: Report_Items is %s, not a list", jsonKind(tok))
 		case strings.EqualFold(key, "body") && tok != nil && !jr.header && depth < 4:
 			// An envelope {"body": report, "response": {...}}.
 			body = true

@@ -125,3 +125,45 @@ func setIDs(doi, isbn, pissn, oissn, uri, prop *string, n *jnode) {
 	}
 	*doi, *isbn, *pissn, *oissn, *uri, *prop = get("DOI"), get("ISBN"), get("Print_ISSN"), get("Online_ISSN"), get("URI"), get("Proprietary")
 }
+
+// checkShape decides, at the first item, a Report_ID that disagrees with
+// the Report_Name: by the name, unless the items' shape sides with the
+// ID. Read as the wrong report, a view's usage would be loaded beside its
+// master's and counted twice.
+func (jr *jsonReader) checkShape(it *jnode) {
+	if jr.shaped {
+		return
+	}
+	jr.shaped = true
+	d := jr.doc
+	id, byName, shape := d.ReportID, reportByName(d.Header.ReportName), itemShape(it)
+	switch {
+	case byName == "" || byName == id:
+		if id != "" && shape != "" && master(id) != shape {
+			d.warnf("Report_ID %s, but the items are shaped as %s items; read as %s", id, shape, id)
+		}
+		return
+	case id != "" && shape != "" && master(id) == shape && master(byName) != shape:
+		d.warnf("Report_Name %q names %s, but Report_ID is %s and the items are %s items; read as %s",
+			d.Header.ReportName, byName, id, shape, id)
+		return
+	}
+	d.warnf("Report_ID %q disagrees with Report_Name %q; read as %s", id, d.Header.ReportName, byName)
+	d.ReportID, jr.base.ReportID = byName, byName
+}
+
+// itemShape is the master report a Report_Item's fields belong to, "" if
+// they say nothing.
+func itemShape(it *jnode) string {
+	switch {
+	case it.get("Items") != nil || it.get("Item") != nil:
+		return "IR"
+	case it.get("Title") != nil:
+		return "TR"
+	case it.get("Database") != nil:
+		return "DR"
+	case it.get("Platform") != nil:
+		return "PR"
+	}
+	return ""
+}

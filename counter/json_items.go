@@ -4,9 +4,12 @@ package counter
 // layout (Attribute_Performance, items grouped under a parent).
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/schemas"
 )
 
 // items streams the Report_Items array.
@@ -23,6 +26,7 @@ func (jr *jsonReader) items(root *jnode, depth int) error {
 		if err != nil {
 			return err
 		}
+		jr.nItems++
 		if !jr.header && looksLikeHeader(root) {
 			jr.doc.warnf("report header fields at the top level, without Report_Header")
 			if err := jr.setHeader(root, root); err != nil {
@@ -48,9 +52,10 @@ func (jr *jsonReader) items(root *jnode, depth int) error {
 // item reads one Report_Item in either layout.
 func (jr *jsonReader) item(it *jnode) error {
 	if it.kind != '{' {
-		jr.doc.warnf("report item is not an object; skipped")
+		jr.sink.skip(1, "a report item is not an object; skipped")
 		return nil
 	}
+	jr.checkShape(it)
 	r := &jr.row
 	*r = jr.base
 	if children := it.get("Items"); children != nil && children.kind == '[' {
@@ -71,7 +76,7 @@ func (jr *jsonReader) item(it *jnode) error {
 	if it.get("Attribute_Performance") != nil {
 		return jr.item51(it)
 	}
-	if it.get("Performance") != nil {
+	if it.get("Performance") != nil || it.get("Item_Component") != nil {
 		return jr.item5(it)
 	}
 	jr.doc.warnf("report item %q has no Performance; skipped", itemName(it))
@@ -162,22 +167,32 @@ func (jr *jsonReader) item51(it *jnode) error {
 		*r = item
 		jr.attrs(ap)
 		perf := ap.get("Performance")
-		if perf == nil || perf.kind != '{' {
+		if perf == nil {
+			continue // an Attribute_Performance without usage
+		}
+		if perf.kind != '{' {
+			if err := jr.badCount("Performance", perf); err != nil {
+				return err
+			}
 			continue
 		}
 		for i, metric := range perf.keys {
 			r.MetricType = metric
 			months := perf.vals[i]
 			if months.kind != '{' {
-				jr.doc.warnf("item %q metric %s: counts are not an object", r.Title, metric)
+				// A count not given by month has no month to go in.
+				if err := jr.badCount(metric, months); err != nil {
+					return err
+				}
 				continue
 			}
 			for j, ym := range months.keys {
 				m, ok := dateMonth(ym)
 				if !ok {
-					jr.doc.warnf("item %q metric %s: month %q is not yyyy-mm; skipped", r.Title, metric, ym)
+					jr.sink.skip(1, fmt.Sprintf("item %q metric %s: month %q is not yyyy-mm; skipped", r.Title, metric, ym))
 					continue
 				}
+				jr.oneMonth = true
 				if err := jr.add(m, months.vals[j]); err != nil {
 					return err
 				}
@@ -220,14 +235,18 @@ func (jr *jsonReader) item5(it *jnode) error {
 	if err := jr.performance5(it.get("Performance")); err != nil {
 		return err
 	}
-	// R5 IR components carry their own usage.
-	item := *r
+	// An R5 IR component's usage is a breakdown of its item's (the CoP's
+	// Include_Component_Details shows which parts of an item were used),
+	// not more use: vendors repeat the item's counts there. Loading it
+	// beside the item, which the warehouse would sum, counts a use twice,
+	// so it is set aside, even for an item that has no usage of its own.
 	for _, c := range it.get("Item_Component").list() {
-		*r = item
-		r.ComponentTitle = c.str1("Item_Name")
-		r.ComponentDataType = c.str1("Data_Type")
-		if err := jr.performance5(c.get("Performance")); err != nil {
-			return err
+		var n int64
+		for _, p := range c.get("Performance").list() {
+			n += int64(len(p.get("Instance").list()))
+		}
+		if n > 0 {
+			jr.sink.skip(n, "IR item components' usage is a breakdown of their item's and is not loaded")
 		}
 	}
 	return nil
@@ -236,14 +255,23 @@ func (jr *jsonReader) item5(it *jnode) error {
 func (jr *jsonReader) performance5(perf *jnode) error {
 	r := &jr.row
 	for _, p := range perf.list() {
-		m, ok := dateMonth(p.get("Period").str1("Begin_Date"))
+		begin, end := p.get("Period").str1("Begin_Date"), p.get("Period").str1("End_Date")
+		m, ok := dateMonth(begin)
+		instances := int64(len(p.get("Instance").list()))
 		if !ok {
-			jr.doc.warnf("item %q: performance period without a Begin_Date; skipped", r.Title)
+			jr.sink.skip(instances, fmt.Sprintf("item %q: performance period without a Begin_Date; skipped", r.Title))
 			continue
 		}
-		if e, ok := dateMonth(p.get("Period").str1("End_Date")); ok && e != m {
-			jr.doc.warnf("item %q: performance period %s to %s spans months; counted in %s", r.Title, m, e, m)
+		if !calendarMonth(begin, end) {
+			// Added into its first month it would count twice beside the
+			// single months, or date a quarter's use in one month.
+			if jr.notOneMonth == "" {
+				jr.notOneMonth = begin + " to " + end
+			}
+			jr.sink.skip(instances, fmt.Sprintf("performance period %s to %s is not one calendar month; its counts are not added into a month", begin, end))
+			continue
 		}
+		jr.oneMonth = true
 		for _, in := range p.get("Instance").list() {
 			r.MetricType = in.str1("Metric_Type")
 			if err := jr.add(m, in.get("Count")); err != nil {
@@ -257,21 +285,102 @@ func (jr *jsonReader) performance5(perf *jnode) error {
 // add emits the current row with the count in n (a number or a string).
 func (jr *jsonReader) add(m bibstat.Month, n *jnode) error {
 	r := &jr.row
-	if n == nil {
+	if r.MetricType == "" {
+		jr.sink.skip(1, fmt.Sprintf("item %q: count without Metric_Type; skipped", r.Title))
 		return nil
 	}
-	if n.kind == 's' && jr.warnedStringCount == false {
+	if n == nil || (n.kind != 's' && n.kind != 'n') || n.text() == "" {
+		// null, "", true, {…} or […] where a count belongs: never zero.
+		return jr.badCount(m.String(), n)
+	}
+	if n.kind == 's' && !jr.warnedStringCount {
 		jr.warnedStringCount = true
 		jr.doc.warnf("counts are strings, not numbers")
 	}
-	c, err := parseCount([]byte(n.text()))
+	c, err := countOf([]byte(n.text()))
 	if err != nil {
-		jr.doc.warnf("item %q metric %s month %s: %v; counted as 0", r.Title, r.MetricType, m, err)
-		return nil
-	}
-	if r.MetricType == "" {
-		jr.doc.warnf("item %q: count without Metric_Type; skipped", r.Title)
-		return nil
+		return jr.cellError(m.String(), n.text(), err)
 	}
 	return jr.sink.add(r, m, m.First(), c)
+}
+
+// badCount is the CellError for a value that is not a count at all; at
+// names where it was (a month, or a metric whose months are missing).
+func (jr *jsonReader) badCount(at string, n *jnode) error {
+	v := "(missing)"
+	switch {
+	case n == nil:
+	case n.kind == '{':
+		v = "{…}"
+	case n.kind == '[':
+		v = "[…]"
+	case n.kind == '0':
+		v = "null"
+	default:
+		v = n.str
+	}
+	return jr.cellError(at, v, ErrNotACount)
+}
+
+// cellError fails the document at a bad count, or, under AcceptPartial,
+// sets the cell aside with its warning.
+func (jr *jsonReader) cellError(at, value string, err error) error {
+	ce := &CellError{Name: jr.opts.Name, Item: itemLabel(&jr.row), Column: at, Value: value, Err: err}
+	if !jr.opts.AcceptPartial {
+		return ce
+	}
+	jr.sink.skip(1, ce.Error()+"; not loaded")
+	return nil
+}
+
+// itemLabel names the current row's item for an error: its title, else
+// its database or platform, with the metric.
+func itemLabel(r *schemas.Row) string {
+	name := r.Title
+	for _, s := range []string{r.Database, r.Platform} {
+		if name == "" {
+			name = s
+		}
+	}
+	if r.MetricType != "" {
+		name += " " + r.MetricType
+	}
+	return name
+}
+
+// calendarMonth says whether a Performance period's Begin_Date and
+// End_Date are one calendar month: the 1st to the last day of the same
+// month. A bare "yyyy-mm" is that month; a missing End_Date trusts
+// Begin_Date, as the CoP's months always begin on the 1st.
+func calendarMonth(begin, end string) bool {
+	b, bok := dateDay(begin)
+	if !bok || b.Day() != 1 {
+		return false
+	}
+	if strings.TrimSpace(end) == "" {
+		return true
+	}
+	e, eok := dateDay(end)
+	if !eok {
+		return false
+	}
+	last := b.AddDate(0, 1, -1)
+	if len(strings.TrimSpace(end)) == 7 {
+		e = last
+	}
+	return e.Equal(last)
+}
+
+// dateDay reads "yyyy-mm-dd" (a time after it ignored) or "yyyy-mm" as
+// that month's first day.
+func dateDay(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) == 7 {
+		s += "-01"
+	}
+	if len(s) < 10 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.DateOnly, s[:10])
+	return t, err == nil
 }

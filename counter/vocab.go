@@ -1,6 +1,9 @@
 package counter
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // The twelve Metric_Types, identical in R5 and R5.1 (CoP Tables 3.r–3.t).
 const (
@@ -73,3 +76,34 @@ var AccessTypes = []string{"Controlled", "Open", "Free_To_Read"}
 // AccessMethods are the Access_Methods of both releases. Standard Views
 // show Regular only.
 var AccessMethods = []string{"Regular", "TDM"}
+
+// reportNames are the Report_Names of R5 (CoP 5.0.3 Table 3.a) and R5.1
+// (Table 3.a), each with its report ID. A Report_ID that disagrees with
+// its Report_Name is decided by the name (and the items' shape), because
+// a vendor that mislabels one field rarely mislabels both.
+var reportNames = map[string]string{
+	"platform master report": "PR", "platform report": "PR", "platform usage": "PR_P1",
+	"database master report": "DR", "database report": "DR",
+	"database search and item usage": "DR_D1", "database access denied": "DR_D2",
+	"title master report": "TR", "title report": "TR",
+	"book requests (excluding oa_gold)": "TR_B1", "book requests (controlled)": "TR_B1",
+	"book access denied": "TR_B2", "book usage by access type": "TR_B3",
+	"journal requests (excluding oa_gold)": "TR_J1", "journal requests (controlled)": "TR_J1",
+	"journal access denied": "TR_J2", "journal usage by access type": "TR_J3",
+	"journal requests by yop (excluding oa_gold)": "TR_J4", "journal requests by yop (controlled)": "TR_J4",
+	"item master report": "IR", "item report": "IR",
+	"journal article requests": "IR_A1", "multimedia item requests": "IR_M1",
+}
+
+// reportByName is the report ID a Report_Name names, "" if none.
+func reportByName(name string) string {
+	return reportNames[strings.ToLower(strings.Join(strings.Fields(name), " "))]
+}
+
+// master is the master report a report ID belongs to: "TR" for "TR_J1".
+func master(id string) string {
+	if i := strings.IndexByte(id, '_'); i > 0 {
+		return id[:i]
+	}
+	return id
+}
