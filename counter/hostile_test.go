@@ -245,8 +245,8 @@ func TestHostileCounts(t *testing.T) {
 		{"1e18 as a float", trHeader + trLine("T", "", "1e18", "1"),
 			[]gotRow{{"T", 1}}, 1, "not a whole number", ""},
 		{"JSON count of 10^18", jsonPR(`1000000000000000000`), []gotRow{{"", 1e18}}, 1e18, "", ""},
-		{"JSON count of 1e18", jsonPR(`1e18`), nil, -1, "", ""},
-		{"JSON count of 10^30", jsonPR(`1000000000000000000000000000000`), nil, 0, "", ""},
+		{"JSON count of 1e18", jsonPR(`1e18`), nil, -1, "", "overflow"},
+		{"JSON count of 10^30", jsonPR(`1000000000000000000000000000000`), nil, 0, "", "overflow"},
 		{"JSON counts overflowing the total", jsonPR2(`9000000000000000000`, `9000000000000000000`), nil, -1, "", "overflow"},
 	}
 	for _, tt := range tests {
