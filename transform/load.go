@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/counter"
 	"github.com/bibliotek24/bibstat/schemas"
@@ -25,8 +27,19 @@ type Source interface {
 type LoadSummary struct {
 	Units     int   // units with a loadable harvest in the archive
 	Loaded    int   // units whose facts were (re)loaded now
-	Unchanged int   // units already loaded from their newest harvest
+	Unchanged int   // units already loaded from their newest harvest that reads
 	Rows      int64 // fact rows inserted now
+	// Failed are the harvests whose sidecar says loadable but whose raw
+	// object does not read now, or reads to nothing that is not the
+	// vendor's "no usage": each unit keeps the facts it had, or is loaded
+	// from its newest older harvest that reads.
+	Failed []LoadFailure
+}
+
+// LoadFailure is one harvest that could not be loaded, and why.
+type LoadFailure struct {
+	Key    string // the raw object
+	Reason string
 }
 
 // loadChunk bounds how many units one transaction loads: enough to let
@@ -35,8 +48,12 @@ const loadChunk = 2048
 
 // Load brings the facts up to date with the archive: every unit whose
 // newest loadable harvest is not the one loaded gets its facts replaced.
+// "Loadable" is the sidecar's word checked against the object: a harvest
+// that does not read, or reads to nothing without saying "no usage"
+// (Empty, 3030), never replaces a unit's facts; the next older one is
+// tried instead, down to the one loaded.
 func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
-	newest, err := newestLoadable(ctx, src)
+	cands, err := loadableHarvests(ctx, src)
 	if err != nil {
 		return LoadSummary{}, err
 	}
@@ -44,37 +61,40 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
 	if err != nil {
 		return LoadSummary{}, err
 	}
-	sum := LoadSummary{Units: len(newest)}
+	sum := LoadSummary{Units: len(cands)}
+	next := map[string]int{} // unit → index of the harvest being tried
 	var todo []bibstat.Sidecar
-	for unit, side := range newest {
-		if loaded[unit] == side.Key {
+	for unit, cs := range cands {
+		if loaded[unit] == cs[0].Key {
 			sum.Unchanged++
 			continue
 		}
-		todo = append(todo, side)
+		todo = append(todo, cs[0])
 	}
-	sort.Slice(todo, func(i, j int) bool { return todo[i].Key < todo[j].Key })
 	tmp, err := os.MkdirTemp("", "bibstat-load-")
 	if err != nil {
 		return sum, fmt.Errorf("load: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	for start := 0; start < len(todo); start += loadChunk {
-		chunk := todo[start:min(start+loadChunk, len(todo))]
-		reloads := false
-		for _, side := range chunk {
-			if _, ok := loaded[bibstat.UnitPrefixOf(side.Key)]; ok {
-				reloads = true
-				break
-			}
-		}
-		n, err := w.loadChunk(ctx, src, tmp, chunk, reloads)
+	for len(todo) > 0 {
+		failed, err := w.loadAll(ctx, src, tmp, todo, loaded, &sum)
 		if err != nil {
 			return sum, err
 		}
-		sum.Loaded += len(chunk)
-		sum.Rows += n
-		w.log.Debug("loaded units", "done", sum.Loaded, "of", len(todo))
+		// Each unit whose harvest failed falls back on its next older one.
+		todo = todo[:0]
+		for _, side := range failed {
+			unit := bibstat.UnitPrefixOf(side.Key)
+			next[unit]++
+			if next[unit] >= len(cands[unit]) {
+				continue
+			}
+			if older := cands[unit][next[unit]]; loaded[unit] == older.Key {
+				sum.Unchanged++
+			} else {
+				todo = append(todo, older)
+			}
+		}
 	}
 	var dirty int
 	if err := w.DB.QueryRowContext(ctx, `SELECT count(*) FROM dirty_months`).Scan(&dirty); err != nil {
@@ -88,14 +108,46 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
 	return sum, nil
 }
 
-// newestLoadable reads every sidecar and keeps, per unit, the newest one
-// whose object is loadable. Raw keys sort by harvest time within a unit.
-func newestLoadable(ctx context.Context, src Source) (map[string]bibstat.Sidecar, error) {
+// loadAll loads todo in chunks and returns the harvests that failed to
+// read, recorded in sum and logged.
+func (w *Warehouse) loadAll(ctx context.Context, src Source, tmp string, todo []bibstat.Sidecar, loaded map[string]string, sum *LoadSummary) ([]bibstat.Sidecar, error) {
+	sort.Slice(todo, func(i, j int) bool { return todo[i].Key < todo[j].Key })
+	var failed []bibstat.Sidecar
+	for start := 0; start < len(todo); start += loadChunk {
+		chunk := todo[start:min(start+loadChunk, len(todo))]
+		reloads := false
+		for _, side := range chunk {
+			if _, ok := loaded[bibstat.UnitPrefixOf(side.Key)]; ok {
+				reloads = true
+				break
+			}
+		}
+		n, bad, err := w.loadChunk(ctx, src, tmp, chunk, reloads)
+		if err != nil {
+			return nil, err
+		}
+		for i, why := range bad {
+			side := chunk[i]
+			sum.Failed = append(sum.Failed, LoadFailure{Key: side.Key, Reason: why})
+			w.log.Warn("harvest not loaded: the unit keeps its facts", "key", side.Key, "reason", why)
+			failed = append(failed, side)
+		}
+		sum.Loaded += len(chunk) - len(bad)
+		sum.Rows += n
+		w.log.Debug("loaded units", "done", sum.Loaded, "of", len(todo))
+	}
+	return failed, nil
+}
+
+// loadableHarvests reads every sidecar and keeps, per unit, those whose
+// object is loadable, newest first. Raw keys sort by harvest time within a
+// unit.
+func loadableHarvests(ctx context.Context, src Source) (map[string][]bibstat.Sidecar, error) {
 	keys, err := src.List(ctx, bibstat.RawPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("list raw archive: %w", err)
 	}
-	out := map[string]bibstat.Sidecar{}
+	out := map[string][]bibstat.Sidecar{}
 	for _, k := range keys {
 		if !bibstat.IsSidecar(k) {
 			continue
@@ -108,9 +160,10 @@ func newestLoadable(ctx context.Context, src Source) (map[string]bibstat.Sidecar
 			continue
 		}
 		u := bibstat.UnitPrefixOf(side.Key)
-		if prev, ok := out[u]; !ok || prev.Key < side.Key {
-			out[u] = side
-		}
+		out[u] = append(out[u], side)
+	}
+	for _, cs := range out {
+		sort.Slice(cs, func(i, j int) bool { return cs[i].Key > cs[j].Key })
 	}
 	return out, nil
 }
@@ -151,32 +204,37 @@ func (w *Warehouse) loadedUnits(ctx context.Context) (map[string]string, error) 
 // loadChunk replaces the facts of a chunk of units in one transaction.
 // reloads says whether any unit of the chunk has facts already: only then
 // must old facts be found and deleted, a scan a first load can skip.
-func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar, reloads bool) (int64, error) {
-	files, err := localParsed(ctx, src, tmp, chunk)
+// The harvests that do not read are left out and returned, by chunk index,
+// with why.
+func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar, reloads bool) (int64, map[int]string, error) {
+	files, bad, err := localParsed(ctx, src, tmp, chunk)
 	defer files.remove()
-	if err != nil {
-		return 0, err
+	if err != nil || len(bad) == len(chunk) {
+		return 0, bad, err
 	}
 
 	tx, err := w.DB.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("load: %w", err)
+		return 0, nil, fmt.Errorf("load: %w", err)
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE load_map (file VARCHAR, unit_key VARCHAR, raw_key VARCHAR, parsed_key VARCHAR,
 		library_id VARCHAR, platform VARCHAR, report_id VARCHAR, month DATE, state VARCHAR, rows BIGINT)`); err != nil {
-		return 0, fmt.Errorf("load: %w", err)
+		return 0, nil, fmt.Errorf("load: %w", err)
 	}
 	// One multi-row insert: a statement per unit would cost more than
 	// reading the unit's rows.
 	var vals strings.Builder
 	args := make([]any, 0, 10*len(chunk))
 	for i, side := range chunk {
+		if _, failed := bad[i]; failed {
+			continue
+		}
 		m, err := bibstat.ParseMonth(side.Month)
 		if err != nil {
-			return 0, fmt.Errorf("load %s: sidecar month: %w", side.Key, err)
+			return 0, nil, fmt.Errorf("load %s: sidecar month: %w", side.Key, err)
 		}
-		if i > 0 {
+		if len(args) > 0 {
 			vals.WriteString(", ")
 		}
 		vals.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -184,16 +242,16 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 			string(side.Report), m.First(), string(side.State), side.Rows)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO load_map VALUES `+vals.String(), args...); err != nil {
-		return 0, fmt.Errorf("load: %w", err)
+		return 0, nil, fmt.Errorf("load: %w", err)
 	}
 	if reloads {
 		// The months the superseded facts covered must be summed again too.
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_months
 			SELECT DISTINCT month FROM facts WHERE unit_key IN (SELECT unit_key FROM load_map)`); err != nil {
-			return 0, fmt.Errorf("load: supersede: %w", err)
+			return 0, nil, fmt.Errorf("load: supersede: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM facts WHERE unit_key IN (SELECT unit_key FROM load_map)`); err != nil {
-			return 0, fmt.Errorf("load: supersede: %w", err)
+			return 0, nil, fmt.Errorf("load: supersede: %w", err)
 		}
 	}
 	var n int64
@@ -211,7 +269,7 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 	for _, q := range inserts {
 		res, err := tx.ExecContext(ctx, q)
 		if err != nil {
-			return 0, fmt.Errorf("load: insert facts: %w", err)
+			return 0, nil, fmt.Errorf("load: insert facts: %w", err)
 		}
 		rows, _ := res.RowsAffected()
 		n += rows
@@ -219,16 +277,16 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 	// A unit's rows are of the unit's month (ingest splits uploads per
 	// unit), so the sidecars name the months to sum again.
 	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_months SELECT DISTINCT month FROM load_map`); err != nil {
-		return 0, fmt.Errorf("load: %w", err)
+		return 0, nil, fmt.Errorf("load: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO loaded_units
 		SELECT unit_key, raw_key, parsed_key, library_id, platform, report_id, month, state, rows FROM load_map`); err != nil {
-		return 0, fmt.Errorf("load: record units: %w", err)
+		return 0, nil, fmt.Errorf("load: record units: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("load: commit: %w", err)
+		return 0, nil, fmt.Errorf("load: commit: %w", err)
 	}
-	return n, nil
+	return n, bad, nil
 }
 
 // chunkFiles are a chunk's parsed rows in local files for read_parquet.
@@ -256,19 +314,22 @@ func (c chunkFiles) remove() {
 	}
 }
 
-// localParsed gathers a chunk's rows. A unit with stored parsed rows of
+// localParsed gathers a chunk's rows, and says which harvests (by chunk
+// index) do not read, with why: their rows, if any were written before the
+// reader stopped, carry a raw key the load map does not name. A unit with stored parsed rows of
 // this parser version (uploads) is copied as it is; every other unit's raw
 // object is parsed now, all into one Parquet file: one writer for hundreds
 // of units costs a fraction of a file each, and the rows carry their raw
 // key (source_key) to find their unit.
-func localParsed(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar) (chunkFiles, error) {
+func localParsed(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar) (chunkFiles, map[int]string, error) {
 	files := chunkFiles{perUnit: make([]string, len(chunk))}
+	bad := map[int]string{}
 	var pf *os.File
 	var pw *schemas.ParquetWriter
 	for i, side := range chunk {
 		name, ok, err := copyParsed(ctx, src, tmp, i, side)
 		if err != nil {
-			return files, err
+			return files, bad, err
 		}
 		if ok {
 			files.perUnit[i] = name
@@ -276,18 +337,22 @@ func localParsed(ctx context.Context, src Source, tmp string, chunk []bibstat.Si
 		}
 		if pw == nil {
 			if pf, err = os.Create(filepath.Join(tmp, "parsed.parquet")); err != nil {
-				return files, fmt.Errorf("load: %w", err)
+				return files, bad, fmt.Errorf("load: %w", err)
 			}
 			files.parsed = pf.Name()
 			if pw, err = schemas.NewParquetWriter(pf); err != nil {
 				pf.Close()
-				return files, err
+				return files, bad, err
 			}
 		}
-		if err := parseRaw(ctx, src, side, pw); err != nil {
+		why, err := parseRaw(ctx, src, side, pw)
+		if err != nil {
 			pw.Close()
 			pf.Close()
-			return files, err
+			return files, bad, err
+		}
+		if why != "" {
+			bad[i] = why
 		}
 	}
 	if pw != nil {
@@ -297,10 +362,10 @@ func localParsed(ctx context.Context, src Source, tmp string, chunk []bibstat.Si
 			err = fmt.Errorf("load: %w", cerr)
 		}
 		if err != nil {
-			return files, err
+			return files, bad, err
 		}
 	}
-	return files, nil
+	return files, bad, nil
 }
 
 // copyParsed copies the unit's stored parsed rows when they can be used: an
@@ -333,16 +398,47 @@ func copyParsed(ctx context.Context, src Source, tmp string, i int, side bibstat
 }
 
 // parseRaw reads a unit's raw object with this binary's reader into pw.
-func parseRaw(ctx context.Context, src Source, side bibstat.Sidecar, pw *schemas.ParquetWriter) error {
+// why says, when it is not "", why the harvest is not loaded: the object
+// does not read, or reads to no rows without being the vendor's positive
+// "no usage" (an Empty report, or exception 3030). Its error is for the
+// store and ctx.
+func parseRaw(ctx context.Context, src Source, side bibstat.Sidecar, pw *schemas.ParquetWriter) (why string, err error) {
 	rc, err := src.Get(ctx, side.Key)
 	if err != nil {
-		return fmt.Errorf("parse %s: %w", side.Key, err)
+		return "", fmt.Errorf("parse %s: %w", side.Key, err)
 	}
 	defer rc.Close()
-	if _, err := counter.Read(ctx, rc, counter.Options{Name: side.Key, SourceKey: side.Key}, pw.Write); err != nil {
-		return fmt.Errorf("parse: %w", err)
+	// A failed write (the disk) stops the load; a failed read is the object's.
+	var werr error
+	doc, err := counter.Read(ctx, rc, counter.Options{Name: side.Key, SourceKey: side.Key}, func(rec arrow.RecordBatch) error {
+		if err := pw.Write(rec); err != nil {
+			werr = err
+			return err
+		}
+		return nil
+	})
+	switch {
+	case ctx.Err() != nil:
+		return "", ctx.Err()
+	case werr != nil:
+		return "", fmt.Errorf("parse %s: %w", side.Key, werr)
+	case err != nil:
+		return err.Error(), nil
+	case doc.Rows > 0 || doc.Empty || hasCode(doc.Exceptions, 3030):
+		return "", nil
+	case doc.Skipped > 0:
+		return fmt.Sprintf("%s: no usage: all %d values were set aside", side.Key, doc.Skipped), nil
 	}
-	return nil
+	return fmt.Sprintf("%s: no usage rows, and not the vendor's \"no usage\" (an empty report or 3030)", side.Key), nil
+}
+
+func hasCode(excs []counter.Exception, code int) bool {
+	for _, e := range excs {
+		if e.Code == code {
+			return true
+		}
+	}
+	return false
 }
 
 // sqlList writes paths as a DuckDB list literal.
