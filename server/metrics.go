@@ -54,8 +54,26 @@ func (m *metrics) instrument(mux *http.ServeMux) http.Handler {
 		if pattern == "/" {
 			pattern = "portal" // the portal's own mux routes below this
 		}
-		m.duration.WithLabelValues(pattern, r.Method, strconv.Itoa(rec.status)).Observe(time.Since(start).Seconds())
+		m.duration.WithLabelValues(pattern, methodLabel(r.Method), codeLabel(rec.status)).Observe(time.Since(start).Seconds())
 	})
+}
+
+// methodLabel keeps the method label to a closed set: a client invents
+// methods for free, and each would be a series that never goes away.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions:
+		return m
+	}
+	return "other"
+}
+
+// codeLabel is the status code, or "other" outside 100–599.
+func codeLabel(code int) string {
+	if code < 100 || code > 599 {
+		return "other"
+	}
+	return strconv.Itoa(code)
 }
 
 type statusRecorder struct {

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -27,20 +27,13 @@ func (s *Server) currentUser(r *http.Request) (User, Session, bool) {
 		return User{}, Session{}, false
 	}
 	u, err := s.cfg.Users.Get(se.User)
-	if err != nil || !u.Active() {
-		// Revoked or deleted since login: the session dies with the account.
+	if err != nil || !u.Active() || u.stamp() != se.Stamp {
+		// Revoked, deleted, its password reset or its name given to a new
+		// account since login: the session dies with what it was made for.
 		s.sessions.Delete(c.Value)
 		return User{}, Session{}, false
 	}
 	return u, se, true
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -54,32 +47,53 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, password := strings.TrimSpace(r.PostForm.Get("user")), r.PostForm.Get("password")
-	keys := []string{"user:" + name, "ip:" + clientIP(r)}
-	if wait := s.throttle.Wait(keys...); wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		s.render(w, http.StatusTooManyRequests, "login", pageData{Title: "Logg inn",
-			Error: fmt.Sprintf("For mange mislykkede forsøk. Prøv igjen om %s.", wait.Round(time.Second))})
+	ip := s.clientIP(r)
+	release, ok := s.hashSlot()
+	if !ok {
+		s.log.Info("login refused: busy", "user", name, "ip", ip)
+		s.tooMany(w, time.Second)
+		return
+	}
+	defer release()
+	// Typos lock out their own account only; guesses at names no account
+	// has are throttled by the address they come from.
+	key := "ip:" + ip
+	if _, err := s.cfg.Users.Get(name); err == nil {
+		key = "user:" + name
+	}
+	if wait := s.throttle.Reserve(key); wait > 0 {
+		s.log.Info("login refused: locked", "user", name, "ip", ip, "wait", wait.Round(time.Second).String())
+		s.tooMany(w, wait)
 		return
 	}
 	u, err := s.cfg.Users.CheckPassword(name, password)
 	if err != nil {
-		s.throttle.Fail(keys...)
-		s.log.Warn("login failed", "user", name, "ip", clientIP(r))
+		s.log.Info("login failed", "user", name, "ip", ip)
 		s.render(w, http.StatusUnauthorized, "login", pageData{Title: "Logg inn", Error: "Feil brukernavn eller passord."})
 		return
 	}
-	for _, k := range keys {
-		s.throttle.Succeed(k)
-	}
+	s.throttle.Succeed(key)
 	// A fresh id at every login: a session id planted before login is useless.
 	if old, err := r.Cookie(sessionCookie); err == nil {
 		s.sessions.Delete(old.Value)
 	}
-	id, _ := s.sessions.New(u.Name)
+	id, _, err := s.sessions.New(u)
+	if err != nil {
+		s.log.Error("login: store session", "user", u.Name, "error", err)
+		http.Error(w, "sessions unavailable", http.StatusServiceUnavailable)
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", Secure: true, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(s.sessions.TTL.Seconds())})
-	s.log.Info("login", "user", u.Name, "role", string(u.Role))
+	s.log.Info("login", "user", u.Name, "role", string(u.Role), "ip", ip)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// tooMany answers a refused login with 429 and when to try again.
+func (s *Server) tooMany(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+	s.render(w, http.StatusTooManyRequests, "login", pageData{Title: "Logg inn",
+		Error: fmt.Sprintf("For mange forsøk. Prøv igjen om %s.", max(wait, time.Second).Round(time.Second))})
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
@@ -120,7 +134,40 @@ func (s *Server) siteFile(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Ingen tilgang.", http.StatusForbidden)
 		return
 	}
-	s.serveSite(w, r, res.Path)
+	// Access is decided again on what the path really is: a symlink in
+	// the site is only as readable as its target.
+	real, ok := s.realPath(res.Path)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if real != res.Path {
+		if rr := Classify("/"+real, ""); !Allowed(r.Context(), s.geo, u, rr) {
+			s.log.Info("denied", "user", u.Name, "path", res.Path, "target", real)
+			http.NotFound(w, r)
+			return
+		}
+	}
+	s.serveSite(w, r, real)
+}
+
+// realPath resolves every symlink of the site file rel and returns it
+// relative to the site's own real directory; ok is false when it leads
+// out of the site or does not exist.
+func (s *Server) realPath(rel string) (string, bool) {
+	site, err := filepath.EvalSymlinks(s.cfg.SiteDir)
+	if err != nil {
+		return "", false
+	}
+	real, err := filepath.EvalSymlinks(filepath.Join(site, filepath.FromSlash(rel)))
+	if err != nil {
+		return "", false
+	}
+	out, err := filepath.Rel(site, real)
+	if err != nil || out == ".." || strings.HasPrefix(out, ".."+string(filepath.Separator)) || filepath.IsAbs(out) {
+		return "", false
+	}
+	return filepath.ToSlash(out), true
 }
 
 // contentTypes are the download types mime does not know everywhere.

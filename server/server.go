@@ -2,13 +2,17 @@ package server
 
 import (
 	"context"
+	"crypto/subtle"
 	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +33,21 @@ type Config struct {
 	Now     func() time.Time
 	// Geo overrides the warehouse's library register (tests).
 	Geo Geo
+	// TrustedProxies are the reverse proxies whose Forwarded and
+	// X-Forwarded-For headers name the client; no one else's are read.
+	TrustedProxies []netip.Prefix
+	// MetricsToken, when set, lets a request with "Authorization: Bearer
+	// <token>" read /metrics; an admin session always may.
+	MetricsToken string
+	// MetricsAddr, when set, is a second listen address (for the internal
+	// network) that serves /metrics to anyone who reaches it.
+	MetricsAddr string
+	// Sessions is the session file; "" means sessions.json beside the
+	// users file.
+	Sessions string
+	// HashSlots caps the password and token checks (argon2id, 19 MiB
+	// each) running at once; more get 429 at once. 0 means 2.
+	HashSlots int
 }
 
 // Server is the portal, the SUSHI server and the operations endpoints.
@@ -38,6 +57,7 @@ type Server struct {
 	geo      Geo
 	sessions *Sessions
 	throttle *Throttle
+	hashing  chan struct{} // one token per argon2id check in progress
 	metrics  *metrics
 	handler  http.Handler
 }
@@ -53,11 +73,22 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, geo: cfg.Geo, sessions: NewSessions(), throttle: NewThrottle()}
+	if cfg.Sessions == "" {
+		cfg.Sessions = filepath.Join(filepath.Dir(cfg.Users.Path()), "sessions.json")
+	}
+	if cfg.HashSlots <= 0 {
+		cfg.HashSlots = 2
+	}
+	sessions, err := OpenSessions(cfg.Sessions, cfg.Now)
+	if err != nil {
+		return nil, fmt.Errorf("new server: %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Log, geo: cfg.Geo, sessions: sessions, throttle: NewThrottle(),
+		hashing: make(chan struct{}, cfg.HashSlots)}
 	if s.geo == nil {
 		s.geo = newDBGeo(cfg.DB)
 	}
-	s.throttle.Now, s.sessions.Now = cfg.Now, cfg.Now
+	s.throttle.Now = cfg.Now
 	s.metrics = newMetrics(cfg.LedgerPath)
 	s.handler = s.routes()
 	return s, nil
@@ -73,7 +104,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	// Operations.
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("GET /metrics", s.metrics.handler())
+	mux.HandleFunc("GET /metrics", s.metricsEndpoint)
 	// SUSHI: credentials in the query, no cookies, so no CSRF concerns.
 	s.sushiRoutes(mux)
 	// Portal: cookies, so cross-origin unsafe requests are refused.
@@ -116,30 +147,89 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
-// Run serves on cfg.Addr until ctx ends, then shuts down gracefully: no
-// new connections, in-flight requests get up to 10 s to finish.
+// hashSlot takes one of the argon2id slots, or says none is free.
+func (s *Server) hashSlot() (release func(), ok bool) {
+	select {
+	case s.hashing <- struct{}{}:
+		return func() { <-s.hashing }, true
+	default:
+		return nil, false
+	}
+}
+
+// metricsEndpoint serves /metrics to an admin session or the configured
+// bearer token; the label values come from closed sets, but the ledger's
+// platforms and states are the consortium's business.
+func (s *Server) metricsEndpoint(w http.ResponseWriter, r *http.Request) {
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && s.cfg.MetricsToken != "" &&
+		subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.MetricsToken)) == 1 {
+		s.metrics.handler().ServeHTTP(w, r)
+		return
+	}
+	if u, _, ok := s.currentUser(r); ok && u.Role == RoleAdmin {
+		s.metrics.handler().ServeHTTP(w, r)
+		return
+	}
+	s.log.Info("denied", "path", "/metrics", "ip", s.clientIP(r))
+	http.Error(w, "an admin session or the metrics token is required", http.StatusForbidden)
+}
+
+// MetricsHandler is what MetricsAddr serves: /metrics to anyone.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.handler())
+	return mux
+}
+
+// Run serves on cfg.Addr (and /metrics on cfg.MetricsAddr, when set) until
+// ctx ends, then shuts down gracefully: no new connections, in-flight
+// requests get up to 10 s to finish.
 func (s *Server) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.cfg.Addr, err)
 	}
-	return s.Serve(ctx, ln)
+	if s.cfg.MetricsAddr == "" {
+		return s.Serve(ctx, ln)
+	}
+	mln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("listen %s: %w", s.cfg.MetricsAddr, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	merr := make(chan error, 1)
+	go func() {
+		merr <- serve(ctx, s.log, mln, s.MetricsHandler())
+		cancel() // the metrics listener failing stops the whole server: it is watched
+	}()
+	err = s.Serve(ctx, ln)
+	cancel()
+	if mErr := <-merr; err == nil {
+		err = mErr
+	}
+	return err
 }
 
-// Serve is Run on a listener the caller opened.
+// Serve is Run on a listener the caller opened, without MetricsAddr.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return serve(ctx, s.log, ln, s.handler)
+}
+
+func serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{
-		Handler:           s.handler,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      5 * time.Minute, // large downloads and big reports
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("serving", "addr", ln.Addr().String())
+	log.Info("serving", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

@@ -34,6 +34,7 @@ func (s *Server) sushiRoutes(mux *http.ServeMux) {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
@@ -60,19 +61,19 @@ func (s *Server) sushiStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, []any{st})
 }
 
+// authFailed is the one answer to every wrong requestor_id or api_key, so
+// the answer tells no one which requestor_ids exist.
+const authFailed = "requestor_id and api_key do not match an account"
+
 // sushiAuth checks customer_id's presence, then the credentials, and
-// returns the user; it has answered the request when ok is false.
-// Failed keys are throttled per client address.
+// returns the user; it has answered the request when ok is false. Failed
+// keys count against the account they name (requestor_id, or the owner
+// of the token's public id), else against the client address, so one ERM
+// client's stale key never throttles another library's valid one.
 func (s *Server) sushiAuth(w http.ResponseWriter, r *http.Request) (User, bool) {
 	q := r.URL.Query()
 	if q.Get("customer_id") == "" {
 		fail(w, 1030, "customer_id is required")
-		return User{}, false
-	}
-	ipKey := "sushi-ip:" + clientIP(r)
-	if wait := s.throttle.Wait(ipKey); wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		fail(w, 1020, fmt.Sprintf("too many failed authentications from this address; retry in %d s", int(wait.Seconds())+1))
 		return User{}, false
 	}
 	key, rid := q.Get("api_key"), q.Get("requestor_id")
@@ -81,27 +82,37 @@ func (s *Server) sushiAuth(w http.ResponseWriter, r *http.Request) (User, bool) 
 		return User{}, false
 	}
 	if key == "" {
-		s.throttle.Fail(ipKey)
 		fail(w, 2020, "api_key is required")
 		return User{}, false
 	}
+	ip := s.clientIP(r)
+	account := "sushi-ip:" + ip
+	if _, err := s.cfg.Users.Get(rid); rid != "" && err == nil {
+		account = "sushi-user:" + rid
+	} else if owner, ok := s.cfg.Users.tokenOwner(key); rid == "" && ok {
+		account = "sushi-user:" + owner
+	}
+	release, ok := s.hashSlot()
+	if !ok {
+		s.log.Info("sushi refused: busy", "requestor_id", rid, "ip", ip)
+		w.Header().Set("Retry-After", "1")
+		fail(w, 1020, "too many authentications at once; retry in 1 s")
+		return User{}, false
+	}
+	defer release()
+	if wait := s.throttle.Reserve(account); wait > 0 {
+		s.log.Info("sushi refused: locked", "requestor_id", rid, "ip", ip, "wait", wait.Round(time.Second).String())
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		fail(w, 1020, fmt.Sprintf("too many failed authentications; retry in %d s", int(wait.Seconds())+1))
+		return User{}, false
+	}
 	u, err := s.cfg.Users.CheckToken(key)
-	if err != nil {
-		s.throttle.Fail(ipKey)
-		s.log.Warn("sushi: bad api_key", "ip", clientIP(r), "requestor_id", rid)
-		if _, gerr := s.cfg.Users.Get(rid); rid != "" && gerr != nil {
-			fail(w, 2000, "unknown requestor_id")
-			return User{}, false
-		}
-		fail(w, 2020, "")
+	if err != nil || (rid != "" && rid != u.Name) {
+		s.log.Info("sushi: authentication failed", "requestor_id", rid, "ip", ip)
+		fail(w, 2000, authFailed)
 		return User{}, false
 	}
-	if rid != "" && rid != u.Name {
-		s.throttle.Fail(ipKey)
-		fail(w, 2000, "requestor_id does not own this api_key")
-		return User{}, false
-	}
-	s.throttle.Succeed(ipKey)
+	s.throttle.Succeed(account)
 	return u, true
 }
 

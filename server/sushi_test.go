@@ -246,8 +246,9 @@ func TestSUSHIExceptions(t *testing.T) {
 		{"status is public", "/r51/status", url.Values{}, 200, nil},
 		{"no customer", "/r51/reports/pr", q("customer_id", ""), 400, []int{1030}},
 		{"no credentials", "/r51/reports/pr", q("requestor_id", "", "api_key", ""), 401, []int{2000}},
+		{"no key", "/r51/reports/pr", q("api_key", ""), 401, []int{2020}},
 		{"unknown requestor", "/r51/reports/pr", q("requestor_id", "nobody", "api_key", "bst_00_00"), 401, []int{2000}},
-		{"bad key", "/r51/reports/pr", q("api_key", "bst_0011223344556677_abcd"), 401, []int{2020}},
+		{"bad key", "/r51/reports/pr", q("api_key", "bst_0011223344556677_abcd"), 401, []int{2000}}, // as an unknown requestor's
 		{"someone else's key", "/r51/reports/pr", q("api_key", f.tokens["lib1"]), 401, []int{2000}},
 		{"another library", "/r51/reports/pr", q("customer_id", lib1), 403, []int{2010}},
 		{"unknown customer", "/r51/reports/pr", q("customer_id", "NO-2999999"), 403, []int{2010}},

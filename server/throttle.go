@@ -5,10 +5,11 @@ import (
 	"time"
 )
 
-// Throttle slows down guessing: after Free failures a key (a user name or a
-// client address) is locked out for Base, doubling with every further
-// failure up to Max. A success clears the key. Locked keys are refused
-// without checking the secret, so a locked key learns nothing.
+// Throttle slows down guessing: after Free failures a key (an account, or
+// a client address for names no account has) is locked out for Base,
+// doubling with every further failure up to Max. A success clears the
+// key. Locked keys are refused without checking the secret, so a locked
+// key learns nothing.
 type Throttle struct {
 	Free int
 	Base time.Duration
@@ -31,50 +32,41 @@ func NewThrottle() *Throttle {
 	return &Throttle{Free: 3, Base: time.Second, Max: 15 * time.Minute, Now: time.Now}
 }
 
-// Wait is how long the most locked of keys stays locked; 0 means go ahead.
-func (t *Throttle) Wait(keys ...string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.Now()
-	var wait time.Duration
-	for _, k := range keys {
-		if s := t.m[k]; s != nil && s.until.After(now) {
-			wait = max(wait, s.until.Sub(now))
-		}
-	}
-	return wait
-}
-
-// Fail records a failure for every key.
-func (t *Throttle) Fail(keys ...string) {
+// Reserve counts a failure for key before its secret is checked, so that
+// attempts made at the same time all count, and returns 0; the caller
+// clears it with Succeed once the secret proves right. A locked key
+// reserves nothing and gets how long it stays locked.
+func (t *Throttle) Reserve(key string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.Now()
 	if t.m == nil {
 		t.m = map[string]*strikes{}
 	}
-	if len(t.m) > 100_000 {
-		t.gc(now) // bounded memory under a spray of addresses
+	s := t.m[key]
+	if s != nil && s.until.After(now) {
+		return s.until.Sub(now)
 	}
-	for _, k := range keys {
-		s := t.m[k]
-		if s == nil {
-			s = &strikes{}
-			t.m[k] = s
+	if s == nil {
+		if len(t.m) > 100_000 {
+			t.gc(now) // bounded memory under a spray of addresses
 		}
-		s.fails++
-		s.last = now
-		if over := s.fails - t.Free; over > 0 {
-			d := t.Base << min(over-1, 30)
-			if d > t.Max || d <= 0 {
-				d = t.Max
-			}
-			s.until = now.Add(d)
-		}
+		s = &strikes{}
+		t.m[key] = s
 	}
+	s.fails++
+	s.last = now
+	if over := s.fails - t.Free; over > 0 {
+		d := t.Base << min(over-1, 30)
+		if d > t.Max || d <= 0 {
+			d = t.Max
+		}
+		s.until = now.Add(d)
+	}
+	return 0
 }
 
-// Succeed clears key.
+// Succeed clears key, and only key.
 func (t *Throttle) Succeed(key string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
@@ -55,12 +56,20 @@ type Token struct {
 // Active reports whether the user may log in or use a token.
 func (u User) Active() bool { return u.Revoked.IsZero() }
 
+// stamp changes when the account's password does or its name is given to
+// a new account; a session made under another stamp is over.
+func (u User) stamp() string {
+	h := sha256.Sum256([]byte(u.Name + "\x00" + u.Created.UTC().Format(time.RFC3339Nano) + "\x00" + u.PasswordHash))
+	return hex.EncodeToString(h[:8])
+}
+
 // Sentinel errors of the users file.
 var (
 	ErrBadLogin    = errors.New("unknown user or wrong password") // deliberately the same for both
 	ErrBadToken    = errors.New("unknown or wrong api token")
 	ErrUserExists  = errors.New("user exists")
 	ErrNoSuchUser  = errors.New("no such user")
+	ErrNoSuchToken = errors.New("no such token")
 	ErrInvalidUser = errors.New("invalid user")
 )
 
@@ -154,33 +163,39 @@ func (s *Users) save() error {
 	if err != nil {
 		return fmt.Errorf("write users: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
+	if err := writeFileAtomic(s.path, append(b, '\n')); err != nil {
 		return fmt.Errorf("write users: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".users-*.json")
+	return s.reload(true)
+}
+
+// writeFileAtomic replaces the file at path with b, mode 0600: a reader
+// sees the old file or the new one, never half of one.
+func writeFileAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if err != nil {
-		return fmt.Errorf("write users: %w", err)
+		return err
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write users: %w", err)
+		return err
 	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
+	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write users: %w", err)
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write users: %w", err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write users: %w", err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
-		return fmt.Errorf("write users: %w", err)
-	}
-	return s.reload(true)
+	return os.Rename(tmp.Name(), path)
 }
 
 // List returns every user, hashes included (callers print only what they need).
@@ -209,30 +224,79 @@ func (s *Users) Get(name string) (User, error) {
 }
 
 // Add creates u with the password (may be empty: no portal login) and
-// returns it. The password is hashed here.
+// returns it. The password is hashed here. A revoked account's name may
+// be given to a new account, which inherits nothing of the old one.
 func (s *Users) Add(u User, password string, now time.Time) (User, error) {
 	if err := u.Validate(); err != nil {
 		return User{}, err
 	}
-	if password != "" && len(password) < 12 {
-		return User{}, fmt.Errorf("%w: the password must have at least 12 characters", ErrInvalidUser)
+	if err := checkPassword(password); password != "" && err != nil {
+		return User{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.reload(false); err != nil {
 		return User{}, err
 	}
-	for _, o := range s.users {
-		if o.Name == u.Name {
-			return User{}, fmt.Errorf("add user %s: %w", u.Name, ErrUserExists)
-		}
-	}
 	u.Created, u.Tokens, u.Revoked = now.UTC(), nil, time.Time{}
 	if password != "" {
 		u.PasswordHash = hashSecret(password)
 	}
-	s.users = append(s.users, u)
+	i := slices.IndexFunc(s.users, func(o User) bool { return o.Name == u.Name })
+	switch {
+	case i < 0:
+		s.users = append(s.users, u)
+	case s.users[i].Active():
+		return User{}, fmt.Errorf("add user %s: %w", u.Name, ErrUserExists)
+	default:
+		s.users[i] = u
+	}
 	return u, s.save()
+}
+
+func checkPassword(password string) error {
+	if len(password) < 12 {
+		return fmt.Errorf("%w: the password must have at least 12 characters", ErrInvalidUser)
+	}
+	return nil
+}
+
+// SetPassword replaces the active user's password; the user's sessions end.
+func (s *Users) SetPassword(name, password string) error {
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.reload(false); err != nil {
+		return err
+	}
+	i := slices.IndexFunc(s.users, func(u User) bool { return u.Name == name && u.Active() })
+	if i < 0 {
+		return fmt.Errorf("set password of %s: %w", name, ErrNoSuchUser)
+	}
+	s.users[i].PasswordHash = hashSecret(password)
+	return s.save()
+}
+
+// RevokeToken drops one of the user's API tokens, by its public id.
+func (s *Users) RevokeToken(name, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.reload(false); err != nil {
+		return err
+	}
+	i := slices.IndexFunc(s.users, func(u User) bool { return u.Name == name })
+	if i < 0 {
+		return fmt.Errorf("revoke token of %s: %w", name, ErrNoSuchUser)
+	}
+	id = strings.TrimPrefix(id, tokenPrefix)
+	n := len(s.users[i].Tokens)
+	s.users[i].Tokens = slices.DeleteFunc(s.users[i].Tokens, func(t Token) bool { return t.ID == id })
+	if len(s.users[i].Tokens) == n {
+		return fmt.Errorf("revoke token %s of %s: %w", id, name, ErrNoSuchToken)
+	}
+	return s.save()
 }
 
 // NewToken makes an API token for the named user, stores its hash and
@@ -252,9 +316,9 @@ func (s *Users) NewToken(name string, now time.Time) (string, error) {
 	return tokenPrefix + id + "_" + secret, s.save()
 }
 
-// Revoke disables the named user and drops its tokens; the record stays so
-// the name is not reused by accident. A running server refuses the user's
-// sessions from its next request.
+// Revoke disables the named user and drops its tokens; the record stays,
+// so only an explicit Add gives the name to a new account. A running
+// server refuses the user's sessions from its next request.
 func (s *Users) Revoke(name string, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -284,7 +348,29 @@ func (s *Users) CheckPassword(name, password string) (User, error) {
 	return u, nil
 }
 
-// CheckToken returns the active user owning the API token.
+// tokenOwner names the user whose token has token's public id, without
+// checking its secret: the account a failed SUSHI attempt counts against.
+func (s *Users) tokenOwner(token string) (string, bool) {
+	id, _, ok := strings.Cut(strings.TrimPrefix(token, tokenPrefix), "_")
+	if !ok || !strings.HasPrefix(token, tokenPrefix) {
+		return "", false
+	}
+	users, err := s.List()
+	if err != nil {
+		return "", false
+	}
+	for _, u := range users {
+		for _, t := range u.Tokens {
+			if t.ID == id {
+				return u.Name, true
+			}
+		}
+	}
+	return "", false
+}
+
+// CheckToken returns the active user owning the API token. Every path
+// hashes once, so timing tells nothing about which tokens exist.
 func (s *Users) CheckToken(token string) (User, error) {
 	id, secret, ok := strings.Cut(strings.TrimPrefix(token, tokenPrefix), "_")
 	if !ok || !strings.HasPrefix(token, tokenPrefix) {
@@ -298,7 +384,7 @@ func (s *Users) CheckToken(token string) (User, error) {
 	for _, u := range users {
 		for _, t := range u.Tokens {
 			if subtle.ConstantTimeCompare([]byte(t.ID), []byte(id)) == 1 {
-				if u.Active() && verifySecret(t.Hash, secret) {
+				if verifySecret(t.Hash, secret) && u.Active() {
 					return u, nil
 				}
 				return User{}, ErrBadToken

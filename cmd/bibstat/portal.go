@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 
@@ -19,44 +18,75 @@ func portalCommand() command {
 				"  /            each user's own index; the site's pages and downloads by role\n"+
 				"  /admin       run log and completeness (admin only)\n"+
 				"  /r51/...     COUNTER_SUSHI R5.1 (customer_id = ISIL, requestor_id = user, api_key = token)\n"+
-				"  /healthz, /metrics\n"+
-				"Accounts: 'bibstat users'. Cookies are Secure: use TLS in front, or http://localhost.")
-			dir := fs.String("dir", "bibstat-demo", "the data `dir`ectory: warehouse.duckdb, site/, ledger.jsonl, runs.jsonl, users.json")
+				"  /healthz, /metrics (an admin session, server.metrics_token or server.metrics_listen)\n"+
+				"Accounts: 'bibstat users' with the same --dir or --config. Cookies are Secure: use TLS in\n"+
+				"front (its address in server.trusted_proxies), or http://localhost.")
+			dir := fs.String("dir", "bibstat-demo", "the data `dir`ectory, laid out as the default configuration's: warehouse.duckdb, site/, ledger.jsonl, runs.jsonl, users.json")
+			cfgPath := fs.String("config", "", "the configuration `file` whose paths and server section are used instead of --dir")
 			addr := fs.String("addr", "127.0.0.1:8080", "listen `address`")
 			baseURL := fs.String("base-url", "", "public `URL` shown as the SUSHI endpoint")
-			users := fs.String("users", "", "the users `file` (default DIR/users.json)")
 			if err := cli.Parse(fs, args); err != nil {
 				return err
 			}
 			if fs.NArg() > 0 {
 				return &cli.UsageError{Msg: fmt.Sprintf("portal takes no arguments, got %q", fs.Args())}
 			}
-			// The data directory is laid out as the default configuration's.
-			cfg, err := config.InDir(*dir)
+			cfg, err := serverConfigFile(*cfgPath, *dir)
 			if err != nil {
 				return err
 			}
-			u, err := server.OpenUsers(cmp.Or(*users, cfg.Path(cfg.Server.Users)))
-			if err != nil {
-				return err
+			if *baseURL == "" {
+				*baseURL = cfg.Server.BaseURL
 			}
 			wh, err := openWarehouse(ctx, e, cfg.Path(cfg.Warehouse.Path), warehouseOptions(cfg), false, nil)
 			if err != nil {
 				return err
 			}
 			defer wh.Close()
-			srv, err := server.New(server.Config{DB: wh.DB, SiteDir: cfg.Path(cfg.Server.SiteDir), Users: u,
-				LedgerPath: cfg.Path(cfg.Ledger.Path), RunLog: &server.RunLog{Path: cfg.Path(cfg.Server.RunLog)},
-				Addr: *addr, BaseURL: *baseURL, Log: e.log})
+			sc, err := serverConfig(e, cfg, *addr, &server.RunLog{Path: cfg.Path(cfg.Server.RunLog)})
+			if err != nil {
+				return err
+			}
+			sc.DB, sc.BaseURL = wh.DB, *baseURL
+			srv, err := server.New(sc)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "portal: listening on http://%s\n", *addr)
-			e.log.Info("serving", "addr", *addr)
 			if err := srv.Run(ctx); err != nil {
 				return err
 			}
 			fmt.Fprintln(e.stdout, "portal: stopped")
 			return nil
 		}}
+}
+
+// serverConfigFile is the configuration "portal" and "users" read, so
+// that both find the same users file: the file at cfgPath when given,
+// else the default layout in dir.
+func serverConfigFile(cfgPath, dir string) (*config.Loaded, error) {
+	if cfgPath != "" {
+		return config.Load(cfgPath)
+	}
+	return config.InDir(dir)
+}
+
+// serverConfig is the server's configuration from the config file's
+// server section (secrets resolved), without the warehouse.
+func serverConfig(e *env, cfg *config.Loaded, addr string, runs *server.RunLog) (server.Config, error) {
+	users, err := server.OpenUsers(cfg.Path(cfg.Server.Users))
+	if err != nil {
+		return server.Config{}, err
+	}
+	proxies, err := cfg.Server.Proxies()
+	if err != nil {
+		return server.Config{}, err
+	}
+	token, err := cfg.Server.MetricsToken.Resolve()
+	if err != nil {
+		return server.Config{}, err
+	}
+	return server.Config{SiteDir: cfg.Path(cfg.Server.SiteDir), Users: users, LedgerPath: cfg.Path(cfg.Ledger.Path),
+		RunLog: runs, Addr: addr, BaseURL: cfg.Server.BaseURL, Log: e.log, TrustedProxies: proxies,
+		MetricsToken: token, MetricsAddr: cfg.Server.MetricsListen}, nil
 }

@@ -78,12 +78,12 @@ func runServe(ctx context.Context, e *env, cfgPath string, cfg *config.Loaded, r
 	defer cancel(nil)
 	var wg sync.WaitGroup
 	if cfg.Server.Listen != "" {
-		users, err := server.OpenUsers(cfg.Path(cfg.Server.Users))
+		sc, err := serverConfig(e, cfg, cfg.Server.Listen, runs)
 		if err != nil {
 			return err
 		}
-		srv, err := server.New(server.Config{DB: wh.DB, SiteDir: cfg.Path(cfg.Server.SiteDir), Users: users,
-			LedgerPath: cfg.Path(cfg.Ledger.Path), RunLog: runs, Addr: cfg.Server.Listen, BaseURL: cfg.Server.BaseURL, Log: e.log})
+		sc.DB = wh.DB
+		srv, err := server.New(sc)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -138,6 +139,32 @@ type Server struct {
 	Users    string `yaml:"users"`    // the accounts file ("bibstat users")
 	RunLog   string `yaml:"run_log"`  // one JSON line per nightly stage
 	Mappings string `yaml:"mappings"` // vendor mapping directory for the upload inbox; "" skips the inbox
+	// TrustedProxies are the reverse proxies (addresses or CIDR prefixes)
+	// whose Forwarded / X-Forwarded-For headers name the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// MetricsToken lets a scraper read /metrics with "Authorization:
+	// Bearer <token>"; without it only an admin session may.
+	MetricsToken Secret `yaml:"metrics_token"`
+	// MetricsListen is a second address, for the internal network, that
+	// serves /metrics to anyone who reaches it; "" for none.
+	MetricsListen string `yaml:"metrics_listen"`
+}
+
+// Proxies parses TrustedProxies; a bare address is its own /32 or /128.
+func (s Server) Proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range s.TrustedProxies {
+		if p, err := netip.ParsePrefix(v); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return nil, fmt.Errorf("server: trusted_proxies: %q is not an address or prefix", v)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 // Duration is a time.Duration written as "3s", "500ms".

@@ -104,6 +104,12 @@ func TestValidate(t *testing.T) {
 		{"bad zone", func(s string) string { return s + "schedule:\n  timezone: Europe/Atlantis\n" }, "timezone"},
 		{"s3 without bucket", func(s string) string { return s + "store:\n  kind: s3\n" }, "bucket"},
 		{"missing customer", func(s string) string { return strings.Replace(s, "    customer_id: c1\n", "", 1) }, "customer_id is required"},
+		{"proxies", func(s string) string { return s + "server:\n  trusted_proxies: [127.0.0.1/32, \"::1\", 10.1.2.3]\n" }, ""},
+		{"bad proxy", func(s string) string { return s + "server:\n  trusted_proxies: [proxy.example]\n" }, "trusted_proxies"},
+		{"literal metrics token", func(s string) string { return s + "server:\n  metrics_token: abc123\n" }, "metrics_token"},
+		{"metrics on the public listener", func(s string) string {
+			return s + "server:\n  listen: 127.0.0.1:8080\n  metrics_listen: 127.0.0.1:8080\n"
+		}, "metrics_listen"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,6 +152,22 @@ func TestCredentialsSecretResolution(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "plain-secret-value") {
 			t.Errorf("error leaks the literal: %v", err)
+		}
+	}
+}
+
+func TestProxies(t *testing.T) {
+	got, err := Server{TrustedProxies: []string{"10.0.0.0/8", "192.168.1.7", "::1", "10.1.2.3/16"}}.Proxies()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.0/8", "192.168.1.7/32", "::1/128", "10.1.0.0/16"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("%d: %s, want %s", i, got[i], want[i])
 		}
 	}
 }

@@ -194,6 +194,15 @@ func (s *Server) validate(bad *problems) {
 	if s.SiteDir == "" || s.Users == "" || s.RunLog == "" {
 		bad.add("server: site_dir, users and run_log are required")
 	}
+	if _, err := s.Proxies(); err != nil {
+		bad.add("%v", err)
+	}
+	if err := s.MetricsToken.Check(); err != nil {
+		bad.add("server: metrics_token: %v", err)
+	}
+	if s.MetricsListen != "" && s.MetricsListen == s.Listen {
+		bad.add("server: metrics_listen must differ from listen (it serves /metrics to anyone)")
+	}
 }
 
 func (h *Harvest) validate(bad *problems) {
