@@ -25,6 +25,9 @@ func ingestCommand() command {
 					"XLSX, JSON) or through the vendor's mapping in --mappings, and writes its parsed rows\n"+
 					"per (library, month) so the warehouse loads them. A file already loaded is skipped;\n"+
 					"a corrected file supersedes the earlier one for the same vendor, library and months.\n"+
+					"A month becomes zero only where the file positively says so (an empty COUNTER report,\n"+
+					"a complete report without rows for it, a mapped row of zeros); an exception-only file,\n"+
+					"or one whose usage is all dated outside its period, is rejected and replaces nothing.\n"+
 					"With --inbox, processes every file dropped under inbox/<vendor>/ in the archive instead.\n"+
 					"Exits 1 if any file is rejected.")
 			o := ingestOptions{}
@@ -35,8 +38,8 @@ func ingestCommand() command {
 			fs.StringVar(&o.archive, "archive", "", "the object store `dir`ectory (this or --config is required unless --dry-run)")
 			fs.StringVar(&o.mappings, "mappings", "", "the `dir`ectory of vendor mappings (<vendor>.yaml)")
 			fs.StringVar(&o.by, "by", currentUser(), "who uploads, recorded in the sidecars (`name`)")
-			fs.BoolVar(&o.dryRun, "dry-run", false, "show what would be loaded; store nothing")
-			fs.BoolVar(&o.acceptPartial, "accept-partial", false, "load a file's good rows when some cannot be mapped")
+			fs.BoolVar(&o.dryRun, "dry-run", false, "show what would be loaded: per file, the units it would add, restate (old → new totals) or why it is rejected; store nothing")
+			fs.BoolVar(&o.acceptPartial, "accept-partial", false, "load a file's good rows when some cannot be mapped or a count is not a count, keeping them listed")
 			fs.BoolVar(&o.inbox, "inbox", false, "process the archive's inbox/<vendor>/ folders instead of FILEs")
 			files, err := parseIngestArgs(fs, args)
 			if err != nil {

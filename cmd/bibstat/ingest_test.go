@@ -119,3 +119,27 @@ func TestIngestCommandLoadsIntoWarehouse(t *testing.T) {
 		t.Errorf("Oslo's Leksikon requests: %d, want 45 597", leksikonOslo)
 	}
 }
+
+// TestIngestCommandDryRunShowsUsageBecomingZero: a year of usage loaded,
+// then the dry run of a file that says the year had none lists each
+// month's old → new total and warns before anything changes; an
+// exception-only file is rejected, replacing nothing.
+func TestIngestCommandDryRunShowsUsageBecomingZero(t *testing.T) {
+	archive := t.TempDir()
+	up := "../../testdata/upload"
+	if _, stderr, code := runCmd(t, "ingest", "--vendor", "avis", "--archive", archive, "--by", "kari", filepath.Join(up, "pr_2025.json")); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	stdout, stderr, code := runCmd(t, "ingest", "--dry-run", "--vendor", "avis", "--archive", archive, filepath.Join(up, "pr_2025_empty.json"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "would add 0 units, restate 12 (12 of them from usage to zero)") ||
+		!strings.Contains(stdout, "restate 2030100 2025-06 PR: 60 → 0  WARNING: usage becomes zero") {
+		t.Errorf("the dry run does not show the year becoming zero:\n%s", stdout)
+	}
+	stdout, _, code = runCmd(t, "ingest", "--dry-run", "--vendor", "avis", "--archive", archive, filepath.Join(up, "queued_1011.json"))
+	if code != 1 || !strings.Contains(stdout, "would be rejected") || !strings.Contains(stdout, "1011") {
+		t.Errorf("exit %d:\n%s", code, stdout)
+	}
+}
