@@ -34,3 +34,20 @@ func WriteAgreement(w io.Writer, a Agreement, history []HistoryRow) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// WriteList writes one line per agreement as "bibstat agreements list"
+// prints them.
+func WriteList(w io.Writer, as []Agreement) error {
+	if len(as) == 0 {
+		_, err := fmt.Fprintln(w, "no agreements; import some with 'bibstat agreements import FILE'")
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-20s %-28s %-17s %-24s %16s %-16s %s\n", "id", "name", "period", "platforms", "price incl. VAT", "allocation", "participants")
+	for _, a := range as {
+		fmt.Fprintf(&b, "%-20s %-28s %-17s %-24s %16s %-16s %d\n", a.ID, a.Name, a.From.String()+"–"+a.To.String(),
+			strings.Join(a.Platforms, ","), Round(a.PriceInclVAT()), a.Model, len(a.Participants))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -71,26 +71,6 @@ func agreementFlags(e *env, sub, argsUsage, summary string) (*flag.FlagSet, whFl
 		warehouse: fs.String("warehouse", "bibstat-demo/warehouse.duckdb", "the DuckDB warehouse `file`")}
 }
 
-// parseInterleaved parses flags anywhere among the arguments and returns
-// the positional ones, of which it wants exactly n.
-func parseInterleaved(fs *flag.FlagSet, args []string, n int) ([]string, error) {
-	var pos []string
-	for {
-		if err := cli.Parse(fs, args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(pos) != n {
-		return nil, &cli.UsageError{Msg: fmt.Sprintf("%s: want %d argument(s), got %d (run 'bibstat %s --help')", fs.Name(), n, len(pos), fs.Name())}
-	}
-	return pos, nil
-}
-
 // whFlags are the flags that name the warehouse: --warehouse, else with
 // --config the config's, else the demo's.
 type whFlags struct {
@@ -130,7 +110,7 @@ func isSet(fs *flag.FlagSet, name string) bool {
 // openAgreement parses the flags and the one ID among args, opens the
 // warehouse and reads that agreement; the caller closes wh.DB.
 func openAgreement(ctx context.Context, e *env, fs *flag.FlagSet, whf whFlags, args []string) (*agreements.Warehouse, agreements.Agreement, error) {
-	pos, err := parseInterleaved(fs, args, 1)
+	pos, err := cli.ParseInterleaved(fs, args, 1)
 	if err != nil {
 		return nil, agreements.Agreement{}, err
 	}
@@ -154,7 +134,7 @@ func agreementsLoad(ctx context.Context, e *env, sub string, args []string) erro
 			"changed or removed gets a row in agreement_history saying what changed."
 	}
 	fs, whf := agreementFlags(e, sub, "FILE", summary)
-	pos, err := parseInterleaved(fs, args, 1)
+	pos, err := cli.ParseInterleaved(fs, args, 1)
 	if err != nil {
 		return err
 	}
@@ -215,7 +195,7 @@ func printErrors(w io.Writer, err error) {
 
 func agreementsList(ctx context.Context, e *env, args []string) error {
 	fs, whf := agreementFlags(e, "list", "", "Lists the agreements in the warehouse.")
-	if _, err := parseInterleaved(fs, args, 0); err != nil {
+	if _, err := cli.ParseInterleaved(fs, args, 0); err != nil {
 		return err
 	}
 	wh, err := whf.open(ctx, e)
@@ -227,16 +207,7 @@ func agreementsList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(as) == 0 {
-		fmt.Fprintln(e.stdout, "no agreements; import some with 'bibstat agreements import FILE'")
-		return nil
-	}
-	fmt.Fprintf(e.stdout, "%-20s %-28s %-17s %-24s %16s %-16s %s\n", "id", "name", "period", "platforms", "price incl. VAT", "allocation", "participants")
-	for _, a := range as {
-		fmt.Fprintf(e.stdout, "%-20s %-28s %-17s %-24s %16s %-16s %d\n", a.ID, a.Name, a.From.String()+"–"+a.To.String(),
-			strings.Join(a.Platforms, ","), agreements.Round(a.PriceInclVAT()), a.Model, len(a.Participants))
-	}
-	return nil
+	return agreements.WriteList(e.stdout, as)
 }
 
 func agreementsShow(ctx context.Context, e *env, args []string) error {

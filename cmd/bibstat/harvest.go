@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/bibliotek24/bibstat"
@@ -113,7 +111,7 @@ func runHarvest(ctx context.Context, e *env, cfg *config.Loaded, o ingest.PlanOp
 	start := time.Now()
 	sum, err := h.Run(ctx, jobs)
 	bar.Finish()
-	printSummary(e.stdout, sum, time.Since(start))
+	cli.WriteSummary(e.stdout, sum, time.Since(start))
 	switch {
 	case errors.Is(err, bibstat.ErrStoreUnavailable):
 		fmt.Fprintf(e.stdout, "harvest stopped: the object store is unavailable; nothing after the failure was recorded as harvested. Run again when it is back.\n")
@@ -125,21 +123,4 @@ func runHarvest(ctx context.Context, e *env, cfg *config.Loaded, o ingest.PlanOp
 		fmt.Fprintf(e.stdout, "credentials left out: %d (see the log)\n", len(errs))
 	}
 	return sum, nil
-}
-
-func printSummary(w io.Writer, sum ingest.Summary, took time.Duration) {
-	fmt.Fprintf(w, "fetched %d units (%d requests, %d hosts, %.1f MB) in %s%s\n", sum.Fetched, sum.Requests, sum.Hosts,
-		float64(sum.Bytes)/1e6, took.Round(time.Millisecond), formatStates(sum.States))
-	if sum.Skipped > 0 {
-		var parts []string
-		for _, r := range []string{ingest.SkipFinal, ingest.SkipNotDue, ingest.SkipGaveUp, ingest.SkipUnsupported, ingest.SkipBroken} {
-			if n := sum.SkipReasons[r]; n > 0 {
-				parts = append(parts, fmt.Sprintf("%s=%d", r, n))
-			}
-		}
-		fmt.Fprintf(w, "skipped %d units: %s\n", sum.Skipped, strings.Join(parts, " "))
-	}
-	if sum.Deferred > 0 {
-		fmt.Fprintf(w, "deferred to the next run: %d units (host throttling or credentials broken during the run)\n", sum.Deferred)
-	}
 }

@@ -54,6 +54,26 @@ func Parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// ParseInterleaved parses flags anywhere among the arguments and returns
+// the positional ones, of which it wants exactly n.
+func ParseInterleaved(fs *flag.FlagSet, args []string, n int) ([]string, error) {
+	var pos []string
+	for {
+		if err := Parse(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) != n {
+		return nil, &UsageError{Msg: fmt.Sprintf("%s: want %d argument(s), got %d (run 'bibstat %s --help')", fs.Name(), n, len(pos), fs.Name())}
+	}
+	return pos, nil
+}
+
 // ErrHelp means --help was asked for and printed: the command ends successfully.
 var ErrHelp = errors.New("help shown")
 
