@@ -44,6 +44,19 @@ const testPassword = "correct horse battery"
 // with one user of each role and a revoked one.
 func portalFixture(t *testing.T, db *sql.DB, geo Geo) (*httptest.Server, *Users, string) {
 	t.Helper()
+	cfg, dir := portalConfig(t, db, geo)
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts, cfg.Users, dir
+}
+
+// portalConfig is portalFixture's server configuration and directory.
+func portalConfig(t *testing.T, db *sql.DB, geo Geo) (Config, string) {
+	t.Helper()
 	dir := t.TempDir()
 	site := filepath.Join(dir, "site")
 	files := []string{
@@ -94,14 +107,8 @@ func portalFixture(t *testing.T, db *sql.DB, geo Geo) (*httptest.Server, *Users,
 		}
 		t.Cleanup(func() { db.Close() })
 	}
-	srv, err := New(Config{DB: db, SiteDir: site, Users: users, Geo: geo, RunLog: &RunLog{Path: filepath.Join(dir, "runs.jsonl")},
-		LedgerPath: filepath.Join(dir, "ledger.jsonl")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	return ts, users, dir
+	return Config{DB: db, SiteDir: site, Users: users, Geo: geo, RunLog: &RunLog{Path: filepath.Join(dir, "runs.jsonl")},
+		LedgerPath: filepath.Join(dir, "ledger.jsonl")}, dir
 }
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
