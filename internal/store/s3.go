@@ -98,54 +98,11 @@ var _ Store = (*S3)(nil)
 // NewS3 returns a store for cfg. It does not contact the server; use Check
 // for that.
 func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
-	if cfg.Bucket == "" {
-		return nil, errors.New("s3 store: no bucket")
+	prefix, err := checkS3Config(cfg)
+	if err != nil {
+		return nil, err
 	}
-	prefix := strings.Trim(cfg.Prefix, "/")
-	if prefix != "" {
-		if err := bibstat.CheckKey(prefix); err != nil {
-			return nil, fmt.Errorf("s3 store prefix: %w", err)
-		}
-		prefix += "/"
-	}
-	if cfg.Endpoint != "" {
-		u, err := url.Parse(cfg.Endpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-			// The endpoint itself stays out of the message: it might carry user info.
-			return nil, errors.New("s3 store: endpoint must be an http or https URL without user info")
-		}
-	}
-	if (cfg.AccessKeyID == "") != (cfg.SecretAccessKey == "") {
-		return nil, errors.New("s3 store: set both AccessKeyID and SecretAccessKey, or neither")
-	}
-
-	httpClient := awshttp.NewBuildableClient().
-		WithDialerOptions(func(d *net.Dialer) { d.Timeout = dialTimeout }).
-		WithTransportOptions(func(tr *http.Transport) {
-			tr.TLSHandshakeTimeout = tlsHandshakeTimeout
-			// Counted from the end of the request body, so large uploads are not cut short.
-			tr.ResponseHeaderTimeout = responseHeaderTimeout
-		}).
-		WithReadTimeout(0) // an inactivity timeout would also fire during long uploads
-	opts := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(httpClient),
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = maxAttempts
-				o.BaseDelay = baseBackoff
-				o.MaxBackoff = maxBackoff
-				// No client-side retry quota: each operation gets its attempts,
-				// however many failed before, so failures stay predictable.
-				o.RateLimiter = ratelimit.None
-			})
-		}),
-		config.WithLogger(logging.Nop{}),
-		config.WithClientLogMode(0),
-		// Checksums only where S3 requires them: many S3-compatible servers
-		// reject the newer default trailing checksums.
-		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
-		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
-	}
+	opts := awsOptions()
 	if cfg.Region != "" {
 		opts = append(opts, config.WithRegion(cfg.Region))
 	}
@@ -181,6 +138,65 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	}
 	partSize = min(max(partSize, minPartSize), maxPartSize)
 	return &S3{client: client, bucket: cfg.Bucket, prefix: prefix, partSize: partSize, secrets: secrets}, nil
+}
+
+// checkS3Config checks cfg and returns its prefix as keys take it: no
+// leading slash, one trailing.
+func checkS3Config(cfg S3Config) (string, error) {
+	if cfg.Bucket == "" {
+		return "", errors.New("s3 store: no bucket")
+	}
+	prefix := strings.Trim(cfg.Prefix, "/")
+	if prefix != "" {
+		if err := bibstat.CheckKey(prefix); err != nil {
+			return "", fmt.Errorf("s3 store prefix: %w", err)
+		}
+		prefix += "/"
+	}
+	if cfg.Endpoint != "" {
+		u, err := url.Parse(cfg.Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			// The endpoint itself stays out of the message: it might carry user info.
+			return "", errors.New("s3 store: endpoint must be an http or https URL without user info")
+		}
+	}
+	if (cfg.AccessKeyID == "") != (cfg.SecretAccessKey == "") {
+		return "", errors.New("s3 store: set both AccessKeyID and SecretAccessKey, or neither")
+	}
+	return prefix, nil
+}
+
+// awsOptions are the SDK settings every S3 store uses: timeouts that let
+// large uploads run, a fixed retry budget, no SDK logging, checksums only
+// where S3 requires them.
+func awsOptions() []func(*config.LoadOptions) error {
+	httpClient := awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = dialTimeout }).
+		WithTransportOptions(func(tr *http.Transport) {
+			tr.TLSHandshakeTimeout = tlsHandshakeTimeout
+			// Counted from the end of the request body, so large uploads are not cut short.
+			tr.ResponseHeaderTimeout = responseHeaderTimeout
+		}).
+		WithReadTimeout(0) // an inactivity timeout would also fire during long uploads
+	return []func(*config.LoadOptions) error{
+		config.WithHTTPClient(httpClient),
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = maxAttempts
+				o.BaseDelay = baseBackoff
+				o.MaxBackoff = maxBackoff
+				// No client-side retry quota: each operation gets its attempts,
+				// however many failed before, so failures stay predictable.
+				o.RateLimiter = ratelimit.None
+			})
+		}),
+		config.WithLogger(logging.Nop{}),
+		config.WithClientLogMode(0),
+		// Checksums only where S3 requires them: many S3-compatible servers
+		// reject the newer default trailing checksums.
+		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
+		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
+	}
 }
 
 // String names the store in logs, e.g. "s3://bucket/prefix/".
