@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -34,143 +35,100 @@ func benchNational(ctx context.Context, e Env, args []string) error {
 	fs := cli.NewFlags(e.Stdout, "bench national", "", "Runs simulator → harvest → warehouse → agreements → report for --libraries ×\n"+
 		"--platforms × --months units with a realistic fault mix, and the parse comparison\n"+
 		"with DuckDB's reader on a generated TSV. Prints key=value lines, the headline last.")
-	libraries := fs.Int("libraries", 450, "simulated `n` libraries (spread over every county)")
-	platforms := fs.Int("platforms", 25, "simulated `n` platforms, one loopback host each")
-	months := fs.Int("months", 12, "`n` months per unit series, ending December 2025")
-	spacing := fs.Duration("spacing", 20*time.Millisecond, "least `time` between two requests to one host (scaled from the real 3 s)")
-	faults := fs.Float64("faults", 0.03, "`share` of (platform, library) pairs given a fault")
-	parseRows := fs.Int("parse-rows", 200_000, "data `rows` of the generated TSV for the parse comparison (0 skips it)")
-	storeKind := fs.String("store", "memory", "object store for the archive: memory or local (a directory under --dir; fsync per object)")
-	dir := fs.String("dir", "", "directory for the ledger, warehouse and site (default: a temporary one, removed)")
+	var o nationalOptions
+	fs.IntVar(&o.libraries, "libraries", 450, "simulated `n` libraries (spread over every county)")
+	fs.IntVar(&o.platforms, "platforms", 25, "simulated `n` platforms, one loopback host each")
+	fs.IntVar(&o.months, "months", 12, "`n` months per unit series, ending December 2025")
+	fs.DurationVar(&o.spacing, "spacing", 20*time.Millisecond, "least `time` between two requests to one host (scaled from the real 3 s)")
+	fs.Float64Var(&o.faults, "faults", 0.03, "`share` of (platform, library) pairs given a fault")
+	fs.IntVar(&o.parseRows, "parse-rows", 200_000, "data `rows` of the generated TSV for the parse comparison (0 skips it)")
+	fs.StringVar(&o.storeKind, "store", "memory", "object store for the archive: memory or local (a directory under --dir; fsync per object)")
+	fs.StringVar(&o.dir, "dir", "", "directory for the ledger, warehouse and site (default: a temporary one, removed)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if *libraries < 1 || *platforms < 1 || *months < 1 || *spacing <= 0 || *faults < 0 || *faults > 1 {
+	if o.libraries < 1 || o.platforms < 1 || o.months < 1 || o.spacing <= 0 || o.faults < 0 || o.faults > 1 {
 		return &cli.UsageError{Msg: "bench national: --libraries, --platforms, --months and --spacing must be positive, --faults in [0, 1]"}
 	}
-	if *storeKind != "memory" && *storeKind != "local" {
+	if o.storeKind != "memory" && o.storeKind != "local" {
 		return &cli.UsageError{Msg: "bench national: --store is memory or local"}
 	}
-	if *dir == "" {
+	if o.dir == "" {
 		d, err := os.MkdirTemp("", "bibstat-bench-national-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(d)
-		*dir = d
+		o.dir = d
 	}
+	return runNational(ctx, e, o)
+}
+
+// nationalOptions are bench national's flags.
+type nationalOptions struct {
+	libraries, platforms, months, parseRows int
+	spacing                                 time.Duration
+	faults                                  float64
+	storeKind, dir                          string
+}
+
+// archive is what the harvest writes and the warehouse reads.
+type archive interface {
+	ingest.ObjectStore
+	transform.Source
+}
+
+// harvestRun is what the national harvest measured.
+type harvestRun struct {
+	units, violations int
+	wall, bound       time.Duration // its time, and the politeness bound's
+}
+
+func runNational(ctx context.Context, e Env, o nationalOptions) error {
 	w := e.Stdout
 	totalStart := time.Now()
-
-	// Parse first, before the archive fills the heap: our reader against
-	// DuckDB's own, side by side on one file.
-	parseRatio := 0.0
-	if *parseRows > 0 {
-		ours, duck, rows, size, err := parseSideBySide(ctx, *dir, *parseRows)
-		if err != nil {
-			return fmt.Errorf("bench national: parse: %w", err)
-		}
-		parseRatio = duck / ours
-		fmt.Fprintf(w, "parse_rows=%d\nparse_bytes=%d\nparse_ours_seconds=%.3f\nparse_ours_rows_per_s=%.0f\nparse_ours_mb_per_s=%.1f\n",
-			rows, size, ours, float64(rows)/ours, float64(size)/1e6/ours)
-		fmt.Fprintf(w, "parse_duckdb_seconds=%.3f\nparse_duckdb_rows_per_s=%.0f\nparse_vs_duckdb_ratio=%.2f\n", duck, float64(rows)/duck, parseRatio)
+	// Parse first, before the archive fills the heap.
+	parseRatio, err := nationalParse(ctx, w, o.dir, o.parseRows)
+	if err != nil {
+		return err
 	}
-
 	// The world: the report bench's national libraries (every county),
 	// platforms named as its synthetic agreements expect.
-	libs, err := syntheticLibraries(*libraries)
+	libs, err := syntheticLibraries(o.libraries)
 	if err != nil {
 		return err
 	}
-	world := nationalWorld(libs, *platforms, *months, *spacing, *faults)
-	arr, bases, stop, err := serveRecorded(&world)
-	if err != nil {
-		return err
-	}
-	defer stop()
-
-	// Harvest, wired as the demo does, into the chosen store.
-	var st interface {
-		ingest.ObjectStore
-		transform.Source
-	}
-	if *storeKind == "local" {
-		l, err := store.NewLocal(filepath.Join(*dir, "archive"))
-		if err != nil {
+	world := nationalWorld(libs, o.platforms, o.months, o.spacing, o.faults)
+	var st archive = store.NewMemory()
+	if o.storeKind == "local" {
+		if st, err = store.NewLocal(filepath.Join(o.dir, "archive")); err != nil {
 			return err
 		}
-		st = l
-	} else {
-		st = store.NewMemory()
 	}
-	led, err := ledger.Open(filepath.Join(*dir, "ledger.jsonl"))
+	hv, err := nationalHarvest(ctx, e, o, &world, st)
 	if err != nil {
 		return err
 	}
-	defer led.Close()
-	// Sync the ledger in the background where the ledger can: a crash loses
-	// only the last moments' states, whose units are fetched again.
-	if s, ok := any(led).(interface{ SetSyncInterval(time.Duration) }); ok {
-		s.SetSyncInterval(250 * time.Millisecond)
-	}
-	jobs := nationalJobs(&world, bases)
-	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute, DisableCompression: true}
-	pol := ingest.DefaultPolicy
-	// Waits scaled as the spacing is: the real 3 s spacing against 1 min.
-	pol.QueuedDelay, pol.ThrottleDelay = 10**spacing, 10**spacing
-	h := &ingest.Harvester{Store: st, Ledger: led, Log: e.Log, Spacing: *spacing, Policy: pol,
-		Fetcher: &sushi.Client{HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, UserAgent: "BibStat bench"}}
-	start := time.Now()
-	sum, err := h.Run(ctx, jobs)
-	harvestWall := time.Since(start)
-	if err != nil {
-		return fmt.Errorf("bench national: harvest: %w", err)
-	}
-	maxReq, violations, minGap := arr.stats(*spacing)
-	bound := time.Duration(maxReq) * *spacing
-	fmt.Fprintf(w, "libraries=%d\nplatforms=%d\nmonths=%d\nunits=%d\nfault_rules=%d\n", *libraries, *platforms, *months, len(jobs), len(world.Faults))
-	fmt.Fprintf(w, "requests=%d\nraw_mb=%.1f\n", sum.Requests, float64(sum.Bytes)/1e6)
-	states := make([]string, 0, len(sum.States))
-	for s, n := range sum.States {
-		states = append(states, fmt.Sprintf("state_%s=%d", s, n))
-	}
-	sort.Strings(states)
-	fmt.Fprintln(w, strings.Join(states, "\n"))
-	fmt.Fprintf(w, "deferred=%d\n", sum.Deferred)
-	fmt.Fprintf(w, "spacing_ms=%.1f\nmin_gap_ms=%.3f\nspacing_violations=%d\n", spacing.Seconds()*1000, minGap.Seconds()*1000, violations)
-	fmt.Fprintf(w, "max_host_requests=%d\nharvest_bound_seconds=%.2f\n", maxReq, bound.Seconds())
-	fmt.Fprintf(w, "harvest_wall_seconds=%.2f\nharvest_bound_ratio=%.3f\n", harvestWall.Seconds(), harvestWall.Seconds()/bound.Seconds())
-	stop() // the vendors are done
 
 	// Warehouse, as the demo updates it: the register from the store, then
 	// load with supersession and refresh the marts.
-	start = time.Now()
-	wh, err := transform.Open(ctx, filepath.Join(*dir, "warehouse.duckdb"), transform.Options{}, e.Log)
+	start := time.Now()
+	wh, err := transform.Open(ctx, filepath.Join(o.dir, "warehouse.duckdb"), transform.Options{}, e.Log)
 	if err != nil {
 		return err
 	}
 	defer wh.Close()
-	if err := st.Put(ctx, bibstat.LibrariesCSVKey, strings.NewReader(string(demo.Register(&world)))); err != nil {
-		return err
-	}
-	load, err := wh.Update(ctx, st)
+	load, transformSec, err := nationalTransform(ctx, w, wh, &world, st, start)
 	if err != nil {
-		return fmt.Errorf("bench national: transform: %w", err)
-	}
-	transformSec := time.Since(start).Seconds()
-	var facts int64
-	if err := wh.DB.QueryRowContext(ctx, `SELECT count(*) FROM facts`).Scan(&facts); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "transform_units=%d\ntransform_rows=%d\nfact_rows=%d\ntransform_seconds=%.2f\ntransform_rows_per_s=%.0f\n",
-		load.Loaded, load.Rows, facts, transformSec, float64(load.Rows)/transformSec)
 
-	n, err := syntheticAgreements(ctx, wh, libs, *platforms, 30)
+	n, err := syntheticAgreements(ctx, wh, libs, o.platforms, 30)
 	if err != nil {
 		return err
 	}
 	start = time.Now()
-	site, err := (&report.Site{DB: wh.DB, Out: filepath.Join(*dir, "site")}).Build(ctx)
+	site, err := (&report.Site{DB: wh.DB, Out: filepath.Join(o.dir, "site")}).Build(ctx)
 	if err != nil {
 		return fmt.Errorf("bench national: report: %w", err)
 	}
@@ -179,12 +137,95 @@ func benchNational(ctx context.Context, e Env, args []string) error {
 	fmt.Fprintf(w, "agreements=%d\npages=%d\nreport_seconds=%.2f\n", n, site.Pages, reportSec)
 	fmt.Fprintf(w, "total_seconds=%.1f\npeak_rss_mb=%.0f\n", time.Since(totalStart).Seconds(), rss)
 	fmt.Fprintf(w, "headline=%d units from %d hosts harvested in %.1f s (%.2f× the politeness bound, %d spacing violations), %d rows loaded at %.0f rows/s, %d pages in %.1f s, parse %.2f× DuckDB, peak RSS %.0f MiB\n",
-		len(jobs), *platforms, harvestWall.Seconds(), harvestWall.Seconds()/bound.Seconds(), violations, load.Rows,
+		hv.units, o.platforms, hv.wall.Seconds(), hv.wall.Seconds()/hv.bound.Seconds(), hv.violations, load.Rows,
 		float64(load.Rows)/transformSec, site.Pages, reportSec, parseRatio, rss)
-	if violations > 0 {
-		return fmt.Errorf("bench national: %d requests closer than the spacing", violations)
+	if hv.violations > 0 {
+		return fmt.Errorf("bench national: %d requests closer than the spacing", hv.violations)
 	}
 	return nil
+}
+
+// nationalParse times our reader against DuckDB's own, side by side on
+// one generated file of rows rows (none when rows is 0), and prints it.
+func nationalParse(ctx context.Context, w io.Writer, dir string, rows int) (ratio float64, err error) {
+	if rows <= 0 {
+		return 0, nil
+	}
+	ours, duck, n, size, err := parseSideBySide(ctx, dir, rows)
+	if err != nil {
+		return 0, fmt.Errorf("bench national: parse: %w", err)
+	}
+	ratio = duck / ours
+	fmt.Fprintf(w, "parse_rows=%d\nparse_bytes=%d\nparse_ours_seconds=%.3f\nparse_ours_rows_per_s=%.0f\nparse_ours_mb_per_s=%.1f\n",
+		n, size, ours, float64(n)/ours, float64(size)/1e6/ours)
+	fmt.Fprintf(w, "parse_duckdb_seconds=%.3f\nparse_duckdb_rows_per_s=%.0f\nparse_vs_duckdb_ratio=%.2f\n", duck, float64(n)/duck, ratio)
+	return ratio, nil
+}
+
+// nationalHarvest serves world's vendors and harvests them, wired as the
+// demo does, into st, and prints what it did and how politely.
+func nationalHarvest(ctx context.Context, e Env, o nationalOptions, world *sushisim.Config, st archive) (harvestRun, error) {
+	arr, bases, stop, err := serveRecorded(world)
+	if err != nil {
+		return harvestRun{}, err
+	}
+	defer stop()
+	led, err := ledger.Open(filepath.Join(o.dir, "ledger.jsonl"))
+	if err != nil {
+		return harvestRun{}, err
+	}
+	defer led.Close()
+	// Sync the ledger in the background: a crash loses only the last
+	// moments' states, whose units are fetched again.
+	led.SetSyncInterval(250 * time.Millisecond)
+	jobs := nationalJobs(world, bases)
+	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute, DisableCompression: true}
+	pol := ingest.DefaultPolicy
+	// Waits scaled as the spacing is: the real 3 s spacing against 1 min.
+	pol.QueuedDelay, pol.ThrottleDelay = 10*o.spacing, 10*o.spacing
+	h := &ingest.Harvester{Store: st, Ledger: led, Log: e.Log, Spacing: o.spacing, Policy: pol,
+		Fetcher: &sushi.Client{HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, UserAgent: "BibStat bench"}}
+	start := time.Now()
+	sum, err := h.Run(ctx, jobs)
+	hv := harvestRun{units: len(jobs), wall: time.Since(start)}
+	if err != nil {
+		return hv, fmt.Errorf("bench national: harvest: %w", err)
+	}
+	maxReq, violations, minGap := arr.stats(o.spacing)
+	hv.violations, hv.bound = violations, time.Duration(maxReq)*o.spacing
+	w := e.Stdout
+	fmt.Fprintf(w, "libraries=%d\nplatforms=%d\nmonths=%d\nunits=%d\nfault_rules=%d\n", o.libraries, o.platforms, o.months, len(jobs), len(world.Faults))
+	fmt.Fprintf(w, "requests=%d\nraw_mb=%.1f\n", sum.Requests, float64(sum.Bytes)/1e6)
+	states := make([]string, 0, len(sum.States))
+	for s, n := range sum.States {
+		states = append(states, fmt.Sprintf("state_%s=%d", s, n))
+	}
+	sort.Strings(states)
+	fmt.Fprintln(w, strings.Join(states, "\n"))
+	fmt.Fprintf(w, "deferred=%d\n", sum.Deferred)
+	fmt.Fprintf(w, "spacing_ms=%.1f\nmin_gap_ms=%.3f\nspacing_violations=%d\n", o.spacing.Seconds()*1000, minGap.Seconds()*1000, violations)
+	fmt.Fprintf(w, "max_host_requests=%d\nharvest_bound_seconds=%.2f\n", maxReq, hv.bound.Seconds())
+	fmt.Fprintf(w, "harvest_wall_seconds=%.2f\nharvest_bound_ratio=%.3f\n", hv.wall.Seconds(), hv.wall.Seconds()/hv.bound.Seconds())
+	return hv, nil
+}
+
+// nationalTransform puts world's register into st, loads st into wh and
+// prints the load and its seconds, timed from start.
+func nationalTransform(ctx context.Context, w io.Writer, wh *transform.Warehouse, world *sushisim.Config, st archive, start time.Time) (load transform.LoadSummary, sec float64, err error) {
+	if err := st.Put(ctx, bibstat.LibrariesCSVKey, strings.NewReader(string(demo.Register(world)))); err != nil {
+		return load, 0, err
+	}
+	if load, err = wh.Update(ctx, st); err != nil {
+		return load, 0, fmt.Errorf("bench national: transform: %w", err)
+	}
+	sec = time.Since(start).Seconds()
+	var facts int64
+	if err := wh.DB.QueryRowContext(ctx, `SELECT count(*) FROM facts`).Scan(&facts); err != nil {
+		return load, sec, err
+	}
+	fmt.Fprintf(w, "transform_units=%d\ntransform_rows=%d\nfact_rows=%d\ntransform_seconds=%.2f\ntransform_rows_per_s=%.0f\n",
+		load.Loaded, load.Rows, facts, sec, float64(load.Rows)/sec)
+	return load, sec, nil
 }
 
 // nationalWorld is the simulated country: libs on platforms over months,
