@@ -12,9 +12,18 @@
 //   - resource: a file of the report site, classified by its path
 //     (Classify); anything that is not a known kind of site file is not served.
 //   - session: a server-side login, named by a random 32-byte cookie value
-//     (Secure, HttpOnly, SameSite=Strict), with an absolute and an idle expiry.
-//   - throttle: failed logins (and failed SUSHI keys) per user and per client
-//     address lock that key out for an exponentially growing time.
+//     (Secure, HttpOnly, SameSite=Strict), with an absolute and an idle
+//     expiry, kept across restarts in sessions.json beside the users file
+//     as SHA-256 hashes of the ids only.
+//   - throttle: failed logins and SUSHI keys lock out their account (or,
+//     for names no account has, their client address) for an exponentially
+//     growing time. A failure is counted before the hash is computed, and
+//     at most Config.HashSlots hashes run at once: more get 429 at once.
+//   - client address: the peer's, or the one a trusted proxy
+//     (Config.TrustedProxies) names in Forwarded or X-Forwarded-For.
+//   - /metrics: label values from closed sets (methods outside the standard
+//     ones are "other", routes are mux patterns); served to an admin
+//     session, Config.MetricsToken, or anyone on Config.MetricsAddr.
 //   - run log: a JSONL file beside the ledger where harvest, transform and
 //     report runs append start, end and outcome (RunLog); /admin shows it.
 //   - completeness: /admin shows the ledger's grid (ledger.GridOf: library ×
@@ -29,5 +38,6 @@
 // master's family per platform and month. Pooled (allocated) usage is not
 // COUNTER usage and is not served. customer_id is the library's ISIL;
 // requestor_id is the BibStat user name and api_key a token from
-// "bibstat users add --token".
+// "bibstat users add --token". An unknown requestor_id and a wrong key get
+// the same exception (2000) after the same work.
 package server
