@@ -440,8 +440,8 @@ func TestSecurityRequestorOracle(t *testing.T) {
 	l.srv.throttle.Free = 1 << 20 // measure the check, not the lockout
 	tokenID := strings.Split(l.tokens["oslo"], "_")[1]
 	cases := map[string]url.Values{
-		"unknown requestor": {"requestor_id": {"nobody"}, "api_key": {"bst_0011223344556677_wrong"}},
-		"known, wrong key":  {"requestor_id": {"oslo"}, "api_key": {"bst_0011223344556677_wrong"}},
+		"unknown requestor":                       {"requestor_id": {"nobody"}, "api_key": {"bst_0011223344556677_wrong"}},
+		"known, wrong key":                        {"requestor_id": {"oslo"}, "api_key": {"bst_0011223344556677_wrong"}},
 		"known, its token id with a wrong secret": {"requestor_id": {"oslo"}, "api_key": {"bst_" + tokenID + "_wrong"}},
 	}
 	bodies := map[string]string{}
