@@ -43,17 +43,7 @@ func benchHarvest(ctx context.Context, e Env, args []string) error {
 		return &cli.UsageError{Msg: "bench harvest: --libraries, --platforms, --months and --spacing must be positive"}
 	}
 
-	last := bibstat.Month{Year: 2025, Mon: 12}
-	first := last.Add(-(*months - 1))
-	world := &sushisim.Config{Seed: 5, First: first, Last: last}
-	for i := 0; i < *platforms; i++ {
-		world.Platforms = append(world.Platforms, sushisim.Platform{ID: fmt.Sprintf("plattform%02d", i+1), Name: fmt.Sprintf("Plattform %d", i+1),
-			DataType: "Database_Full", Scale: float64(5 + i%7*5)})
-	}
-	for i := 0; i < *libraries; i++ {
-		world.Libraries = append(world.Libraries, sushisim.Library{ID: bibstat.LibraryID(fmt.Sprintf("2%06d", 10000+i*11)),
-			Name: fmt.Sprintf("Bibliotek %d", i+1), Municipality: "0301", Population: 2000 + (i*7919)%60000})
-	}
+	world := harvestWorld(*libraries, *platforms, *months)
 
 	// One server per platform, each recording request arrivals.
 	arr, bases, stop, err := serveRecorded(world)
@@ -64,21 +54,11 @@ func benchHarvest(ctx context.Context, e Env, args []string) error {
 
 	jobs := nationalJobs(world, bases)
 
-	dir, err := os.MkdirTemp("", "bibstat-bench-harvest-")
+	h, st, closeH, err := benchHarvester(e, *spacing, *workers)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	led, err := ledger.Open(filepath.Join(dir, "ledger.jsonl"))
-	if err != nil {
-		return err
-	}
-	defer led.Close()
-	led.SetSyncInterval(250 * time.Millisecond)
-	st := store.NewMemory()
-	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute, DisableCompression: true}
-	h := &ingest.Harvester{Store: st, Ledger: led, Log: e.Log, Spacing: *spacing, Workers: *workers,
-		Fetcher: &sushi.Client{HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, UserAgent: "BibStat bench"}}
+	defer closeH()
 
 	// More Ps than cores: while the parse workers (one per core) are busy,
 	// a host worker whose spacing is up, and the HTTP goroutines it needs,
@@ -88,17 +68,14 @@ func benchHarvest(ctx context.Context, e Env, args []string) error {
 	if *procs > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*procs))
 	}
-	var ru0 syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	cpu0 := cpuTime()
 	start := time.Now()
 	sum, err := h.Run(ctx, jobs)
 	wall := time.Since(start)
 	if err != nil {
 		return fmt.Errorf("bench harvest: %w", err)
 	}
-	var ru1 syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-	cpu := time.Duration(ru1.Utime.Nano()+ru1.Stime.Nano()-ru0.Utime.Nano()-ru0.Stime.Nano()) * time.Nanosecond
+	cpu := cpuTime() - cpu0
 
 	maxReq, violations, minGap := arr.stats(*spacing)
 	bound := time.Duration(maxReq) * *spacing
@@ -117,10 +94,8 @@ func benchHarvest(ctx context.Context, e Env, args []string) error {
 		cpu.Seconds()*1000/float64(max(sum.Requests, 1)))
 	fmt.Fprintf(w, "peak_rss_mb=%.0f\n", peakRSSMB())
 	// Other processes' load shows in the ratio: the harvest is CPU-bound at this scale.
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		if f := strings.Fields(string(b)); len(f) > 0 {
-			fmt.Fprintf(w, "loadavg_1m=%s\n", f[0])
-		}
+	if l := loadavg(); l != "" {
+		fmt.Fprintf(w, "loadavg_1m=%s\n", l)
 	}
 	fmt.Fprintf(w, "harvest_bound_ratio=%.3f\n", wall.Seconds()/bound.Seconds())
 	fmt.Fprintf(w, "spacing_violations=%d\n", violations)
@@ -128,4 +103,60 @@ func benchHarvest(ctx context.Context, e Env, args []string) error {
 		return fmt.Errorf("bench harvest: %d of %d units ok or zero", sum.States[bibstat.StateOK]+sum.States[bibstat.StateZero], len(jobs))
 	}
 	return nil
+}
+
+// harvestWorld is the bench's country: libraries on platforms over the
+// months up to December 2025.
+func harvestWorld(libraries, platforms, months int) *sushisim.Config {
+	last := bibstat.Month{Year: 2025, Mon: 12}
+	first := last.Add(-(months - 1))
+	world := &sushisim.Config{Seed: 5, First: first, Last: last}
+	for i := 0; i < platforms; i++ {
+		world.Platforms = append(world.Platforms, sushisim.Platform{ID: fmt.Sprintf("plattform%02d", i+1), Name: fmt.Sprintf("Plattform %d", i+1),
+			DataType: "Database_Full", Scale: float64(5 + i%7*5)})
+	}
+	for i := 0; i < libraries; i++ {
+		world.Libraries = append(world.Libraries, sushisim.Library{ID: bibstat.LibraryID(fmt.Sprintf("2%06d", 10000+i*11)),
+			Name: fmt.Sprintf("Bibliotek %d", i+1), Municipality: "0301", Population: 2000 + (i*7919)%60000})
+	}
+	return world
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadavg is the system's one-minute load average, "" where unknown.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+// benchHarvester harvests into a memory store and a ledger in a temporary
+// directory; closeH closes the ledger and removes the directory.
+func benchHarvester(e Env, spacing time.Duration, workers int) (h *ingest.Harvester, st *store.Memory, closeH func(), err error) {
+	dir, err := os.MkdirTemp("", "bibstat-bench-harvest-")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	led, err := ledger.Open(filepath.Join(dir, "ledger.jsonl"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, nil, err
+	}
+	led.SetSyncInterval(250 * time.Millisecond)
+	st = store.NewMemory()
+	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute, DisableCompression: true}
+	h = &ingest.Harvester{Store: st, Ledger: led, Log: e.Log, Spacing: spacing, Workers: workers,
+		Fetcher: &sushi.Client{HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, UserAgent: "BibStat bench"}}
+	return h, st, func() { led.Close(); os.RemoveAll(dir) }, nil
 }
