@@ -37,7 +37,7 @@ func item(counts string) string {
 func TestClassifyZeroOnlyWhenTheVendorSaysSo(t *testing.T) {
 	oct := bibstat.Month{Year: 2025, Mon: 10}
 	j := Job{Unit: bibstat.Unit{Platform: "avis", Credential: "c1", Report: "pr", Month: oct},
-		Cred: sushi.Credential{ID: "c1", Platform: "avis", Release: "5.1", CustomerID: "c1"}}
+		Cred: sushi.Credential{ID: "c1", Platform: "avis", CustomerID: "c1"}}
 	tests := []struct {
 		name   string
 		status int
@@ -61,6 +61,8 @@ func TestClassifyZeroOnlyWhenTheVendorSaysSo(t *testing.T) {
 		{"header as asked, usage dated next month", 200, pr51("2025-10", "2025-10-31", item(`{"2025-11":5}`), ""), bibstat.StateFailed, "asked for 2025-10", false},
 		{"header and usage another month", 200, pr51("2025-11", "2025-11-30", item(`{"2025-11":5}`), ""), bibstat.StateFailed, "asked for 2025-10", false},
 		{"no period, usage another month", 200, bytes.Replace(pr51("2025-10", "2025-10-31", item(`{"2025-11":5}`), ""), []byte(`"Report_Filters":{"Begin_Date":"2025-10-01","End_Date":"2025-10-31"},`), nil, 1), bibstat.StateFailed, "asked for 2025-10, usage dated 2025-11", false},
+		{"a two-month period the only data", 200, r5pr(`{"Begin_Date":"2025-10-01","End_Date":"2025-11-30"}`), bibstat.StateFailed, "2025-11", false},
+		{"a two-month period beside the month", 200, r5pr(`{"Begin_Date":"2025-10-01","End_Date":"2025-10-31"}`, `{"Begin_Date":"2025-10-01","End_Date":"2025-11-30"}`), bibstat.StateOK, "", false},
 		{"1011 bare", 202, []byte(`{"Code":1011,"Message":"Report Queued for Processing"}`), bibstat.StateQueued, "1011", false},
 		{"1011 in a report", 200, pr51("2025-10", "2025-10-31", `[]`, `[{"Code":1011,"Message":"Report Queued for Processing"}]`), bibstat.StateQueued, "1011", false},
 		{"3031", 200, pr51("2025-10", "2025-10-31", `[]`, `[{"Code":3031,"Message":"Usage Not Ready for Requested Dates"}]`), bibstat.StateNotReady, "3031", false},
@@ -92,4 +94,16 @@ func TestClassifyZeroOnlyWhenTheVendorSaysSo(t *testing.T) {
 			}
 		})
 	}
+}
+
+// r5pr is an R5 PR for customer c1, October 2025, with one item counting
+// 5 Total_Item_Requests in each of the given Performance periods.
+func r5pr(periods ...string) []byte {
+	var perf []string
+	for _, p := range periods {
+		perf = append(perf, `{"Period":`+p+`,"Instance":[{"Metric_Type":"Total_Item_Requests","Count":5}]}`)
+	}
+	return []byte(`{"Report_Header":{"Report_Name":"Platform Master Report","Report_ID":"PR","Release":"5","Customer_ID":"c1",
+"Report_Filters":[{"Name":"Begin_Date","Value":"2025-10-01"},{"Name":"End_Date","Value":"2025-10-31"}]},
+"Report_Items":[{"Platform":"Avis","Data_Type":"Newspaper_or_Newsletter","Access_Method":"Regular","Performance":[` + strings.Join(perf, ",") + `]}]}`)
 }
