@@ -1,15 +1,10 @@
 package counter
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // seeds adds the project's fixtures, and the shared samples when present,
@@ -29,23 +24,29 @@ func seeds(f *testing.F, exts ...string) {
 	}
 }
 
-// fuzzRead reads in with small limits; any error is fine, a panic, a leak
-// or rows that do not match the batches are not.
+// fuzzRead reads in with small limits; any error is fine, a panic, a leak,
+// rows or totals that do not match the batches, or an Empty document with
+// rows are not.
 func fuzzRead(t *testing.T, in []byte) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	var n int64
-	opts := Options{Name: "fuzz", Mem: mem, BatchRows: 3, MaxBytes: 1 << 20, MaxLineBytes: 4096, MaxColumns: 256, MaxDepth: 32}
-	doc, err := Read(context.Background(), bytes.NewReader(in), opts, func(rec arrow.RecordBatch) error {
-		n += rec.NumRows()
-		rec.Release()
-		return nil
-	})
-	if err == nil && doc.Rows != n {
-		t.Fatalf("document says %d rows, batches hold %d", doc.Rows, n)
+	opts := Options{BatchRows: 3, MaxBytes: 1 << 20, MaxLineBytes: 4096, MaxColumns: 256, MaxDepth: 32}
+	doc, rows, sum, err := readSummed(t, "fuzz", in, opts)
+	if err != nil {
+		if !strings.HasPrefix(err.Error(), "fuzz: ") {
+			t.Fatalf("error does not name the document: %v", err)
+		}
+		return
 	}
-	if err != nil && !strings.HasPrefix(err.Error(), "fuzz: ") {
-		t.Fatalf("error does not name the document: %v", err)
+	if doc.Rows != rows {
+		t.Fatalf("document says %d rows, batches hold %d", doc.Rows, rows)
+	}
+	if got := sumTotals(doc); got != sum {
+		t.Fatalf("document totals %v sum to %d, batches' counts to %d", doc.Totals, got, sum)
+	}
+	if doc.Empty && (doc.Rows != 0 || doc.Skipped != 0) {
+		t.Fatalf("Empty document with %d rows and %d skipped", doc.Rows, doc.Skipped)
+	}
+	if doc.Skipped < 0 {
+		t.Fatalf("Skipped = %d", doc.Skipped)
 	}
 }
 
