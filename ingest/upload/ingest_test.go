@@ -28,7 +28,12 @@ func loadTestMappings(t *testing.T) map[string]*Mapping {
 
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(vendorFiles, name))
+	return readFixtureIn(t, vendorFiles, name)
+}
+
+func readFixtureIn(t *testing.T, dir, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,6 @@ package upload
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,11 +15,7 @@ const uploadFiles = "../../testdata/upload"
 
 func readUploadFixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(uploadFiles, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return readFixtureIn(t, uploadFiles, name)
 }
 
 // unitTotals sums what the warehouse would load per unit: the newest
