@@ -70,6 +70,7 @@ func commands() []command {
 		statusCommand(),
 		serveCommand(),
 		credentialsCommand(),
+		platformsCommand(),
 		ingestCommand(),
 		agreementsCommand(),
 		transformCommand(),

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"strings"
 	"time"
 )
 
@@ -34,12 +36,9 @@ func (f *Fetcher) Get(ctx context.Context, u string) ([]byte, error) {
 }
 
 func (f *Fetcher) get(ctx context.Context, u string) ([]byte, error) {
-	timeout, limit := f.Timeout, f.MaxBytes
+	timeout, limit := f.Timeout, f.limit()
 	if timeout <= 0 {
 		timeout = 30 * time.Second
-	}
-	if limit <= 0 {
-		limit = 8 << 20
 	}
 	client := f.Client
 	if client == nil {
@@ -70,6 +69,41 @@ func (f *Fetcher) get(ctx context.Context, u string) ([]byte, error) {
 	}
 	if int64(len(body)) > limit {
 		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, limit)
+	}
+	return body, nil
+}
+
+func (f *Fetcher) limit() int64 {
+	if f.MaxBytes <= 0 {
+		return 8 << 20
+	}
+	return f.MaxBytes
+}
+
+// Read reads what the operator named: an http(s) URL through Get, else a
+// file, with the same size limit.
+func (f *Fetcher) Read(ctx context.Context, arg string) ([]byte, error) {
+	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
+		if _, err := linkURL(arg); err != nil {
+			return nil, err
+		}
+		return f.Get(ctx, arg)
+	}
+	if strings.Contains(arg, "://") {
+		return nil, fmt.Errorf("%q: want an http(s) URL or a file", arg)
+	}
+	file, err := os.Open(arg)
+	if err != nil {
+		return nil, fmt.Errorf("read registry file: %w", err)
+	}
+	defer file.Close()
+	limit := f.limit()
+	body, err := io.ReadAll(io.LimitReader(file, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", arg, err)
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("read %s: %w: over %d bytes", arg, ErrTooLarge, limit)
 	}
 	return body, nil
 }

@@ -83,7 +83,7 @@ func propose(pl platformRecord, services []resolved) Proposal {
 	if best == nil {
 		p.Problem = "no SUSHI service in the registry record"
 		if len(problems) > 0 {
-			p.Problem += ": " + strings.Join(problems, "; ")
+			p.Problem = "no usable SUSHI service: " + strings.Join(problems, "; ")
 		}
 		return p
 	}
