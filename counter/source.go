@@ -1,12 +1,15 @@
 package counter
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -37,15 +40,94 @@ type delimSource struct {
 }
 
 func readDelimited(ctx context.Context, br *bufio.Reader, opts Options, emit func(arrow.RecordBatch) error, doc *Document) error {
-	// A tab anywhere in the first lines makes it TSV: TSV is what COUNTER
-	// asks for, and CSV rarely contains tabs.
 	head, _ := br.Peek(br.Size())
-	sep := byte(',')
-	if bytes.IndexByte(head, '\t') >= 0 {
-		sep = '\t'
-	}
-	src := &delimSource{br: br, sep: sep, maxLine: opts.MaxLineBytes, maxCols: opts.MaxColumns}
+	src := &delimSource{br: br, sep: detectSep(head), maxLine: opts.MaxLineBytes, maxCols: opts.MaxColumns}
 	return readTabular(ctx, src, opts, emit, doc)
+}
+
+// seps are the separators vendors use: TAB (what COUNTER asks for), ','
+// and ';' (what European spreadsheets write as CSV).
+var seps = []byte{'\t', ';', ','}
+
+// detectSep decides a file's separator once, from its first lines, so
+// that no line is split by a guess of its own. The column headings row
+// decides when it is in head: the separator that makes one of its cells
+// Metric_Type (or User Activity, Reporting_Period_Total), and the most
+// cells if several do. Otherwise the first separator outside quotes on the
+// first non-empty line, which holds a header label or a heading.
+func detectSep(head []byte) byte {
+	head = bytes.TrimPrefix(head, bom)
+	lines := bytes.Split(head, []byte("\n"))
+	if len(lines) > 1 {
+		lines = lines[:len(lines)-1] // the last may be cut by the peek
+	}
+	for _, l := range lines {
+		best, bestN := byte(0), 0
+		for _, sep := range seps {
+			cells := splitQuoted(trimEOL(l), sep)
+			if len(cells) > bestN && isHeadingsText(cells) {
+				best, bestN = sep, len(cells)
+			}
+		}
+		if best != 0 {
+			return best
+		}
+	}
+	for _, l := range lines {
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		quoted := false
+		for _, c := range l {
+			switch {
+			case c == '"':
+				quoted = !quoted
+			case !quoted && bytes.IndexByte(seps, c) >= 0:
+				return c
+			}
+		}
+		break
+	}
+	return ','
+}
+
+// quotedTabular says whether head, which begins with a quote, is a
+// tabular file whose first cell is quoted ("Report_Name","Platform Master
+// Report") rather than a JSON string document: the first quoted text
+// closes on the first line and a separator follows it. A JSON string
+// escapes its quotes with a backslash, so a closing quote after one is no
+// cell's end.
+func quotedTabular(head []byte) bool {
+	if len(head) == 0 || head[0] != '"' {
+		return false
+	}
+	for i := 1; i < len(head) && head[i] != '\n'; i++ {
+		if head[i] != '"' {
+			continue
+		}
+		if i+1 < len(head) && head[i+1] == '"' { // "" is a quote inside a cell
+			i++
+			continue
+		}
+		return head[i-1] != '\\' && i+1 < len(head) && bytes.IndexByte(seps, head[i+1]) >= 0
+	}
+	return false
+}
+
+// splitQuoted splits one line at sep outside quotes, for detectSep only.
+func splitQuoted(l []byte, sep byte) []string {
+	var cells []string
+	quoted, start := false, 0
+	for i, c := range l {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == sep && !quoted:
+			cells = append(cells, strings.Trim(string(l[start:i]), `" `))
+			start = i + 1
+		}
+	}
+	return append(cells, strings.Trim(string(l[start:]), `" `))
 }
 
 func (s *delimSource) line() int { return s.n }
@@ -136,7 +218,12 @@ func trimEOL(b []byte) []byte {
 }
 
 // quoted splits a line with quoted fields, reading on while a quote is open
-// (a field with a line break), within the line length limit.
+// (a CSV field with a line break), within the line length limit. A quote
+// that is never closed fails with the line it opened on, rather than
+// swallowing the rest of the file into one cell: at the end of the file,
+// at the end of its line in TSV (COUNTER's cells hold no line breaks, and
+// TSV writers quote only to protect a tab), and in CSV when what closes
+// it after a line break is not followed by a separator.
 func (s *delimSource) quoted(line []byte) ([][]byte, error) {
 	s.lbuf = append(s.lbuf[:0], line...)
 	s.fbuf = s.fbuf[:0]
@@ -146,24 +233,27 @@ func (s *delimSource) quoted(line []byte) ([][]byte, error) {
 	for {
 		// One field from lbuf[i:].
 		if i < len(s.lbuf) && s.lbuf[i] == '"' {
+			opened, spanned := s.n, false
 			i++
 			for {
 				j := bytes.IndexByte(s.lbuf[i:], '"')
 				if j < 0 {
 					// The quote is still open: the field goes on on the next line.
+					if s.sep == '\t' {
+						return nil, fmt.Errorf("line %d: %w", opened, errUnclosedQuote)
+					}
 					s.fbuf = append(s.fbuf, s.lbuf[i:]...)
 					s.fbuf = append(s.fbuf, '\n')
 					i = len(s.lbuf)
 					more, err := s.br.ReadSlice('\n')
 					if errors.Is(err, bufio.ErrBufferFull) || len(s.lbuf)+len(more) > s.maxLine {
-						return nil, fmt.Errorf("line %d: quoted field longer than %d bytes", start, s.maxLine)
+						return nil, fmt.Errorf("line %d: quoted field longer than %d bytes", opened, s.maxLine)
 					}
 					if len(more) == 0 {
-						// The file ends inside a quote: keep what there is.
-						s.offs = append(s.offs, len(s.fbuf))
-						return s.split(), nil
+						return nil, fmt.Errorf("line %d: %w", opened, errUnclosedQuote)
 					}
 					s.n++
+					spanned = true
 					s.lbuf = append(s.lbuf, trimEOL(more)...)
 					continue
 				}
@@ -173,6 +263,9 @@ func (s *delimSource) quoted(line []byte) ([][]byte, error) {
 					s.fbuf = append(s.fbuf, '"')
 					i++
 					continue
+				}
+				if spanned && i < len(s.lbuf) && s.lbuf[i] != s.sep {
+					return nil, fmt.Errorf("line %d: %w", opened, errUnclosedQuote)
 				}
 				break
 			}
@@ -200,6 +293,9 @@ func (s *delimSource) quoted(line []byte) ([][]byte, error) {
 	}
 }
 
+// errUnclosedQuote is a quoted cell whose closing quote is missing.
+var errUnclosedQuote = errors.New("a quote opened on this line is never closed")
+
 func (s *delimSource) split() [][]byte {
 	s.cells = s.cells[:0]
 	prev := 0
@@ -222,15 +318,22 @@ type xlsxSource struct {
 func readXLSX(ctx context.Context, r io.Reader, opts Options, emit func(arrow.RecordBatch) error, doc *Document) error {
 	// excelize needs the whole zip (its directory is at the end); the input
 	// is bounded by MaxBytes and the unpacked size by MaxXLSXBytes.
-	f, err := excelize.OpenReader(r, excelize.Options{UnzipSizeLimit: opts.MaxXLSXBytes,
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: opts.MaxXLSXBytes,
 		UnzipXMLSizeLimit: min(opts.MaxXLSXBytes, 16<<20)})
 	if err != nil {
-		if errors.Is(err, errTooLarge) {
-			return err
-		}
 		return fmt.Errorf("parse xlsx: %w", err)
 	}
 	defer f.Close()
+	// excelize's row iterator stops quietly where a sheet's XML breaks, as
+	// if the sheet ended there: every part is checked whole first, so
+	// that a broken workbook fails instead of loading the rows before the break.
+	if err := checkXLSXParts(data, opts.MaxXLSXBytes); err != nil {
+		return err
+	}
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
 		return errors.New("parse xlsx: no worksheet")
@@ -244,6 +347,53 @@ func readXLSX(ctx context.Context, r io.Reader, opts Options, emit func(arrow.Re
 	}
 	defer rows.Close()
 	return readTabular(ctx, &xlsxSource{rows: rows, maxCols: opts.MaxColumns}, opts, emit, doc)
+}
+
+// checkXLSXParts checks that every XML part of the workbook is
+// well-formed, reading at most max bytes of them in all.
+func checkXLSXParts(data []byte, max int64) error {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return fmt.Errorf("parse xlsx: %w", err)
+	}
+	left := max
+	for _, zf := range zr.File {
+		if !strings.HasSuffix(zf.Name, ".xml") && !strings.HasSuffix(zf.Name, ".rels") {
+			continue
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			return fmt.Errorf("parse xlsx: %s: %w", zf.Name, err)
+		}
+		lr := &io.LimitedReader{R: rc, N: left + 1}
+		err = checkXML(lr)
+		rc.Close()
+		if left = lr.N - 1; left < 0 {
+			return fmt.Errorf("parse xlsx: unpacks to more than %d bytes", max)
+		}
+		if err != nil {
+			return fmt.Errorf("parse xlsx: %s is broken: %w", zf.Name, err)
+		}
+	}
+	return nil
+}
+
+// checkXML reads r to its end as XML, token by token.
+func checkXML(r io.Reader) error {
+	d := xml.NewDecoder(r)
+	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
+		if strings.EqualFold(label, "utf-8") || strings.EqualFold(label, "utf8") {
+			return in, nil
+		}
+		return nil, fmt.Errorf("encoding %q: XLSX parts are UTF-8", label)
+	}
+	for {
+		if _, err := d.Token(); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
 }
 
 func (s *xlsxSource) line() int { return s.n }

@@ -47,16 +47,21 @@ type tab struct {
 	row  schemas.Row
 	cols []column
 
-	r4        bool
-	labels    int    // R5 header labels seen
-	r4Next    string // the R4 header value the next row holds
-	nameCol   int    // the column naming the item, checked for summary rows
+	r4        bool            // an R4 report, by its row-1 title or its columns
+	r4Title   bool            // the R4 row-1 title was there
+	labels    int             // R5 header labels seen
+	seen      map[string]bool // R5 header labels seen, folded by norm
+	r4Next    string          // the R4 header value the next row holds
+	nameCol   int             // the column naming the item, checked for summary rows
 	metricCol int
 	totalCol  int
 	yopCol    int
 	textCols  []int
 	monthCols []int
 	warned    map[string]bool
+
+	dataRows     int64 // rows below the headings that are neither blank nor a summary
+	summaryUsage bool  // a summary row has a count other than 0
 }
 
 func readTabular(ctx context.Context, src rowSource, opts Options, emit func(arrow.RecordBatch) error, doc *Document) error {
@@ -70,7 +75,7 @@ func readTabular(ctx context.Context, src rowSource, opts Options, emit func(arr
 	}
 	doc.Kind = KindReport
 	if headings == nil {
-		return nil // a header-only report, e.g. an exception and no usage
+		return nil // a header-only report, e.g. an exception and no usage: not Empty, it has no headings row
 	}
 	if err := t.columns(headings); err != nil {
 		return err
@@ -80,7 +85,22 @@ func readTabular(ctx context.Context, src rowSource, opts Options, emit func(arr
 	if err := t.body(); err != nil {
 		return err
 	}
-	return t.sink.flush()
+	if err := t.sink.flush(); err != nil {
+		return err
+	}
+	doc.settleEmpty(t.noItems())
+	return nil
+}
+
+// noItems says the file is a vendor's complete report with no usage in it:
+// its whole header block, its column headings and not one data row. A
+// summary row ("Total for all journals") is no data row, but a summary
+// with a count other than 0 is usage whose rows are missing, never zero.
+// Rows that were all zero, all refused or all outside the period are data
+// rows: such a file is not the vendor saying "no usage" (a vendor
+// zero-fills months it has not processed).
+func (t *tab) noItems() bool {
+	return t.completeHeader() && t.dataRows == 0 && !t.summaryUsage
 }
 
 // warnOnce warns about a quirk once per document, not once per row.

@@ -4,6 +4,7 @@ package counter
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/schemas"
@@ -29,7 +30,7 @@ func (t *tab) field(h string) *string {
 		return &r.Database
 	case "platform":
 		return &r.Platform
-	case "publisher":
+	case "publisher", "contentprovider":
 		return &r.Publisher
 	case "publisherid":
 		return &r.PublisherID
@@ -95,7 +96,7 @@ func (t *tab) columns(hs []string) error {
 		InstitutionID: d.Header.InstitutionID, InstitutionName: d.Header.InstitutionName, SourceKey: t.opts.SourceKey}
 	if t.r4 {
 		// R4 files put no DataType column; the report says it.
-		r.DataType = ReportsR4[d.ReportID]
+		r.DataType = r4Reports[d.ReportID].dataType
 	}
 	t.cols = make([]column, len(hs))
 	for i, h := range hs {
@@ -105,15 +106,10 @@ func (t *tab) columns(hs []string) error {
 		switch {
 		case i == 0 && t.r4 && (n == "" || t.field(h) == nil || n == "journal" || n == "title"):
 			// R4 leaves the first heading blank or calls it anything.
-			c.kind, c.dst = colText, &r.Title
-			if d.ReportID == "DB1" {
-				c.dst = &r.Database
-			} else if d.ReportID == "PR1" {
-				c.dst = &r.Platform
-			}
+			c.kind, c.dst = colText, t.r4First(d.ReportID)
 		case n == "metrictype":
 			c.kind = colMetric
-		case n == "useractivity":
+		case n == "useractivity", n == "accessdeniedcategory":
 			c.kind = colActivity
 		case n == "reportingperiodtotal":
 			c.kind = colTotal
@@ -129,9 +125,13 @@ func (t *tab) columns(hs []string) error {
 		}
 	}
 	t.guessMonths()
+	t.placeMonths()
 	t.index()
 	if t.metricCol < 0 && !t.r4 {
 		return errors.New("parse column headings: no Metric_Type column")
+	}
+	if t.metricCol < 0 && t.r4 && r4Reports[d.ReportID].metric == "" {
+		return fmt.Errorf("parse column headings: R4 %s without a User Activity or Access Denied Category column", d.ReportID)
 	}
 	if t.nameCol < 0 && t.labels == 0 && !t.r4 {
 		// Without a header block the headings are all there is to go on.
@@ -163,6 +163,49 @@ func (t *tab) guessMonths() {
 		}
 		d.warnf("column heading %q is not a month; taken as %s from its neighbours", truncate(c.heading, 60), c.month)
 	}
+}
+
+// placeMonths lets the reporting period decide the month columns when
+// their headings disagree with it: "11-Feb" in a 2013 report is February
+// 2013, the second month, not February 2011. Headings that all read as
+// distinct months of the period are trusted as they are (in any order);
+// otherwise, when there is one month column per month of the period, the
+// k-th is the period's k-th month, with a warning for each that read
+// otherwise. With a different number of columns the text stands, and
+// counts it dates outside the period are set aside by the sink.
+func (t *tab) placeMonths() {
+	h := &t.doc.Header
+	if h.Begin.IsZero() || h.End.IsZero() {
+		return
+	}
+	var months []int
+	seen := map[bibstat.Month]bool{}
+	agree := true
+	for i := range t.cols {
+		if c := &t.cols[i]; c.kind == colMonth {
+			months = append(months, i)
+			if c.month.Before(h.Begin) || h.End.Before(c.month) || seen[c.month] {
+				agree = false
+			}
+			seen[c.month] = true
+		}
+	}
+	if agree || len(months) != periodMonths(h.Begin, h.End) {
+		return
+	}
+	for k, i := range months {
+		c := &t.cols[i]
+		if want := h.Begin.Add(k); c.month != want {
+			t.doc.warnf("column %q reads as %s, but it is month %d of the reporting period %s to %s; taken as %s",
+				truncate(c.heading, 60), c.month, k+1, h.Begin, h.End, want)
+			c.month = want
+		}
+	}
+}
+
+// periodMonths is the number of months from b to e, both included.
+func periodMonths(b, e bibstat.Month) int {
+	return (e.Year-b.Year)*12 + int(e.Mon) - int(b.Mon) + 1
 }
 
 // index finds the columns body reads by kind: the item's name, the

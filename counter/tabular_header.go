@@ -25,13 +25,28 @@ var r5Labels = map[string]bool{
 // label, so the label in column A does not decide.
 func isHeadings(cells [][]byte) bool {
 	for _, c := range cells {
-		if len(c) > 40 {
-			continue
-		}
-		switch norm(string(c)) {
-		case "metrictype", "useractivity", "reportingperiodtotal":
+		if len(c) <= 40 && isHeadingName(string(c)) {
 			return true
 		}
+	}
+	return false
+}
+
+// isHeadingsText is isHeadings for cells as strings.
+func isHeadingsText(cells []string) bool {
+	for _, c := range cells {
+		if len(c) <= 40 && isHeadingName(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// isHeadingName says whether h is a heading only the headings row has.
+func isHeadingName(h string) bool {
+	switch norm(h) {
+	case "metrictype", "useractivity", "accessdeniedcategory", "reportingperiodtotal":
+		return true
 	}
 	return false
 }
@@ -65,10 +80,14 @@ func (t *tab) header() ([]string, error) {
 		c0 := strings.TrimPrefix(cell(cells, 0), "\ufeff")
 		switch {
 		case pre == 0 && reR4Title.MatchString(c0):
-			t.r4 = true
+			id := r4ReportID(c0)
+			t.r4, t.r4Title = true, true
 			t.doc.Release = "4"
 			t.doc.Header.ReportName = c0
-			t.doc.ReportID = r4ReportID(c0)
+			t.doc.ReportID = strings.ToUpper(strings.ReplaceAll(id, " ", "_"))
+			if err := r4Check(id); err != nil {
+				return nil, err
+			}
 		case t.r4:
 			t.r4Header(pre, cells)
 		case allEmpty(cells):
@@ -107,6 +126,10 @@ var reTabException = regexp.MustCompile(`(?:^|;\s*)(\d{1,5})\s*:\s*`)
 // r5Header reads one R5/R5.1 header row.
 func (t *tab) r5Header(label, v string) error {
 	t.labels++
+	if t.seen == nil {
+		t.seen = map[string]bool{}
+	}
+	t.seen[label] = true
 	h := &t.doc.Header
 	switch label {
 	case "reportname":
@@ -164,10 +187,53 @@ func (t *tab) exceptions(v string) {
 	}
 }
 
+// requiredLabels are the header rows of a complete R5 block (CoP 5.0.3
+// rows 1-12); R5.1 adds Registry_Record. Customer_ID is an extension.
+var requiredLabels = []string{"reportname", "reportid", "release", "institutionname", "institutionid",
+	"metrictypes", "reportfilters", "reportattributes", "exceptions", "reportingperiod", "created", "createdby"}
+
+// completeHeader says the header block is all there: every R5/R5.1 label
+// with a reporting period that reads, or the R4 title and period.
+func (t *tab) completeHeader() bool {
+	h := &t.doc.Header
+	if h.Begin.IsZero() || h.End.IsZero() {
+		return false
+	}
+	if t.r4 {
+		return t.r4Title
+	}
+	for _, l := range requiredLabels {
+		if !t.seen[l] {
+			return false
+		}
+	}
+	return t.doc.Release != "5.1" || t.seen["registryrecord"]
+}
+
 // checkHeader settles the release and report id, inferring what the
-// header does not say.
+// header does not say from the column headings, and refusing a file that
+// would otherwise be read as a report it is not.
 func (t *tab) checkHeader(headings []string) error {
 	d := t.doc
+	has := map[string]bool{}
+	for _, h := range headings {
+		has[norm(h)] = true
+	}
+	r4Cols := has["useractivity"] || has["accessdeniedcategory"]
+	switch {
+	case headings == nil || t.r4:
+	case t.labels == 0 && (r4Cols || !has["metrictype"]):
+		id, err := r4ByColumns(has)
+		if err != nil {
+			return err
+		}
+		t.r4 = true
+		d.Release, d.ReportID = "4", id
+		d.warnf("no header block; taken as R4 %s from its column headings", id)
+		return nil
+	case r4Cols && !has["metrictype"]:
+		return errors.New("an R5 header block over R4 columns (User Activity or Access Denied Category, no Metric_Type): not read as either")
+	}
 	if d.Release == "" {
 		if t.labels == 0 {
 			d.warnf("no header block; assuming release 5")
@@ -176,22 +242,61 @@ func (t *tab) checkHeader(headings []string) error {
 		}
 		d.Release = "5"
 	}
-	if d.ReportID == "" {
-		has := map[string]bool{}
-		for _, h := range headings {
-			has[norm(h)] = true
-		}
-		switch {
-		case has["database"]:
-			d.ReportID = "DR"
-		case has["item"]:
-			d.ReportID = "IR"
-		case has["title"]:
-			d.ReportID = "TR"
-		default:
-			d.ReportID = "PR"
-		}
-		d.warnf("no Report_ID; taken as %s from the column headings", d.ReportID)
+	if !t.r4 && headings != nil {
+		t.settleReportID(has)
 	}
 	return nil
+}
+
+// r4ByColumns recognises an R4 report without its header block by its
+// columns, or refuses it: a JR1 and its subset JR1 GOA (or BR1 and BR2)
+// have the same columns, so a file with neither Metric_Type nor a User
+// Activity or Access Denied Category column is not guessed at.
+func r4ByColumns(has map[string]bool) (string, error) {
+	switch {
+	case has["useractivity"] && has["database"]:
+		return "DB1", nil
+	case has["useractivity"] && has["platform"]:
+		return "PR1", nil
+	case has["accessdeniedcategory"] && has["database"]:
+		return "DB2", nil
+	case has["accessdeniedcategory"] && has["isbn"]:
+		return "BR3", nil
+	case has["accessdeniedcategory"] && (has["printissn"] || has["onlineissn"] || has["journal"]):
+		return "JR2", nil
+	}
+	return "", errors.New("not a report that can be told: no header block, and its columns name no Metric_Type " +
+		"(R5), User Activity or Access Denied Category (R4) with the items' column")
+}
+
+// settleReportID decides an R5 report's ID by its Report_ID, Report_Name
+// and columns: where the Report_ID disagrees with the columns, the name
+// (or else the columns) decides, with a warning.
+func (t *tab) settleReportID(has map[string]bool) {
+	d := t.doc
+	cols := "PR"
+	switch {
+	case has["item"]:
+		cols = "IR"
+	case has["database"]:
+		cols = "DR"
+	case has["title"]:
+		cols = "TR"
+	}
+	byName := reportByName(d.Header.ReportName)
+	switch {
+	case d.ReportID == "" && byName != "" && master(byName) == cols:
+		d.ReportID = byName
+		d.warnf("no Report_ID; taken as %s from the Report_Name %q", byName, d.Header.ReportName)
+	case d.ReportID == "":
+		d.ReportID = cols
+		d.warnf("no Report_ID; taken as %s from the column headings", d.ReportID)
+	case master(d.ReportID) == cols:
+	case byName != "" && master(byName) == cols:
+		d.warnf("Report_ID %s disagrees with the Report_Name %q and the columns; taken as %s", d.ReportID, d.Header.ReportName, byName)
+		d.ReportID = byName
+	default:
+		d.warnf("Report_ID %s disagrees with the columns, which are %s's; taken as %s", d.ReportID, cols, cols)
+		d.ReportID = cols
+	}
 }

@@ -4,12 +4,17 @@ package counter
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 )
 
 // body reads the data rows.
+//
+// A summary row ("Total for all journals", "All Platforms") repeats the
+// other rows' usage: it is never loaded, and it is not counted in
+// Document.Skipped either, since no use is lost by leaving it out. A row
+// whose metric has no Metric_Type is set aside: its counts are Skipped.
 func (t *tab) body() error {
-	d := t.doc
 	r := &t.row
 	ncols := len(t.cols)
 	for {
@@ -28,10 +33,12 @@ func (t *tab) body() error {
 		}
 		if t.nameCol >= 0 {
 			if name := cell(cells, t.nameCol); isSummary(name) {
+				t.summaryUsage = t.summaryUsage || t.hasUsage(cells)
 				t.warnOnce("summary:"+name, "line %d: summary row %q skipped", t.src.line(), name)
 				continue
 			}
 		}
+		t.dataRows++
 		for _, i := range t.textCols {
 			c := &t.cols[i]
 			var b []byte
@@ -43,10 +50,10 @@ func (t *tab) body() error {
 			}
 			*c.dst = c.last
 		}
-		if err := t.metric(cells); err != nil {
-			return err
-		}
-		if r.MetricType == "" {
+		if why := t.metric(cells); why != "" {
+			if err := t.skipRow(cells, why); err != nil {
+				return err
+			}
 			continue
 		}
 		if t.yopCol >= 0 {
@@ -62,26 +69,96 @@ func (t *tab) body() error {
 				break
 			}
 			c := &t.cols[i]
-			n, err := parseCount(cells[i])
+			n, ok, err := t.count(cells, i)
 			if err != nil {
-				t.warnOnce("count", "line %d column %q: %v; counted as 0", t.src.line(), c.heading, err)
+				return err
+			}
+			if !ok {
 				continue
 			}
-			sum += n
 			if err := t.sink.add(r, c.month, c.first, n); err != nil {
 				return err
 			}
+			sum += n // cannot wrap: the sink refuses a document total that would
 		}
-		if t.totalCol >= 0 && t.totalCol < len(cells) && len(t.monthCols) > 0 {
-			if tot, err := parseCount(cells[t.totalCol]); err == nil && tot != sum && len(bytes.TrimSpace(cells[t.totalCol])) > 0 {
-				d.warnf("line %d: Reporting_Period_Total is %d but the months add up to %d", t.src.line(), tot, sum)
-			}
-		}
+		t.checkTotal(cells, sum)
 	}
 }
 
-// metric sets the row's Metric_Type from its column or, in R4, the report.
-func (t *tab) metric(cells [][]byte) error {
+// checkTotal warns when a row's Reporting_Period_Total is not the sum of
+// its months. The total is never loaded, so a bad one is only a warning.
+func (t *tab) checkTotal(cells [][]byte, sum int64) {
+	if t.totalCol < 0 || t.totalCol >= len(cells) || len(t.monthCols) == 0 {
+		return
+	}
+	if tot, err := parseCount(cells[t.totalCol]); err == nil && tot != sum && len(bytes.TrimSpace(cells[t.totalCol])) > 0 {
+		t.doc.warnf("line %d: Reporting_Period_Total is %d but the months add up to %d", t.src.line(), tot, sum)
+	}
+}
+
+// count reads the count in month cell i. A value that is not a count is a
+// *CellError, or, under AcceptPartial, a cell left out (ok false) and
+// counted in Skipped, with a warning naming it.
+func (t *tab) count(cells [][]byte, i int) (n int64, ok bool, err error) {
+	n, err = parseCount(cells[i])
+	if err == nil {
+		return n, true, nil
+	}
+	ce := &CellError{Name: t.opts.Name, Row: t.src.line(), Column: t.cols[i].heading,
+		Value: truncate(string(bytes.TrimSpace(cells[i])), 80), Err: err}
+	if !t.opts.AcceptPartial {
+		return 0, false, ce
+	}
+	// One skip reason for every bad cell, so that a file of a million of
+	// them keeps one entry in the sink; each cell's own warning is capped
+	// by warnf.
+	t.sink.skip(1, "cells that are not counts are left out (accept partial)")
+	t.doc.warnf("%v; left out", ce)
+	return 0, false, nil
+}
+
+// hasUsage says whether a (summary) row has a month other than 0; a cell
+// that is not a count counts as usage, since it is not a zero.
+func (t *tab) hasUsage(cells [][]byte) bool {
+	for _, i := range t.monthCols {
+		if i < len(cells) {
+			if n, err := parseCount(cells[i]); err != nil || n > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// skipRow sets aside a row's counts, which are read (a bad one is an
+// error as anywhere) but not loaded, for why.
+func (t *tab) skipRow(cells [][]byte, why string) error {
+	var n int64
+	for _, i := range t.monthCols {
+		if i >= len(cells) {
+			break
+		}
+		c, ok, err := t.count(cells, i)
+		if err != nil {
+			return err
+		}
+		if ok && c > 0 {
+			n++
+		}
+	}
+	if n > 0 {
+		t.sink.skip(n, why)
+	} else {
+		t.warnOnce(why, "%s", why)
+	}
+	return nil
+}
+
+// metric sets the row's Metric_Type from its column or, in R4, the report
+// and the row's User Activity or Access Denied Category. It returns why
+// the row is set aside, or "". An R5 name that is not a Metric_Type is
+// left to the sink, which sets such counts aside for every reader.
+func (t *tab) metric(cells [][]byte) string {
 	r := &t.row
 	if !t.r4 {
 		var m []byte
@@ -89,17 +166,20 @@ func (t *tab) metric(cells [][]byte) error {
 			m = bytes.TrimSpace(cells[t.metricCol])
 		}
 		if len(m) == 0 {
-			t.warnOnce("nometric", "line %d: row without Metric_Type skipped", t.src.line())
+			return "rows without a Metric_Type are not loaded"
 		}
 		if string(m) != r.MetricType { // no allocation while the metric repeats
 			r.MetricType = string(m)
 		}
-		return nil
+		return ""
 	}
 	activity := cell(cells, t.metricCol)
-	r.MetricType = r4Metric(t.doc.ReportID, activity)
-	if r.MetricType == "" {
-		t.warnOnce("r4:"+activity, "line %d: %s activity %q has no Metric_Type; skipped", t.src.line(), t.doc.ReportID, activity)
+	if r.MetricType = r4Metric(t.doc.ReportID, activity); r.MetricType != "" {
+		return ""
 	}
-	return nil
+	what := "User Activity"
+	if r4Reports[t.doc.ReportID].denials {
+		what = "Access Denied Category"
+	}
+	return fmt.Sprintf("R4 %s %s %q has no R5 Metric_Type; its counts are not loaded", t.doc.ReportID, what, truncate(activity, 80))
 }

@@ -2,11 +2,11 @@ package counter
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/bibliotek24/bibstat"
 )
@@ -24,8 +24,12 @@ func supportedRelease(s string) (string, error) {
 	return "", fmt.Errorf("release %q is not supported (want 4, 5 or 5.1)", s)
 }
 
-// parseCount reads a count cell: empty is 0, thousands separators and
-// quotes are tolerated, and "12.0" is 12 because spreadsheets write that.
+// parseCount reads a count cell: empty is 0 (COUNTER's rule for a
+// missing value), thousands separators and quotes are tolerated ("1,000",
+// "1 000"), and "12.0" is 12 because spreadsheets write that. Anything
+// else that is not a whole non-negative number ("x2", "-3", "1.5", "n/a")
+// is ErrNotACount, and a number past int64 (or past a float's exact
+// integers) is ErrOverflow: a bad cell is never read as 0.
 func parseCount(b []byte) (int64, error) {
 	// Fast path: plain digits, which is nearly every cell.
 	if len(b) > 0 && len(b) < 19 {
@@ -48,16 +52,38 @@ func parseCount(b []byte) (int64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n < 0 {
-			return 0, fmt.Errorf("negative count %q", string(b))
+	if isDigits(s) {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, ErrOverflow
 		}
 		return n, nil
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 && f < 1<<53 && f == float64(int64(f)) {
-		return int64(f), nil
+	// "12.0" is a spreadsheet's whole number; "1.000" is not taken for
+	// one, since in a ;-separated file it is a thousand.
+	if whole, frac, ok := strings.Cut(s, "."); ok && isDigits(whole) && strings.Trim(frac, "0") == "" && len(frac) != 3 {
+		n, err := strconv.ParseInt(whole, 10, 64)
+		if err != nil {
+			return 0, ErrOverflow
+		}
+		return n, nil
 	}
-	return 0, fmt.Errorf("count %q is not a whole number", string(b))
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 1<<53 && f == math.Trunc(f) && !math.IsInf(f, 0) {
+		return 0, ErrOverflow // "1e18": whole, but past what a float holds exactly
+	}
+	return 0, ErrNotACount
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // parseYOP reads a year of publication; "" means none.
@@ -75,11 +101,13 @@ func parseYOP(s string) (int32, bool, error) {
 
 // monthNames are the English, Norwegian (bokmål and nynorsk share them)
 // and German month names and their usual abbreviations, lower case,
-// without a trailing dot.
+// without a trailing dot. The list is closed: a word is a month only if it
+// is here, never because it begins like one ("Description 2024",
+// "Marsvin 2024"), since a heading taken for a month puts usage in it.
 var monthNames = map[string]time.Month{
-	"january": 1, "januar": 1, "jan": 1,
-	"february": 2, "februar": 2, "feb": 2,
-	"march": 3, "mars": 3, "märz": 3, "mar": 3, "mrz": 3, "mär": 3,
+	"january": 1, "januar": 1, "jänner": 1, "jan": 1, "jän": 1,
+	"february": 2, "februar": 2, "feb": 2, "febr": 2,
+	"march": 3, "mars": 3, "märz": 3, "maerz": 3, "mar": 3, "mrz": 3, "mär": 3,
 	"april": 4, "apr": 4,
 	"may": 5, "mai": 5,
 	"june": 6, "juni": 6, "jun": 6,
@@ -93,38 +121,10 @@ var monthNames = map[string]time.Month{
 
 // MonthName maps a month's name or abbreviation in English, Norwegian or
 // German, in any case and with or without a trailing dot, to the month:
-// "Jan", "januar", "Mrz.", "Desember". A longer spelling of a name
-// ("Sept", "Febr") is the month it begins.
+// "Jan", "januar", "Mrz.", "Desember", "Sept".
 func MonthName(s string) (time.Month, bool) {
-	s = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
-	if m, ok := monthNames[s]; ok {
-		return m, true
-	}
-	if utf8.RuneCountInString(s) < 3 {
-		return 0, false
-	}
-	for name, m := range monthNames {
-		if len(name) > len(s) && strings.HasPrefix(name, s) {
-			return m, true
-		}
-	}
-	return 0, false
-}
-
-// monthWord maps the word of a heading that also gives a year: besides
-// MonthName, a word beginning with a month's three-letter abbreviation
-// ("Janv-2022"), since the year alongside makes it a month heading.
-func monthWord(s string) (time.Month, bool) {
-	if m, ok := MonthName(s); ok {
-		return m, true
-	}
-	r := []rune(strings.ToLower(strings.TrimSuffix(s, ".")))
-	if len(r) > 3 {
-		if m, ok := monthNames[string(r[:3])]; ok {
-			return m, true
-		}
-	}
-	return 0, false
+	m, ok := monthNames[strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))]
+	return m, ok
 }
 
 var (
@@ -160,12 +160,12 @@ func ParseMonth(s string) (bibstat.Month, bool) {
 		return bibstat.Month{Year: y, Mon: m}, true
 	}
 	if g := reWordYear.FindStringSubmatch(s); g != nil {
-		if m, found := monthWord(g[1]); found {
+		if m, found := MonthName(g[1]); found {
 			return ok(year(g[2]), m)
 		}
 	}
 	if g := reYearWord.FindStringSubmatch(s); g != nil {
-		if m, found := monthWord(g[3]); found {
+		if m, found := MonthName(g[3]); found {
 			return ok(year(g[1]+g[2]), m)
 		}
 	}
@@ -243,6 +243,7 @@ var summaryNames = map[string]bool{
 	"allplatforms": true, "alldatabases": true, "alltitles": true, "alljournals": true, "allbooks": true, "allitems": true,
 	"totalforalljournals": true, "totalforalltitles": true, "totalforalldatabases": true,
 	"totalforallplatforms": true, "totalforallbooks": true, "totalforallitems": true,
+	"allcollections": true, "totalforallcollections": true,
 }
 
 func isSummary(s string) bool {
