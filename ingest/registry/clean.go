@@ -17,8 +17,8 @@ const (
 )
 
 // clean makes vendor text safe for a config file: valid UTF-8, no control
-// or format characters (bidi overrides included), every run of white space
-// one space, at most max runes.
+// or format characters (bidi overrides included), nothing YAML refuses,
+// every run of white space one space, at most max runes.
 func clean(s string, max int) string {
 	var out []rune
 	space := false
@@ -27,7 +27,8 @@ func clean(s string, max int) string {
 		case unicode.IsSpace(r):
 			space = true
 			continue
-		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), unicode.Is(unicode.Co, r), r == unicode.ReplacementChar:
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), unicode.Is(unicode.Co, r), r == unicode.ReplacementChar,
+			r == 0xFFFE, r == 0xFFFF: // YAML refuses these two non-characters
 			continue
 		}
 		if space && len(out) > 0 {

@@ -6,6 +6,8 @@ import (
 	"testing/quick"
 	"unicode"
 	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestClean(t *testing.T) {
@@ -19,6 +21,7 @@ func TestClean(t *testing.T) {
 		{"bell\a nul\x00 bidi\u202eoverride", 100, "bell nul bidioverride"},
 		{"bad \xff utf-8", 100, "bad utf-8"},
 		{"line\u2028sep", 100, "line sep"},
+		{"non\ufffecharacter\uffff", 100, "noncharacter"},
 		{strings.Repeat("a", 20), 10, strings.Repeat("a", 9) + "…"},
 		{strings.Repeat("a", 10), 10, strings.Repeat("a", 10)},
 	}
@@ -31,7 +34,7 @@ func TestClean(t *testing.T) {
 
 // TestCleanAlwaysSafe: whatever a vendor writes, what reaches a config
 // comment or value is valid UTF-8 on one line, without control or format
-// characters, and bounded.
+// characters, bounded, and reads back from YAML as itself.
 func TestCleanAlwaysSafe(t *testing.T) {
 	safe := func(s string) bool {
 		got := clean(s, maxNote)
@@ -43,12 +46,14 @@ func TestCleanAlwaysSafe(t *testing.T) {
 				return false
 			}
 		}
-		return true
+		var back map[string]string
+		err := yaml.Unmarshal([]byte("v: "+scalar("name", got)+" # "+got), &back)
+		return err == nil && back["v"] == got
 	}
 	if err := quick.Check(safe, &quick.Config{MaxCount: 5000}); err != nil {
 		t.Error(err)
 	}
-	for _, s := range []string{"\n# injected: key\n", "a\u0085b", "\u200b\ufeff", strings.Repeat("é\n", 1000)} {
+	for _, s := range []string{"\n# injected: key\n", "\ufffe\uffff", "a\u0085b", "\u200b\ufeff", strings.Repeat("é\n", 1000)} {
 		if !safe(s) {
 			t.Errorf("clean(%q) = %q is not safe", s, clean(s, maxNote))
 		}

@@ -127,19 +127,15 @@ func fill(p *Proposal, s *service) {
 		}
 	}
 	note("customer_id", s.CustomerIDInfo)
-	for _, f := range []struct {
-		name     string
-		required *bool
-		info     string
-	}{
+	for _, f := range []flagged{
 		{"requestor_id", s.RequestorIDRequired, s.RequestorIDInfo},
 		{"api_key", s.APIKeyRequired, s.APIKeyInfo},
 		{"platform", s.PlatformAttrRequired, s.PlatformSpecificInfo},
 	} {
 		switch {
-		case f.required == nil:
+		case f.on == nil:
 			p.Notes = append(p.Notes, "the record does not say whether "+f.name+" is required")
-		case *f.required:
+		case *f.on:
 			p.Requires = append(p.Requires, f.name)
 		}
 		note(f.name, f.info)
@@ -147,23 +143,26 @@ func fill(p *Proposal, s *service) {
 	if yes(s.PlatformAttrRequired) && token.MatchString(strings.TrimSpace(s.PlatformSpecificInfo)) {
 		p.Platform.PlatformParam = strings.TrimSpace(s.PlatformSpecificInfo)
 	}
-	for _, f := range []struct {
-		what string
-		on   *bool
-		info string
-	}{
+	for _, f := range []flagged{
 		{"credentials expire automatically", s.CredentialsAutoExpire, s.CredentialsAutoExpireInfo},
 		{"request volume limits", s.RequestVolumeLimitsApplied, s.RequestVolumeLimitsInfo},
 		{"IP address authorisation", s.IPAddressAuthorization, s.IPAddressAuthorizationInfo},
 		{"customisations in place", s.CustomizationsInPlace, s.CustomizationsInfo},
 	} {
 		if yes(f.on) {
-			p.Notes = append(p.Notes, strings.TrimSuffix(f.what+": "+clean(f.info, maxNote), ": "))
+			p.Notes = append(p.Notes, strings.TrimSuffix(f.name+": "+clean(f.info, maxNote), ": "))
 		}
 	}
 	for _, m := range s.Migrations {
 		p.Notes = append(p.Notes, clean("migrated from "+m.DataHostOriginalName+" on "+m.MigrationDate, maxNote))
 	}
+}
+
+// flagged is one of a service's yes/no fields with its explanation.
+type flagged struct {
+	name string
+	on   *bool
+	info string
 }
 
 func yes(b *bool) bool { return b != nil && *b }
