@@ -140,7 +140,7 @@ func (im *Importer) service(ctx context.Context, raw json.RawMessage, cache map[
 	if err != nil {
 		return resolved{svc: s, err: fmt.Errorf("sushi service: %w", err)}
 	}
-	if release(s.CounterRelease) == "" {
+	if s.CounterRelease != "" && release(s.CounterRelease) == "" {
 		return resolved{svc: s, link: link} // not harvested: not worth a request
 	}
 	if im.Fetch == nil {
