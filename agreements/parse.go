@@ -181,6 +181,22 @@ func (fa fileAgreement) agreement(file string, at func(path ...any) int) (Agreem
 		bad(fmt.Sprintf("period ends (%s) before it begins (%s)", a.To, a.From), "period", "to")
 		periodOK = false
 	}
+	fa.price(&a, bad)
+	fa.allocation(&a, bad)
+	for j, fp := range fa.Participants {
+		a.Participants = append(a.Participants, fp.participant(a, periodOK, at("participants", j), func(msg string, path ...any) {
+			bad(msg, append([]any{"participants", j}, path...)...)
+		}))
+	}
+	return a, errs
+}
+
+// badField records a problem with the field at path.
+type badField func(msg string, path ...any)
+
+// price reads the price and its VAT into a.
+func (fa fileAgreement) price(a *Agreement, bad badField) {
+	var err error
 	if a.Price, err = parseDecimal(fa.PriceNOK); err != nil {
 		bad("missing or not a number: "+err.Error(), "price_nok")
 	} else if a.Price.Sign() < 0 {
@@ -196,6 +212,11 @@ func (fa fileAgreement) agreement(file string, at func(path ...any) int) (Agreem
 	} else if a.VATRate.Sign() < 0 || a.VATRate.Cmp(big.NewRat(1, 1)) >= 0 {
 		bad(fmt.Sprintf("%s: want a fraction from 0 to below 1, e.g. 0.25", fa.VATRate), "vat_rate")
 	}
+}
+
+// allocation reads the allocation model and its base share into a.
+func (fa fileAgreement) allocation(a *Agreement, bad badField) {
+	var err error
 	if !slices.Contains(models, a.Model) {
 		bad(fmt.Sprintf("%q: want flat, population, usage or base_population", fa.Allocation.Model), "allocation", "model")
 	}
@@ -209,46 +230,50 @@ func (fa fileAgreement) agreement(file string, at func(path ...any) int) (Agreem
 	case fa.Allocation.BaseShare != "":
 		bad("base_share belongs only to the base_population model", "allocation", "base_share")
 	}
-	for j, fp := range fa.Participants {
-		p := Participant{Library: bibstat.LibraryID(fp.Library), County: fp.County, Line: at("participants", j)}
-		switch {
-		case fp.Library != "" && fp.County != "":
-			bad("give library or county, not both", "participants", j)
-		case fp.Library != "":
-			if p.Library, err = bibstat.ParseLibraryID(fp.Library); err != nil {
-				bad(err.Error(), "participants", j, "library")
-			}
-		case fp.County != "":
-			if len(fp.County) != 2 || strings.Trim(fp.County, "0123456789") != "" {
-				bad(fmt.Sprintf("county %q: want a two-digit county number, e.g. \"03\"", fp.County), "participants", j, "county")
-			}
-		default:
-			bad("give library (bibnr) or county (fylkesnummer)", "participants", j)
+}
+
+// participant reads one participant of a, on line; its paths are the
+// participant's own fields. Its months are checked against a's period
+// when that is sound (periodOK).
+func (fp fileParticipant) participant(a Agreement, periodOK bool, line int, bad badField) Participant {
+	p := Participant{Library: bibstat.LibraryID(fp.Library), County: fp.County, Line: line}
+	var err error
+	switch {
+	case fp.Library != "" && fp.County != "":
+		bad("give library or county, not both")
+	case fp.Library != "":
+		if p.Library, err = bibstat.ParseLibraryID(fp.Library); err != nil {
+			bad(err.Error(), "library")
 		}
-		p.Joined, p.Left = a.From, a.To
-		if fp.Joined != "" {
-			if p.Joined, err = parseMonth(fp.Joined); err != nil {
-				bad(err.Error(), "participants", j, "joined")
-			}
+	case fp.County != "":
+		if len(fp.County) != 2 || strings.Trim(fp.County, "0123456789") != "" {
+			bad(fmt.Sprintf("county %q: want a two-digit county number, e.g. \"03\"", fp.County), "county")
 		}
-		if fp.Left != "" {
-			if p.Left, err = parseMonth(fp.Left); err != nil {
-				bad(err.Error(), "participants", j, "left")
-			}
-		}
-		if periodOK && !p.Joined.IsZero() && !p.Left.IsZero() {
-			switch {
-			case p.Left.Before(p.Joined):
-				bad(fmt.Sprintf("left (%s) before joined (%s)", p.Left, p.Joined), "participants", j, "left")
-			case p.Joined.Before(a.From):
-				bad(fmt.Sprintf("joined %s is before the agreement period %s–%s", p.Joined, a.From, a.To), "participants", j, "joined")
-			case a.To.Before(p.Left):
-				bad(fmt.Sprintf("left %s is after the agreement period %s–%s", p.Left, a.From, a.To), "participants", j, "left")
-			}
-		}
-		a.Participants = append(a.Participants, p)
+	default:
+		bad("give library (bibnr) or county (fylkesnummer)")
 	}
-	return a, errs
+	p.Joined, p.Left = a.From, a.To
+	if fp.Joined != "" {
+		if p.Joined, err = parseMonth(fp.Joined); err != nil {
+			bad(err.Error(), "joined")
+		}
+	}
+	if fp.Left != "" {
+		if p.Left, err = parseMonth(fp.Left); err != nil {
+			bad(err.Error(), "left")
+		}
+	}
+	if periodOK && !p.Joined.IsZero() && !p.Left.IsZero() {
+		switch {
+		case p.Left.Before(p.Joined):
+			bad(fmt.Sprintf("left (%s) before joined (%s)", p.Left, p.Joined), "left")
+		case p.Joined.Before(a.From):
+			bad(fmt.Sprintf("joined %s is before the agreement period %s–%s", p.Joined, a.From, a.To), "joined")
+		case a.To.Before(p.Left):
+			bad(fmt.Sprintf("left %s is after the agreement period %s–%s", p.Left, a.From, a.To), "left")
+		}
+	}
+	return p
 }
 
 // check validates an agreement against what exists and what may overlap.

@@ -228,7 +228,41 @@ func (c *calc) add(name, format string, args ...any) {
 
 func (c *calc) run() *Valuation {
 	a, v := c.a, c.v
-	// Cost: whole months of the price.
+	cost := c.cost()
+	ps, popMonths := c.participants()
+	exact := c.allocate(ps)
+	amounts := append(exact, c.unallocated(ps, exact, cost))
+	rounded := splitExact(amounts)
+	for i := range ps {
+		ps[i].Allocated = rounded[i]
+	}
+	v.Unallocated = rounded[len(ps)]
+
+	// Totals.
+	c.add("uses", "Σ %s over %s of the participants' libraries in their months = %s%s",
+		strings.Join(a.Metrics(), " + "), strings.Join(a.Platforms, ", "), formatInt(v.Uses), noDataNote(v.HasData))
+	v.CostPerUse = perUse(v.Cost, v.Uses, v.HasData)
+	c.add("cost_per_use", "%s", quotientFormula("cost / uses", v.Cost, formatInt(v.Uses), v.CostPerUse))
+	c.coverage(popMonths)
+	c.add("libraries", "libraries covered by the participants in some month = %d", v.Libraries)
+	if v.Unallocated != 0 {
+		c.add("unallocated", "cost − Σ allocated = %s NOK: carried by no participant (months without participants, or nothing to allocate by)", v.Unallocated)
+	}
+	for i := range ps {
+		pv := &ps[i]
+		pv.CostPerUse = perUse(pv.Allocated, pv.Uses, pv.HasData)
+		pv.Formulas = append(pv.Formulas,
+			Formula{"uses", fmt.Sprintf("Σ uses of its libraries (%d) in its months (%d) = %s%s", pv.Libraries, pv.Months, formatInt(pv.Uses), noDataNote(pv.HasData))},
+			Formula{"cost_per_use", quotientFormula("allocated / uses", pv.Allocated, formatInt(pv.Uses), pv.CostPerUse)})
+	}
+	v.Participants = ps
+	return v
+}
+
+// cost is the price of whole months in the valued period, with its
+// formulas.
+func (c *calc) cost() *big.Rat {
+	a, v := c.a, c.v
 	cost := new(big.Rat).Mul(c.perMonth, big.NewRat(int64(len(c.months)), 1))
 	v.Cost = toMoney(cost)
 	if a.VATIncluded {
@@ -243,10 +277,17 @@ func (c *calc) run() *Valuation {
 	c.add("cost", "price_per_month × months = %s × %d = %s NOK (%s–%s)",
 		ratNOK(c.perMonth), len(c.months), v.Cost, v.First, v.Last)
 
-	// Per participant: months, covered libraries, uses, population.
-	ps := make([]ParticipantValue, len(a.Participants))
+	return cost
+}
+
+// participants are each participant's months, covered libraries, uses
+// and population; popMonths is the inhabitants covered summed over months.
+// It sets the valuation's uses and libraries.
+func (c *calc) participants() (ps []ParticipantValue, popMonths *big.Int) {
+	a, v := c.a, c.v
+	ps = make([]ParticipantValue, len(a.Participants))
 	allLibs := map[bibstat.LibraryID]bool{}
-	popMonths := new(big.Int)
+	popMonths = new(big.Int)
 	for i, p := range a.Participants {
 		pv := &ps[i]
 		pv.Participant, pv.Name = p, c.name(p)
@@ -276,19 +317,14 @@ func (c *calc) run() *Valuation {
 	}
 	v.Libraries = len(allLibs)
 
-	exact := c.allocate(ps)
-	amounts := append(exact, c.unallocated(ps, exact, cost))
-	rounded := splitExact(amounts)
-	for i := range ps {
-		ps[i].Allocated = rounded[i]
-	}
-	v.Unallocated = rounded[len(ps)]
+	return ps, popMonths
+}
 
-	// Totals.
-	c.add("uses", "Σ %s over %s of the participants' libraries in their months = %s%s",
-		strings.Join(a.Metrics(), " + "), strings.Join(a.Platforms, ", "), formatInt(v.Uses), noDataNote(v.HasData))
-	v.CostPerUse = perUse(v.Cost, v.Uses, v.HasData)
-	c.add("cost_per_use", "%s", quotientFormula("cost / uses", v.Cost, formatInt(v.Uses), v.CostPerUse))
+// coverage is the population the agreement covers on average over the
+// months, from popMonths, what it costs per inhabitant and its share of
+// the nation's.
+func (c *calc) coverage(popMonths *big.Int) {
+	v := c.v
 	months := int64(len(c.months))
 	popAvg := new(big.Rat).SetFrac(popMonths, big.NewInt(months))
 	v.Population = roundRat(popAvg)
@@ -310,19 +346,6 @@ func (c *calc) run() *Valuation {
 	} else {
 		c.add("population_share", "population_of_norway unknown: no data")
 	}
-	c.add("libraries", "libraries covered by the participants in some month = %d", v.Libraries)
-	if v.Unallocated != 0 {
-		c.add("unallocated", "cost − Σ allocated = %s NOK: carried by no participant (months without participants, or nothing to allocate by)", v.Unallocated)
-	}
-	for i := range ps {
-		pv := &ps[i]
-		pv.CostPerUse = perUse(pv.Allocated, pv.Uses, pv.HasData)
-		pv.Formulas = append(pv.Formulas,
-			Formula{"uses", fmt.Sprintf("Σ uses of its libraries (%d) in its months (%d) = %s%s", pv.Libraries, pv.Months, formatInt(pv.Uses), noDataNote(pv.HasData))},
-			Formula{"cost_per_use", quotientFormula("allocated / uses", pv.Allocated, formatInt(pv.Uses), pv.CostPerUse)})
-	}
-	v.Participants = ps
-	return v
 }
 
 // allocate returns each participant's exact share of the cost, adding

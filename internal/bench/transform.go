@@ -67,12 +67,7 @@ func benchTransform(ctx context.Context, e Env, args []string) error {
 	opts := transform.Options{MemoryLimit: *mem, Threads: *threads, TempDir: filepath.Join(*dir, "duckdb-tmp")}
 	harvested := time.Date(benchYear+1, 1, 5, 2, 0, 0, 0, time.UTC)
 
-	var reg strings.Builder
-	reg.WriteString("bibnr,name,type,kommnr\n")
-	for l := range benchLibs {
-		fmt.Fprintf(&reg, "%s,Bibliotek %d,FBI,%s\n", benchLib(l), l, benchMunicipalities[l%len(benchMunicipalities)])
-	}
-	if err := st.Put(ctx, bibstat.LibrariesCSVKey, strings.NewReader(reg.String())); err != nil {
+	if err := putBenchRegister(ctx, st); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -100,23 +95,9 @@ func benchTransform(ctx context.Context, e Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("bench transform: restate: %w", err)
 	}
-	start = time.Now()
-	w, err := transform.Open(ctx, path, opts, e.Log)
+	inc, incremental, err := loadIncremental(ctx, e, path, opts, st, gen.rows, restated.units)
 	if err != nil {
 		return err
-	}
-	defer w.Close()
-	inc, err := w.Update(ctx, st)
-	if err != nil {
-		return fmt.Errorf("bench transform: incremental: %w", err)
-	}
-	incremental := time.Since(start).Seconds()
-	var facts int64
-	if err := w.DB.QueryRowContext(ctx, `SELECT count(*) FROM facts`).Scan(&facts); err != nil {
-		return err
-	}
-	if inc.Loaded != restated.units || facts != gen.rows {
-		return fmt.Errorf("bench transform: incremental loaded %d units (want %d), facts %d (want %d)", inc.Loaded, restated.units, facts, gen.rows)
 	}
 	var size int64
 	if fi, err := os.Stat(path); err == nil {
@@ -305,4 +286,39 @@ func zipf(n int, s float64) []float64 {
 		out[k] /= sum
 	}
 	return out
+}
+
+// putBenchRegister puts the synthetic libraries' register into st.
+func putBenchRegister(ctx context.Context, st *store.Local) error {
+	var reg strings.Builder
+	reg.WriteString("bibnr,name,type,kommnr\n")
+	for l := range benchLibs {
+		fmt.Fprintf(&reg, "%s,Bibliotek %d,FBI,%s\n", benchLib(l), l, benchMunicipalities[l%len(benchMunicipalities)])
+	}
+	return st.Put(ctx, bibstat.LibrariesCSVKey, strings.NewReader(reg.String()))
+}
+
+// loadIncremental loads what st has beyond the warehouse at path and
+// checks it loaded the units restated and kept rows facts; sec is the
+// load's time, opening included.
+func loadIncremental(ctx context.Context, e Env, path string, opts transform.Options, st *store.Local, rows int64, units int) (inc transform.LoadSummary, sec float64, err error) {
+	start := time.Now()
+	w, err := transform.Open(ctx, path, opts, e.Log)
+	if err != nil {
+		return transform.LoadSummary{}, 0, err
+	}
+	defer w.Close()
+	inc, err = w.Update(ctx, st)
+	if err != nil {
+		return inc, 0, fmt.Errorf("bench transform: incremental: %w", err)
+	}
+	sec = time.Since(start).Seconds()
+	var facts int64
+	if err := w.DB.QueryRowContext(ctx, `SELECT count(*) FROM facts`).Scan(&facts); err != nil {
+		return inc, sec, err
+	}
+	if inc.Loaded != units || facts != rows {
+		return inc, 0, fmt.Errorf("bench transform: incremental loaded %d units (want %d), facts %d (want %d)", inc.Loaded, units, facts, rows)
+	}
+	return inc, sec, nil
 }
