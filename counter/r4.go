@@ -79,6 +79,25 @@ func r4ReportID(title string) string {
 	return id
 }
 
+var (
+	reGOA     = regexp.MustCompile(`(?i)\bgold open access\b|\bgoa\b`)
+	reArchive = regexp.MustCompile(`(?i)\barchive\b`)
+)
+
+// r4Variant is id as its row-1 description tells it: a "Journal Report
+// 1 (R4)" whose description counts Gold Open Access or archive requests
+// is the JR1 GOA or JR1a it describes, a subset of JR1 however it is titled.
+func r4Variant(id, description string) string {
+	switch {
+	case id != "JR1":
+	case reGOA.MatchString(description):
+		return "JR1 GOA"
+	case reArchive.MatchString(description):
+		return "JR1a"
+	}
+	return id
+}
+
 // r4Check refuses an R4 report that is not loaded, by its name.
 func r4Check(id string) error {
 	if why, ok := r4Refused[id]; ok {

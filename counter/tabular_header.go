@@ -80,7 +80,7 @@ func (t *tab) header() ([]string, error) {
 		c0 := strings.TrimPrefix(cell(cells, 0), "\ufeff")
 		switch {
 		case pre == 0 && reR4Title.MatchString(c0):
-			id := r4ReportID(c0)
+			id := r4Variant(r4ReportID(c0), cell(cells, 1))
 			t.r4, t.r4Title = true, true
 			t.doc.Release = "4"
 			t.doc.Header.ReportName = c0

@@ -81,6 +81,7 @@ func TestTabularRules(t *testing.T) {
 		{file: "r4-jr1-empty.tsv", id: "JR1", rel: "4", empty: true, warning: "summary row"},
 		// 2. every R4 report by its own name
 		{file: "r4-jr1-goa.tsv", err: "JR1 GOA is not loaded: its usage is part of JR1", errIs: errRefused},
+		{file: "r4-jr1-goa-description.tsv", err: "JR1 GOA is not loaded: its usage is part of JR1", errIs: errRefused},
 		{file: "r4-jr1a.tsv", err: "JR1a is not loaded: its usage is part of JR1", errIs: errRefused},
 		{file: "r4-jr5.tsv", err: "JR5 is not loaded: its columns are years of publication", errIs: errRefused},
 		{file: "r4-jr2.tsv", id: "JR2", rel: "4", rows: 4, totals: map[string]int64{LimitExceeded: 6, NoLicense: 4},
