@@ -133,35 +133,12 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 		return sum, err
 	}
 
-	for _, c := range counties {
-		p := common
-		p.Title, p.Root, p.County, p.Intro = m.County+" "+c.Name, "../", c, m.CountyIntro
-		if err := s.fillUsage(ctx, &p, Scope{Kind: "county", ID: c.ID, Name: c.Name, FileStem: "fylke-" + c.ID + "-bruk", Directory: "fylke"}); err != nil {
-			return sum, err
-		}
-		cmp, members, err := s.compareLibraries(ctx, m, c.ID, p.YoYYear, libs)
-		if err != nil {
-			return sum, err
-		}
-		p.Charts, p.Libraries = append(p.Charts, cmp), members
-		if err := emit("fylke/"+c.ID+".html", "usage.html", p); err != nil {
-			return sum, err
-		}
+	if err := s.countyPages(ctx, m, common, counties, libs, emit); err != nil {
+		return sum, err
 	}
-
-	for _, lib := range libs {
-		p := common
-		p.Title, p.Root, p.Library = lib.Name, "../", lib
-		p.Intro = fmt.Sprintf("ISIL %s · %s %s", lib.ISIL, m.Municipality, lib.Municipality)
-		sc := Scope{Kind: "library", ID: lib.ID, Name: lib.Name, ISIL: lib.ISIL, FileStem: lib.ID + "-bruk", Directory: "bibliotek"}
-		if err := s.fillUsage(ctx, &p, sc); err != nil {
-			return sum, err
-		}
-		if err := emit("bibliotek/"+lib.ID+".html", "usage.html", p); err != nil {
-			return sum, err
-		}
+	if err := s.libraryPages(ctx, m, common, libs, emit); err != nil {
+		return sum, err
 	}
-
 	for _, a := range agrs {
 		p := common
 		p.Title, p.Root, p.Agreement = a.Name, "../", a.view
@@ -173,6 +150,46 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 		}
 	}
 	return sum, nil
+}
+
+// emitFunc writes page p with template tpl at rel under the site.
+type emitFunc func(rel, tpl string, p page) error
+
+// countyPages writes each county's usage page with its libraries compared.
+func (s *Site) countyPages(ctx context.Context, m messages, common page, counties []countyRow, libs []libraryRow, emit emitFunc) error {
+	for _, c := range counties {
+		p := common
+		p.Title, p.Root, p.County, p.Intro = m.County+" "+c.Name, "../", c, m.CountyIntro
+		if err := s.fillUsage(ctx, &p, Scope{Kind: "county", ID: c.ID, Name: c.Name, FileStem: "fylke-" + c.ID + "-bruk", Directory: "fylke"}); err != nil {
+			return err
+		}
+		cmp, members, err := s.compareLibraries(ctx, m, c.ID, p.YoYYear, libs)
+		if err != nil {
+			return err
+		}
+		p.Charts, p.Libraries = append(p.Charts, cmp), members
+		if err := emit("fylke/"+c.ID+".html", "usage.html", p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// libraryPages writes each library's usage page.
+func (s *Site) libraryPages(ctx context.Context, m messages, common page, libs []libraryRow, emit emitFunc) error {
+	for _, lib := range libs {
+		p := common
+		p.Title, p.Root, p.Library = lib.Name, "../", lib
+		p.Intro = fmt.Sprintf("ISIL %s · %s %s", lib.ISIL, m.Municipality, lib.Municipality)
+		sc := Scope{Kind: "library", ID: lib.ID, Name: lib.Name, ISIL: lib.ISIL, FileStem: lib.ID + "-bruk", Directory: "bibliotek"}
+		if err := s.fillUsage(ctx, &p, sc); err != nil {
+			return err
+		}
+		if err := emit("bibliotek/"+lib.ID+".html", "usage.html", p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Site) now() time.Time {
