@@ -437,7 +437,9 @@ func TestSecurityForwardedNotTrusted(t *testing.T) {
 // comes from the run itself (the spread of its own timings).
 func TestSecurityRequestorOracle(t *testing.T) {
 	l := startLive(t, nil)
+	l.srv.throttle.mu.Lock()
 	l.srv.throttle.Free = 1 << 20 // measure the check, not the lockout
+	l.srv.throttle.mu.Unlock()
 	tokenID := strings.Split(l.tokens["oslo"], "_")[1]
 	cases := map[string]url.Values{
 		"unknown requestor":                       {"requestor_id": {"nobody"}, "api_key": {"bst_0011223344556677_wrong"}},
