@@ -315,3 +315,52 @@ func brokenSheetXLSXWith(t *testing.T, broken bool) []byte {
 	}
 	return out.Bytes()
 }
+
+// TestSeparatorsSameDocument: a TSV fixture written as CSV with every cell
+// quoted, with ',' or ';', is the same document: the same rows, totals,
+// Empty and Skipped (the property behind "files as vendors write them").
+func TestSeparatorsSameDocument(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(fixtures, "*.tsv"))
+	n := 0
+	for _, name := range files {
+		in, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, werr := Read(context.Background(), bytes.NewReader(in), Options{Name: "f"}, nil)
+		if werr != nil || bytes.ContainsRune(in, '"') {
+			continue
+		}
+		for _, sep := range []string{",", ";"} {
+			var b strings.Builder
+			for _, line := range strings.SplitAfter(string(in), "\n") {
+				eol := line[len(strings.TrimRight(line, "\r\n")):]
+				cells := strings.Split(strings.TrimRight(line, "\r\n"), "\t")
+				if len(line) == 0 {
+					continue
+				}
+				for i, c := range cells {
+					if i > 0 {
+						b.WriteString(sep)
+					}
+					b.WriteString(`"` + c + `"`)
+				}
+				b.WriteString(eol)
+			}
+			got, err := Read(context.Background(), strings.NewReader(b.String()), Options{Name: "f"}, nil)
+			if err != nil {
+				t.Errorf("%s as %q-CSV: %v", filepath.Base(name), sep, err)
+				continue
+			}
+			if got.Rows != want.Rows || fmt.Sprint(got.Totals) != fmt.Sprint(want.Totals) || got.Empty != want.Empty ||
+				got.Skipped != want.Skipped || got.ReportID != want.ReportID {
+				t.Errorf("%s as %q-CSV: rows %d totals %v empty %v skipped %d id %s; as TSV %d %v %v %d %s", filepath.Base(name), sep,
+					got.Rows, got.Totals, got.Empty, got.Skipped, got.ReportID, want.Rows, want.Totals, want.Empty, want.Skipped, want.ReportID)
+			}
+			n++
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d variants read; the fixtures moved?", n)
+	}
+}
