@@ -22,6 +22,8 @@ type Inspection struct {
 	Totals     map[string]int64      `json:"totals"`
 	Exceptions []InspectionException `json:"exceptions"`
 	Warnings   []string              `json:"warnings"`
+	Empty      bool                  `json:"empty"`   // the vendor's positive "no usage" (Document.Empty)
+	Skipped    int64                 `json:"skipped"` // values read but not loaded (Document.Skipped)
 }
 
 // InspectionException is one exception of an inspected file.
@@ -73,6 +75,7 @@ func (res *Inspection) describe(doc *Document) {
 		res.Exceptions = append(res.Exceptions, InspectionException{Code: x.Code, Severity: x.Severity, Message: x.Message})
 	}
 	res.Warnings = append(res.Warnings, doc.Warnings...)
+	res.Empty, res.Skipped = doc.Empty, doc.Skipped
 }
 
 // period is the report's months as its header states them, else as its
