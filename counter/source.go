@@ -65,7 +65,7 @@ func detectSep(head []byte) byte {
 		best, bestN := byte(0), 0
 		for _, sep := range seps {
 			cells := splitQuoted(trimEOL(l), sep)
-			if len(cells) > bestN && isHeadingsText(cells) {
+			if len(cells) > bestN && isHeadings(cells) {
 				best, bestN = sep, len(cells)
 			}
 		}
@@ -114,20 +114,21 @@ func quotedTabular(head []byte) bool {
 	return false
 }
 
-// splitQuoted splits one line at sep outside quotes, for detectSep only.
-func splitQuoted(l []byte, sep byte) []string {
-	var cells []string
+// splitQuoted splits one line at sep outside quotes, for detectSep only
+// (the cells keep their quotes, which isHeadings ignores).
+func splitQuoted(l []byte, sep byte) [][]byte {
+	var cells [][]byte
 	quoted, start := false, 0
 	for i, c := range l {
 		switch {
 		case c == '"':
 			quoted = !quoted
 		case c == sep && !quoted:
-			cells = append(cells, strings.Trim(string(l[start:i]), `" `))
+			cells = append(cells, l[start:i])
 			start = i + 1
 		}
 	}
-	return append(cells, strings.Trim(string(l[start:]), `" `))
+	return append(cells, l[start:])
 }
 
 func (s *delimSource) line() int { return s.n }

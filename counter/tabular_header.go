@@ -4,6 +4,7 @@ package counter
 // the reader infers when there is none.
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -25,17 +26,7 @@ var r5Labels = map[string]bool{
 // label, so the label in column A does not decide.
 func isHeadings(cells [][]byte) bool {
 	for _, c := range cells {
-		if len(c) <= 40 && isHeadingName(string(c)) {
-			return true
-		}
-	}
-	return false
-}
-
-// isHeadingsText is isHeadings for cells as strings.
-func isHeadingsText(cells []string) bool {
-	for _, c := range cells {
-		if len(c) <= 40 && isHeadingName(c) {
+		if len(c) <= 40 && isHeadingName(string(bytes.Trim(c, `" `))) {
 			return true
 		}
 	}
