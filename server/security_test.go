@@ -335,21 +335,9 @@ func TestSecurityLoginMemory(t *testing.T) {
 
 // securityChild serves a portal until stdin closes, its address on stdout.
 func securityChild(t *testing.T) {
-	cfg, _ := portalConfig(t, nil, fakeGeo{})
-	srv, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { io.Copy(io.Discard, os.Stdin); cancel() }()
-	fmt.Printf("LISTEN http://%s\n", ln.Addr())
-	if err := srv.Serve(ctx, ln); err != nil {
-		t.Fatal(err)
-	}
+	l := startLive(t, nil)
+	fmt.Printf("LISTEN %s\n", l.base)
+	_, _ = io.Copy(io.Discard, os.Stdin)
 }
 
 // vmHWM is the process's peak resident set size in bytes.

@@ -266,71 +266,67 @@ func (s *Users) SetPassword(name, password string) error {
 	if err := checkPassword(password); err != nil {
 		return err
 	}
+	return s.update(name, "set password of", func(u *User) error {
+		if !u.Active() {
+			return ErrNoSuchUser
+		}
+		u.PasswordHash = hashSecret(password)
+		return nil
+	})
+}
+
+// update applies fn to the named user and saves the file; what names the
+// operation in errors.
+func (s *Users) update(name, what string, fn func(u *User) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.reload(false); err != nil {
 		return err
 	}
-	i := slices.IndexFunc(s.users, func(u User) bool { return u.Name == name && u.Active() })
+	i := slices.IndexFunc(s.users, func(u User) bool { return u.Name == name })
 	if i < 0 {
-		return fmt.Errorf("set password of %s: %w", name, ErrNoSuchUser)
+		return fmt.Errorf("%s %s: %w", what, name, ErrNoSuchUser)
 	}
-	s.users[i].PasswordHash = hashSecret(password)
+	if err := fn(&s.users[i]); err != nil {
+		return fmt.Errorf("%s %s: %w", what, name, err)
+	}
 	return s.save()
 }
 
 // RevokeToken drops one of the user's API tokens, by its public id.
 func (s *Users) RevokeToken(name, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.reload(false); err != nil {
-		return err
-	}
-	i := slices.IndexFunc(s.users, func(u User) bool { return u.Name == name })
-	if i < 0 {
-		return fmt.Errorf("revoke token of %s: %w", name, ErrNoSuchUser)
-	}
 	id = strings.TrimPrefix(id, tokenPrefix)
-	n := len(s.users[i].Tokens)
-	s.users[i].Tokens = slices.DeleteFunc(s.users[i].Tokens, func(t Token) bool { return t.ID == id })
-	if len(s.users[i].Tokens) == n {
-		return fmt.Errorf("revoke token %s of %s: %w", id, name, ErrNoSuchToken)
-	}
-	return s.save()
+	return s.update(name, "revoke token "+id+" of", func(u *User) error {
+		n := len(u.Tokens)
+		if u.Tokens = slices.DeleteFunc(u.Tokens, func(t Token) bool { return t.ID == id }); len(u.Tokens) == n {
+			return ErrNoSuchToken
+		}
+		return nil
+	})
 }
 
 // NewToken makes an API token for the named user, stores its hash and
 // returns the token, which is shown once and never again.
 func (s *Users) NewToken(name string, now time.Time) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.reload(false); err != nil {
+	id, secret := hex.EncodeToString(randomBytes(8)), hex.EncodeToString(randomBytes(32))
+	err := s.update(name, "new token for", func(u *User) error {
+		u.Tokens = append(u.Tokens, Token{ID: id, Hash: hashSecret(secret), Created: now.UTC()})
+		return nil
+	})
+	if err != nil {
 		return "", err
 	}
-	i := slices.IndexFunc(s.users, func(u User) bool { return u.Name == name })
-	if i < 0 {
-		return "", fmt.Errorf("new token for %s: %w", name, ErrNoSuchUser)
-	}
-	id, secret := hex.EncodeToString(randomBytes(8)), hex.EncodeToString(randomBytes(32))
-	s.users[i].Tokens = append(s.users[i].Tokens, Token{ID: id, Hash: hashSecret(secret), Created: now.UTC()})
-	return tokenPrefix + id + "_" + secret, s.save()
+	return tokenPrefix + id + "_" + secret, nil
 }
 
 // Revoke disables the named user and drops its tokens; the record stays,
 // so only an explicit Add gives the name to a new account. A running
 // server refuses the user's sessions from its next request.
 func (s *Users) Revoke(name string, now time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.reload(false); err != nil {
-		return err
-	}
-	i := slices.IndexFunc(s.users, func(u User) bool { return u.Name == name })
-	if i < 0 {
-		return fmt.Errorf("revoke %s: %w", name, ErrNoSuchUser)
-	}
-	s.users[i].Revoked, s.users[i].Tokens, s.users[i].PasswordHash = now.UTC(), nil, ""
-	return s.save()
+	return s.update(name, "revoke", func(u *User) error {
+		u.Revoked, u.Tokens, u.PasswordHash = now.UTC(), nil, ""
+		return nil
+	})
 }
 
 // CheckPassword returns the active user with that name and password. An
