@@ -31,4 +31,7 @@
 // wrapping bibstat.ErrStoreUnavailable. Plain 200 reports (no exception
 // named) are processed by a pool so that parsing never delays a host's
 // next request.
+//
+// WriteDiscovered turns a platform's /members into credential entries to
+// review and paste into the config ("bibstat credentials discover").
 package ingest
