@@ -20,6 +20,10 @@ func TestSafeCell(t *testing.T) {
 		"-2+3":              "'-2+3",
 		"@SUM(A1)":          "'@SUM(A1)",
 		"\t=1":              "'\t=1",
+		"＝HYPERLINK(\"x\")": "'＝HYPERLINK(\"x\")",
+		"＋1":                "'＋1",
+		"－2":                "'－2",
+		"＠SUM(A1)":          "'＠SUM(A1)",
 		"Aftenposten":       "Aftenposten",
 		"":                  "",
 	}
