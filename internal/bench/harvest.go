@@ -155,8 +155,13 @@ func benchHarvester(e Env, spacing time.Duration, workers int) (h *ingest.Harves
 	}
 	led.SetSyncInterval(250 * time.Millisecond)
 	st = store.NewMemory()
-	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute, DisableCompression: true}
-	h = &ingest.Harvester{Store: st, Ledger: led, Log: e.Log, Spacing: spacing, Workers: workers,
-		Fetcher: &sushi.Client{HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, UserAgent: "BibStat bench"}}
+	h = &ingest.Harvester{Store: st, Ledger: led, Log: e.Log, Spacing: spacing, Workers: workers, Fetcher: benchFetcher()}
 	return h, st, func() { led.Close(); os.RemoveAll(dir) }, nil
+}
+
+// benchFetcher is the benches' SUSHI client: a few idle connections kept
+// per simulated host, bodies uncompressed as the simulator sends them.
+func benchFetcher() *sushi.Client {
+	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute, DisableCompression: true}
+	return &sushi.Client{HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, UserAgent: "BibStat bench"}
 }

@@ -179,12 +179,10 @@ func nationalHarvest(ctx context.Context, e Env, o nationalOptions, world *sushi
 	// moments' states, whose units are fetched again.
 	led.SetSyncInterval(250 * time.Millisecond)
 	jobs := nationalJobs(world, bases)
-	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute, DisableCompression: true}
 	pol := ingest.DefaultPolicy
 	// Waits scaled as the spacing is: the real 3 s spacing against 1 min.
 	pol.QueuedDelay, pol.ThrottleDelay = 10*o.spacing, 10*o.spacing
-	h := &ingest.Harvester{Store: st, Ledger: led, Log: e.Log, Spacing: o.spacing, Policy: pol,
-		Fetcher: &sushi.Client{HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, UserAgent: "BibStat bench"}}
+	h := &ingest.Harvester{Store: st, Ledger: led, Log: e.Log, Spacing: o.spacing, Policy: pol, Fetcher: benchFetcher()}
 	start := time.Now()
 	sum, err := h.Run(ctx, jobs)
 	hv := harvestRun{units: len(jobs), wall: time.Since(start)}
