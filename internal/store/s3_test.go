@@ -3,7 +3,6 @@ package store_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"go/build"
@@ -60,7 +59,7 @@ func TestS3(t *testing.T) {
 
 	t.Run("Multipart", func(t *testing.T) {
 		s := gw.store(t, store.S3Config{Bucket: gw.newBucket(t), PartSize: 5 << 20})
-		data := randomBytes(t, 11<<20+3) // three parts, the last a short one
+		data := storetest.RandomBytes(t, 11<<20+3) // three parts, the last a short one
 		for name, r := range map[string]func() io.Reader{
 			"seekable":     func() io.Reader { return bytes.NewReader(data) },
 			"non-seekable": func() io.Reader { return io.MultiReader(bytes.NewReader(data)) },
@@ -83,7 +82,7 @@ func TestS3(t *testing.T) {
 		s := gw.store(t, store.S3Config{Bucket: gw.newBucket(t)})
 		// Below and above the in-memory buffer, to exercise the temp-file spool.
 		for _, size := range []int{0, 10, 1 << 20, 1<<20 + 1, 4<<20 + 5} {
-			data := randomBytes(t, size)
+			data := storetest.RandomBytes(t, size)
 			pr, pw := io.Pipe()
 			go func() { _, err := pw.Write(data); pw.CloseWithError(err) }()
 			key := fmt.Sprintf("pipe/%d", size)
@@ -186,7 +185,7 @@ func TestS3ServerGoesAway(t *testing.T) {
 	gw := startVersitygw(t)
 	ctx := context.Background()
 	s := gw.store(t, store.S3Config{Bucket: gw.newBucket(t)})
-	if err := s.Put(ctx, "before", bytes.NewReader(randomBytes(t, 64<<20))); err != nil {
+	if err := s.Put(ctx, "before", bytes.NewReader(storetest.RandomBytes(t, 64<<20))); err != nil {
 		t.Fatal(err)
 	}
 	// A read in progress when the server dies; far more than the socket buffers hold.
@@ -491,13 +490,4 @@ func closedPort(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
-}
-
-func randomBytes(t *testing.T, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

@@ -39,7 +39,7 @@ var suite = []struct {
 }
 
 func testPutGetByteExact(t *testing.T, s store.Store) {
-	data := randomBytes(t, 3<<20+17) // a few MiB, not a round size
+	data := RandomBytes(t, 3<<20+17) // a few MiB, not a round size
 	mustPut(t, s, "raw/a/b.json", data)
 	if got := mustGet(t, s, "raw/a/b.json"); !bytes.Equal(got, data) {
 		t.Fatalf("got %d bytes back, want the %d put", len(got), len(data))
@@ -48,7 +48,7 @@ func testPutGetByteExact(t *testing.T, s store.Store) {
 
 func testNonSeekableReader(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	data := randomBytes(t, 2<<20+5)
+	data := RandomBytes(t, 2<<20+5)
 	// io.MultiReader hides Seek and ReadAt, as a network body would.
 	if err := s.Put(ctx, "raw/stream", io.MultiReader(bytes.NewReader(data))); err != nil {
 		t.Fatal(err)
@@ -206,7 +206,8 @@ func testCancelledContext(t *testing.T, s store.Store) {
 	}
 }
 
-func randomBytes(t *testing.T, n int) []byte {
+// RandomBytes is n random bytes, which no store can compress or dedupe.
+func RandomBytes(t *testing.T, n int) []byte {
 	t.Helper()
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
