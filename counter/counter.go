@@ -397,7 +397,10 @@ func (s *sink) skip(n int64, why string) {
 	if s.doc.Skipped <= math.MaxInt64-n {
 		s.doc.Skipped += n
 	}
-	if !s.warned[why] {
+	// The reasons remembered are bounded as the warnings are: a reason that
+	// names its cell is new for every bad cell of a hostile file.
+	const maxReasons = 128
+	if !s.warned[why] && len(s.warned) < maxReasons {
 		if s.warned == nil {
 			s.warned = map[string]bool{}
 		}

@@ -3,7 +3,7 @@
 //
 //   - Vocabulary (vocab.go): the twelve Metric_Types (Metrics, IsMetric and
 //     the groups reports are made of, such as ItemMetrics), the report IDs
-//     (Reports, and ReportsR4 with their Data_Types), the Data_Type groups
+//     (Reports; the R4 reports and their mapping are r4.go's), the Data_Type groups
 //     of the Standard Views, Access_Types and Access_Methods.
 //   - Exceptions (exception.go): Exception, the one exception type — what a
 //     document's header carries, the SUSHI client's typed error and what the
@@ -26,6 +26,14 @@
 //   - header: Report_Header (JSON) or the tabular header block.
 //   - exception: a COUNTER exception, in a header or as the whole body.
 //   - warning: a quirk the reader worked around (a summary row skipped, a
-//     month outside the reporting period, a total that does not add up). A
-//     quirk is never an error; an error means the document is not COUNTER.
+//     total that does not add up), or values it set aside and counted in
+//     Document.Skipped (a month outside the reporting period, an unknown
+//     metric, a period that is not one month).
+//   - error: the document cannot be read as COUNTER, or reading it would
+//     lose or invent usage: a count that is not a whole number (CellError),
+//     an R4 report refused by name (JR1 GOA is part of JR1), a broken XLSX,
+//     an unbalanced quote. Never a silent zero.
+//   - Empty: the vendor's positive "no usage" (an empty Report_Items under
+//     a stated period; a complete tabular header with no data rows), the
+//     only document that may become a zero unit.
 package counter

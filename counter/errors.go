@@ -3,8 +3,6 @@ package counter
 import (
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 )
 
@@ -49,31 +47,3 @@ func (e *CellError) Error() string {
 }
 
 func (e *CellError) Unwrap() error { return e.Err }
-
-// countOf reads a count as parseCount does, telling a number too large
-// (ErrOverflow) from one that is not a count at all (ErrNotACount), so
-// that neither is ever taken for zero. An empty cell is 0: COUNTER's
-// tabular files leave zero months empty; a JSON reader refuses empties
-// itself before it asks.
-func countOf(b []byte) (int64, error) {
-	n, err := parseCount(b)
-	if err == nil {
-		return n, nil
-	}
-	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
-	s = strings.NewReplacer(",", "", " ", "", "\u00a0", "").Replace(s)
-	digits := s != ""
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			digits = false
-			break
-		}
-	}
-	if digits {
-		return 0, ErrOverflow
-	}
-	if f, ferr := strconv.ParseFloat(s, 64); ferr == nil && f >= 1<<53 && !math.IsInf(f, 0) && f == math.Trunc(f) {
-		return 0, ErrOverflow
-	}
-	return 0, ErrNotACount
-}

@@ -297,7 +297,7 @@ func (jr *jsonReader) add(m bibstat.Month, n *jnode) error {
 		jr.warnedStringCount = true
 		jr.doc.warnf("counts are strings, not numbers")
 	}
-	c, err := countOf([]byte(n.text()))
+	c, err := parseCount([]byte(n.text()))
 	if err != nil {
 		return jr.cellError(m.String(), n.text(), err)
 	}

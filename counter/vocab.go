@@ -58,11 +58,6 @@ var Reports = []string{
 	"IR", "IR_A1", "IR_M1",
 }
 
-// ReportsR4 are the R4 reports the tabular reader understands, named as
-// row 1 of their files abbreviates them, with the Data_Type their rows
-// are of (an R4 file has no Data_Type column).
-var ReportsR4 = map[string]string{"JR1": "Journal", "BR1": "Book", "BR2": "Book", "DB1": "Database", "PR1": "Platform"}
-
 // Data_Type groups the Standard Views filter on (CoP 5.1 Tables 4.a–4.q).
 var (
 	BookDataTypes       = []string{"Book", "Reference_Work"}

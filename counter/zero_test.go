@@ -184,9 +184,9 @@ func TestCountOf(t *testing.T) {
 		{"1e30", 0, ErrOverflow},
 	}
 	for _, tt := range tests {
-		got, err := countOf([]byte(tt.in))
+		got, err := parseCount([]byte(tt.in))
 		if got != tt.want || !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
-			t.Errorf("countOf(%q) = %d, %v; want %d, %v", tt.in, got, err, tt.want, tt.err)
+			t.Errorf("parseCount(%q) = %d, %v; want %d, %v", tt.in, got, err, tt.want, tt.err)
 		}
 	}
 }
