@@ -37,7 +37,21 @@ const (
 	InstitutionsKey = RegisterPrefix + "institutions.csv"
 	// PoolsKey: CSV pool_id,name,rule,metric_type,members (members separated by spaces).
 	PoolsKey = RegisterPrefix + "pools.csv"
+
+	// AgreementsPrefix holds every import of the agreement registry, the
+	// YAML byte-exact with its record (AgreementsRecordSuffix) beside it.
+	// Keys sort by import time, so replaying them in order rebuilds the
+	// registry and its history.
+	AgreementsPrefix       = RegisterPrefix + "agreements/"
+	AgreementsRecordSuffix = ".import.json"
 )
+
+// AgreementsImportKey names one import of the agreement registry: its UTC
+// time and the start of the file's sha256, so that two imports in the same
+// instant of different files do not collide.
+func AgreementsImportKey(at time.Time, sha string) string {
+	return AgreementsPrefix + at.UTC().Format("20060102T150405.000000000Z") + "-" + sha[:min(12, len(sha))] + ".yaml"
+}
 
 // Uploads (vendor files without an API) are archived under
 // raw/upload/<vendor>/: the file byte-exact under files/ with its record

@@ -30,6 +30,8 @@ func TestKeys(t *testing.T) {
 		{"libraries csv", LibrariesCSVKey, "register/libraries.csv"},
 		{"institutions", InstitutionsKey, "register/institutions.csv"},
 		{"pools", PoolsKey, "register/pools.csv"},
+		{"agreements import", AgreementsImportKey(at.In(time.FixedZone("CEST", 7200)), "0123456789abcdef"), "register/agreements/20250402T030405.000000006Z-0123456789ab.yaml"},
+		{"agreements record", AgreementsImportKey(at, "0123456789ab") + AgreementsRecordSuffix, "register/agreements/20250402T030405.000000006Z-0123456789ab.yaml.import.json"},
 		{"curated", CuratedTablePrefix("mart_library_month"), "curated/mart_library_month/"},
 	}
 	for _, tt := range tests {

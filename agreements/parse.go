@@ -292,12 +292,15 @@ func check(file string, a Agreement, known Known, at func(path ...any) int) []er
 			bad(fmt.Sprintf("unknown library %s", p.Library), "participants", j, "library")
 		}
 		if p.County != "" {
-			switch {
-			case known.Counties != nil && !known.Counties[p.County]:
+			if known.Counties != nil && !known.Counties[p.County] {
 				bad(fmt.Sprintf("unknown county %s", p.County), "participants", j, "county")
-			case !countyExistsAt(p.County, p.Joined):
-				bad(fmt.Sprintf("county %s exists from %s; before that its municipalities belonged to county %s (%s)",
-					p.County, reform, predecessor[p.County], formerCounties[predecessor[p.County]]), "participants", j, "joined")
+			} else if m, why := countyGap(p.County, p.Joined, p.Left); !m.IsZero() {
+				bad(why, "participants", j, "county")
+			}
+		}
+		if muni, ok := known.Municipalities[p.Library]; ok && p.Library != "" {
+			if m, why := municipalityGap(muni, p.Joined, p.Left); !m.IsZero() {
+				bad(fmt.Sprintf("%s: %s", p.Key(), why), "participants", j, "library")
 			}
 		}
 		for k := range j {

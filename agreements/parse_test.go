@@ -33,7 +33,7 @@ const good = `agreements:
       - library: "2030100"
       - library: "2120100"
         joined: 2025-07
-      - county: "30"
+      - county: "32"
         joined: 2025-01
 `
 
@@ -64,8 +64,8 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"unknown library", `library: "2120100"`, `library: "2999999"`, "a.yaml:14: avis-2025.participants[1].library: unknown library 2999999"},
 		{"bad library number", `library: "2120100"`, `library: "21201"`, "a.yaml:14: avis-2025.participants[1].library: library number"},
-		{"unknown county", `county: "30"`, `county: "99"`, "a.yaml:16: avis-2025.participants[2].county: unknown county 99"},
-		{"2024 county before 2024", "county: \"30\"\n        joined: 2025-01", "county: \"32\"\n        joined: 2023-01", "avis-2025.participants[2].joined: joined 2023-01 is before the agreement period"},
+		{"unknown county", `county: "32"`, `county: "99"`, "a.yaml:16: avis-2025.participants[2].county: unknown county 99"},
+		{"2024 county before 2024", "county: \"32\"\n        joined: 2025-01", "county: \"32\"\n        joined: 2023-01", "avis-2025.participants[2].joined: joined 2023-01 is before the agreement period"},
 		{"negative price", "price_nok: 120000.50", "price_nok: -5", "a.yaml:8: avis-2025.price_nok: negative price -5"},
 		{"price not a number", "price_nok: 120000.50", "price_nok: lots", "a.yaml:8: avis-2025.price_nok: missing or not a number"},
 		{"unknown platform", "platforms: [avisarkiv]", "platforms: [avisarkiv, aviser]", "a.yaml:5: avis-2025.platforms[1]: unknown platform \"aviser\""},
@@ -94,16 +94,46 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-func TestParseCounty2024BeforeReform(t *testing.T) {
-	f := strings.NewReplacer("2025-01", "2023-01", `county: "30"`, `county: "32"`, "2025-07", "2023-07").Replace(good)
-	_, err := Parse("a.yaml", strings.NewReader(f), known())
-	want := "a.yaml:17: avis-2025.participants[2].joined: county 32 exists from 2024-01; before that its municipalities belonged to county 30 (Viken)"
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Errorf("err = %v\nwant %q", err, want)
+// TestParseStructureOfEachMonth: a participant is checked against the
+// county and municipality structure of every month it takes part in.
+func TestParseStructureOfEachMonth(t *testing.T) {
+	k := known()
+	k.Libraries["3060201"] = true
+	k.Municipalities = map[bibstat.LibraryID]string{"2030100": "0301", "3060201": "3005"} // 3005: Drammen until 2023
+	tests := []struct {
+		name, from, to, participant, want string
+	}{
+		{"2024 county before 2024", "2023-01", "2023-12", `county: "32"`,
+			"a.yaml:16: avis-2025.participants[2].county: county 32 (Akershus) did not exist in 2023-01: created 1 January 2024 from county 30 (Viken)"},
+		{"dissolved county after 2023", "2025-01", "2025-12", `county: "38"`,
+			"a.yaml:16: avis-2025.participants[2].county: county 38 (Vestfold og Telemark) did not exist in 2025-01: dissolved 1 January 2024, succeeded by 39 Vestfold and 40 Telemark"},
+		{"dissolved county across the reform", "2023-07", "2024-06", `county: "30"`,
+			"county 30 (Viken) did not exist in 2024-01: dissolved 1 January 2024, succeeded by 31 Østfold, 32 Akershus and 33 Buskerud"},
+		{"dissolved county before the reform", "2023-01", "2023-12", `county: "54"`, ""},
+		{"2024 county after the reform", "2024-01", "2024-12", `county: "55"`, ""},
+		{"municipality given up", "2025-01", "2025-12", `library: "3060201"`,
+			"a.yaml:16: avis-2025.participants[2].library: library 3060201: municipality 3005 (Drammen) did not exist in 2025-01: succeeded by 3301 Drammen"},
+		{"municipality given up, before the reform", "2023-01", "2023-12", `library: "3060201"`, ""},
 	}
-	var fe *FieldError
-	if !errors.As(err, &fe) {
-		t.Errorf("%T is not a *FieldError", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := strings.NewReplacer("from: 2025-01", "from: "+tt.from, "to: 2025-12", "to: "+tt.to, "joined: 2025-07", "joined: "+tt.from,
+				"county: \"32\"\n        joined: 2025-01", tt.participant).Replace(good)
+			_, err := Parse("a.yaml", strings.NewReader(f), k)
+			if tt.want == "" {
+				if err != nil {
+					t.Errorf("err = %v, want none", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v\nwant %q", err, tt.want)
+			}
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				t.Errorf("%T is not a *FieldError", err)
+			}
+		})
 	}
 }
 

@@ -108,6 +108,9 @@ type Known struct {
 	Platforms map[string]bool
 	Libraries map[bibstat.LibraryID]bool
 	Counties  map[string]bool // 2024 counties and the former 30, 38, 54
+	// Municipalities is each library's municipality in the register, checked
+	// against the structure of the months the library takes part in.
+	Municipalities map[bibstat.LibraryID]string
 }
 
 func isKnownMetric(s string) bool { return counter.IsMetric(s) }

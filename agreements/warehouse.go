@@ -430,13 +430,14 @@ func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, "
 // has one), and the counties of the reference data with the former 30, 38
 // and 54.
 func (w *Warehouse) Known(ctx context.Context) (Known, error) {
-	k := Known{Platforms: map[string]bool{}, Libraries: map[bibstat.LibraryID]bool{}}
+	k := Known{Platforms: map[string]bool{}, Libraries: map[bibstat.LibraryID]bool{}, Municipalities: map[bibstat.LibraryID]string{}}
 	libs, err := w.Libraries(ctx)
 	if err != nil {
 		return k, err
 	}
 	for _, l := range libs {
 		k.Libraries[l.ID] = true
+		k.Municipalities[l.ID] = l.Municipality
 	}
 	plats, err := strings1(ctx, w.DB, `SELECT DISTINCT platform FROM loaded_units`)
 	if err != nil {
