@@ -3,11 +3,14 @@ package counter
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -127,6 +130,27 @@ type Document struct {
 	// a bad cell under AcceptPartial. Rows == 0 with Skipped > 0 is a
 	// document whose every value was set aside: a failure, never zero.
 	Skipped int64
+	outside map[bibstat.Month]bool // months of usage set aside as outside the reporting period
+}
+
+// OutsideMonths lists, sorted, the months of usage the document dates
+// outside its own reporting period (set aside, counted in Skipped). A
+// harvest asked for one month fails a response that has any: the vendor
+// mislabelled it, and the month asked for may be wrong too.
+func (d *Document) OutsideMonths() []bibstat.Month {
+	return slices.SortedFunc(maps.Keys(d.outside), func(a, b bibstat.Month) int {
+		return cmp.Compare(a.Year*12+int(a.Mon), b.Year*12+int(b.Mon))
+	})
+}
+
+func (d *Document) noteOutside(m bibstat.Month) {
+	const maxMonths = 1200 // a century: a hostile file must not grow it without bound
+	if d.outside == nil {
+		d.outside = map[bibstat.Month]bool{}
+	}
+	if len(d.outside) < maxMonths {
+		d.outside[m] = true
+	}
 }
 
 // Months lists, sorted, the months with at least one non-zero count.
@@ -429,6 +453,7 @@ func (s *sink) add(row *schemas.Row, m bibstat.Month, first time.Time, n int64) 
 	}
 	if !s.inPeriod(m) {
 		h := &s.doc.Header
+		s.doc.noteOutside(m)
 		s.skip(1, fmt.Sprintf("counts for %s are outside the reporting period %s to %s and are not counted", m, h.Begin, h.End))
 		return nil
 	}

@@ -123,7 +123,7 @@ func judgeReport(j Job, doc *counter.Document) (bibstat.State, string) {
 	if msg := checkReport(j, doc); msg != "" {
 		return bibstat.StateFailed, msg
 	}
-	for _, m := range doc.Months() {
+	for _, m := range append(doc.Months(), doc.OutsideMonths()...) {
 		if m != u.Month {
 			return bibstat.StateFailed, fmt.Sprintf("asked for %s, usage dated %s", u.Month, m)
 		}

@@ -58,6 +58,7 @@ func TestClassifyZeroOnlyWhenTheVendorSaysSo(t *testing.T) {
 		{"count an object", 200, pr51("2025-10", "2025-10-31", item(`{"2025-10":{"n":5}}`), ""), bibstat.StateFailed, "", false},
 		{"count an array", 200, pr51("2025-10", "2025-10-31", item(`{"2025-10":[5]}`), ""), bibstat.StateFailed, "", false},
 		{"counts an array", 200, pr51("2025-10", "2025-10-31", item(`[5]`), ""), bibstat.StateFailed, "", false},
+		{"header as asked, usage in the month and the next", 200, pr51("2025-10", "2025-10-31", item(`{"2025-10":3,"2025-11":5}`), ""), bibstat.StateFailed, "asked for 2025-10, usage dated 2025-11", false},
 		{"header as asked, usage dated next month", 200, pr51("2025-10", "2025-10-31", item(`{"2025-11":5}`), ""), bibstat.StateFailed, "asked for 2025-10", false},
 		{"header and usage another month", 200, pr51("2025-11", "2025-11-30", item(`{"2025-11":5}`), ""), bibstat.StateFailed, "asked for 2025-10", false},
 		{"no period, usage another month", 200, bytes.Replace(pr51("2025-10", "2025-10-31", item(`{"2025-11":5}`), ""), []byte(`"Report_Filters":{"Begin_Date":"2025-10-01","End_Date":"2025-10-31"},`), nil, 1), bibstat.StateFailed, "asked for 2025-10, usage dated 2025-11", false},
