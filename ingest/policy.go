@@ -99,6 +99,12 @@ func (p Policy) nextAttempt(st bibstat.State, attempts int, retryAfter time.Dura
 	return time.Time{}
 }
 
+// NextAttempt is nextAttempt without a Retry-After, for a ledger rebuilt
+// from sidecars, which keep none (ledger.Rebuild).
+func (p Policy) NextAttempt(st bibstat.State, attempts int, at time.Time) time.Time {
+	return p.nextAttempt(st, attempts, 0, at)
+}
+
 // Skip reasons: why the planner leaves a job out of a run.
 const (
 	SkipFinal       = "final"              // ok or zero, not refreshed
