@@ -98,6 +98,9 @@ func runHarvest(ctx context.Context, e *env, cfg *config.Loaded, o ingest.PlanOp
 	if err != nil {
 		return ingest.Summary{}, err
 	}
+	if err := ensureLedger(ctx, e, cfg, st); err != nil {
+		return ingest.Summary{}, err
+	}
 	led, err := ledger.Open(cfg.Path(cfg.Ledger.Path))
 	if err != nil {
 		return ingest.Summary{}, err

@@ -68,6 +68,7 @@ func commands() []command {
 		benchCommand(),
 		harvestCommand(),
 		statusCommand(),
+		ledgerCommand(),
 		serveCommand(),
 		credentialsCommand(),
 		platformsCommand(),

@@ -56,6 +56,9 @@ func runServe(ctx context.Context, e *env, cfgPath string, cfg *config.Loaded, r
 	if err != nil {
 		return err
 	}
+	if err := ensureLedger(ctx, e, cfg, st); err != nil { // /admin and /metrics read it before the first harvest
+		return err
+	}
 	// One process holds the DuckDB file: the server reads the same
 	// connection pool the nightly transform writes through.
 	wh, err := openWarehouse(ctx, e, cfg.Path(cfg.Warehouse.Path), warehouseOptions(cfg), false, st)
@@ -63,6 +66,9 @@ func runServe(ctx context.Context, e *env, cfgPath string, cfg *config.Loaded, r
 		return err
 	}
 	defer wh.Close()
+	if err := syncAgreements(ctx, e, wh.DB, st); err != nil { // a rebuilt warehouse gets its registry back
+		return err
+	}
 	runs := &server.RunLog{Path: cfg.Path(cfg.Server.RunLog)}
 	p := &nightly.Pipeline{Runs: runs, Log: e.log, Stages: func() []nightly.Stage {
 		// Re-read the config each night so a fixed credential is used without a restart.

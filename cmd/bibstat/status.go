@@ -43,6 +43,13 @@ func statusCommand() command {
 					return err
 				}
 				path = cfg.Path(cfg.Ledger.Path)
+				st, err := openStore(ctx, cfg, "")
+				if err != nil {
+					return err
+				}
+				if err := ensureLedger(ctx, e, cfg, st); err != nil {
+					return err
+				}
 			}
 			entries, err := ledger.ReadAll(path)
 			if err != nil {
