@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/bibliotek24/bibstat/counter"
 )
 
 // Scope is whose usage a page or download shows: one library, one county
@@ -60,7 +62,7 @@ func (s *Site) usage(ctx context.Context, sc Scope) ([]usageRow, error) {
 
 // trendMetric is the metric the trend charts follow: it exists for every
 // kind of content and is never added to another metric.
-const trendMetric = "Total_Item_Requests"
+const trendMetric = counter.TotalItemRequests
 
 // trend is Total_Item_Requests per platform per month.
 func trend(m messages, rows []usageRow) table {
@@ -86,8 +88,8 @@ func trend(m messages, rows []usageRow) table {
 }
 
 // breakdownMetrics are the metrics the platform breakdown shows, when present.
-var breakdownMetrics = []string{"Searches_Platform", "Searches_Regular", "Total_Item_Investigations",
-	"Total_Item_Requests", "Unique_Item_Requests", "Unique_Title_Requests"}
+var breakdownMetrics = []string{counter.SearchesPlatform, counter.SearchesRegular, counter.TotalItemInvestigations,
+	counter.TotalItemRequests, counter.UniqueItemRequests, counter.UniqueTitleRequests}
 
 // breakdown is each platform's usage per metric in the latest year with usage.
 func breakdown(m messages, rows []usageRow) table {

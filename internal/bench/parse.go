@@ -124,7 +124,7 @@ func writeSyntheticTR(path string, rows int) (int64, error) {
 		"Reporting_Period\tBegin_Date=2024-01-01; End_Date=2024-12-31\nCreated\t2025-01-05T00:00:00Z\nCreated_By\tbibstat bench\nRegistry_Record\t\n\n")
 	fmt.Fprint(w, "Title\tPublisher\tPublisher_ID\tPlatform\tDOI\tProprietary_ID\tISBN\tPrint_ISSN\tOnline_ISSN\tURI\tData_Type\tYOP\tAccess_Type\tAccess_Method\tMetric_Type\tReporting_Period_Total\t")
 	fmt.Fprintln(w, strings.Join(benchMonths, "\t"))
-	metrics := []string{"Total_Item_Investigations", "Total_Item_Requests", "Unique_Item_Investigations", "Unique_Item_Requests"}
+	metrics := counter.ItemMetrics
 	var counts [12]int
 	for i := 0; i < rows; i++ {
 		t := i / 4
