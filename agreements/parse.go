@@ -78,6 +78,13 @@ func Parse(name string, r io.Reader, known Known) ([]Agreement, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
+	return parse(name, b, &known)
+}
+
+// parse reads an agreements file and, unless known is nil, checks it
+// against what exists. A stored import is replayed unchecked: it was
+// checked when imported, and a rule added since must not lose it.
+func parse(name string, b []byte, known *Known) ([]Agreement, error) {
 	var f File
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true) // a misspelt key is an error, not a silently missing value
@@ -102,8 +109,8 @@ func Parse(name string, r io.Reader, known Known) ([]Agreement, error) {
 			errs = append(errs, &FieldError{name, at("id"), a.ID + ".id", fmt.Sprintf("agreement %q is also defined at line %d", a.ID, prev)})
 		}
 		seen[a.ID] = at()
-		if len(aerrs) == 0 {
-			errs = append(errs, check(name, a, known, at)...)
+		if len(aerrs) == 0 && known != nil {
+			errs = append(errs, check(name, a, *known, at)...)
 		}
 		out = append(out, a)
 	}

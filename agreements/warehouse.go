@@ -3,7 +3,6 @@ package agreements
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -23,10 +22,12 @@ type Warehouse struct{ DB *sql.DB }
 
 var _ Source = (*Warehouse)(nil)
 
-// ddl creates the registry's tables. agreements and agreement_participants
-// hold the current registry; agreement_history is append-only: one row per
-// import that created, changed or removed an agreement, with the spec after
-// the change (before it, for a removal).
+// ddl creates the registry's tables, all derived from the imports kept in
+// the store (Restore). agreements and agreement_participants hold the
+// current registry; agreement_history is append-only: one row per import
+// that created, changed or removed an agreement, with the spec after the
+// change (before it, for a removal); agreement_imports one row per stored
+// import applied.
 const ddl = `
 CREATE TABLE IF NOT EXISTS agreements (
   agreement_id   VARCHAR PRIMARY KEY,
@@ -62,86 +63,18 @@ CREATE TABLE IF NOT EXISTS agreement_history (
   summary      VARCHAR NOT NULL,
   source       VARCHAR NOT NULL,
   spec         VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS agreement_imports (
+  import_key  VARCHAR PRIMARY KEY, -- the YAML's key in the store
+  imported_at TIMESTAMP NOT NULL,
+  imported_by VARCHAR NOT NULL,
+  sha256      VARCHAR NOT NULL,
+  file        VARCHAR NOT NULL,
+  agreements  INTEGER NOT NULL,
+  added       INTEGER NOT NULL,
+  changed     INTEGER NOT NULL,
+  removed     INTEGER NOT NULL
 );`
-
-// ImportResult says what an import did, by agreement id.
-type ImportResult struct {
-	Created, Changed, Removed, Unchanged []string
-}
-
-// Import makes the warehouse's registry equal to agreements, read from
-// source (a file name), and appends a history row for every agreement it
-// creates, changes or removes.
-func (w *Warehouse) Import(ctx context.Context, agreements []Agreement, source string, now time.Time) (ImportResult, error) {
-	var res ImportResult
-	tx, err := w.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return res, fmt.Errorf("import agreements: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, ddl); err != nil {
-		return res, fmt.Errorf("import agreements: create tables: %w", err)
-	}
-	old, err := list(ctx, tx)
-	if err != nil {
-		return res, fmt.Errorf("import agreements: %w", err)
-	}
-	byID := map[string]Agreement{}
-	for _, a := range old {
-		byID[a.ID] = a
-	}
-	history := func(id, change, summary string, spec []byte) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO agreement_history VALUES (?, ?, ?, ?, ?, ?)`, id, now, change, summary, source, string(spec))
-		return err
-	}
-	inFile := map[string]bool{}
-	for _, a := range agreements {
-		inFile[a.ID] = true
-		spec, err := json.Marshal(a.spec)
-		if err != nil {
-			return res, fmt.Errorf("import agreement %s: %w", a.ID, err)
-		}
-		prev, existed := byID[a.ID]
-		change, summary := "created", "created"
-		if existed {
-			d := diff(prev, a)
-			if len(d) == 0 {
-				res.Unchanged = append(res.Unchanged, a.ID)
-				continue
-			}
-			change, summary = "changed", strings.Join(d, "; ")
-			if err := deleteAgreement(ctx, tx, a.ID); err != nil {
-				return res, err
-			}
-			res.Changed = append(res.Changed, a.ID)
-		} else {
-			res.Created = append(res.Created, a.ID)
-		}
-		if err := insert(ctx, tx, a, spec, source, now); err != nil {
-			return res, err
-		}
-		if err := history(a.ID, change, summary, spec); err != nil {
-			return res, fmt.Errorf("import agreement %s: history: %w", a.ID, err)
-		}
-	}
-	for _, a := range old {
-		if inFile[a.ID] {
-			continue
-		}
-		spec, _ := json.Marshal(a.spec)
-		if err := deleteAgreement(ctx, tx, a.ID); err != nil {
-			return res, err
-		}
-		if err := history(a.ID, "removed", "removed: not in "+source, spec); err != nil {
-			return res, fmt.Errorf("import agreement %s: history: %w", a.ID, err)
-		}
-		res.Removed = append(res.Removed, a.ID)
-	}
-	if err := tx.Commit(); err != nil {
-		return res, fmt.Errorf("import agreements: %w", err)
-	}
-	return res, nil
-}
 
 func insert(ctx context.Context, tx *sql.Tx, a Agreement, spec []byte, source string, now time.Time) error {
 	var base any
@@ -313,15 +246,10 @@ func list(ctx context.Context, q querier) ([]Agreement, error) {
 		if err := rows.Scan(&id, &spec); err != nil {
 			return nil, err
 		}
-		var fa fileAgreement
-		if err := json.Unmarshal([]byte(spec), &fa); err != nil {
-			return nil, fmt.Errorf("agreement %s: stored spec: %w", id, err)
+		a, err := fromSpec(id, spec)
+		if err != nil {
+			return nil, err
 		}
-		a, errs := fa.agreement("warehouse", func(...any) int { return 0 })
-		if err := errors.Join(errs...); err != nil {
-			return nil, fmt.Errorf("agreement %s: stored spec: %w", id, err)
-		}
-		a.spec = fa
 		out = append(out, a)
 	}
 	return out, rows.Err()

@@ -113,7 +113,7 @@ func TestImportHistory(t *testing.T) {
 		}
 		return res
 	}
-	if res := imp(whFile, 1); strings.Join(res.Created, ",") != "p-2025" {
+	if res := imp(whFile, 1); strings.Join(res.Added, ",") != "p-2025" {
 		t.Errorf("first import %+v", res)
 	}
 	if res := imp(whFile, 2); strings.Join(res.Unchanged, ",") != "p-2025" {
@@ -124,7 +124,7 @@ func TestImportHistory(t *testing.T) {
 		t.Errorf("changed file %+v", res)
 	}
 	other := strings.ReplaceAll(whFile, "p-2025", "p-2026")
-	if res := imp(other, 4); strings.Join(res.Removed, ",") != "p-2025" || strings.Join(res.Created, ",") != "p-2026" {
+	if res := imp(other, 4); strings.Join(res.Removed, ",") != "p-2025" || strings.Join(res.Added, ",") != "p-2026" {
 		t.Errorf("other file %+v", res)
 	}
 	h, err := w.History(ctx, "p-2025")

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/user"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +21,7 @@ import (
 	"github.com/bibliotek24/bibstat/agreements"
 	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/internal/config"
+	"github.com/bibliotek24/bibstat/internal/store"
 	"github.com/bibliotek24/bibstat/transform"
 )
 
@@ -26,19 +31,24 @@ Keeps the registry of agreements and computes what each is worth.
 
 Subcommands:
   validate FILE   check an agreements file against the warehouse's platforms and libraries
-  import FILE     validate FILE and make the warehouse's registry equal to it, with history
+  import FILE     validate FILE, store it byte-exact in the object store and make the
+                  registry equal to it; prints what it adds, changes and removes
+                  (--dry-run stores nothing; removing an agreement needs --yes)
+  history         list the imports: time, user, sha256, counts, file
   list            list the agreements in the warehouse
-  show ID         show one agreement, its participants and its history
+  show ID         show one agreement, its participants and its history (--as-of DATE: as it was then)
   value ID        cost, uses, cost per use, cost per inhabitant and each participant's share
                   (--year Y values one year; --explain prints every formula with its inputs)
 
-Every subcommand takes --warehouse FILE (default bibstat-demo/warehouse.duckdb), or
---config FILE for the config's warehouse.
+Every subcommand takes --warehouse FILE (default bibstat-demo/warehouse.duckdb) and
+--archive DIR (default the archive beside the warehouse), or --config FILE for the
+config's. The registry's source is its imports in the object store: the warehouse's
+agreement tables are replayed from them whenever they lag behind (a rebuilt or new file).
 Run 'bibstat agreements SUBCOMMAND --help' for its flags.
 `
 
 func agreementsCommand() command {
-	return command{name: "agreements", summary: "agreement registry and value per agreement (validate, import, list, show, value)",
+	return command{name: "agreements", summary: "agreement registry and value per agreement (validate, import, history, list, show, value)",
 		run: func(ctx context.Context, e *env, args []string) error {
 			if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 				fmt.Fprint(e.stdout, agreementsHelp)
@@ -53,6 +63,8 @@ func agreementsCommand() command {
 				return agreementsLoad(ctx, e, sub, rest)
 			case "list":
 				return agreementsList(ctx, e, rest)
+			case "history":
+				return agreementsHistory(ctx, e, rest)
 			case "show":
 				return agreementsShow(ctx, e, rest)
 			case "value":
@@ -62,42 +74,104 @@ func agreementsCommand() command {
 		}}
 }
 
-// agreementFlags is a flag set with --config and --warehouse; args may put
-// flags after the positional arguments ("value ID --year 2025").
+// agreementFlags is a flag set with --config, --warehouse and --archive;
+// args may put flags after the positional arguments ("value ID --year 2025").
 func agreementFlags(e *env, sub, argsUsage, summary string) (*flag.FlagSet, whFlags) {
 	fs := cli.NewFlags(e.stdout, "agreements "+sub, argsUsage, summary)
 	return fs, whFlags{fs: fs,
-		config:    fs.String("config", "", "the configuration `file`, whose warehouse is used unless --warehouse is given"),
-		warehouse: fs.String("warehouse", "bibstat-demo/warehouse.duckdb", "the DuckDB warehouse `file`")}
+		config:    fs.String("config", "", "the configuration `file`, whose warehouse and store are used unless --warehouse or --archive is given"),
+		warehouse: fs.String("warehouse", "bibstat-demo/warehouse.duckdb", "the DuckDB warehouse `file`"),
+		archive:   fs.String("archive", "", "the object store `dir`ectory that keeps the imports (default: archive beside the warehouse)")}
 }
 
-// whFlags are the flags that name the warehouse: --warehouse, else with
-// --config the config's, else the demo's.
+// whFlags are the flags that name the warehouse and the store: the flag,
+// else with --config the config's, else the demo's layout.
 type whFlags struct {
-	fs                *flag.FlagSet
-	config, warehouse *string
+	fs                         *flag.FlagSet
+	config, warehouse, archive *string
 }
 
-// open opens the warehouse the flags name; it never creates one, so a
-// mistyped path is an error rather than an empty registry. The caller
-// closes its DB.
-func (f whFlags) open(ctx context.Context, e *env) (*agreements.Warehouse, error) {
-	path, opts := *f.warehouse, transform.Options{}
+// open opens the warehouse the flags name and brings its registry up to
+// the imports in the store; it never creates a warehouse, so a mistyped
+// path is an error rather than an empty registry. The store is nil when
+// none is named and none lies beside the warehouse, unless needStore. The
+// caller closes its DB.
+func (f whFlags) open(ctx context.Context, e *env, needStore bool) (*agreements.Warehouse, store.Store, error) {
+	path, opts, dir := *f.warehouse, transform.Options{}, *f.archive
+	cfg, err := config.InDir(filepath.Dir(path))
 	if *f.config != "" {
-		cfg, err := config.Load(*f.config)
-		if err != nil {
-			return nil, err
-		}
+		cfg, err = config.Load(*f.config)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if *f.config != "" {
 		opts = warehouseOptions(cfg)
 		if !isSet(f.fs, "warehouse") {
 			path = cfg.Path(cfg.Warehouse.Path)
 		}
+	} else if dir == "" {
+		dir = filepath.Join(filepath.Dir(path), "archive")
+		if _, err := os.Stat(dir); err != nil && !needStore {
+			dir = ""
+		}
 	}
 	wh, err := openWarehouse(ctx, e, path, opts, true, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &agreements.Warehouse{DB: wh.DB}, nil
+	aw := &agreements.Warehouse{DB: wh.DB}
+	if dir == "" && *f.config == "" {
+		return aw, nil, nil
+	}
+	st, err := openStore(ctx, cfg, dir)
+	if err == nil {
+		err = restoreAgreements(ctx, e, aw, st)
+	}
+	if err != nil && (needStore || !errors.Is(err, agreements.ErrDiverged)) {
+		wh.Close()
+		return nil, nil, err
+	}
+	if err != nil {
+		e.log.Warn("agreement registry differs from the store's imports; showing the warehouse's", "err", err)
+	}
+	return aw, st, nil
+}
+
+// syncAgreements brings the registry of the warehouse db up to the store's
+// imports, as transform and serve do after opening or rebuilding it. A
+// registry that differs from them is kept, with a warning: serving and
+// loading usage need no agreement.
+func syncAgreements(ctx context.Context, e *env, db *sql.DB, st store.Store) error {
+	err := restoreAgreements(ctx, e, &agreements.Warehouse{DB: db}, st)
+	if errors.Is(err, agreements.ErrDiverged) {
+		e.log.Warn("agreement registry differs from the store's imports; kept as it is", "err", err)
+		return nil
+	}
+	return err
+}
+
+// syncAgreementsAt is syncAgreements on the warehouse file at path.
+func syncAgreementsAt(ctx context.Context, e *env, path string, opts transform.Options, st store.Store) error {
+	wh, err := openWarehouse(ctx, e, path, opts, true, nil)
+	if err != nil {
+		return err
+	}
+	err = syncAgreements(ctx, e, wh.DB, st)
+	if cerr := wh.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// restoreAgreements replays the store's agreement imports that the
+// warehouse lacks: after a rebuild, all of them.
+func restoreAgreements(ctx context.Context, e *env, wh *agreements.Warehouse, st store.Store) error {
+	n, err := wh.Restore(ctx, st)
+	if n > 0 {
+		e.log.Info("agreement registry replayed from the store", "imports", n)
+	}
+	return err
 }
 
 // isSet reports whether the flag name was given on the command line.
@@ -114,7 +188,7 @@ func openAgreement(ctx context.Context, e *env, fs *flag.FlagSet, whf whFlags, a
 	if err != nil {
 		return nil, agreements.Agreement{}, err
 	}
-	wh, err := whf.open(ctx, e)
+	wh, _, err := whf.open(ctx, e, false)
 	if err != nil {
 		return nil, agreements.Agreement{}, err
 	}
@@ -127,22 +201,36 @@ func openAgreement(ctx context.Context, e *env, fs *flag.FlagSet, whf whFlags, a
 }
 
 func agreementsLoad(ctx context.Context, e *env, sub string, args []string) error {
-	summary := "Checks FILE: every field, that platforms, libraries and counties exist, that no participant\n" +
-		"overlaps itself or leaves the agreement period. Problems are printed as FILE:LINE: FIELD: MESSAGE."
+	summary := "Checks FILE: every field, that platforms, libraries and counties exist (a county or a library's\n" +
+		"municipality in the structure of each month it takes part in), that no participant overlaps\n" +
+		"itself or leaves the agreement period. Problems are printed as FILE:LINE: FIELD: MESSAGE."
 	if sub == "import" {
-		summary = "Validates FILE and makes the warehouse's agreements equal to it. Every agreement created,\n" +
-			"changed or removed gets a row in agreement_history saying what changed."
+		summary = "Validates FILE, stores it byte-exact in the object store (register/agreements/, with its\n" +
+			"sha256, time and user) and makes the warehouse's agreements equal to it. Prints every agreement\n" +
+			"added, changed (field by field) and removed; removing one needs --yes."
 	}
 	fs, whf := agreementFlags(e, sub, "FILE", summary)
+	var dryRun, yes *bool
+	var by *string
+	if sub == "import" {
+		dryRun = fs.Bool("dry-run", false, "print what the import would change; store nothing")
+		yes = fs.Bool("yes", false, "remove the agreements that FILE no longer holds")
+		by = fs.String("by", loginName(), "the importing `user`, kept with the import (default $USER)")
+	}
 	pos, err := cli.ParseInterleaved(fs, args, 1)
 	if err != nil {
 		return err
 	}
 	name := pos[0]
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return fmt.Errorf("%s: %w", sub, err)
+	}
 	known := agreements.Known{}
 	var wh *agreements.Warehouse
+	var st store.Store
 	if *whf.warehouse != "" || *whf.config != "" || sub == "import" {
-		if wh, err = whf.open(ctx, e); err != nil {
+		if wh, st, err = whf.open(ctx, e, sub == "import"); err != nil {
 			return err
 		}
 		defer wh.DB.Close()
@@ -152,12 +240,7 @@ func agreementsLoad(ctx context.Context, e *env, sub string, args []string) erro
 	} else if known.Counties, err = agreements.KnownCounties(); err != nil {
 		return err
 	}
-	f, err := os.Open(name)
-	if err != nil {
-		return fmt.Errorf("%s: %w", sub, err)
-	}
-	defer f.Close()
-	as, err := agreements.Parse(name, f, known)
+	as, err := agreements.Parse(name, bytes.NewReader(b), known)
 	if err != nil {
 		printErrors(e.stderr, err)
 		return silentError{code: 1}
@@ -166,19 +249,74 @@ func agreementsLoad(ctx context.Context, e *env, sub string, args []string) erro
 		fmt.Fprintf(e.stdout, "%s: %d agreement(s), valid\n", name, len(as))
 		return nil
 	}
-	res, err := wh.Import(ctx, as, name, time.Now().UTC())
+	return importAgreements(ctx, e, wh, st, as, b, name, importFlags{dryRun: *dryRun, yes: *yes, by: *by})
+}
+
+// loginName is $USER, else the account running the command.
+func loginName() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
+}
+
+type importFlags struct {
+	dryRun, yes bool
+	by          string
+}
+
+// importAgreements prints what importing as (file name, bytes b) changes
+// and, unless a dry run or a removal without --yes, stores the file and
+// applies it. The same bytes as the newest import are not stored again.
+func importAgreements(ctx context.Context, e *env, wh *agreements.Warehouse, st store.Store, as []agreements.Agreement, b []byte, name string, f importFlags) error {
+	plan, err := wh.Plan(ctx, as)
 	if err != nil {
 		return err
 	}
+	writeImportResult(e.stdout, plan)
+	if len(plan.Removed) > 0 && !f.yes && !f.dryRun {
+		fmt.Fprintf(e.stderr, "agreements import: would remove %s; nothing stored (rerun with --yes to remove)\n", strings.Join(plan.Removed, ", "))
+		return silentError{code: 1}
+	}
+	if f.dryRun {
+		fmt.Fprintln(e.stdout, "dry run: nothing stored")
+		return nil
+	}
+	rec, stored, err := wh.Record(ctx, st, as, b, name, f.by, time.Now())
+	switch {
+	case errors.Is(err, agreements.ErrNoUser):
+		return &cli.UsageError{Msg: "agreements import: --by: say who imports ($USER is not set)"}
+	case err != nil:
+		return err
+	case !stored:
+		fmt.Fprintf(e.stdout, "same file as the import of %s by %s: not stored again\n", rec.At.Format(time.RFC3339), rec.By)
+	default:
+		fmt.Fprintf(e.stdout, "stored %s\n", rec.Key)
+	}
+	return nil
+}
+
+// writeImportResult prints what an import changes, the changes field by field.
+func writeImportResult(w io.Writer, res agreements.ImportResult) {
 	for _, r := range []struct {
 		what string
 		ids  []string
-	}{{"created", res.Created}, {"changed", res.Changed}, {"removed", res.Removed}, {"unchanged", res.Unchanged}} {
+	}{{"added", res.Added}, {"changed", res.Changed}, {"removed", res.Removed}, {"unchanged", res.Unchanged}} {
 		if len(r.ids) > 0 {
-			fmt.Fprintf(e.stdout, "%-9s %s\n", r.what, strings.Join(r.ids, ", "))
+			fmt.Fprintf(w, "%-9s %s\n", r.what, strings.Join(r.ids, ", "))
+		}
+		if r.what != "changed" {
+			continue
+		}
+		for _, id := range r.ids {
+			for _, c := range res.Changes[id] {
+				fmt.Fprintf(w, "          %s: %s\n", id, c)
+			}
 		}
 	}
-	return nil
 }
 
 // printErrors writes each of a joined error's problems on its own line.
@@ -198,7 +336,7 @@ func agreementsList(ctx context.Context, e *env, args []string) error {
 	if _, err := cli.ParseInterleaved(fs, args, 0); err != nil {
 		return err
 	}
-	wh, err := whf.open(ctx, e)
+	wh, _, err := whf.open(ctx, e, false)
 	if err != nil {
 		return err
 	}
@@ -210,18 +348,62 @@ func agreementsList(ctx context.Context, e *env, args []string) error {
 	return agreements.WriteList(e.stdout, as)
 }
 
-func agreementsShow(ctx context.Context, e *env, args []string) error {
-	fs, whf := agreementFlags(e, "show", "ID", "Shows one agreement, its participants and the history of its changes.")
-	wh, a, err := openAgreement(ctx, e, fs, whf, args)
+func agreementsHistory(ctx context.Context, e *env, args []string) error {
+	fs, whf := agreementFlags(e, "history", "", "Lists the imports of the registry, oldest first: time, user, sha256, agreements\n"+
+		"in the file, how many it added, changed and removed, and the file name.")
+	if _, err := cli.ParseInterleaved(fs, args, 0); err != nil {
+		return err
+	}
+	wh, _, err := whf.open(ctx, e, false)
 	if err != nil {
 		return err
 	}
 	defer wh.DB.Close()
-	h, err := wh.History(ctx, a.ID)
+	rows, err := wh.Imports(ctx)
+	if err != nil {
+		return err
+	}
+	return agreements.WriteImports(e.stdout, rows)
+}
+
+func agreementsShow(ctx context.Context, e *env, args []string) error {
+	fs, whf := agreementFlags(e, "show", "ID", "Shows one agreement, its participants and the history of its changes;\n"+
+		"--as-of shows it as it stood then.")
+	asOf := fs.String("as-of", "", "show the agreement as it stood at the end of this `date` (YYYY-MM-DD, UTC) or time (RFC 3339)")
+	pos, err := cli.ParseInterleaved(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	var at time.Time
+	if *asOf != "" {
+		if at, err = parseAsOf(*asOf); err != nil {
+			return &cli.UsageError{Msg: "agreements show: --as-of " + *asOf + ": want a date YYYY-MM-DD or an RFC 3339 time"}
+		}
+	}
+	wh, _, err := whf.open(ctx, e, false)
+	if err != nil {
+		return err
+	}
+	defer wh.DB.Close()
+	var a agreements.Agreement
+	var h []agreements.HistoryRow
+	if *asOf != "" {
+		a, h, err = wh.AsOf(ctx, pos[0], at)
+	} else if a, err = wh.Get(ctx, pos[0]); err == nil {
+		h, err = wh.History(ctx, a.ID)
+	}
 	if err != nil {
 		return err
 	}
 	return agreements.WriteAgreement(e.stdout, a, h)
+}
+
+// parseAsOf reads a date as its last instant (UTC), or an RFC 3339 time.
+func parseAsOf(s string) (time.Time, error) {
+	if d, err := time.Parse(time.DateOnly, s); err == nil {
+		return d.Add(24*time.Hour - time.Nanosecond), nil
+	}
+	return time.Parse(time.RFC3339Nano, s)
 }
 
 func agreementsValue(ctx context.Context, e *env, args []string) error {

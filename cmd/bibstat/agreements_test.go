@@ -97,7 +97,7 @@ func TestAgreementsCommands(t *testing.T) {
 	if out, errs, code := runAgreements(t, "validate", example, "--warehouse", wh); code != 0 || !strings.Contains(out, "3 agreement(s), valid") {
 		t.Fatalf("validate: exit %d\n%s%s", code, out, errs)
 	}
-	if out, errs, code := runAgreements(t, "import", example, "--warehouse", wh); code != 0 || !strings.Contains(out, "created   avisarkiv-2025, leksikon-2025, filmtjeneste-2025") {
+	if out, errs, code := runAgreements(t, "import", example, "--warehouse", wh); code != 0 || !strings.Contains(out, "added     avisarkiv-2025, leksikon-2025, filmtjeneste-2025") {
 		t.Fatalf("import: exit %d\n%s%s", code, out, errs)
 	}
 	if out, _, code := runAgreements(t, "import", example, "--warehouse", wh); code != 0 || !strings.Contains(out, "unchanged") {

@@ -80,8 +80,17 @@ func runTransform(ctx context.Context, e *env, o transformOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "warehouse=%s\nrebuilt=%t\nunits=%d\nloaded=%d\nunchanged=%d\nrows=%d\nseconds=%.3f\n",
-		path, rebuilt, sum.Units, sum.Loaded, sum.Unchanged, sum.Rows, time.Since(start).Seconds())
+	// The agreement registry is derived from its imports in the store too.
+	if err := syncAgreementsAt(ctx, e, path, opts, st); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "warehouse=%s\nrebuilt=%t\nunits=%d\nloaded=%d\nunchanged=%d\nrows=%d\nload_failed=%d\nseconds=%.3f\n",
+		path, rebuilt, sum.Units, sum.Loaded, sum.Unchanged, sum.Rows, len(sum.Failed), time.Since(start).Seconds())
+	// A harvest that no longer reads keeps its unit's facts; the operator
+	// must still hear of it, by object and reason.
+	for _, f := range sum.Failed {
+		fmt.Fprintf(e.stderr, "transform: not loaded: %s: %s\n", f.Key, f.Reason)
+	}
 	if !o.export {
 		return nil
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/bibliotek24/bibstat/agreements"
 	"github.com/bibliotek24/bibstat/ingest"
 	"github.com/bibliotek24/bibstat/ingest/sushi"
+	"github.com/bibliotek24/bibstat/internal/store"
 	"github.com/bibliotek24/bibstat/internal/sushisim"
 	"github.com/bibliotek24/bibstat/transform"
 )
@@ -73,10 +74,15 @@ func Jobs(world *sushisim.Config, bases map[string]string) []ingest.Job {
 	return jobs
 }
 
-// ImportExampleAgreements imports the embedded example registry, so the
-// demo's site values agreements as the consortium's would.
-func ImportExampleAgreements(ctx context.Context, wh *transform.Warehouse) (int, error) {
+// ImportExampleAgreements imports the embedded example registry as
+// "bibstat agreements import" does: stored in st, then applied, so the
+// demo's site values agreements as the consortium's would and a rebuilt
+// warehouse gets them back.
+func ImportExampleAgreements(ctx context.Context, wh *transform.Warehouse, st store.Store) (int, error) {
 	aw := &agreements.Warehouse{DB: wh.DB}
+	if _, err := aw.Restore(ctx, st); err != nil {
+		return 0, err
+	}
 	known, err := aw.Known(ctx)
 	if err != nil {
 		return 0, err
@@ -85,7 +91,7 @@ func ImportExampleAgreements(ctx context.Context, wh *transform.Warehouse) (int,
 	if err != nil {
 		return 0, err
 	}
-	if _, err := aw.Import(ctx, list, "agreements/example.yaml", time.Now()); err != nil {
+	if _, _, err := aw.Record(ctx, st, list, agreements.Example, "agreements/example.yaml", "demo", time.Now()); err != nil {
 		return 0, err
 	}
 	return len(list), nil

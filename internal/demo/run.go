@@ -67,7 +67,7 @@ func Run(ctx context.Context, s Setup) (Result, error) {
 	if res.Load, err = wh.Update(ctx, s.Store); err != nil {
 		return res, err
 	}
-	if res.Agreements, err = ImportExampleAgreements(ctx, wh); err != nil {
+	if res.Agreements, err = ImportExampleAgreements(ctx, wh, s.Store); err != nil {
 		return res, err
 	}
 	if err := wh.DB.QueryRowContext(ctx, `SELECT count(*) FROM facts`).Scan(&res.FactRows); err != nil {
