@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/user"
-	"path/filepath"
 	"strings"
 
 	"github.com/bibliotek24/bibstat"
@@ -41,7 +40,7 @@ func ingestCommand() command {
 			fs.BoolVar(&o.dryRun, "dry-run", false, "show what would be loaded: per file, the units it would add, restate (old → new totals) or why it is rejected; store nothing")
 			fs.BoolVar(&o.acceptPartial, "accept-partial", false, "load a file's good rows when some cannot be mapped or a count is not a count, keeping them listed")
 			fs.BoolVar(&o.inbox, "inbox", false, "process the archive's inbox/<vendor>/ folders instead of FILEs")
-			files, err := parseIngestArgs(fs, args)
+			files, err := parseInterleaved(fs, args)
 			if err != nil {
 				return err
 			}
@@ -57,6 +56,7 @@ type ingestOptions struct {
 	vendor, platform, library, config, archive, mappings, by string
 	dryRun, acceptPartial, inbox                             bool
 	files                                                    []string
+	lib                                                      bibstat.LibraryID // o.library, checked
 }
 
 func (o *ingestOptions) check() error {
@@ -84,16 +84,18 @@ func (o *ingestOptions) check() error {
 		return usage(fmt.Sprintf("--platform %q: want an id of letters, digits, '.', '_' or '-'", o.platform))
 	}
 	if o.library != "" {
-		if _, err := bibstat.ParseLibraryID(o.library); err != nil {
+		lib, err := bibstat.ParseLibraryID(o.library)
+		if err != nil {
 			return usage("--library: " + err.Error())
 		}
+		o.lib = lib
 	}
 	return nil
 }
 
-// parseIngestArgs lets flags follow the files ("ingest a.csv --vendor x"),
-// which the flag package alone stops at.
-func parseIngestArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+// parseInterleaved lets flags follow the arguments ("ingest a.csv --vendor
+// x"), which the flag package alone stops at, and returns the arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var files []string
 	for {
 		if err := cli.Parse(fs, args); err != nil {
@@ -128,41 +130,14 @@ func runIngest(ctx context.Context, e *env, o ingestOptions) error {
 		return err
 	}
 	in := &upload.Ingester{Store: st, Log: e.log, Mappings: maps, By: o.by, AcceptPartial: o.acceptPartial, DryRun: o.dryRun}
-	rejected := false
+	var rejected bool
 	if o.inbox {
-		results, err := upload.ProcessInbox(ctx, in.Store, in)
-		for _, r := range results {
-			rejected = rejected || r.Outcome.Status == upload.StatusRejected
-			fmt.Fprint(e.stdout, upload.Explain(r.Outcome))
-			if r.MovedTo != "" {
-				fmt.Fprintf(e.stdout, "moved to: %s\n", r.MovedTo)
-			}
-			fmt.Fprintln(e.stdout)
-		}
-		if len(results) == 0 && err == nil {
-			fmt.Fprintln(e.stdout, "inbox: nothing to do")
-		}
-		if err != nil {
-			return err
-		}
+		rejected, err = in.IngestInbox(ctx, e.stdout)
 	} else {
-		var lib bibstat.LibraryID
-		if o.library != "" {
-			lib, _ = bibstat.ParseLibraryID(o.library)
-		}
-		for _, name := range o.files {
-			data, err := readUpload(name)
-			if err != nil {
-				return err
-			}
-			out, err := in.Ingest(ctx, upload.File{Name: filepath.Base(name), Data: data, Vendor: o.vendor, Platform: o.platform, Library: lib})
-			if err != nil {
-				return err
-			}
-			rejected = rejected || out.Status == upload.StatusRejected
-			fmt.Fprint(e.stdout, upload.Explain(out))
-			fmt.Fprintln(e.stdout)
-		}
+		rejected, err = in.IngestFiles(ctx, e.stdout, o.files, upload.File{Vendor: o.vendor, Platform: o.platform, Library: o.lib})
+	}
+	if err != nil {
+		return err
 	}
 	if rejected {
 		return silentError{code: 1}
@@ -179,21 +154,4 @@ func currentUser() string {
 		return u.Username
 	}
 	return ""
-}
-
-// readUpload reads a file to upload, refusing one larger than the limit
-// before reading it whole.
-func readUpload(name string) ([]byte, error) {
-	fi, err := os.Stat(name)
-	if err != nil {
-		return nil, fmt.Errorf("ingest: %w", err)
-	}
-	if fi.Size() > upload.DefaultLimits.MaxFileBytes {
-		return nil, fmt.Errorf("ingest %s: larger than %d bytes", name, upload.DefaultLimits.MaxFileBytes)
-	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("ingest: %w", err)
-	}
-	return data, nil
 }
