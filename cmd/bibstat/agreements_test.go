@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bibliotek24/bibstat/transform"
 )
@@ -154,5 +157,143 @@ func TestAgreementsErrors(t *testing.T) {
 		if code != tt.code || !strings.Contains(errs, tt.inStderr) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, errs, tt.code, tt.inStderr)
 		}
+	}
+}
+
+// agreementSums is a checksum of every agreement table of the warehouse
+// file, rows in their order.
+func agreementSums(t *testing.T, path string) map[string]string {
+	t.Helper()
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	out := map[string]string{}
+	for _, tb := range []string{"agreements", "agreement_participants", "agreement_history", "agreement_imports"} {
+		var s string
+		if err := db.QueryRow(`SELECT count(*) || ':' || coalesce(md5(string_agg(t::VARCHAR, '|' ORDER BY rowid)), '') FROM ` + tb + ` t`).Scan(&s); err != nil {
+			t.Fatalf("%s: %v", tb, err)
+		}
+		out[tb] = s
+	}
+	return out
+}
+
+// TestAgreementsSurviveRebuild runs the commands an operator would: the
+// demo, a changed import, 'transform --rebuild', a warehouse file deleted
+// by hand and 'transform' again; every agreement table comes back equal
+// and 'agreements list' and 'history' print the same.
+func TestAgreementsSurviveRebuild(t *testing.T) {
+	dir := t.TempDir()
+	e, _ := testEnv(t)
+	if _, err := buildDemo(context.Background(), e, demoOptions{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	wh, archive := filepath.Join(dir, "warehouse.duckdb"), filepath.Join(dir, "archive")
+	b, err := os.ReadFile("../../agreements/example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := filepath.Join(t.TempDir(), "changed.yaml")
+	if err := os.WriteFile(changed, bytes.Replace(b, []byte("price_nok: 90000"), []byte("price_nok: 99000"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, errs, code := runAgreements(t, "import", changed, "--warehouse", wh, "--by", "kari"); code != 0 ||
+		!strings.Contains(out, "filmtjeneste-2025: price_nok 90 000,00 → 99 000,00") {
+		t.Fatalf("import: exit %d\n%s%s", code, out, errs)
+	}
+	listed := func() string {
+		t.Helper()
+		list, errs, code := runAgreements(t, "list", "--warehouse", wh)
+		hist, errs2, code2 := runAgreements(t, "history", "--warehouse", wh)
+		if code != 0 || code2 != 0 {
+			t.Fatalf("list: exit %d %d\n%s%s", code, code2, errs, errs2)
+		}
+		return list + hist
+	}
+	want, wantSums := listed(), agreementSums(t, wh)
+	if strings.Count(want, "2025-01–2025-12") != 3 || !strings.Contains(want, "kari") || !strings.Contains(want, "demo") {
+		t.Fatalf("before the rebuild:\n%s", want)
+	}
+	transform := func(args ...string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if err := run(context.Background(), append([]string{"transform", "--archive", archive, "--warehouse", wh}, args...), &out, &errb); err != nil {
+			t.Fatalf("transform %v: %v\n%s", args, err, errb.String())
+		}
+	}
+	transform("--rebuild")
+	if got := agreementSums(t, wh); !maps.Equal(got, wantSums) {
+		t.Errorf("after transform --rebuild:\n%v\nwant\n%v", got, wantSums)
+	}
+	if got := listed(); got != want {
+		t.Errorf("after transform --rebuild:\n%s\nwant\n%s", got, want)
+	}
+	if err := os.Remove(wh); err != nil {
+		t.Fatal(err)
+	}
+	transform()
+	if got := agreementSums(t, wh); !maps.Equal(got, wantSums) {
+		t.Errorf("after deleting the warehouse:\n%v\nwant\n%v", got, wantSums)
+	}
+	if got := listed(); got != want {
+		t.Errorf("after deleting the warehouse:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestAgreementsImportSaysWhatItChanges: a removal needs --yes, and
+// without it, or with --dry-run, nothing is stored.
+func TestAgreementsImportSaysWhatItChanges(t *testing.T) {
+	wh := agreementsWarehouse(t)
+	archive := filepath.Join(filepath.Dir(wh), "archive")
+	example := "../../agreements/example.yaml"
+	if out, errs, code := runAgreements(t, "import", example, "--warehouse", wh, "--by", "kari"); code != 0 || !strings.Contains(out, "stored register/agreements/") {
+		t.Fatalf("import: exit %d\n%s%s", code, out, errs)
+	}
+	b, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fewer := filepath.Join(t.TempDir(), "fewer.yaml")
+	cut := bytes.Index(b, []byte("  - id: filmtjeneste-2025"))
+	if err := os.WriteFile(fewer, b[:cut], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stored := func() int {
+		keys, _ := filepath.Glob(filepath.Join(archive, "register", "agreements", "*.yaml"))
+		return len(keys)
+	}
+	tests := []struct {
+		args          []string
+		code          int
+		inOut, inErrs string
+		stored        int
+	}{
+		{[]string{"--dry-run"}, 0, "removed   filmtjeneste-2025\nunchanged avisarkiv-2025, leksikon-2025\ndry run: nothing stored", "", 1},
+		{nil, 1, "removed   filmtjeneste-2025", "would remove filmtjeneste-2025; nothing stored (rerun with --yes", 1},
+		{[]string{"--yes"}, 0, "stored register/agreements/", "", 2},
+	}
+	for _, tt := range tests {
+		out, errs, code := runAgreements(t, append([]string{"import", fewer, "--warehouse", wh, "--by", "kari"}, tt.args...)...)
+		if code != tt.code || !strings.Contains(out, tt.inOut) || !strings.Contains(errs, tt.inErrs) || stored() != tt.stored {
+			t.Errorf("import %v: exit %d, %d stored\n%s%s\nwant exit %d, %d stored, %q and %q", tt.args, code, stored(), out, errs, tt.code, tt.stored, tt.inOut, tt.inErrs)
+		}
+	}
+	if out, _, _ := runAgreements(t, "list", "--warehouse", wh); strings.Contains(out, "filmtjeneste") {
+		t.Errorf("list after the removal:\n%s", out)
+	}
+	// As of the first import, which the store's first record dates.
+	recs, _ := filepath.Glob(filepath.Join(archive, "register", "agreements", "*.import.json"))
+	var first struct{ At time.Time }
+	if len(recs) == 0 {
+		t.Fatal("no import record in the store")
+	}
+	if rb, err := os.ReadFile(recs[0]); err != nil || json.Unmarshal(rb, &first) != nil {
+		t.Fatalf("read %s: %v", recs[0], err)
+	}
+	old, errs, code := runAgreements(t, "show", "filmtjeneste-2025", "--as-of", first.At.Format(time.RFC3339Nano), "--warehouse", wh)
+	if code != 0 || !strings.Contains(old, "id:            filmtjeneste-2025") {
+		t.Errorf("show --as-of before the removal: exit %d\n%s%s", code, old, errs)
 	}
 }
