@@ -11,11 +11,13 @@
 //     from the month it joined to the month it left, both inclusive.
 //   - Coverage: the libraries a participant stands for in a month. A library
 //     covers itself. A county covers the libraries of the municipalities that
-//     belonged to it in that month's structure (see CountyAt): a 2020–2023
-//     code such as 30 Viken covers Østfold, Akershus and Buskerud, also after
-//     the 2024 split; a 2024 code such as 32 Akershus did not exist before
-//     2024 and may not take part before then. A library that takes part on
-//     its own is counted there and not again under its county.
+//     belonged to it in that month's structure (see CountyAt). A participant
+//     is checked against the structure of every month it takes part in: a
+//     2020–2023 county such as 38 Vestfold og Telemark takes no part after
+//     2023 (its successors 39 and 40 do), a 2024 county such as 32 Akershus
+//     none before 2024, and a library whose register municipality was given
+//     up in 2024 none after 2023. A library that takes part on its own is
+//     counted there and not again under its county.
 //   - Use: what counts as one use of the agreement's platforms: the sum of
 //     the agreement's use metrics (by default from its data type, see
 //     DefaultMetrics).
@@ -36,8 +38,12 @@
 // add up to the cost. A figure that cannot be computed (no harvested data,
 // no uses, no inhabitants) is reported as such, never as zero or infinity.
 //
-// The source of truth is a YAML file the consortium edits (Parse); Import
-// stores it in the warehouse with a history of changes; Value computes the
+// The source of truth is the YAML file the consortium edits (Parse), each
+// import of it kept byte-exact in the object store with its sha256, time and
+// user (Archive, under bibstat.AgreementsPrefix). The warehouse's agreement
+// tables, the history of changes included, are derived from those imports:
+// Record stores and applies one, Restore replays every import a warehouse
+// lacks (all of them after a rebuild), in order. Value computes the
 // figures against a Source of usage and population, implemented over the
 // DuckDB warehouse by Warehouse, which takes each library's county from the
 // warehouse's library_county view, as the report and the portal do.
