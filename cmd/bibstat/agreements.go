@@ -332,25 +332,30 @@ func printErrors(w io.Writer, err error) {
 }
 
 func agreementsList(ctx context.Context, e *env, args []string) error {
-	fs, whf := agreementFlags(e, "list", "", "Lists the agreements in the warehouse.")
-	if _, err := cli.ParseInterleaved(fs, args, 0); err != nil {
-		return err
-	}
-	wh, _, err := whf.open(ctx, e, false)
-	if err != nil {
-		return err
-	}
-	defer wh.DB.Close()
-	as, err := wh.List(ctx)
-	if err != nil {
-		return err
-	}
-	return agreements.WriteList(e.stdout, as)
+	return agreementsPrint(ctx, e, args, "list", "Lists the agreements in the warehouse.", func(wh *agreements.Warehouse) error {
+		as, err := wh.List(ctx)
+		if err != nil {
+			return err
+		}
+		return agreements.WriteList(e.stdout, as)
+	})
 }
 
 func agreementsHistory(ctx context.Context, e *env, args []string) error {
-	fs, whf := agreementFlags(e, "history", "", "Lists the imports of the registry, oldest first: time, user, sha256, agreements\n"+
-		"in the file, how many it added, changed and removed, and the file name.")
+	return agreementsPrint(ctx, e, args, "history", "Lists the imports of the registry, oldest first: time, user, sha256, agreements\n"+
+		"in the file, how many it added, changed and removed, and the file name.", func(wh *agreements.Warehouse) error {
+		rows, err := wh.Imports(ctx)
+		if err != nil {
+			return err
+		}
+		return agreements.WriteImports(e.stdout, rows)
+	})
+}
+
+// agreementsPrint runs a subcommand without arguments that prints from the
+// warehouse's registry.
+func agreementsPrint(ctx context.Context, e *env, args []string, sub, summary string, print func(*agreements.Warehouse) error) error {
+	fs, whf := agreementFlags(e, sub, "", summary)
 	if _, err := cli.ParseInterleaved(fs, args, 0); err != nil {
 		return err
 	}
@@ -359,11 +364,7 @@ func agreementsHistory(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer wh.DB.Close()
-	rows, err := wh.Imports(ctx)
-	if err != nil {
-		return err
-	}
-	return agreements.WriteImports(e.stdout, rows)
+	return print(wh)
 }
 
 func agreementsShow(ctx context.Context, e *env, args []string) error {
