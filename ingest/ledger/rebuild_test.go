@@ -72,17 +72,14 @@ func harvested(t *testing.T) (st *store.Memory, path string, jobs []ingest.Job, 
 // rebuildOptions are what a command gives Rebuild: the credentials of the
 // config (here the jobs') and the harvest's policy.
 func rebuildOptions(jobs []ingest.Job, pol ingest.Policy) ledger.RebuildOptions {
-	creds := map[string]sushi.Credential{}
-	for _, j := range jobs {
-		creds[j.Cred.Platform+"/"+j.Cred.ID] = j.Cred
-	}
 	return ledger.RebuildOptions{
 		Fingerprint: func(l *ledger.Ledger, platform, credential string) (string, bool) {
-			c, ok := creds[platform+"/"+credential]
-			if !ok {
-				return "", false
+			for _, j := range jobs {
+				if j.Cred.Platform == platform && j.Cred.ID == credential {
+					return ingest.Fingerprint(l, j.Cred), true
+				}
 			}
-			return ingest.Fingerprint(l, c), true
+			return "", false
 		},
 		NextAttempt: pol.NextAttempt,
 	}
