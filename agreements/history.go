@@ -47,10 +47,10 @@ func WriteImports(w io.Writer, rows []ImportRow) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-20s %-12s %-12s %-10s %5s %5s %7s %7s  %s\n", "imported (UTC)", "by", "sha256", "agreements", "", "added", "changed", "removed", "file")
+	fmt.Fprintf(&b, "%-20s %-12s %-12s %10s %5s %7s %7s  %s\n", "imported (UTC)", "by", "sha256", "agreements", "added", "changed", "removed", "file")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%-20s %-12s %-12s %10d %5s %5d %7d %7d  %s\n", r.At.UTC().Format("2006-01-02 15:04:05"), r.By, r.SHA256[:min(12, len(r.SHA256))],
-			r.Agreements, "", r.Added, r.Changed, r.Removed, r.File)
+		fmt.Fprintf(&b, "%-20s %-12s %-12s %10d %5d %7d %7d  %s\n", r.At.UTC().Format("2006-01-02 15:04:05"), r.By, r.SHA256[:min(12, len(r.SHA256))],
+			r.Agreements, r.Added, r.Changed, r.Removed, r.File)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
