@@ -7,12 +7,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
@@ -138,17 +135,9 @@ func (f whFlags) open(ctx context.Context, e *env, needStore bool) (*agreements.
 	return aw, st, nil
 }
 
-// syncAgreements brings the registry of the warehouse db up to the store's
-// imports, as transform and serve do after opening or rebuilding it. A
-// registry that differs from them is kept, with a warning: serving and
-// loading usage need no agreement.
+// syncAgreements is agreements.Sync, logging to e's log.
 func syncAgreements(ctx context.Context, e *env, db *sql.DB, st store.Store) error {
-	err := restoreAgreements(ctx, e, &agreements.Warehouse{DB: db}, st)
-	if errors.Is(err, agreements.ErrDiverged) {
-		e.log.Warn("agreement registry differs from the store's imports; kept as it is", "err", err)
-		return nil
-	}
-	return err
+	return agreements.Sync(ctx, e.log, db, st)
 }
 
 // syncAgreementsAt is syncAgreements on the warehouse file at path.
@@ -167,11 +156,7 @@ func syncAgreementsAt(ctx context.Context, e *env, path string, opts transform.O
 // restoreAgreements replays the store's agreement imports that the
 // warehouse lacks: after a rebuild, all of them.
 func restoreAgreements(ctx context.Context, e *env, wh *agreements.Warehouse, st store.Store) error {
-	n, err := wh.Restore(ctx, st)
-	if n > 0 {
-		e.log.Info("agreement registry replayed from the store", "imports", n)
-	}
-	return err
+	return wh.RestoreLogged(ctx, e.log, st)
 }
 
 // isSet reports whether the flag name was given on the command line.
@@ -215,7 +200,7 @@ func agreementsLoad(ctx context.Context, e *env, sub string, args []string) erro
 	if sub == "import" {
 		dryRun = fs.Bool("dry-run", false, "print what the import would change; store nothing")
 		yes = fs.Bool("yes", false, "remove the agreements that FILE no longer holds")
-		by = fs.String("by", loginName(), "the importing `user`, kept with the import (default $USER)")
+		by = fs.String("by", agreements.LoginName(), "the importing `user`, kept with the import (default $USER)")
 	}
 	pos, err := cli.ParseInterleaved(fs, args, 1)
 	if err != nil {
@@ -242,93 +227,29 @@ func agreementsLoad(ctx context.Context, e *env, sub string, args []string) erro
 	}
 	as, err := agreements.Parse(name, bytes.NewReader(b), known)
 	if err != nil {
-		printErrors(e.stderr, err)
+		agreements.WriteErrors(e.stderr, err)
 		return silentError{code: 1}
 	}
 	if sub == "validate" {
 		fmt.Fprintf(e.stdout, "%s: %d agreement(s), valid\n", name, len(as))
 		return nil
 	}
-	return importAgreements(ctx, e, wh, st, as, b, name, importFlags{dryRun: *dryRun, yes: *yes, by: *by})
+	return importAgreements(ctx, e, wh, st, as, b, name, agreements.ImportOptions{DryRun: *dryRun, Yes: *yes, By: *by})
 }
 
-// loginName is $USER, else the account running the command.
-func loginName() string {
-	if u := os.Getenv("USER"); u != "" {
-		return u
-	}
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return ""
-}
-
-type importFlags struct {
-	dryRun, yes bool
-	by          string
-}
-
-// importAgreements prints what importing as (file name, bytes b) changes
-// and, unless a dry run or a removal without --yes, stores the file and
-// applies it. The same bytes as the newest import are not stored again.
-func importAgreements(ctx context.Context, e *env, wh *agreements.Warehouse, st store.Store, as []agreements.Agreement, b []byte, name string, f importFlags) error {
-	plan, err := wh.Plan(ctx, as)
-	if err != nil {
-		return err
-	}
-	writeImportResult(e.stdout, plan)
-	if len(plan.Removed) > 0 && !f.yes && !f.dryRun {
-		fmt.Fprintf(e.stderr, "agreements import: would remove %s; nothing stored (rerun with --yes to remove)\n", strings.Join(plan.Removed, ", "))
-		return silentError{code: 1}
-	}
-	if f.dryRun {
-		fmt.Fprintln(e.stdout, "dry run: nothing stored")
-		return nil
-	}
-	rec, stored, err := wh.Record(ctx, st, as, b, name, f.by, time.Now())
+// importAgreements runs agreements.Import, printing to e and giving
+// the command's errors and exit code.
+func importAgreements(ctx context.Context, e *env, wh *agreements.Warehouse, st store.Store, as []agreements.Agreement, b []byte, name string, opts agreements.ImportOptions) error {
+	err := agreements.Import(ctx, e.stdout, wh, st, as, b, name, opts)
+	var rm *agreements.RemovalError
 	switch {
+	case errors.As(err, &rm):
+		fmt.Fprintf(e.stderr, "agreements import: %s\n", rm)
+		return silentError{code: 1}
 	case errors.Is(err, agreements.ErrNoUser):
 		return &cli.UsageError{Msg: "agreements import: --by: say who imports ($USER is not set)"}
-	case err != nil:
-		return err
-	case !stored:
-		fmt.Fprintf(e.stdout, "same file as the import of %s by %s: not stored again\n", rec.At.Format(time.RFC3339), rec.By)
-	default:
-		fmt.Fprintf(e.stdout, "stored %s\n", rec.Key)
 	}
-	return nil
-}
-
-// writeImportResult prints what an import changes, the changes field by field.
-func writeImportResult(w io.Writer, res agreements.ImportResult) {
-	for _, r := range []struct {
-		what string
-		ids  []string
-	}{{"added", res.Added}, {"changed", res.Changed}, {"removed", res.Removed}, {"unchanged", res.Unchanged}} {
-		if len(r.ids) > 0 {
-			fmt.Fprintf(w, "%-9s %s\n", r.what, strings.Join(r.ids, ", "))
-		}
-		if r.what != "changed" {
-			continue
-		}
-		for _, id := range r.ids {
-			for _, c := range res.Changes[id] {
-				fmt.Fprintf(w, "          %s: %s\n", id, c)
-			}
-		}
-	}
-}
-
-// printErrors writes each of a joined error's problems on its own line.
-func printErrors(w io.Writer, err error) {
-	var joined interface{ Unwrap() []error }
-	if errors.As(err, &joined) {
-		for _, e := range joined.Unwrap() {
-			printErrors(w, e)
-		}
-		return
-	}
-	fmt.Fprintln(w, err)
+	return err
 }
 
 func agreementsList(ctx context.Context, e *env, args []string) error {
@@ -377,7 +298,7 @@ func agreementsShow(ctx context.Context, e *env, args []string) error {
 	}
 	var at time.Time
 	if *asOf != "" {
-		if at, err = parseAsOf(*asOf); err != nil {
+		if at, err = agreements.ParseAsOf(*asOf); err != nil {
 			return &cli.UsageError{Msg: "agreements show: --as-of " + *asOf + ": want a date YYYY-MM-DD or an RFC 3339 time"}
 		}
 	}
@@ -397,14 +318,6 @@ func agreementsShow(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return agreements.WriteAgreement(e.stdout, a, h)
-}
-
-// parseAsOf reads a date as its last instant (UTC), or an RFC 3339 time.
-func parseAsOf(s string) (time.Time, error) {
-	if d, err := time.Parse(time.DateOnly, s); err == nil {
-		return d.Add(24*time.Hour - time.Nanosecond), nil
-	}
-	return time.Parse(time.RFC3339Nano, s)
 }
 
 func agreementsValue(ctx context.Context, e *env, args []string) error {
