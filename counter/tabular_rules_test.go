@@ -13,12 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/xuri/excelize/v2"
-
-	"github.com/bibliotek24/bibstat/schemas"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated fixtures (xlsx-broken-sheet.xlsx)")
@@ -37,23 +32,11 @@ func readRule(t *testing.T, name string, opts Options) (*Document, []ruleRow, ma
 	if err != nil {
 		t.Fatal(err)
 	}
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	opts.Name, opts.Mem, opts.BatchRows = name, mem, 2
-	var rows []ruleRow
+	doc, rows, err := readRows(t, name, in, opts)
 	sums := map[string]int64{}
-	doc, err := Read(context.Background(), bytes.NewReader(in), opts, func(rec arrow.RecordBatch) error {
-		defer rec.Release()
-		col := func(name string) arrow.Array { return rec.Column(rec.Schema().FieldIndices(name)[0]) }
-		metrics, counts := col(schemas.ColMetricType).(*array.String), col(schemas.ColCount).(*array.Int64)
-		months := col(schemas.ColMonth).(*array.Date32)
-		for i := 0; i < int(rec.NumRows()); i++ {
-			m := months.Value(i).ToTime().Format("2006-01")
-			rows = append(rows, ruleRow{metrics.Value(i), m, counts.Value(i)})
-			sums[metrics.Value(i)] += counts.Value(i)
-		}
-		return nil
-	})
+	for _, r := range rows {
+		sums[r.metric] += r.count
+	}
 	return doc, rows, sums, err
 }
 

@@ -1,6 +1,7 @@
 package counter
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -15,34 +16,55 @@ import (
 	"github.com/bibliotek24/bibstat/schemas"
 )
 
-// readSummed reads in, summing the count column of every emitted batch, so
-// that a test can hold Document.Totals to the rows actually emitted.
-func readSummed(t testing.TB, name string, in []byte, opts Options) (*Document, int64, int64, error) {
+// readRows reads in with small batches, returning the document and every
+// emitted row (metric, month, count), so that a test can hold
+// Document.Totals to the rows actually emitted.
+func readRows(t testing.TB, name string, in []byte, opts Options) (*Document, []ruleRow, error) {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	opts.Name, opts.Mem = name, mem
 	if opts.BatchRows == 0 {
-		opts.BatchRows = 3
+		opts.BatchRows = 2
 	}
-	var rows, sum int64
-	doc, err := Read(context.Background(), strings.NewReader(string(in)), opts, func(rec arrow.RecordBatch) error {
+	var rows []ruleRow
+	doc, err := Read(context.Background(), bytes.NewReader(in), opts, func(rec arrow.RecordBatch) error {
 		defer rec.Release()
-		rows += rec.NumRows()
-		idx := rec.Schema().FieldIndices(schemas.ColCount)
-		if len(idx) != 1 {
-			t.Fatalf("batch has %d %q columns", len(idx), schemas.ColCount)
-		}
-		col, ok := rec.Column(idx[0]).(*array.Int64)
-		if !ok {
-			t.Fatalf("count column is %T, want *array.Int64", rec.Column(idx[0]))
-		}
-		for i := 0; i < col.Len(); i++ {
-			sum += col.Value(i)
+		metrics := batchColumn[*array.String](t, rec, schemas.ColMetricType)
+		months := batchColumn[*array.Date32](t, rec, schemas.ColMonth)
+		counts := batchColumn[*array.Int64](t, rec, schemas.ColCount)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			rows = append(rows, ruleRow{metrics.Value(i), months.Value(i).ToTime().Format("2006-01"), counts.Value(i)})
 		}
 		return nil
 	})
-	return doc, rows, sum, err
+	return doc, rows, err
+}
+
+// batchColumn is the batch's one column called name, of type A.
+func batchColumn[A arrow.Array](t testing.TB, rec arrow.RecordBatch, name string) A {
+	t.Helper()
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) != 1 {
+		t.Fatalf("batch has %d %q columns", len(idx), name)
+	}
+	col, ok := rec.Column(idx[0]).(A)
+	if !ok {
+		t.Fatalf("column %q is %T", name, rec.Column(idx[0]))
+	}
+	return col
+}
+
+// readSummed reads in, returning the number of rows emitted and the sum of
+// their counts.
+func readSummed(t testing.TB, name string, in []byte, opts Options) (*Document, int64, int64, error) {
+	t.Helper()
+	doc, rows, err := readRows(t, name, in, opts)
+	var sum int64
+	for _, r := range rows {
+		sum += r.count
+	}
+	return doc, int64(len(rows)), sum, err
 }
 
 func sumTotals(d *Document) int64 {
