@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/internal/atomicfile"
 )
 
 // Source is the part of the object store a rebuild reads: the raw
@@ -234,31 +235,8 @@ func codeOf(msg string) int {
 // writeReplace writes b to a temporary file beside path, syncs it and
 // renames it over path.
 func writeReplace(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".rebuild-*")
-	if err != nil {
+	if err := atomicfile.Write(path, b, 0o644); err != nil {
 		return fmt.Errorf("rebuild ledger: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(b)
-	if serr := f.Sync(); err == nil {
-		err = serr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("rebuild ledger: %w", err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync() // the rename's durability; not every file system syncs a folder
-		d.Close()
 	}
 	return nil
 }
