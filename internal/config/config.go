@@ -46,6 +46,11 @@ type Platform struct {
 	PlatformParam string `yaml:"platform_param"`
 	// Consortium is the consortium's own credential, for /members.
 	Consortium *ConsortiumCredential `yaml:"consortium"`
+	// PreferSource names the source that counts when a harvest and an
+	// upload (or uploads under two vendor ids) hold the same usage of the
+	// same release: "sushi", "upload", or "upload/VENDOR". Empty: the
+	// newest counts. The warehouse's rule is in transform's doc.
+	PreferSource string `yaml:"prefer_source"`
 }
 
 // ConsortiumCredential is the consortium's credential on a platform.

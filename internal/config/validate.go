@@ -63,6 +63,10 @@ func (c *Config) validatePlatforms(bad *problems) map[string]*Platform {
 		if p.Spacing < 0 {
 			bad.add("%s: spacing must not be negative", where)
 		}
+		if v, ok := strings.CutPrefix(p.PreferSource, "upload/"); p.PreferSource != "" && p.PreferSource != "sushi" && p.PreferSource != "upload" &&
+			(!ok || bibstat.CheckSegment(v) != nil) {
+			bad.add("%s: prefer_source %q: want \"sushi\", \"upload\" or \"upload/VENDOR\"", where, p.PreferSource)
+		}
 		for _, r := range p.Reports {
 			if _, err := bibstat.ParseReportID(string(r)); err != nil {
 				bad.add("%s: %v", where, err)
