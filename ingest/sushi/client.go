@@ -126,14 +126,33 @@ func ReportURL(c Credential, report bibstat.ReportID, begin, end bibstat.Month) 
 	q := u.Query()
 	q.Set("begin_date", begin.String())
 	q.Set("end_date", end.String())
-	switch {
-	case report == "pr" || report == "dr":
-		q.Set("attributes_to_show", "Access_Method")
-	case report == "tr":
-		q.Set("attributes_to_show", "YOP|Access_Type|Access_Method")
+	if a := AttributesToShow(c.Release, report); a != "" {
+		q.Set("attributes_to_show", a)
 	}
 	u.RawQuery = q.Encode()
 	return u, nil
+}
+
+// AttributesToShow is what a master report is asked to show so that every
+// column COUNTER R5.1 makes mandatory arrives: Data_Type (and, for TR, YOP
+// and Access_Type, which the Standard Views are cut by), with Access_Method
+// to tell TDM from Regular. R5 shows Data_Type only when asked; R5.1 always
+// shows it and lists it in no report's Attributes_To_Show, so asking would
+// earn a 3062 there. Standard Views take no attributes: "" asks nothing.
+func AttributesToShow(release string, report bibstat.ReportID) string {
+	var attrs string
+	switch report {
+	case "pr", "dr", "ir":
+		attrs = "Access_Method"
+	case "tr":
+		attrs = "YOP|Access_Type|Access_Method"
+	default:
+		return ""
+	}
+	if release != "5.1" {
+		attrs = "Data_Type|" + attrs
+	}
+	return attrs
 }
 
 // secretParams are removed from every URL that leaves the client.

@@ -56,3 +56,42 @@ func TestReportBodyLimit(t *testing.T) {
 		t.Fatalf("at the limit: %v", err)
 	}
 }
+
+// TestReportAsksForMandatoryColumns: each master report is asked for the
+// attributes that carry the columns COUNTER R5.1 makes mandatory. R5 must
+// be asked for Data_Type; R5.1 shows it always and refuses it as an
+// attribute (3062), and Standard Views take none.
+func TestReportAsksForMandatoryColumns(t *testing.T) {
+	var got string
+	var has bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, has = r.URL.Query().Get("attributes_to_show"), r.URL.Query().Has("attributes_to_show")
+		w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	tests := []struct {
+		release string
+		report  bibstat.ReportID
+		want    string // "" means no attributes_to_show at all
+	}{
+		{"5", "pr", "Data_Type|Access_Method"},
+		{"5", "dr", "Data_Type|Access_Method"},
+		{"5", "tr", "Data_Type|YOP|Access_Type|Access_Method"},
+		{"5", "ir", "Data_Type|Access_Method"},
+		{"5.1", "pr", "Access_Method"},
+		{"5.1", "dr", "Access_Method"},
+		{"5.1", "tr", "YOP|Access_Type|Access_Method"},
+		{"5.1", "ir", "Access_Method"},
+		{"5", "pr_p1", ""}, {"5.1", "dr_d1", ""}, {"5.1", "tr_j1", ""},
+	}
+	m := bibstat.Month{Year: 2025, Mon: 1}
+	for _, tc := range tests {
+		cred := Credential{ID: "1", Platform: "p", BaseURL: srv.URL, Release: tc.release, CustomerID: "c"}
+		if _, err := (&Client{}).Report(context.Background(), cred, tc.report, m, m); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want || has != (tc.want != "") {
+			t.Errorf("R%s %s: attributes_to_show %q (sent: %v), want %q", tc.release, tc.report, got, has, tc.want)
+		}
+	}
+}
