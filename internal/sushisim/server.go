@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/bibliotek24/bibstat"
@@ -90,13 +91,17 @@ func (c *Config) serveReport(w http.ResponseWriter, r *http.Request, fc *faultCo
 	case FaultPartial:
 		exc = []counter.Exception{counter.NewException(3040, "logging failure on one day")}
 	}
+	show, bad := attributesToShow(rel, r.URL.Query().Get("attributes_to_show"))
+	if bad != "" {
+		exc = append(exc, counter.NewException(3062, bad))
+	}
 	var v any
 	if rel == "5" {
-		v = c.platformReportR5(platformID, subject, b, e, exc, noItems)
+		v = c.platformReportR5(platformID, subject, b, e, show, exc, noItems)
 	} else {
-		rep := c.platformReport(platformID, subject, b, e)
+		rep := c.platformReport(platformID, subject, b, e, show)
 		if exc != nil {
-			rep.Header.Exceptions = exc
+			rep.Header.Exceptions = append(exc, rep.Header.Exceptions...)
 		}
 		if noItems {
 			rep.Items = []item{}
@@ -210,6 +215,7 @@ type header struct {
 	InstitutionName string              `json:"Institution_Name"`
 	InstitutionID   map[string][]string `json:"Institution_ID"`
 	Filters         map[string]any      `json:"Report_Filters"`
+	Attributes      map[string]any      `json:"Report_Attributes,omitempty"`
 	Created         string              `json:"Created"`
 	CreatedBy       string              `json:"Created_By"`
 	Exceptions      []counter.Exception `json:"Exceptions,omitempty"`
@@ -222,11 +228,11 @@ type item struct {
 
 type attributePerf struct {
 	DataType     string                      `json:"Data_Type"`
-	AccessMethod string                      `json:"Access_Method"`
+	AccessMethod string                      `json:"Access_Method,omitempty"`
 	Performance  map[string]map[string]int64 `json:"Performance"`
 }
 
-func (c *Config) platformReport(platformID string, lib *Library, begin, end bibstat.Month) report {
+func (c *Config) platformReport(platformID string, lib *Library, begin, end bibstat.Month, show attrs) report {
 	dataType := c.dataType(platformID)
 	perf := map[string]map[string]int64{}
 	for _, m := range bibstat.MonthsBetween(begin, end) {
@@ -248,12 +254,15 @@ func (c *Config) platformReport(platformID string, lib *Library, begin, end bibs
 		Created:         end.Last().AddDate(0, 0, 3).Format(time.RFC3339), // deterministic: bytes differ only when usage does
 		CreatedBy:       "BibStat SUSHI simulator",
 	}, Items: []item{}}
+	if show.accessMethod {
+		rep.Header.Attributes = map[string]any{"Attributes_To_Show": []string{"Access_Method"}}
+	}
 	if len(perf) == 0 {
 		rep.Header.Exceptions = []counter.Exception{counter.NewException(3030, "")}
 		return rep
 	}
 	rep.Items = append(rep.Items, item{Platform: platformID, Performance: []attributePerf{{
-		DataType: dataType, AccessMethod: "Regular", Performance: perf,
+		DataType: dataType, AccessMethod: ifShown(show.accessMethod, "Regular"), Performance: perf,
 	}}})
 	return rep
 }
@@ -299,7 +308,7 @@ type headerR5 struct {
 	InstitutionName  string              `json:"Institution_Name"`
 	InstitutionID    []typeValue         `json:"Institution_ID"`
 	ReportFilters    []nameValue         `json:"Report_Filters"`
-	ReportAttributes []nameValue         `json:"Report_Attributes"`
+	ReportAttributes []nameValue         `json:"Report_Attributes,omitempty"`
 	Exceptions       []counter.Exception `json:"Exceptions,omitempty"`
 }
 
@@ -315,8 +324,8 @@ type nameValue struct {
 
 type itemR5 struct {
 	Platform     string     `json:"Platform"`
-	DataType     string     `json:"Data_Type"`
-	AccessMethod string     `json:"Access_Method"`
+	DataType     string     `json:"Data_Type,omitempty"`
+	AccessMethod string     `json:"Access_Method,omitempty"`
 	Performance  []periodR5 `json:"Performance"`
 }
 
@@ -333,19 +342,21 @@ type instanceR5 struct {
 	Count      int64  `json:"Count"`
 }
 
-func (c *Config) platformReportR5(platformID string, lib *Library, begin, end bibstat.Month, exc []counter.Exception, noItems bool) reportR5 {
+func (c *Config) platformReportR5(platformID string, lib *Library, begin, end bibstat.Month, show attrs, exc []counter.Exception, noItems bool) reportR5 {
 	rep := reportR5{Header: headerR5{
 		Created: end.Last().AddDate(0, 0, 3).Format(time.RFC3339), CreatedBy: "BibStat SUSHI simulator",
 		CustomerID: c.CustomerID(lib.ID), ReportID: "PR", Release: "5", ReportName: "Platform Master Report",
 		InstitutionName: lib.Name, InstitutionID: []typeValue{{"ISIL", lib.ID.ISIL()}},
-		ReportFilters:    []nameValue{{"Begin_Date", begin.First().Format(time.DateOnly)}, {"End_Date", end.Last().Format(time.DateOnly)}},
-		ReportAttributes: []nameValue{{"Attributes_To_Show", "Access_Method"}},
-		Exceptions:       exc,
+		ReportFilters: []nameValue{{"Begin_Date", begin.First().Format(time.DateOnly)}, {"End_Date", end.Last().Format(time.DateOnly)}},
+		Exceptions:    exc,
 	}, Items: []itemR5{}}
+	if shown := show.list(); shown != "" {
+		rep.Header.ReportAttributes = []nameValue{{"Attributes_To_Show", shown}}
+	}
 	if noItems {
 		return rep
 	}
-	it := itemR5{Platform: platformID, DataType: c.dataType(platformID), AccessMethod: "Regular"}
+	it := itemR5{Platform: platformID, DataType: ifShown(show.dataType, c.dataType(platformID)), AccessMethod: ifShown(show.accessMethod, "Regular")}
 	for _, m := range bibstat.MonthsBetween(begin, end) {
 		usage := c.Usage(platformID, lib.ID, m)
 		var p periodR5
@@ -381,4 +392,54 @@ func (c *Config) dataType(platformID string) string {
 		}
 	}
 	return "Platform"
+}
+
+// attrs are the PR attributes a request asked to see. A vendor shows a
+// column only when asked (R5.1's Data_Type is always shown) and sums the
+// usage over an attribute not shown.
+type attrs struct{ dataType, accessMethod bool }
+
+// attributesToShow reads attributes_to_show for PR of release rel; bad
+// lists the names that release does not offer (exception 3062), which are
+// ignored: R5.1 shows Data_Type always and does not take it as an attribute.
+func attributesToShow(rel, q string) (show attrs, bad string) {
+	var unknown []string
+	for _, a := range strings.Split(q, "|") {
+		switch {
+		case a == "":
+		case a == "Access_Method":
+			show.accessMethod = true
+		case a == "Data_Type" && rel == "5":
+			show.dataType = true
+		default:
+			unknown = append(unknown, a)
+		}
+	}
+	if rel != "5" {
+		show.dataType = true
+	}
+	if len(unknown) > 0 {
+		bad = "attributes_to_show: " + strings.Join(unknown, "|")
+	}
+	return show, bad
+}
+
+// list is the R5 Report_Attributes value of what is shown.
+func (a attrs) list() string {
+	var out []string
+	if a.dataType {
+		out = append(out, "Data_Type")
+	}
+	if a.accessMethod {
+		out = append(out, "Access_Method")
+	}
+	return strings.Join(out, "|")
+}
+
+// ifShown is v when its attribute is shown, else "" (the column is left out).
+func ifShown(shown bool, v string) string {
+	if shown {
+		return v
+	}
+	return ""
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/counter"
+	"github.com/bibliotek24/bibstat/schemas"
 )
 
 func world() *Config {
@@ -75,4 +76,56 @@ func TestMembersAndAuth(t *testing.T) {
 	if rec := get(t, h, "/reports/tr?customer_id="+c.CustomerID("2030100")+"&api_key="+c.APIKey("p", "2030100")); rec.Code != 404 {
 		t.Errorf("unsupported report: HTTP %d", rec.Code)
 	}
+}
+
+// TestReportShowsTheAttributesAskedFor: a simulated vendor shows a column
+// only when asked, as real ones do (R5.1 shows Data_Type always), and says
+// 3062 for an attribute its release does not take.
+func TestReportShowsTheAttributesAskedFor(t *testing.T) {
+	c := world()
+	h := c.Handler("p")
+	tests := []struct {
+		prefix, attrs          string
+		dataType, accessMethod string
+		exc                    int
+	}{
+		{"", "", "", "", 0},
+		{"", "Access_Method", "", "Regular", 0},
+		{"", "Data_Type|Access_Method", "Database_Full", "Regular", 0},
+		{"/r51", "", "Database_Full", "", 0},
+		{"/r51", "Access_Method", "Database_Full", "Regular", 0},
+		{"/r51", "Data_Type|Access_Method", "Database_Full", "Regular", 3062},
+	}
+	for _, tc := range tests {
+		rec := get(t, h, tc.prefix+"/reports/pr?customer_id="+c.CustomerID("2030100")+"&api_key="+c.APIKey("p", "2030100")+
+			"&begin_date=2025-03&end_date=2025-03&attributes_to_show="+tc.attrs)
+		var rows int
+		doc, err := counter.Read(context.Background(), bytes.NewReader(rec.Body.Bytes()), counter.Options{}, func(r arrow.RecordBatch) error {
+			defer r.Release()
+			var row schemas.Row
+			for i := range int(r.NumRows()) {
+				row.SetFrom(r, i)
+				rows++
+				if row.DataType != tc.dataType || row.AccessMethod != tc.accessMethod {
+					t.Errorf("%q %q: row Data_Type %q Access_Method %q, want %q %q", tc.prefix, tc.attrs, row.DataType, row.AccessMethod, tc.dataType, tc.accessMethod)
+				}
+			}
+			return nil
+		})
+		if err != nil || rows == 0 {
+			t.Fatalf("%q %q: %d rows, %v", tc.prefix, tc.attrs, rows, err)
+		}
+		if got := hasException(doc.Exceptions, 3062); got != (tc.exc == 3062) {
+			t.Errorf("%q %q: exceptions %v, want 3062: %v", tc.prefix, tc.attrs, doc.Exceptions, tc.exc == 3062)
+		}
+	}
+}
+
+func hasException(excs []counter.Exception, code int) bool {
+	for _, e := range excs {
+		if e.Code == code {
+			return true
+		}
+	}
+	return false
 }
