@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 )
@@ -95,4 +96,25 @@ func (l *RunLog) Last(n int) ([]Run, error) {
 		out = append(out, runs[i])
 	}
 	return out, nil
+}
+
+// nightStages bounds how far back LastNight looks for the night's first stage.
+const nightStages = 16
+
+// LastNight returns the stages of the last run, oldest first: the newest
+// harvest and every stage recorded after it. Without a harvest among the
+// last runs it returns those.
+func (l *RunLog) LastNight() ([]Run, error) {
+	runs, err := l.Last(nightStages)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range runs {
+		if r.Kind == "harvest" {
+			runs = runs[:i+1]
+			break
+		}
+	}
+	slices.Reverse(runs)
+	return runs, nil
 }

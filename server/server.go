@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -131,20 +132,56 @@ func securityHeaders(h http.Handler) http.Handler {
 	})
 }
 
+// health is what /healthz answers: ok or not, why not, and the stages of
+// the last nightly run (without their details, which are for /admin).
+type health struct {
+	Status   string      `json:"status"` // ok or failing
+	Problems []string    `json:"problems,omitempty"`
+	LastRun  []healthRun `json:"last_run"`
+}
+
+type healthRun struct {
+	Stage   string    `json:"stage"`
+	Outcome string    `json:"outcome"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+}
+
+// healthz answers 503 when the warehouse does not answer, the site has no
+// pages, or the last nightly run failed a stage: a monitor must see a
+// night that did nothing, not a server that merely runs.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	h := health{Status: "ok", LastRun: []healthRun{}}
 	if err := s.cfg.DB.PingContext(ctx); err != nil {
 		s.log.Error("healthz: warehouse unreachable", "error", err)
-		http.Error(w, "warehouse unreachable", http.StatusServiceUnavailable)
-		return
+		h.Problems = append(h.Problems, "warehouse unreachable")
 	}
-	if _, err := os.Stat(s.cfg.SiteDir); err != nil {
-		http.Error(w, "site missing", http.StatusServiceUnavailable)
-		return
+	if _, err := os.Stat(filepath.Join(s.cfg.SiteDir, "index.html")); err != nil {
+		h.Problems = append(h.Problems, "the report site has no pages")
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintln(w, "ok")
+	if s.cfg.RunLog != nil {
+		runs, err := s.cfg.RunLog.LastNight()
+		if err != nil {
+			s.log.Error("healthz: run log unreadable", "error", err)
+			h.Problems = append(h.Problems, "run log unreadable")
+		}
+		for _, run := range runs {
+			h.LastRun = append(h.LastRun, healthRun{Stage: run.Kind, Outcome: run.Outcome, Start: run.Start, End: run.End})
+			if run.Outcome == "failed" {
+				h.Problems = append(h.Problems, "the last run's "+run.Kind+" stage failed")
+			}
+		}
+	}
+	code := http.StatusOK
+	if len(h.Problems) > 0 {
+		h.Status, code = "failing", http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(h)
 }
 
 // hashSlot takes one of the argon2id slots, or says none is free.
