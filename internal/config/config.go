@@ -26,6 +26,9 @@ type Config struct {
 	Ledger      Ledger       `yaml:"ledger"`
 	Harvest     Harvest      `yaml:"harvest"`
 	Server      Server       `yaml:"server"`
+	Mail        Mail         `yaml:"mail"`
+	Alerts      Alerts       `yaml:"alerts"`
+	Access      Access       `yaml:"access"`
 }
 
 // Platform is one vendor SUSHI service.
@@ -87,6 +90,10 @@ type Library struct {
 	Bibnr        string `yaml:"bibnr"`
 	Name         string `yaml:"name"`
 	Municipality string `yaml:"municipality"` // municipality number, never derived from bibnr
+	// Contact is the library's address for alerts (a shared mailbox, not
+	// a person); "" tells the operator only.
+	Contact string `yaml:"contact"`
+	Lang    string `yaml:"lang"` // the library's language for e-mail: nb, nn or en (default server.lang)
 }
 
 // Schedule is when the nightly harvest runs and what it covers.
@@ -204,6 +211,9 @@ func Default() Config {
 		Ledger:    Ledger{Path: "ledger.jsonl"},
 		Harvest:   Harvest{Spacing: Duration(3 * time.Second), Timeout: Duration(5 * time.Minute), UserAgent: "BibStat (Bibliotek24)"},
 		Server:    Server{Listen: "127.0.0.1:8080", SiteDir: "site", Lang: "nb", Users: "users.json", RunLog: "runs.jsonl"},
+		Mail:      defaultMail(),
+		Alerts:    defaultAlerts(),
+		Access:    defaultAccess(),
 	}
 }
 

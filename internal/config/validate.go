@@ -26,6 +26,9 @@ func (c *Config) Validate() error {
 	c.Ledger.validate(&p)
 	c.Server.validate(&p)
 	c.Harvest.validate(&p)
+	c.Mail.validate(&p)
+	c.validateAlerts(&p)
+	c.validateAccess(&p)
 	if len(p) > 0 {
 		return fmt.Errorf("invalid config: %w", errors.Join(p...))
 	}
@@ -96,6 +99,12 @@ func (c *Config) validateLibraries(bad *problems) map[string]bool {
 		libs[l.Bibnr] = true
 		if l.Municipality != "" && (len(l.Municipality) != 4 || strings.Trim(l.Municipality, "0123456789") != "") {
 			bad.add("libraries[%d] (%s): municipality %q: want 4 digits", i, l.Bibnr, l.Municipality)
+		}
+		if l.Contact != "" && !bareAddress(l.Contact) {
+			bad.add("libraries[%d] (%s): contact %q: want a bare address such as post@bergen.kommune.no", i, l.Bibnr, l.Contact)
+		}
+		if l.Lang != "" && !validLang(l.Lang) {
+			bad.add("libraries[%d] (%s): lang %q: want nb, nn or en", i, l.Bibnr, l.Lang)
 		}
 	}
 	return libs
