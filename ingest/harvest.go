@@ -120,9 +120,13 @@ type runState struct {
 	sum    *Summary
 	final  map[bibstat.Unit]bibstat.State
 	broken map[string]bool // credKey → broke during this run
-	done   int
-	total  int
-	work   chan task
+	// unsupported holds, by reportKey, the entry of a unit the vendor said
+	// it does not offer (404 / 3000), from an earlier run or this one: the
+	// report's other months are not asked in this run.
+	unsupported map[string]ledger.Entry
+	done        int
+	total       int
+	work        chan task
 }
 
 // task is a fetched response for the pool to archive, classify and record.
@@ -142,6 +146,11 @@ func (rs *runState) finish(h *Harvester, j Job, res result) {
 	if res.state == bibstat.StateCredentialsBroken {
 		rs.broken[credKey(j.Cred)] = true
 	}
+	if res.state == bibstat.StateUnsupported {
+		if e, ok := h.Ledger.Get(j.Unit); ok {
+			rs.unsupported[reportKey(j)] = e
+		}
+	}
 	if h.Progress != nil {
 		h.Progress(Progress{Done: rs.done, Total: rs.total, Unit: j.Unit, State: res.state})
 	}
@@ -151,6 +160,32 @@ func (rs *runState) isBroken(c sushi.Credential) bool {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	return rs.broken[credKey(c)]
+}
+
+func reportKey(j Job) string { return credKey(j.Cred) + "/" + string(j.Unit.Report) }
+
+// skipUnsupported reports whether j's report is unsupported for its
+// credential: then j is not asked, and a unit never asked before is
+// recorded unsupported from the answer that said so, so that status shows
+// why it is missing. A unit with a state of its own keeps it.
+func (rs *runState) skipUnsupported(h *Harvester, j Job) (bool, error) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	by, ok := rs.unsupported[reportKey(j)]
+	if !ok {
+		return false, nil
+	}
+	rs.sum.Skipped++
+	rs.sum.SkipReasons[SkipUnsupported]++
+	if _, asked := h.Ledger.Get(j.Unit); asked {
+		return true, nil
+	}
+	u := j.Unit
+	e := ledger.Entry{Platform: u.Platform, Credential: u.Credential, Library: j.Cred.Library, Report: u.Report,
+		Month: u.Month.String(), State: bibstat.StateUnsupported, Code: by.Code, HTTPStatus: by.HTTPStatus,
+		LastError: fmt.Sprintf("not asked: %s was answered %s", by.Month, by.LastError),
+		CredFP:    Fingerprint(h.Ledger, j.Cred), UpdatedAt: h.now()}
+	return true, h.record(e)
 }
 
 // skipBroken counts a job whose credential broke earlier in this run.
@@ -175,7 +210,7 @@ func (rs *runState) deferred(n int) {
 func (h *Harvester) Run(ctx context.Context, jobs []Job) (Summary, error) {
 	sum := Summary{Jobs: len(jobs), States: map[bibstat.State]int{}, SkipReasons: map[string]int{}}
 	byHost := h.dueByHost(jobs, &sum)
-	rs := &runState{sum: &sum, final: map[bibstat.Unit]bibstat.State{}, broken: map[string]bool{}}
+	rs := &runState{sum: &sum, final: map[bibstat.Unit]bibstat.State{}, broken: map[string]bool{}, unsupported: h.unsupportedBefore()}
 	for _, js := range byHost {
 		rs.total += len(js)
 	}
@@ -266,6 +301,22 @@ func (h *Harvester) brokenBefore() map[string]map[string]bool {
 		}
 	})
 	return broken
+}
+
+// unsupportedBefore returns, by reportKey, a unit the vendor said in an
+// earlier run it does not offer; none with Force, which asks each such
+// report once again.
+func (h *Harvester) unsupportedBefore() map[string]ledger.Entry {
+	un := map[string]ledger.Entry{}
+	if h.Force {
+		return un
+	}
+	h.Ledger.Each(func(e *ledger.Entry) {
+		if e.State == bibstat.StateUnsupported {
+			un[e.Platform+"/"+e.Credential+"/"+string(e.Report)] = *e
+		}
+	})
+	return un
 }
 
 // processPlain is a pool worker: it archives, classifies and records the

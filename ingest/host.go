@@ -60,6 +60,12 @@ func (h *Harvester) runHost(ctx context.Context, host string, jobs []Job, rs *ru
 			rs.skipBroken()
 			continue
 		}
+		if skip, err := rs.skipUnsupported(h, p.j); err != nil || skip {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		if err := sleepUntil(ctx, w.turn()); err != nil {
 			return nil
 		}
@@ -95,7 +101,7 @@ func (h *Harvester) runHost(ctx context.Context, host string, jobs []Job, rs *ru
 				return nil
 			}
 		case bibstat.StateQueued:
-			w.requeue(p)
+			w.requeue(p, res.retryAfter)
 		}
 	}
 }
@@ -198,12 +204,13 @@ func (w *hostWorker) pause(p *pending, retryAfter time.Duration) bool {
 	return true
 }
 
-// requeue asks a queued unit again after a backoff, until it has been
-// queued QueuedTries times in the run; then its queued state stands.
-func (w *hostWorker) requeue(p *pending) {
+// requeue asks a queued unit again after the vendor's Retry-After or a
+// backoff, until it has been queued QueuedTries times in the run; then its
+// queued state stands.
+func (w *hostWorker) requeue(p *pending, retryAfter time.Duration) {
 	p.tries++
 	if p.tries < w.pol.QueuedTries {
-		p.notBefore = time.Now().Add(backoff(w.pol.QueuedDelay, time.Hour, p.tries, w.pol.Jitter))
+		p.notBefore = time.Now().Add(w.pol.queuedWait(p.tries, retryAfter))
 		w.retries = append(w.retries, p)
 	}
 }

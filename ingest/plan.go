@@ -24,8 +24,9 @@ type PlanOptions struct {
 // Plan lists the jobs a harvest of cfg covers: every enabled credential ×
 // its platform's reports × every month in range, the newest months first.
 // Months within the schedule's refresh window are marked Refresh. A
-// credential whose secrets cannot be resolved is left out, and its error
-// returned among the others: one broken entry never stops the rest.
+// credential whose secrets cannot be resolved is left out, and its
+// *NotPlannedError returned among the others: one broken entry never
+// stops the rest.
 func Plan(cfg *config.Config, o PlanOptions) ([]Job, bibstat.Month, bibstat.Month, []error) {
 	from, to := Window(cfg, o)
 	refreshFrom := to.Add(-(cfg.Schedule.RefreshMonths - 1))
@@ -47,12 +48,13 @@ func Plan(cfg *config.Config, o PlanOptions) ([]Job, bibstat.Month, bibstat.Mont
 		}
 		p, ok := cfg.Platform(c.Platform)
 		if !ok {
-			errs = append(errs, fmt.Errorf("credential %s/%s: unknown platform", c.Platform, c.CredentialID()))
+			errs = append(errs, &NotPlannedError{Units: len(months),
+				Err: fmt.Errorf("credential %s/%s: unknown platform", c.Platform, c.CredentialID())})
 			continue
 		}
 		sc, err := Credential(p, c)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, &NotPlannedError{Units: len(months) * len(config.ReportsFor(p)), Err: err})
 			continue
 		}
 		creds = append(creds, credJobs{cred: sc, reports: config.ReportsFor(p), host: config.HostFor(p), spacing: cfg.SpacingFor(p)})
@@ -75,6 +77,17 @@ func Plan(cfg *config.Config, o PlanOptions) ([]Job, bibstat.Month, bibstat.Mont
 	}
 	return jobs, from, to, errs
 }
+
+// NotPlannedError is a credential left out of a harvest, with the number
+// of units that therefore could not run: the harvest must say so rather
+// than look like a night with nothing to do.
+type NotPlannedError struct {
+	Units int
+	Err   error
+}
+
+func (e *NotPlannedError) Error() string { return e.Err.Error() }
+func (e *NotPlannedError) Unwrap() error { return e.Err }
 
 // Window is the months a harvest covers by default.
 func Window(cfg *config.Config, o PlanOptions) (from, to bibstat.Month) {

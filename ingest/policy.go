@@ -73,12 +73,30 @@ func backoff(base, limit time.Duration, n int, jitter float64) time.Duration {
 	return d
 }
 
+// A vendor's Retry-After on a queued report (202 / 1011) is honoured
+// within these bounds: no sooner than a second, which would be asking
+// again at once, and no later than ten minutes, which a run waits out.
+const (
+	minRetryAfter = time.Second
+	maxRetryAfter = 10 * time.Minute
+)
+
+// queuedWait is how long to wait before asking again for a report queued
+// tries times: the vendor's Retry-After, kept within the bounds, else the
+// policy's own backoff.
+func (p Policy) queuedWait(tries int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(max(retryAfter, minRetryAfter), maxRetryAfter)
+	}
+	return backoff(p.QueuedDelay, time.Hour, tries, p.Jitter)
+}
+
 // nextAttempt is when a unit in state st after attempts attempts may be
 // tried again; zero when it is final or given up.
 func (p Policy) nextAttempt(st bibstat.State, attempts int, retryAfter time.Duration, now time.Time) time.Time {
 	switch st {
 	case bibstat.StateQueued:
-		return now.Add(backoff(p.QueuedDelay, time.Hour, attempts, p.Jitter))
+		return now.Add(p.queuedWait(attempts, retryAfter))
 	case bibstat.StateThrottled:
 		d := retryAfter
 		if d <= 0 {
