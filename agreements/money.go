@@ -143,3 +143,47 @@ func splitExact(amounts []*big.Rat) []Money {
 
 // Round rounds an exact amount in NOK to øre.
 func Round(nok *big.Rat) Money { return toMoney(nok) }
+
+// Quotient is a figure per use or per inhabitant: an exact amount in NOK,
+// or the reason there is none ("no data", "no uses", "no inhabitants").
+type Quotient struct {
+	Value  *big.Rat // NOK; nil when there is no value
+	Reason string   // set when there is no value
+}
+
+// OK reports whether the quotient has a value.
+func (q Quotient) OK() bool { return q.Reason == "" && q.Value != nil }
+
+// String writes the quotient as every output shows it (see quotientText).
+func (q Quotient) String() string {
+	if !q.OK() {
+		if q.Reason == "" {
+			return "no data"
+		}
+		return q.Reason
+	}
+	return quotientText(q.Value) + " NOK"
+}
+
+// quotientText is the one rounding rule for figures per use and per
+// inhabitant: from 1 NOK up, whole øre ("2,49"); below 1 NOK, two
+// significant digits and at least two decimals ("0,0038", "0,12"), so that
+// a small cost per inhabitant never prints as "0,00". Only an exact zero
+// does. Costs themselves stay in whole øre (Money).
+func quotientText(nok *big.Rat) string {
+	abs := new(big.Rat).Abs(nok)
+	if abs.Sign() == 0 || abs.Cmp(big.NewRat(199, 200)) >= 0 { // 0,995 and up round to øre of at least 1,00
+		return toMoney(nok).String()
+	}
+	// The number of decimals that shows two significant digits: the
+	// first d with |x| × 10^d ≥ 10. Capped, so that no input loops long;
+	// below 10^-13 NOK nothing is meant.
+	d := 2
+	for ten := big.NewRat(10, 1); d < 14; d++ {
+		scaled := new(big.Rat).Mul(abs, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d)), nil)))
+		if scaled.Cmp(ten) >= 0 {
+			break
+		}
+	}
+	return ratDecimal(nok, d)
+}

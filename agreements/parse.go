@@ -61,7 +61,10 @@ type FieldError struct {
 	Line  int    // 0 when the agreement came from the warehouse, not a file
 	Field string // e.g. "avisarkiv-2025.participants[2].library"
 	Msg   string
+	Err   error // the sentinel the problem is, when there is one (errors.Is)
 }
+
+func (e *FieldError) Unwrap() error { return e.Err }
 
 func (e *FieldError) Error() string {
 	if e.Line == 0 {
@@ -106,7 +109,7 @@ func parse(name string, b []byte, known *Known) ([]Agreement, error) {
 		a, aerrs := fa.agreement(name, at)
 		errs = append(errs, aerrs...)
 		if prev, dup := seen[a.ID]; dup && a.ID != "" {
-			errs = append(errs, &FieldError{name, at("id"), a.ID + ".id", fmt.Sprintf("agreement %q is also defined at line %d", a.ID, prev)})
+			errs = append(errs, &FieldError{name, at("id"), a.ID + ".id", fmt.Sprintf("agreement %q is also defined at line %d", a.ID, prev), nil})
 		}
 		seen[a.ID] = at()
 		if len(aerrs) == 0 && known != nil {
@@ -115,7 +118,7 @@ func parse(name string, b []byte, known *Known) ([]Agreement, error) {
 		out = append(out, a)
 	}
 	if len(f.Agreements) == 0 {
-		errs = append(errs, &FieldError{name, 1, "agreements", "no agreements in the file"})
+		errs = append(errs, &FieldError{name, 1, "agreements", "no agreements in the file", nil})
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -155,7 +158,7 @@ func (fa fileAgreement) agreement(file string, at func(path ...any) int) (Agreem
 		id = "agreement"
 	}
 	bad := func(msg string, path ...any) {
-		errs = append(errs, &FieldError{file, at(path...), id + "." + fieldName(path), msg})
+		errs = append(errs, &FieldError{file, at(path...), id + "." + fieldName(path), msg, nil})
 	}
 	a := Agreement{ID: fa.ID, Name: fa.Name, Vendor: fa.Vendor, Platforms: fa.Platforms,
 		DataType: DataType(fa.DataType), UseMetrics: fa.UseMetrics, Model: Model(fa.Allocation.Model), Line: at(), spec: fa}
@@ -287,7 +290,11 @@ func (fp fileParticipant) participant(a Agreement, periodOK bool, line int, bad 
 func check(file string, a Agreement, known Known, at func(path ...any) int) []error {
 	var errs []error
 	bad := func(msg string, path ...any) {
-		errs = append(errs, &FieldError{file, at(path...), a.ID + "." + fieldName(path), msg})
+		errs = append(errs, &FieldError{file, at(path...), a.ID + "." + fieldName(path), msg, nil})
+	}
+	if t, u, mixed := mixedMetrics(a.UseMetrics); mixed {
+		errs = append(errs, &FieldError{file, at("use_metrics"), a.ID + ".use_metrics",
+			fmt.Sprintf("%s + %s: %v", t, u, ErrUniqueWithTotal), ErrUniqueWithTotal})
 	}
 	for j, pl := range a.Platforms {
 		if known.Platforms != nil && !known.Platforms[pl] {

@@ -1,6 +1,7 @@
 package agreements
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -76,6 +77,10 @@ func TestParseErrors(t *testing.T) {
 		{"unknown model", "model: base_population, base_share: 0.3", "model: pro_rata", "a.yaml:11: avis-2025.allocation.model: \"pro_rata\""},
 		{"base share without its model", "model: base_population", "model: flat", "avis-2025.allocation.base_share: base_share belongs only to the base_population model"},
 		{"unknown metric", "data_type: content", "data_type: content\n    use_metrics: [Unique_Item_Request]", "a.yaml:7: avis-2025.use_metrics[0]: \"Unique_Item_Request\" is not a COUNTER Metric_Type"},
+		{"Unique added to Total", "data_type: content", "data_type: content\n    use_metrics: [Total_Item_Requests, Unique_Item_Requests]",
+			"a.yaml:7: avis-2025.use_metrics: Total_Item_Requests + Unique_Item_Requests: a Unique_ metric cannot be added to a Total_ metric"},
+		{"Unique_Title added to Total, in any order", "data_type: content", "data_type: content\n    use_metrics: [Unique_Title_Requests, Searches_Regular, Total_Item_Investigations]",
+			"avis-2025.use_metrics: Total_Item_Investigations + Unique_Title_Requests"},
 		{"missing VAT", "    vat_included: false\n", "", "avis-2025.vat_included: missing"},
 		{"month with a day", "to: 2025-12}", "to: 2025-12-31}", "a.yaml:7: avis-2025.period.to: \"2025-12-31\": want a month YYYY-MM"},
 		{"syntax", "name: Avisarkivet 2025", "name: Avisarkivet: 2025", "a.yaml:3: mapping values are not allowed in this context"},
@@ -142,5 +147,38 @@ func TestParseDuplicateID(t *testing.T) {
 	_, err := Parse("a.yaml", strings.NewReader(f), known())
 	if err == nil || !strings.Contains(err.Error(), `a.yaml:18: avis-2025.id: agreement "avis-2025" is also defined at line 2`) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestUseMetricsMix: Unique_ with Unique_, Total_ with Total_ and either with
+// searches may be added; Unique_ with Total_ never, in the file or in a
+// registry imported before the rule.
+func TestUseMetricsMix(t *testing.T) {
+	for _, tt := range []struct {
+		metrics []string
+		mixed   bool
+	}{
+		{[]string{"Searches_Regular", "Unique_Item_Investigations"}, false},
+		{[]string{"Total_Item_Requests"}, false},
+		{[]string{"Total_Item_Requests", "Searches_Platform"}, false},
+		{[]string{"Total_Item_Requests", "Unique_Item_Requests"}, true},
+		{[]string{"Unique_Item_Investigations", "Total_Item_Requests"}, true},
+	} {
+		err := checkMetrics("a1", tt.metrics)
+		if got := errors.Is(err, ErrUniqueWithTotal); got != tt.mixed {
+			t.Errorf("%v: err = %v, want mixed %v", tt.metrics, err, tt.mixed)
+		}
+		if tt.mixed && !strings.Contains(err.Error(), "a1.use_metrics") {
+			t.Errorf("%v: %v does not name the agreement and field", tt.metrics, err)
+		}
+	}
+	bad := strings.Replace(good, "data_type: content", "data_type: content\n    use_metrics: [Total_Item_Requests, Unique_Item_Requests]", 1)
+	if _, err := Parse("a.yaml", strings.NewReader(bad), known()); !errors.Is(err, ErrUniqueWithTotal) {
+		t.Errorf("Parse: err = %v, want ErrUniqueWithTotal", err)
+	}
+	a := agreement(ModelFlat, "p", "2025-01", "2025-12", "1000", lib("2000001"))
+	a.UseMetrics = []string{"Total_Item_Requests", "Unique_Item_Requests"}
+	if _, err := Value(context.Background(), world(), a, a.From, a.To); !errors.Is(err, ErrUniqueWithTotal) {
+		t.Errorf("Value of a stored agreement adding Unique_ to Total_: err = %v", err)
 	}
 }

@@ -1,7 +1,10 @@
 package agreements
 
 import (
+	"errors"
+	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/counter"
@@ -114,3 +117,39 @@ type Known struct {
 }
 
 func isKnownMetric(s string) bool { return counter.IsMetric(s) }
+
+// A Unique_ metric counts a use once per session, a Total_ one every time:
+// the same use is in both, so an agreement never adds one to the other.
+var (
+	uniqueMetrics = []string{counter.UniqueItemInvestigations, counter.UniqueItemRequests,
+		counter.UniqueTitleInvestigations, counter.UniqueTitleRequests}
+	totalMetrics = []string{counter.TotalItemInvestigations, counter.TotalItemRequests}
+)
+
+// ErrUniqueWithTotal: use_metrics adds a Unique_ metric to a Total_ one.
+var ErrUniqueWithTotal = errors.New("a Unique_ metric cannot be added to a Total_ metric: each use would count twice")
+
+// mixedMetrics returns a Total_ and a Unique_ metric of metrics when it
+// has both.
+func mixedMetrics(metrics []string) (total, unique string, mixed bool) {
+	for _, u := range metrics {
+		if !slices.Contains(uniqueMetrics, u) {
+			continue
+		}
+		for _, t := range metrics {
+			if slices.Contains(totalMetrics, t) {
+				return t, u, true
+			}
+		}
+	}
+	return "", "", false
+}
+
+// checkMetrics refuses use metrics that count the same use twice, naming
+// agreement id, the field and both metrics.
+func checkMetrics(id string, metrics []string) error {
+	if t, u, mixed := mixedMetrics(metrics); mixed {
+		return fmt.Errorf("%s.use_metrics: %s + %s: %w", id, t, u, ErrUniqueWithTotal)
+	}
+	return nil
+}

@@ -36,13 +36,15 @@ func WriteText(w io.Writer, v *Valuation, explain bool) error {
 		}
 	}
 	figure("cost", v.Cost.String()+" NOK", "price_incl_vat", "price_per_month", "cost")
-	if v.HasData {
+	if v.HasData && v.PooledUses.Sign() != 0 {
+		figure("uses", fmt.Sprintf("%s (own %s + pooled share %s)", formatInt(v.Uses), formatInt(v.OwnUses), formatUses(v.PooledUses)), "uses")
+	} else if v.HasData {
 		figure("uses", formatInt(v.Uses), "uses")
 	} else {
 		figure("uses", "no data harvested yet", "uses")
 	}
 	figure("cost per use", v.CostPerUse.String(), "cost_per_use")
-	figure("population covered", formatInt(v.Population), "population_covered")
+	figure("population covered", populationText(v.Population, v.PopulationReason), "population_covered")
 	figure("cost per inhabitant", v.CostPerInhabitant.String(), "cost_per_inhabitant")
 	share := "no data"
 	if v.PopulationShare != nil {
@@ -65,7 +67,7 @@ func WriteText(w io.Writer, v *Valuation, explain bool) error {
 			alloc = p.Unallocated
 		}
 		fmt.Fprintf(b, "%-44s %6d %9d %10s %14s %10s %14s\n", participantLabel(p), p.Months, p.Libraries,
-			formatInt(p.Population), alloc, uses, p.CostPerUse)
+			populationText(p.Population, p.PopulationReason), alloc, uses, p.CostPerUse)
 	}
 	if explain {
 		for _, p := range v.Participants {
@@ -83,4 +85,13 @@ func participantLabel(p ParticipantValue) string {
 		return fmt.Sprintf("%s (%s)", p.Name, p.Participant.Library)
 	}
 	return p.Name
+}
+
+// populationText is a number of inhabitants, or "not known" when the
+// warehouse lacks it (the reason is in the formula).
+func populationText(n int64, reason string) string {
+	if reason != "" {
+		return "not known"
+	}
+	return formatInt(n)
 }

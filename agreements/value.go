@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"slices"
 	"strings"
 
 	"github.com/bibliotek24/bibstat"
@@ -15,51 +14,40 @@ import (
 type Library struct {
 	ID           bibstat.LibraryID
 	Name         string
-	Municipality string // 2024 municipality number
-	County       string // the municipality's county in the 2024 structure
-	Population   int64  // inhabitants served
+	Municipality string // as registered
+	County       string // its county in the 2024 structure (library_county)
+	// Population is the inhabitants it serves by year, as the warehouse's
+	// library_population has them; a year absent is not known.
+	Population map[int]int64
 }
 
 // County is a county of the 2024 structure.
 type County struct {
-	Name       string
-	Population int64
+	Name string
+	// Population is its inhabitants by year, the sum of its
+	// municipalities' in population_by_year; a year absent is not known.
+	Population map[int]int64
 }
 
 // Use is the uses of one library in one month, summed over an agreement's
-// platforms and use metrics. A Use with Count 0 is harvested data that shows
-// no use; a library-month without a Use has no harvested data.
+// platforms and use metrics: its own and its allocated share of pools. A
+// Use whose counts are 0 is harvested data that shows no use; a
+// library-month without a Use has no harvested data.
 type Use struct {
 	Library bibstat.LibraryID
 	Month   bibstat.Month
-	Count   int64
+	Count   int64    // attributed to the library itself
+	Pooled  *big.Rat // its share of pooled usage (mart_pool_allocation); nil for none
 }
 
 // Source is what valuation reads from the warehouse.
 type Source interface {
-	// Libraries returns the library register with each library's 2024 county.
+	// Libraries returns the library register with each library's 2024 county and inhabitants.
 	Libraries(ctx context.Context) ([]Library, error)
 	// Counties returns the counties of the 2024 structure with their inhabitants, by number.
 	Counties(ctx context.Context) (map[string]County, error)
 	// Uses returns uses per library and month on platforms, summing metrics, from first to last.
 	Uses(ctx context.Context, platforms, metrics []string, first, last bibstat.Month) ([]Use, error)
-}
-
-// Quotient is a figure per use or per inhabitant: a Money, or the reason
-// there is none ("no data", "no uses", "no inhabitants").
-type Quotient struct {
-	Value  Money
-	Reason string // set when there is no value
-}
-
-// OK reports whether the quotient has a value.
-func (q Quotient) OK() bool { return q.Reason == "" }
-
-func (q Quotient) String() string {
-	if !q.OK() {
-		return q.Reason
-	}
-	return q.Value.String() + " NOK"
 }
 
 // Formula is one figure with how it was computed from its inputs.
@@ -70,17 +58,24 @@ type Formula struct {
 
 // Valuation is what an agreement was worth over a period.
 type Valuation struct {
-	Agreement         Agreement
-	First, Last       bibstat.Month // the months valued: the asked period within the agreement period
-	Months            int
-	Cost              Money // the price of the months valued, incl. VAT
-	Unallocated       Money // cost of months without any participant
-	HasData           bool  // some usage was harvested for a participant in the period
-	Uses              int64
-	CostPerUse        Quotient
-	Population        int64 // inhabitants covered, averaged over the months valued
+	Agreement   Agreement
+	First, Last bibstat.Month // the months valued: the asked period within the agreement period
+	Months      int
+	Cost        Money // the price of the months valued, incl. VAT
+	Unallocated Money // cost of months without any participant, or without what to allocate by
+	HasData     bool  // some usage was harvested for a participant in the period
+	// Uses is OwnUses + PooledUses rounded to whole uses, the figure a
+	// library's page shows; cost per use is computed from the exact sum.
+	Uses       int64
+	OwnUses    int64    // attributed to the participants' libraries themselves
+	PooledUses *big.Rat // their allocated shares of pools
+	CostPerUse Quotient
+	// Population is the inhabitants covered, averaged over the months
+	// valued; when PopulationReason is set it is not known (0).
+	Population        int64
+	PopulationReason  string
 	CostPerInhabitant Quotient
-	NationalPop       int64
+	NationalPop       int64    // 0 when not known
 	PopulationShare   *big.Rat // Population / NationalPop; nil when unknown
 	Libraries         int      // libraries covered in some month of the period
 	Participants      []ParticipantValue
@@ -89,17 +84,22 @@ type Valuation struct {
 
 // ParticipantValue is one participant's part of a Valuation.
 type ParticipantValue struct {
-	Participant Participant
-	Name        string // the library's name or "county 40"
-	Months      int    // months taking part within the period
-	Libraries   int    // libraries covered in some month of the period
-	Population  int64  // inhabitants, averaged over its months
-	Allocated   Money
-	Unallocated string // why no cost could be allocated (usage model without uses), or ""
-	HasData     bool
-	Uses        int64
-	CostPerUse  Quotient
-	Formulas    []Formula
+	Participant      Participant
+	Name             string // the library's name or "county 40"
+	Months           int    // months taking part within the period
+	Libraries        int    // libraries covered in some month of the period
+	Population       int64  // inhabitants, averaged over its months; 0 when PopulationReason is set
+	PopulationReason string
+	Allocated        Money
+	Unallocated      string // why no cost could be allocated (usage model without uses), or ""
+	HasData          bool
+	Uses             int64 // OwnUses + PooledUses, rounded
+	OwnUses          int64
+	PooledUses       *big.Rat
+	CostPerUse       Quotient
+	Formulas         []Formula
+
+	uses *big.Rat // exact OwnUses + PooledUses
 }
 
 // ErrOutsidePeriod: the period asked for does not overlap the agreement period.
@@ -117,6 +117,11 @@ func Value(ctx context.Context, src Source, a Agreement, first, last bibstat.Mon
 	if last.Before(first) {
 		return nil, fmt.Errorf("value %s: %s–%s: %w", a.ID, a.From, a.To, ErrOutsidePeriod)
 	}
+	// A registry imported before use_metrics was checked may still add a
+	// Unique_ to a Total_ metric: no figure is better than one counting uses twice.
+	if err := checkMetrics(a.ID, a.Metrics()); err != nil {
+		return nil, fmt.Errorf("value %s: %w", a.ID, err)
+	}
 	libs, err := src.Libraries(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("value %s: %w", a.ID, err)
@@ -133,34 +138,47 @@ func Value(ctx context.Context, src Source, a Agreement, first, last bibstat.Mon
 	return c.run(), nil
 }
 
+// libUses is one library's uses in one month: its own and its pooled share.
+type libUses struct {
+	own    int64
+	pooled *big.Rat
+}
+
 // calc holds the inputs of one valuation.
 type calc struct {
-	a           Agreement
-	months      []bibstat.Month
-	libs        map[bibstat.LibraryID]Library
-	libOrder    []bibstat.LibraryID
-	counties    map[string]County
-	uses        map[bibstat.LibraryID]map[bibstat.Month]int64 // present = harvested
-	perMonth    *big.Rat                                      // price incl. VAT / agreement months
-	v           *Valuation
-	explainRows []Formula
+	a        Agreement
+	months   []bibstat.Month
+	libs     map[bibstat.LibraryID]Library
+	libOrder []bibstat.LibraryID
+	counties map[string]County
+	uses     map[bibstat.LibraryID]map[bibstat.Month]*libUses // present = harvested
+	perMonth *big.Rat                                         // price incl. VAT / agreement months
+	v        *Valuation
 }
 
 func newCalc(a Agreement, libs []Library, counties map[string]County, uses []Use, first, last bibstat.Month) *calc {
 	c := &calc{a: a, months: bibstat.MonthsBetween(first, last), libs: map[bibstat.LibraryID]Library{},
-		counties: counties, uses: map[bibstat.LibraryID]map[bibstat.Month]int64{}}
+		counties: counties, uses: map[bibstat.LibraryID]map[bibstat.Month]*libUses{}}
 	for _, l := range libs {
 		c.libs[l.ID] = l
 		c.libOrder = append(c.libOrder, l.ID)
 	}
 	for _, u := range uses {
 		if c.uses[u.Library] == nil {
-			c.uses[u.Library] = map[bibstat.Month]int64{}
+			c.uses[u.Library] = map[bibstat.Month]*libUses{}
 		}
-		c.uses[u.Library][u.Month] += u.Count
+		lu := c.uses[u.Library][u.Month]
+		if lu == nil {
+			lu = &libUses{pooled: new(big.Rat)}
+			c.uses[u.Library][u.Month] = lu
+		}
+		lu.own += u.Count
+		if u.Pooled != nil {
+			lu.pooled.Add(lu.pooled, u.Pooled)
+		}
 	}
 	c.perMonth = new(big.Rat).Quo(a.PriceInclVAT(), big.NewRat(int64(a.Months()), 1))
-	c.v = &Valuation{Agreement: a, First: first, Last: last, Months: len(c.months)}
+	c.v = &Valuation{Agreement: a, First: first, Last: last, Months: len(c.months), PooledUses: new(big.Rat)}
 	return c
 }
 
@@ -191,21 +209,6 @@ func (c *calc) ownParticipant(id bibstat.LibraryID, m bibstat.Month) bool {
 	return false
 }
 
-// population returns participant p's inhabitants in month m: a library's
-// own, a county's from the municipalities it covers in that month.
-func (c *calc) population(p Participant, m bibstat.Month) int64 {
-	if p.Library != "" {
-		return c.libs[p.Library].Population
-	}
-	var n int64
-	for number, county := range c.counties {
-		if Covers(p.County, number, m) {
-			n += county.Population
-		}
-	}
-	return n
-}
-
 func (c *calc) name(p Participant) string {
 	if p.Library != "" {
 		if l, ok := c.libs[p.Library]; ok && l.Name != "" {
@@ -229,7 +232,7 @@ func (c *calc) add(name, format string, args ...any) {
 func (c *calc) run() *Valuation {
 	a, v := c.a, c.v
 	cost := c.cost()
-	ps, popMonths := c.participants()
+	ps, pop := c.participants()
 	exact := c.allocate(ps)
 	amounts := append(exact, c.unallocated(ps, exact, cost))
 	rounded := splitExact(amounts)
@@ -239,21 +242,23 @@ func (c *calc) run() *Valuation {
 	v.Unallocated = rounded[len(ps)]
 
 	// Totals.
-	c.add("uses", "Σ %s over %s of the participants' libraries in their months = %s%s",
-		strings.Join(a.Metrics(), " + "), strings.Join(a.Platforms, ", "), formatInt(v.Uses), noDataNote(v.HasData))
-	v.CostPerUse = perUse(v.Cost, v.Uses, v.HasData)
-	c.add("cost_per_use", "%s", quotientFormula("cost / uses", v.Cost, formatInt(v.Uses), v.CostPerUse))
-	c.coverage(popMonths)
+	total := new(big.Rat).Add(big.NewRat(v.OwnUses, 1), v.PooledUses)
+	v.Uses = roundRat(total)
+	c.add("uses", "Σ %s over %s of the participants' libraries in their months (own: mart_library_month.count; pooled: their shares in mart_pool_allocation): %s",
+		strings.Join(a.Metrics(), " + "), strings.Join(a.Platforms, ", "), usesText(v.OwnUses, v.PooledUses, v.HasData))
+	v.CostPerUse = perUse(v.Cost, total, v.HasData)
+	c.add("cost_per_use", "%s", quotientFormula("cost / uses", v.Cost, formatUses(total), v.CostPerUse))
+	c.coverage(pop)
 	c.add("libraries", "libraries covered by the participants in some month = %d", v.Libraries)
 	if v.Unallocated != 0 {
 		c.add("unallocated", "cost − Σ allocated = %s NOK: carried by no participant (months without participants, or nothing to allocate by)", v.Unallocated)
 	}
 	for i := range ps {
 		pv := &ps[i]
-		pv.CostPerUse = perUse(pv.Allocated, pv.Uses, pv.HasData)
+		pv.CostPerUse = perUse(pv.Allocated, pv.uses, pv.HasData)
 		pv.Formulas = append(pv.Formulas,
-			Formula{"uses", fmt.Sprintf("Σ uses of its libraries (%d) in its months (%d) = %s%s", pv.Libraries, pv.Months, formatInt(pv.Uses), noDataNote(pv.HasData))},
-			Formula{"cost_per_use", quotientFormula("allocated / uses", pv.Allocated, formatInt(pv.Uses), pv.CostPerUse)})
+			Formula{"uses", fmt.Sprintf("Σ uses of its libraries (%d) in its months (%d): %s", pv.Libraries, pv.Months, usesText(pv.OwnUses, pv.PooledUses, pv.HasData))},
+			Formula{"cost_per_use", quotientFormula("allocated / uses", pv.Allocated, formatUses(pv.uses), pv.CostPerUse)})
 	}
 	v.Participants = ps
 	return v
@@ -281,217 +286,82 @@ func (c *calc) cost() *big.Rat {
 }
 
 // participants are each participant's months, covered libraries, uses
-// and population; popMonths is the inhabitants covered summed over months.
-// It sets the valuation's uses and libraries.
-func (c *calc) participants() (ps []ParticipantValue, popMonths *big.Int) {
+// and population; pop is the inhabitants covered summed over months. It
+// sets the valuation's uses and libraries.
+func (c *calc) participants() (ps []ParticipantValue, pop popSum) {
 	a, v := c.a, c.v
 	ps = make([]ParticipantValue, len(a.Participants))
 	allLibs := map[bibstat.LibraryID]bool{}
-	popMonths = new(big.Int)
+	pop = popSum{n: new(big.Int)}
 	for i, p := range a.Participants {
 		pv := &ps[i]
-		pv.Participant, pv.Name = p, c.name(p)
+		pv.Participant, pv.Name, pv.PooledUses = p, c.name(p), new(big.Rat)
 		libs := map[bibstat.LibraryID]bool{}
-		var pm int64
+		own := popSum{n: new(big.Int)}
 		for _, m := range c.months {
 			if !p.ActiveIn(m) {
 				continue
 			}
 			pv.Months++
-			pm += c.population(p, m)
+			own.add(c.population(p, m))
 			for _, id := range c.covered(p, m) {
 				libs[id], allLibs[id] = true, true
-				if n, ok := c.uses[id][m]; ok {
+				if u, ok := c.uses[id][m]; ok {
 					pv.HasData = true
-					pv.Uses += n
+					pv.OwnUses += u.own
+					pv.PooledUses.Add(pv.PooledUses, u.pooled)
 				}
 			}
 		}
 		pv.Libraries = len(libs)
-		popMonths.Add(popMonths, big.NewInt(pm))
-		if pv.Months > 0 {
-			pv.Population = roundRat(big.NewRat(pm, int64(pv.Months)))
-		}
-		v.Uses += pv.Uses
+		pv.uses = new(big.Rat).Add(big.NewRat(pv.OwnUses, 1), pv.PooledUses)
+		pv.Uses = roundRat(pv.uses)
+		pv.Population, pv.PopulationReason = own.average(pv.Months)
+		pv.Formulas = append(pv.Formulas, Formula{"population", c.populationFormula(p, own, pv)})
+		pop.merge(own)
+		v.OwnUses += pv.OwnUses
+		v.PooledUses.Add(v.PooledUses, pv.PooledUses)
 		v.HasData = v.HasData || pv.HasData
 	}
 	v.Libraries = len(allLibs)
 
-	return ps, popMonths
+	return ps, pop
 }
 
-// coverage is the population the agreement covers on average over the
-// months, from popMonths, what it costs per inhabitant and its share of
-// the nation's.
-func (c *calc) coverage(popMonths *big.Int) {
-	v := c.v
-	months := int64(len(c.months))
-	popAvg := new(big.Rat).SetFrac(popMonths, big.NewInt(months))
-	v.Population = roundRat(popAvg)
-	c.add("population_covered", "Σ participant inhabitants × months / months = %s / %d = %s",
-		formatInt(popMonths.Int64()), months, formatInt(v.Population))
-	if popAvg.Sign() > 0 {
-		v.CostPerInhabitant = Quotient{Value: toMoney(new(big.Rat).Quo(big.NewRat(int64(v.Cost), 100), popAvg))}
-	} else {
-		v.CostPerInhabitant = Quotient{Reason: "no inhabitants covered"}
-	}
-	c.add("cost_per_inhabitant", "%s", quotientFormula("cost / population_covered", v.Cost, formatInt(v.Population), v.CostPerInhabitant))
-	for _, cty := range c.counties {
-		v.NationalPop += cty.Population
-	}
-	if v.NationalPop > 0 {
-		v.PopulationShare = new(big.Rat).Quo(popAvg, big.NewRat(v.NationalPop, 1))
-		c.add("population_share", "population_covered / population_of_norway = %s / %s = %s",
-			formatInt(v.Population), formatInt(v.NationalPop), percent(v.PopulationShare))
-	} else {
-		c.add("population_share", "population_of_norway unknown: no data")
-	}
-}
-
-// allocate returns each participant's exact share of the cost, adding
-// formulas to ps.
-func (c *calc) allocate(ps []ParticipantValue) []*big.Rat {
-	out := make([]*big.Rat, len(ps))
-	for i := range out {
-		out[i] = new(big.Rat)
-	}
-	if c.a.Model == ModelUsage {
-		return c.allocateByUse(ps, out)
-	}
-	// Monthly models: consecutive months with the same participants and
-	// populations form a segment, so each formula reads as one line per segment.
-	type segment struct {
-		first, last bibstat.Month
-		n           int
-		active      []int
-		pops        []int64
-		total       int64
-	}
-	var segs []*segment
-	for _, m := range c.months {
-		s := &segment{first: m, last: m, n: 1}
-		for i, p := range c.a.Participants {
-			if p.ActiveIn(m) {
-				pop := c.population(p, m)
-				s.active, s.pops, s.total = append(s.active, i), append(s.pops, pop), s.total+pop
-			}
-		}
-		if k := len(segs); k > 0 && slices.Equal(segs[k-1].active, s.active) && slices.Equal(segs[k-1].pops, s.pops) && segs[k-1].last.Add(1) == m {
-			segs[k-1].last, segs[k-1].n = m, segs[k-1].n+1
-			continue
-		}
-		segs = append(segs, s)
-	}
-	lines := make([][]string, len(ps))
-	for _, s := range segs {
-		if len(s.active) == 0 {
-			continue
-		}
-		segCost := new(big.Rat).Mul(c.perMonth, big.NewRat(int64(s.n), 1))
-		n := int64(len(s.active))
-		for k, i := range s.active {
-			var share *big.Rat
-			var how string
-			popShare := func() *big.Rat {
-				if s.total == 0 { // no inhabitants known: equal shares rather than division by zero
-					return big.NewRat(1, n)
-				}
-				return big.NewRat(s.pops[k], s.total)
-			}
-			popText := fmt.Sprintf("%s / %s", formatInt(s.pops[k]), formatInt(s.total))
-			switch c.a.Model {
-			case ModelFlat:
-				share, how = big.NewRat(1, n), fmt.Sprintf("1 / %d", n)
-			case ModelPopulation:
-				share, how = popShare(), popText
-			case ModelBasePopulation:
-				b := c.a.BaseShare
-				rest := new(big.Rat).Sub(big.NewRat(1, 1), b)
-				share = new(big.Rat).Add(new(big.Rat).Quo(b, big.NewRat(n, 1)), new(big.Rat).Mul(rest, popShare()))
-				how = fmt.Sprintf("(%s / %d + %s × %s)", ratShort(b), n, ratShort(rest), popText)
-			}
-			amount := new(big.Rat).Mul(segCost, share)
-			out[i].Add(out[i], amount)
-			lines[i] = append(lines[i], fmt.Sprintf("%s–%s: %s × %d × %s = %s",
-				s.first, s.last, ratNOK(c.perMonth), s.n, how, ratNOK(amount)))
-		}
-	}
-	for i := range ps {
-		text := "not taking part in the period = 0,00 NOK"
-		if len(lines[i]) > 0 {
-			text = fmt.Sprintf("price_per_month × months × share (%s) = %s = %s NOK",
-				c.a.Model, strings.Join(lines[i], "; "), ratNOK(out[i]))
-		}
-		ps[i].Formulas = append(ps[i].Formulas, Formula{"allocated", text})
-	}
-	return out
-}
-
-// allocateByUse splits the cost of the months with participants by each
-// participant's uses in its own months.
-func (c *calc) allocateByUse(ps []ParticipantValue, out []*big.Rat) []*big.Rat {
-	var months int64
-	for _, m := range c.months {
-		for _, p := range c.a.Participants {
-			if p.ActiveIn(m) {
-				months++
-				break
-			}
-		}
-	}
-	cost := new(big.Rat).Mul(c.perMonth, big.NewRat(months, 1))
-	var total int64
-	for _, pv := range ps {
-		total += pv.Uses
-	}
-	for i := range ps {
-		if total == 0 {
-			reason := "no uses"
-			if !c.v.HasData {
-				reason = "no data"
-			}
-			ps[i].Unallocated = reason
-			ps[i].Formulas = append(ps[i].Formulas, Formula{"allocated",
-				fmt.Sprintf("cost × own_uses / uses: %s, nothing can be allocated by usage", reason)})
-			continue
-		}
-		out[i] = new(big.Rat).Mul(cost, big.NewRat(ps[i].Uses, total))
-		ps[i].Formulas = append(ps[i].Formulas, Formula{"allocated",
-			fmt.Sprintf("cost_of_months_with_participants × own_uses / uses = %s × %s / %s = %s NOK",
-				ratNOK(cost), formatInt(ps[i].Uses), formatInt(total), ratNOK(out[i]))})
-	}
-	return out
-}
-
-// unallocated is the part of cost no participant carries.
-func (c *calc) unallocated(ps []ParticipantValue, exact []*big.Rat, cost *big.Rat) *big.Rat {
-	rest := new(big.Rat).Set(cost)
-	for _, e := range exact {
-		rest.Sub(rest, e)
-	}
-	return rest
-}
-
-func perUse(cost Money, uses int64, hasData bool) Quotient {
+// perUse is cost per use, or why there is none.
+func perUse(cost Money, uses *big.Rat, hasData bool) Quotient {
 	switch {
 	case !hasData:
 		return Quotient{Reason: "no data"}
-	case uses == 0:
+	case uses.Sign() == 0:
 		return Quotient{Reason: "no uses"}
 	}
-	return Quotient{Value: toMoney(big.NewRat(int64(cost), 100*uses))}
+	return Quotient{Value: new(big.Rat).Quo(big.NewRat(int64(cost), 100), uses)}
 }
 
 func quotientFormula(what string, num Money, den string, q Quotient) string {
 	if !q.OK() {
-		return fmt.Sprintf("%s = %s / %s: %s", what, num, den, q.Reason)
+		return fmt.Sprintf("%s = %s / %s: %s", what, num, den, q)
 	}
 	return fmt.Sprintf("%s = %s / %s = %s", what, num, den, q)
 }
 
-func noDataNote(has bool) string {
-	if has {
-		return ""
+// usesText states own and pooled uses apart, then their sum: "own 372 +
+// pooled share 2 229 = 2 601".
+func usesText(own int64, pooled *big.Rat, hasData bool) string {
+	if !hasData {
+		return "no data harvested yet"
 	}
-	return " (no data harvested yet)"
+	return fmt.Sprintf("own %s + pooled share %s = %s",
+		formatInt(own), formatUses(pooled), formatUses(new(big.Rat).Add(big.NewRat(own, 1), pooled)))
+}
+
+// formatUses writes a number of uses: whole, or with up to two decimals for
+// an allocated pool share ("2 228,5").
+func formatUses(r *big.Rat) string {
+	if r.IsInt() {
+		return formatInt(r.Num().Int64())
+	}
+	s := ratDecimal(r, 2)
+	return strings.TrimSuffix(strings.TrimRight(s, "0"), ",")
 }

@@ -46,31 +46,40 @@ func mon(s string) bibstat.Month {
 func world() *fakeSource {
 	return &fakeSource{
 		libs: []Library{
-			{ID: "2000001", Name: "A", County: "03", Population: 600},
-			{ID: "2000002", Name: "B", County: "46", Population: 300},
-			{ID: "2000003", Name: "C", County: "46", Population: 100},
-			{ID: "2000004", Name: "D", County: "32", Population: 200},
-			{ID: "2000005", Name: "E", County: "33", Population: 50},
+			{ID: "2000001", Name: "A", County: "03", Population: everyYear(600)},
+			{ID: "2000002", Name: "B", County: "46", Population: everyYear(300)},
+			{ID: "2000003", Name: "C", County: "46", Population: everyYear(100)},
+			{ID: "2000004", Name: "D", County: "32", Population: everyYear(200)},
+			{ID: "2000005", Name: "E", County: "33", Population: everyYear(50)},
 		},
-		counties: map[string]County{"03": {"Oslo", 600}, "46": {"Vestland", 1000}, "31": {"Østfold", 1000},
-			"32": {"Akershus", 2000}, "33": {"Buskerud", 1000}},
+		counties: map[string]County{"03": {"Oslo", everyYear(600)}, "46": {"Vestland", everyYear(1000)},
+			"31": {"Østfold", everyYear(1000)}, "32": {"Akershus", everyYear(2000)}, "33": {"Buskerud", everyYear(1000)}},
 		uses: map[string][]Use{
 			// 2025: A 3 000 uses (250 a month), B harvested but 0 uses in every month, C nothing harvested.
 			"p": append(monthly("2000001", "2025-01", 12, 250), monthly("2000002", "2025-01", 12, 0)...),
 			// usage model: A 3 000, B 1 000, C 0.
 			"u": append(append(monthly("2000001", "2025-01", 12, 250), monthly("2000002", "2025-01", 4, 250)...), monthly("2000003", "2025-01", 12, 0)...),
 			// county split: D uses 100 in 2023-06, E 50 in 2024-06, B 10 a month in 2023 and 2024.
-			"v": append([]Use{{"2000004", mon("2023-06"), 100}, {"2000005", mon("2024-06"), 50}}, monthly("2000002", "2023-01", 24, 10)...),
+			"v": append([]Use{{"2000004", mon("2023-06"), 100, nil}, {"2000005", mon("2024-06"), 50, nil}}, monthly("2000002", "2023-01", 24, 10)...),
 			// county participation: B 40 a month, C 10 a month in 2025.
 			"c": append(monthly("2000002", "2025-01", 12, 40), monthly("2000003", "2025-01", 12, 10)...),
 		},
 	}
 }
 
+// everyYear is n inhabitants in each year from 2020 to 2026.
+func everyYear(n int64) map[int]int64 {
+	out := map[int]int64{}
+	for y := 2020; y <= 2026; y++ {
+		out[y] = n
+	}
+	return out
+}
+
 func monthly(lib bibstat.LibraryID, from string, n int, count int64) []Use {
 	var out []Use
 	for i := range n {
-		out = append(out, Use{lib, mon(from).Add(i), count})
+		out = append(out, Use{lib, mon(from).Add(i), count, nil})
 	}
 	return out
 }
@@ -173,10 +182,10 @@ func TestValue(t *testing.T) {
 			costPerInh: "75,00 NOK", population: 1600, libraries: 3,
 			allocated: []Money{45000 * nok, 75000 * nok},
 			ownPerUse: []string{"no data", "125,00 NOK"}},
-		{name: "county and one of its libraries on its own: B's uses count once, to B",
+		{name: "county and one of its libraries on its own: B's uses and its 300 inhabitants count once, to B; Vestland 1 000 − 300",
 			a:     agreement(ModelFlat, "c", "2025-01", "2025-12", "120000", lib("2000002"), county("46")),
 			first: "2025-01", last: "2025-12", cost: 120000 * nok, uses: 600, costPerUse: "200,00 NOK",
-			costPerInh: "92,31 NOK", population: 1300, libraries: 2,
+			costPerInh: "120,00 NOK", population: 1000, libraries: 2,
 			allocated: []Money{60000 * nok, 60000 * nok},
 			ownPerUse: []string{"125,00 NOK", "500,00 NOK"}},
 		{name: "2023 in the old structure: Viken (30) covers D and E, 4 000 inhabitants",

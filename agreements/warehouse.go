@@ -259,24 +259,15 @@ func list(ctx context.Context, q querier) ([]Agreement, error) {
 func (w *Warehouse) Libraries(ctx context.Context) ([]Library, error) {
 	// A library's county is the warehouse's one county of it
 	// (library_county), as the report and the portal's access check place
-	// it. A library registered under a 2020–2023 municipality code finds
-	// its inhabitants through municipality_successors. A warehouse without
-	// them (older, or never refreshed: no marts either) has only 2024 codes.
+	// it. A warehouse without the view (older, or never refreshed: no
+	// marts either) has only its municipality's.
 	rows, err := w.DB.QueryContext(ctx, `
-		WITH succ AS (
-		  SELECT s.municipality_2023 AS municipality, sum(m.population) AS population
-		  FROM municipality_successors s JOIN municipalities m ON m.municipality = s.municipality_2024
-		  GROUP BY 1)
-		SELECT l.library_id, l.name, l.municipality, coalesce(c.county, ''),
-		       CAST(coalesce(l.population, m.population, s.population, 0) AS BIGINT)
-		FROM libraries l LEFT JOIN municipalities m ON m.municipality = l.municipality
-		LEFT JOIN succ s ON s.municipality = l.municipality
-		LEFT JOIN library_county c USING (library_id)
+		SELECT l.library_id, l.name, l.municipality, coalesce(c.county, '')
+		FROM libraries l LEFT JOIN library_county c USING (library_id)
 		ORDER BY l.library_id`)
 	if transform.IsMissingTable(err) {
 		rows, err = w.DB.QueryContext(ctx, `
-			SELECT l.library_id, l.name, l.municipality, coalesce(m.county, ''),
-			       CAST(coalesce(l.population, m.population, 0) AS BIGINT)
+			SELECT l.library_id, l.name, l.municipality, coalesce(m.county, '')
 			FROM libraries l LEFT JOIN municipalities m ON m.municipality = l.municipality
 			ORDER BY l.library_id`)
 	}
@@ -288,18 +279,30 @@ func (w *Warehouse) Libraries(ctx context.Context) ([]Library, error) {
 	for rows.Next() {
 		var l Library
 		var id string
-		if err := rows.Scan(&id, &l.Name, &l.Municipality, &l.County, &l.Population); err != nil {
+		if err := rows.Scan(&id, &l.Name, &l.Municipality, &l.County); err != nil {
 			return nil, fmt.Errorf("read libraries: %w", err)
 		}
 		l.ID = bibstat.LibraryID(id)
 		out = append(out, l)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read libraries: %w", err)
+	}
+	// Inhabitants are the marts' library_population, the one definition
+	// of what a library serves; without it (no marts yet) none are known.
+	pops, err := w.byYear(ctx, `SELECT library_id, year, population FROM library_population`)
+	if err != nil {
+		return nil, fmt.Errorf("read library population: %w", err)
+	}
+	for i := range out {
+		out[i].Population = pops[string(out[i].ID)]
+	}
+	return out, nil
 }
 
 // Counties implements Source.
 func (w *Warehouse) Counties(ctx context.Context) (map[string]County, error) {
-	rows, err := w.DB.QueryContext(ctx, `SELECT county, any_value(county_name), CAST(sum(population) AS BIGINT) FROM municipalities GROUP BY county`)
+	rows, err := w.DB.QueryContext(ctx, `SELECT county, any_value(county_name) FROM municipalities GROUP BY county`)
 	if err != nil {
 		return nil, fmt.Errorf("read counties: %w", err)
 	}
@@ -308,15 +311,55 @@ func (w *Warehouse) Counties(ctx context.Context) (map[string]County, error) {
 	for rows.Next() {
 		var number string
 		var c County
-		if err := rows.Scan(&number, &c.Name, &c.Population); err != nil {
+		if err := rows.Scan(&number, &c.Name); err != nil {
 			return nil, fmt.Errorf("read counties: %w", err)
 		}
 		out[number] = c
 	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read counties: %w", err)
+	}
+	// The same inhabitants as mart_per_1000's counties.
+	pops, err := w.byYear(ctx, `SELECT m.county, py.year, sum(py.population)
+		FROM population_by_year py JOIN municipalities m USING (municipality) GROUP BY ALL`)
+	if err != nil {
+		return nil, fmt.Errorf("read county population: %w", err)
+	}
+	for number, c := range out {
+		c.Population = pops[number]
+		out[number] = c
+	}
+	return out, nil
+}
+
+// byYear reads (key, year, population) rows; a warehouse without the
+// table has none.
+func (w *Warehouse) byYear(ctx context.Context, q string) (map[string]map[int]int64, error) {
+	rows, err := w.DB.QueryContext(ctx, `SELECT k, CAST(y AS BIGINT), CAST(p AS BIGINT) FROM (`+q+`) t(k, y, p) WHERE p IS NOT NULL`)
+	if transform.IsMissingTable(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]map[int]int64{}
+	for rows.Next() {
+		var k string
+		var y, n int64
+		if err := rows.Scan(&k, &y, &n); err != nil {
+			return nil, err
+		}
+		if out[k] == nil {
+			out[k] = map[int]int64{}
+		}
+		out[k][int(y)] = n
+	}
 	return out, rows.Err()
 }
 
-// Uses implements Source.
+// Uses implements Source: the library's own usage (count) and its share of
+// pools (pooled) in mart_library_month, the figures its page adds up.
 func (w *Warehouse) Uses(ctx context.Context, platforms, metrics []string, first, last bibstat.Month) ([]Use, error) {
 	if len(platforms) == 0 || len(metrics) == 0 {
 		return nil, nil
@@ -329,8 +372,11 @@ func (w *Warehouse) Uses(ctx context.Context, platforms, metrics []string, first
 		args = append(args, m)
 	}
 	args = append(args, first.First(), last.First())
+	// pooled is a DOUBLE rounded to 6 decimals: read as that decimal text,
+	// it is the exact fraction the mart holds.
 	rows, err := w.DB.QueryContext(ctx, `
-		SELECT library_id, CAST(year(month) AS BIGINT), CAST(month(month) AS BIGINT), CAST(sum(count) AS BIGINT)
+		SELECT library_id, CAST(year(month) AS BIGINT), CAST(month(month) AS BIGINT), CAST(sum(count) AS BIGINT),
+		       CAST(CAST(round(sum(pooled), 6) AS DECIMAL(38, 6)) AS VARCHAR)
 		FROM mart_library_month
 		WHERE platform IN (`+placeholders(len(platforms))+`) AND metric_type IN (`+placeholders(len(metrics))+`)
 		  AND month >= ? AND month <= ?
@@ -341,12 +387,16 @@ func (w *Warehouse) Uses(ctx context.Context, platforms, metrics []string, first
 	defer rows.Close()
 	var out []Use
 	for rows.Next() {
-		var id string
+		var id, pooled string
 		var y, m, n int64
-		if err := rows.Scan(&id, &y, &m, &n); err != nil {
+		if err := rows.Scan(&id, &y, &m, &n, &pooled); err != nil {
 			return nil, fmt.Errorf("read uses: %w", err)
 		}
-		out = append(out, Use{Library: bibstat.LibraryID(id), Month: bibstat.Month{Year: int(y), Mon: time.Month(m)}, Count: n})
+		u := Use{Library: bibstat.LibraryID(id), Month: bibstat.Month{Year: int(y), Mon: time.Month(m)}, Count: n}
+		if u.Pooled, err = parseDecimal(pooled); err != nil {
+			return nil, fmt.Errorf("read uses: %s %s pooled: %w", id, u.Month, err)
+		}
+		out = append(out, u)
 	}
 	return out, rows.Err()
 }

@@ -27,13 +27,18 @@ func testWarehouse(t *testing.T) *Warehouse {
 	for _, q := range []string{
 		`CREATE TABLE libraries (library_id VARCHAR, isil VARCHAR, name VARCHAR, municipality VARCHAR, population BIGINT)`,
 		`CREATE TABLE municipalities (municipality VARCHAR, name VARCHAR, county VARCHAR, county_name VARCHAR, population BIGINT)`,
-		`CREATE TABLE mart_library_month (library_id VARCHAR, platform VARCHAR, release VARCHAR, metric_type VARCHAR, month DATE, count BIGINT)`,
+		`CREATE TABLE mart_library_month (library_id VARCHAR, platform VARCHAR, release VARCHAR, metric_type VARCHAR, month DATE, count BIGINT, pooled DOUBLE DEFAULT 0)`,
+		// The marts' population tables: what the warehouse says, never recomputed here.
+		`CREATE TABLE library_population (library_id VARCHAR, year BIGINT, population BIGINT)`,
+		`CREATE TABLE population_by_year (year BIGINT, municipality VARCHAR, population BIGINT, population_year BIGINT)`,
+		`INSERT INTO library_population VALUES ('2000001', 2025, 600), ('2000002', 2025, 300)`,
+		`INSERT INTO population_by_year VALUES (2025, '0301', 600, 2025), (2025, '4601', 300, 2025), (2025, '4602', 700, 2025)`,
 		`CREATE TABLE loaded_units (platform VARCHAR)`,
 		`INSERT INTO libraries VALUES ('2000001', 'NO-2000001', 'A', '0301', 600), ('2000002', 'NO-2000002', 'B', '4601', NULL)`,
 		`INSERT INTO municipalities VALUES ('0301', 'Oslo', '03', 'Oslo', 600), ('4601', 'Bergen', '46', 'Vestland', 300), ('4602', 'Kinn', '46', 'Vestland', 700)`,
-		`INSERT INTO mart_library_month SELECT '2000001', 'p', '5.1', 'Unique_Item_Requests', m, 250 FROM generate_series(DATE '2025-01-01', DATE '2025-12-01', INTERVAL 1 MONTH) t(m)`,
-		`INSERT INTO mart_library_month SELECT '2000001', 'p', '5.1', 'Total_Item_Requests', m, 999 FROM generate_series(DATE '2025-01-01', DATE '2025-12-01', INTERVAL 1 MONTH) t(m)`,
-		`INSERT INTO mart_library_month VALUES ('2000001', 'q', '5.1', 'Unique_Item_Requests', DATE '2025-01-01', 777)`,
+		`INSERT INTO mart_library_month SELECT '2000001', 'p', '5.1', 'Unique_Item_Requests', m, 250, 0 FROM generate_series(DATE '2025-01-01', DATE '2025-12-01', INTERVAL 1 MONTH) t(m)`,
+		`INSERT INTO mart_library_month SELECT '2000001', 'p', '5.1', 'Total_Item_Requests', m, 999, 0 FROM generate_series(DATE '2025-01-01', DATE '2025-12-01', INTERVAL 1 MONTH) t(m)`,
+		`INSERT INTO mart_library_month VALUES ('2000001', 'q', '5.1', 'Unique_Item_Requests', DATE '2025-01-01', 777, 0)`,
 		`INSERT INTO loaded_units VALUES ('p'), ('q')`,
 	} {
 		if _, err := db.Exec(q); err != nil {

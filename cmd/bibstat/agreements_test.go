@@ -37,7 +37,12 @@ func agreementsWarehouse(t *testing.T) string {
 	for _, q := range []string{
 		`CREATE TABLE libraries (library_id VARCHAR, isil VARCHAR, name VARCHAR, municipality VARCHAR, population BIGINT)`,
 		`CREATE TABLE municipalities (municipality VARCHAR, name VARCHAR, county VARCHAR, county_name VARCHAR, population BIGINT)`,
-		`CREATE TABLE mart_library_month (library_id VARCHAR, platform VARCHAR, release VARCHAR, metric_type VARCHAR, month DATE, count BIGINT)`,
+		`CREATE TABLE mart_library_month (library_id VARCHAR, platform VARCHAR, release VARCHAR, metric_type VARCHAR, month DATE, count BIGINT, pooled DOUBLE)`,
+		// The marts' inhabitants, which the agreements read rather than compute.
+		`CREATE TABLE library_population AS SELECT library_id, 2025 AS year, population FROM (VALUES ('2030100', 700000),
+			('2120100', 300000), ('2160100', 200000), ('2190200', 80000), ('2080600', 60000), ('3060201', 1400)) t(library_id, population)`,
+		`CREATE TABLE population_by_year AS SELECT 2025 AS year, municipality, population, 2025 AS population_year FROM (VALUES
+			('0301', 700000), ('4601', 300000), ('5001', 200000), ('5501', 80000), ('4003', 60000), ('3301', 100000)) t(municipality, population)`,
 		`CREATE TABLE loaded_units (platform VARCHAR)`,
 		`INSERT INTO libraries VALUES ('2030100', '', 'Oslo', '0301', NULL), ('2120100', '', 'Bergen', '4601', NULL),
 			('2160100', '', 'Trondheim', '5001', NULL), ('2190200', '', 'Tromsø', '5501', NULL),
@@ -45,7 +50,7 @@ func agreementsWarehouse(t *testing.T) string {
 		`INSERT INTO municipalities VALUES ('0301', 'Oslo', '03', 'Oslo', 700000), ('4601', 'Bergen', '46', 'Vestland', 300000),
 			('5001', 'Trondheim', '50', 'Trøndelag', 200000), ('5501', 'Tromsø', '55', 'Troms', 80000),
 			('4003', 'Skien', '40', 'Telemark', 60000), ('3301', 'Drammen', '33', 'Buskerud', 100000)`,
-		`INSERT INTO mart_library_month SELECT l, p, '5.1', m, DATE '2025-01-01' + INTERVAL (i) MONTH, 100
+		`INSERT INTO mart_library_month SELECT l, p, '5.1', m, DATE '2025-01-01' + INTERVAL (i) MONTH, 100, 0
 			FROM unnest(['2030100', '2120100', '2160100', '2190200', '2080600', '3060201']) a(l),
 			     unnest(['avisarkiv', 'leksikon', 'filmtjeneste']) b(p),
 			     unnest(['Unique_Item_Requests', 'Total_Item_Requests']) c(m), range(12) d(i)`,
@@ -148,7 +153,7 @@ func TestAgreementsErrors(t *testing.T) {
 		{[]string{"validate", bad, "--warehouse", wh}, 1, "bad.yaml:38: avisarkiv-2025.participants[2].library: unknown library 2169999"},
 		{[]string{"value", "nope", "--warehouse", wh}, 1, `agreement "nope": no such agreement`},
 		{[]string{"value", "--warehouse", wh}, 2, "want 1 argument"},
-		{[]string{"list", "--warehouse", filepath.Join(t.TempDir(), "missing.duckdb")}, 1, "run 'bibstat demo'"},
+		{[]string{"list", "--warehouse", filepath.Join(t.TempDir(), "missing.duckdb")}, 1, "'bibstat demo'"},
 		{[]string{"frobnicate"}, 2, "unknown subcommand"},
 		{nil, 2, "no subcommand"},
 	}
