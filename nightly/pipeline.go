@@ -34,6 +34,10 @@ type Pipeline struct {
 	Stages func() []Stage
 	Runs   Recorder
 	Log    *slog.Logger
+	// After, when set, runs once the stages have ended, whatever their
+	// outcome, and is recorded like them: the alerts, which read what the
+	// stages recorded. Its failure is the night's too.
+	After *Stage
 
 	running sync.Mutex
 }
@@ -51,7 +55,11 @@ func (p *Pipeline) Run(ctx context.Context, at time.Time) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	var errs []error
-	for _, s := range p.Stages() {
+	stages := p.Stages()
+	if p.After != nil {
+		stages = append(stages, *p.After)
+	}
+	for _, s := range stages {
 		if ctx.Err() != nil {
 			break
 		}
