@@ -19,7 +19,8 @@ func harvestCommand() command {
 			fs := cli.NewFlags(e.stdout, "harvest", "", "Harvests COUNTER usage from every configured credential, politely: one request in\n"+
 				"flight per vendor host, spaced. Units already ok are not fetched again, except the\n"+
 				"refresh months; units waiting to be retried are fetched when due. Ctrl-C stops cleanly\n"+
-				"and a rerun resumes. Exits 1 if the object store or ledger fails, 3 if units failed.")
+				"and a rerun resumes. Exits 1 if the object store or ledger fails, 3 if units failed or\n"+
+				"could not run (a credential whose secrets cannot be resolved).")
 			once := fs.Bool("once", false, "run one harvest now and exit (required; 'bibstat serve' runs it nightly)")
 			cfgPath := fs.String("config", config.DefaultFile(), "the configuration `file`")
 			platform := fs.String("platform", "", "harvest only this `platform` id")
@@ -60,6 +61,11 @@ func harvestCommand() command {
 				}
 			}
 			sum, err := runHarvest(ctx, e, cfg, o, *force, *progress)
+			var notRun *unitsNotRunError
+			if errors.As(err, &notRun) {
+				fmt.Fprintln(e.stderr, "bibstat: harvest:", err)
+				return silentError{code: 3}
+			}
 			if err != nil {
 				return err
 			}
@@ -91,8 +97,10 @@ func runHarvest(ctx context.Context, e *env, cfg *config.Loaded, o ingest.PlanOp
 		o.Now = time.Now().In(loc)
 	}
 	jobs, from, to, errs := ingest.Plan(&cfg.Config, o)
+	notRun := &unitsNotRunError{}
 	for _, err := range errs {
 		e.log.Error("credential left out of the harvest", "error", err)
+		notRun.add(err)
 	}
 	st, err := openStore(ctx, cfg, "")
 	if err != nil {
@@ -122,8 +130,38 @@ func runHarvest(ctx context.Context, e *env, cfg *config.Loaded, o ingest.PlanOp
 	case err != nil:
 		return sum, err
 	}
-	if len(errs) > 0 {
-		fmt.Fprintf(e.stdout, "credentials left out: %d (see the log)\n", len(errs))
+	if notRun.creds > 0 {
+		fmt.Fprintf(e.stdout, "credentials left out: %d (see the log)\n", notRun.creds)
+		return sum, notRun
 	}
 	return sum, nil
 }
+
+// unitsNotRunError says how many units a harvest could not even ask for,
+// and why: a night in which every credential was left out must not look
+// like a night with nothing to do.
+type unitsNotRunError struct {
+	units, creds int
+	first        error
+}
+
+func (e *unitsNotRunError) add(err error) {
+	var np *ingest.NotPlannedError
+	if errors.As(err, &np) {
+		e.units += np.Units
+	}
+	if e.creds == 0 {
+		e.first = err
+	}
+	e.creds++
+}
+
+func (e *unitsNotRunError) Error() string {
+	msg := fmt.Sprintf("%d units of %d credentials could not run: %v", e.units, e.creds, e.first)
+	if e.creds > 1 {
+		msg += fmt.Sprintf(" (and %d more credentials, see the log)", e.creds-1)
+	}
+	return msg
+}
+
+func (e *unitsNotRunError) Unwrap() error { return e.first }

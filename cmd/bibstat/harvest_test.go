@@ -12,10 +12,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/internal/config"
 	"github.com/bibliotek24/bibstat/internal/status"
 	"github.com/bibliotek24/bibstat/internal/sushisim"
+	"github.com/bibliotek24/bibstat/nightly"
+	"github.com/bibliotek24/bibstat/server"
 )
 
 // harvestWorld starts two simulated platforms and writes a config for them
@@ -189,4 +193,47 @@ func TestHarvestStoreDown(t *testing.T) {
 		t.Fatalf("want an error; got\n%s", out)
 	}
 	_ = http.StatusOK
+}
+
+// TestHarvestUnresolvedSecrets: a harvest whose credentials' secrets cannot
+// be resolved ran nothing, and says so: exit 3 with the count of units and
+// the reason, and a failed harvest stage in the nightly run log.
+func TestHarvestUnresolvedSecrets(t *testing.T) {
+	cfgPath, world, _ := harvestWorld(t)
+	for _, p := range world.Platforms {
+		for _, l := range world.Libraries {
+			t.Setenv(fmt.Sprintf("TEST_KEY_%s_%s", strings.ToUpper(p.ID), l.ID), "")
+		}
+	}
+	out, errs, err := runHarvestCmd(t, "harvest", "--once", "--config", cfgPath, "--from", "2025-01", "--to", "2025-06")
+	var se silentError
+	if !errors.As(err, &se) || se.code != 3 {
+		t.Fatalf("harvest: err %v, want exit 3\n%s\n%s", err, out, errs)
+	}
+	// 2 platforms × 2 libraries × 6 months × the one report (pr).
+	if want := "24 units of 4 credentials could not run"; !strings.Contains(errs, want) || !strings.Contains(errs, "is not set") {
+		t.Errorf("stderr does not say %q and why:\n%s", want, errs)
+	}
+
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := testEnv(t)
+	st, err := openStore(context.Background(), cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := &server.RunLog{Path: filepath.Join(t.TempDir(), "runs.jsonl")}
+	p := &nightly.Pipeline{Runs: runs, Stages: func() []nightly.Stage { return nightlyStages(e, cfg, st, nil)[:1] }}
+	if err := p.Run(context.Background(), time.Date(2025, 7, 2, 2, 0, 0, 0, time.UTC)); err == nil {
+		t.Error("the nightly harvest stage succeeded with no credential resolved")
+	}
+	last, err := runs.Last(1)
+	if err != nil || len(last) != 1 {
+		t.Fatalf("run log: %v %v", last, err)
+	}
+	if last[0].Kind != "harvest" || last[0].Outcome != "failed" || !strings.Contains(last[0].Detail, "could not run") {
+		t.Errorf("run log says %+v, want the harvest failed with why", last[0])
+	}
 }

@@ -3,14 +3,18 @@ package main
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
+
+	_ "github.com/duckdb/duckdb-go/v2" // the warehouse's driver, asked for its version
 
 	"github.com/bibliotek24/bibstat/internal/cli"
 )
@@ -89,6 +93,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	levelName = cmp.Or(levelName, os.Getenv("BIBSTAT_LOG_LEVEL"))
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "version") {
+		return printVersion(ctx, stdout)
+	}
 	cmds := commands()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) == 2 && args[0] == "help" {
@@ -107,7 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 			e := &env{stdout: stdout, stderr: stderr, log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
-			return c.run(ctx, e, args[1:])
+			return whatNext(c.run(ctx, e, args[1:]))
 		}
 	}
 	return &cli.UsageError{Msg: fmt.Sprintf("unknown command %q; run 'bibstat --help' for the list", args[0])}
@@ -145,6 +152,27 @@ func logLevel(name string, unattended bool) (slog.Level, error) {
 		return l, &cli.UsageError{Msg: fmt.Sprintf("--log-level %q: want debug, info, warn or error", name)}
 	}
 	return l, nil
+}
+
+// printVersion prints BibStat's version, from the build info ("devel"
+// when the binary was not built from a tagged module), and the DuckDB
+// library it links, which decides what warehouse files it can read.
+func printVersion(ctx context.Context, w io.Writer) error {
+	version := "devel"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		version = bi.Main.Version
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return fmt.Errorf("version: %w", err)
+	}
+	defer db.Close()
+	var duck string
+	if err := db.QueryRowContext(ctx, "SELECT version()").Scan(&duck); err != nil {
+		return fmt.Errorf("version: duckdb: %w", err)
+	}
+	fmt.Fprintf(w, "bibstat %s\nduckdb %s\n", version, duck)
+	return nil
 }
 
 func printHelp(w io.Writer, cmds []command) {

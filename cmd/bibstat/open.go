@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/bibliotek24/bibstat/ingest/sushi"
@@ -60,14 +61,17 @@ func warehouseOptions(cfg *config.Loaded) transform.Options {
 	return transform.Options{MemoryLimit: w.MemoryLimit, Threads: w.Threads, TempDir: cfg.Path(w.TempDirectory)}
 }
 
-// openWarehouse opens the warehouse at path with opts. When existing, a
-// missing file is an error saying how to make one, never a new empty
-// warehouse; when st is given, a warehouse an older BibStat wrote is
-// rebuilt from that archive first.
+// openWarehouse opens the warehouse at path with opts. Its folder must
+// exist (warehouseDir); when existing, a missing file is an error saying
+// how to make one, never a new empty warehouse; when st is given, a
+// warehouse an older BibStat wrote is rebuilt from that archive first.
 func openWarehouse(ctx context.Context, e *env, path string, opts transform.Options, existing bool, st transform.Source) (*transform.Warehouse, error) {
+	if err := warehouseDir(path, false); err != nil {
+		return nil, err
+	}
 	if existing {
 		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("open warehouse %s: %w (run 'bibstat demo' or 'bibstat transform' first, or give --warehouse)", path, err)
+			return nil, fmt.Errorf("no warehouse at %s (%w): run 'bibstat transform' to build it from the archive, or 'bibstat demo' to try BibStat", path, err)
 		}
 	}
 	wh, err := transform.Open(ctx, path, opts, e.log)
@@ -79,6 +83,49 @@ func openWarehouse(ctx context.Context, e *env, path string, opts transform.Opti
 		wh, err = transform.Open(ctx, path, opts, e.log)
 	}
 	return wh, err
+}
+
+// warehouseDir checks that the folder of the warehouse file path exists,
+// or with create makes it: a mistyped path must not quietly grow a new
+// tree of folders and an empty warehouse.
+func warehouseDir(path string, create bool) error {
+	dir := filepath.Dir(path)
+	if create {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("warehouse %s: %w", path, err)
+		}
+		return nil
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("warehouse %s: its folder %s does not exist (%w); create it, or give --create", path, dir, err)
+	case !fi.IsDir():
+		return fmt.Errorf("warehouse %s: %s is not a folder", path, dir)
+	}
+	return nil
+}
+
+// notLoadedError is DuckDB's missing-table error from a warehouse that was
+// created but never loaded, told as what to run next.
+type notLoadedError struct{ err error }
+
+func (e *notLoadedError) Error() string {
+	return "the warehouse holds no usage yet: run 'bibstat harvest --once' (or 'bibstat ingest FILE') and then " +
+		"'bibstat transform', or 'bibstat demo' to try BibStat"
+}
+
+func (e *notLoadedError) Unwrap() error { return e.err }
+
+// whatNext is the one place a command's error on an empty or fresh
+// warehouse becomes one sentence saying what to run next; every other
+// error passes through unchanged.
+func whatNext(err error) error {
+	var nl *notLoadedError
+	if err == nil || errors.As(err, &nl) || !transform.IsMissingTable(err) {
+		return err
+	}
+	return &notLoadedError{err: err}
 }
 
 // sushiClient is the harvest's SUSHI client with the config's timeout and user agent.

@@ -31,6 +31,7 @@ func serveCommand() command {
 				"is recorded in server.run_log and shown on /admin.")
 			cfgPath := fs.String("config", config.DefaultFile(), "the configuration `file`")
 			now := fs.Bool("now", false, "also run the nightly pipeline once right away")
+			create := fs.Bool("create", false, "create the warehouse's folder when it does not exist")
 			if err := cli.Parse(fs, args); err != nil {
 				return err
 			}
@@ -40,6 +41,11 @@ func serveCommand() command {
 			cfg, err := config.Load(*cfgPath)
 			if err != nil {
 				return err
+			}
+			if *create {
+				if err := warehouseDir(cfg.Path(cfg.Warehouse.Path), true); err != nil {
+					return err
+				}
 			}
 			return runServe(ctx, e, *cfgPath, cfg, *now)
 		}}
@@ -134,7 +140,11 @@ func runServe(ctx context.Context, e *env, cfgPath string, cfg *config.Loaded, r
 func nightlyStages(e *env, cfg *config.Loaded, st store.Store, wh *transform.Warehouse) []nightly.Stage {
 	stages := []nightly.Stage{{Name: "harvest", Run: func(ctx context.Context, at time.Time) (string, error) {
 		sum, err := runHarvest(ctx, e, cfg, ingest.PlanOptions{Now: at}, false, "log")
-		return fmt.Sprintf("%d units, %d fetched", sum.Jobs, sum.Fetched), err
+		detail := fmt.Sprintf("%d units, %d fetched", sum.Jobs, sum.Fetched)
+		if err != nil {
+			return detail, fmt.Errorf("%s; %w", detail, err)
+		}
+		return detail, nil
 	}}}
 	if cfg.Server.Mappings != "" {
 		stages = append(stages, nightly.Stage{Name: "inbox", Run: func(ctx context.Context, _ time.Time) (string, error) {
@@ -151,6 +161,6 @@ func nightlyStages(e *env, cfg *config.Loaded, st store.Store, wh *transform.War
 		return fmt.Sprintf("%d units, %d loaded, %d rows", sum.Units, sum.Loaded, sum.Rows), err
 	}}, nightly.Stage{Name: "report", Run: func(ctx context.Context, _ time.Time) (string, error) {
 		sum, err := (&report.Site{DB: wh.DB, Out: cfg.Path(cfg.Server.SiteDir), Lang: report.Lang(cfg.Server.Lang)}).Build(ctx)
-		return fmt.Sprintf("%d pages", sum.Pages), err
+		return fmt.Sprintf("%d pages", sum.Pages), whatNext(err)
 	}})
 }

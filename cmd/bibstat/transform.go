@@ -22,7 +22,7 @@ type transformOptions struct {
 	config, archive, warehouse     string
 	memoryLimit, tempDir           string
 	threads                        int
-	rebuild, export                bool
+	rebuild, export, create        bool
 	libraries, institutions, pools string
 }
 
@@ -41,6 +41,7 @@ func transformCommand() command {
 			fs.IntVar(&o.threads, "threads", 0, "DuckDB threads (overrides the config)")
 			fs.StringVar(&o.tempDir, "temp-dir", "", "DuckDB temp_directory for spilling (overrides the config)")
 			fs.BoolVar(&o.rebuild, "rebuild", false, "rebuild every table from the archive alone")
+			fs.BoolVar(&o.create, "create", false, "create the warehouse's folder when it does not exist")
 			fs.BoolVar(&o.export, "export", false, "write the marts as Hive-partitioned Parquet under curated/ in the store")
 			fs.StringVar(&o.libraries, "libraries", "", "archive this library register `file` first (BaseBibliotek .xml or .csv)")
 			fs.StringVar(&o.institutions, "institutions", "", "archive this institution mapping CSV `file` first")
@@ -67,6 +68,9 @@ func runTransform(ctx context.Context, e *env, o transformOptions) error {
 		opts.Threads = o.threads
 	}
 	opts.TempDir = cmp.Or(o.tempDir, opts.TempDir)
+	if err := warehouseDir(path, o.create); err != nil {
+		return err
+	}
 	st, err := openStore(ctx, cfg, o.archive)
 	if err != nil {
 		return err

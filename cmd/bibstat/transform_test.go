@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,5 +61,59 @@ func TestTransformCommand(t *testing.T) {
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM libraries`).Scan(&n); err != nil || n != 6 {
 		t.Errorf("rebuilt warehouse has %d libraries (%v), want the register's 6", n, err)
+	}
+}
+
+// TestTransformWarehouseFolder: a warehouse path in a folder that does not
+// exist is an error that creates nothing, unless --create is given.
+func TestTransformWarehouseFolder(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no", "such", "dir")
+	wh := filepath.Join(missing, "w.duckdb")
+	args := []string{"transform", "--archive", filepath.Join(dir, "archive"), "--warehouse", wh, "--threads", "1"}
+	e, out := testEnv(t)
+	err := run(ctx, args, e.stdout, e.stderr)
+	if err == nil || !strings.Contains(err.Error(), "does not exist") || !strings.Contains(err.Error(), "--create") {
+		t.Errorf("transform into a missing folder: %v, want an error naming --create\n%s", err, out)
+	}
+	if _, serr := os.Stat(filepath.Join(dir, "no")); !errors.Is(serr, fs.ErrNotExist) {
+		t.Errorf("the failed transform created folders: %v", serr)
+	}
+	e, out = testEnv(t)
+	if err := run(ctx, append(args, "--create"), e.stdout, e.stderr); err != nil {
+		t.Fatalf("transform --create: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(wh); err != nil {
+		t.Errorf("transform --create made no warehouse: %v", err)
+	}
+}
+
+// TestFreshWarehouseSaysWhatToRun: on a warehouse that was never loaded, or
+// none at all, report and agreements answer with one sentence naming the
+// command to run, never DuckDB's catalog error.
+func TestFreshWarehouseSaysWhatToRun(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	wh := filepath.Join(dir, "w.duckdb")
+	e, _ := testEnv(t)
+	if err := run(ctx, []string{"transform", "--archive", filepath.Join(dir, "archive"), "--warehouse", wh, "--threads", "1"}, e.stdout, e.stderr); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", "--warehouse", wh, "--out", filepath.Join(dir, "site")}, "bibstat transform"},
+		{[]string{"report", "--warehouse", filepath.Join(dir, "none.duckdb"), "--out", filepath.Join(dir, "site")}, "bibstat transform"},
+	} {
+		e, out := testEnv(t)
+		err := run(ctx, tc.args, e.stdout, e.stderr)
+		var stderr bytes.Buffer
+		code := exitCode(err, &stderr)
+		msg := strings.TrimSpace(stderr.String())
+		if code == 0 || !strings.Contains(msg, tc.want) || strings.Contains(msg, "Catalog Error") || strings.Count(msg, "\n") > 0 {
+			t.Errorf("%v: exit %d, said %q (output %q); want one line naming %q", tc.args, code, msg, out, tc.want)
+		}
 	}
 }
