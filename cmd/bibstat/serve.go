@@ -85,6 +85,9 @@ func runServe(ctx context.Context, e *env, cfgPath string, cfg *config.Loaded, r
 		}
 		return nightlyStages(e, cfg, st, wh)
 	}}
+	p.After = &nightly.Stage{Name: "alerts", Run: func(ctx context.Context, at time.Time) (string, error) {
+		return nightlyAlerts(ctx, cfg, st, at) // cfg as the night re-read it
+	}}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
