@@ -49,6 +49,8 @@ type Config struct {
 	// HashSlots caps the password and token checks (argon2id, 19 MiB
 	// each) running at once; more get 429 at once. 0 means 2.
 	HashSlots int
+	// Access takes staff's requests for an account (requests.go); nil: none.
+	Access *Access
 }
 
 // Server is the portal, the SUSHI server and the operations endpoints.
@@ -114,6 +116,7 @@ func (s *Server) routes() http.Handler {
 	portal.HandleFunc("POST /login", s.login)
 	portal.HandleFunc("POST /logout", s.logout)
 	portal.HandleFunc("GET /admin", s.admin)
+	s.requestRoutes(portal)
 	portal.HandleFunc("GET /{$}", s.index)
 	portal.HandleFunc("GET /", s.siteFile)
 	cop := http.NewCrossOriginProtection()
