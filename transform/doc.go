@@ -6,8 +6,27 @@
 // Vocabulary:
 //
 //   - fact: one parsed usage row (schemas.Usage) of one unit's harvest.
-//   - supersession: a newer loadable harvest of a unit replaces the older
+//   - source: what a fact came from (facts.unit_key, loaded_units): a
+//     SUSHI unit's folder in the archive, or an upload unit's folder and
+//     COUNTER release; loaded_units.source says "sushi" or "upload/VENDOR".
+//   - supersession: a newer loadable harvest of a source replaces the older
 //     one's facts in one transaction, so a re-harvest never double counts.
+//   - the rule of choice (one use, one count): a cell is what was counted:
+//     the entity the usage is attributed to (library, pool, or the vendor's
+//     unattributed id; never the vendor id or credential it arrived under)
+//     × platform × month, per report. Two sources of one cell (a harvest
+//     and an upload, one file under two vendor ids, two releases) are never
+//     added: the best release counts (5.1 > 5 > 4), then the source the
+//     platform's config prefers (platforms[].prefer_source, given as
+//     Options.PreferSource), then the newest. source_choice in
+//     schemas/sql/marts.sql is the one place it is written; mart_sources
+//     shows every cell's sources, counted or set aside and why ('bibstat
+//     explain' prints it), and the view facts_chosen gives the facts rows
+//     that count, for readers of items (the SUSHI server).
+//   - population: library_population is the one figure of a library's
+//     inhabitants per year (its own, else the sum over the 2024
+//     municipalities it served: 67,866 for old Ålesund 1507, never a
+//     weighted part); pools, reports and agreements read it.
 //     Facts go in with read_parquet, never row by row: the raw objects of a
 //     chunk of units are parsed into one local Parquet file (rows find their
 //     unit by source_key), and units that carry stored parsed rows (uploads)
@@ -18,9 +37,12 @@
 //     mapping and the pools, archived in the store under
 //     bibstat.RegisterPrefix (keys in the root package's keys.go) so that
 //     Rebuild needs nothing but the store.
-//   - attribution: usage belongs to a library (by mapped Institution_ID or
-//     Customer_ID, the harvest credential's library, or a registered ISIL),
-//     to a pool, or is unattributed, never dropped.
+//   - attribution: usage belongs to a library of the register (by mapped
+//     Institution_ID or Customer_ID, the harvest credential's library, or a
+//     registered ISIL), to a pool, or is unattributed (mart_unattributed,
+//     with the ids the vendor used), never dropped nor credited to a
+//     library the register does not have; a register change moves it on
+//     the next refresh, without a new harvest.
 //   - pool: usage many libraries share (shared IP ranges, national
 //     licences), allocated to its members by a recorded rule: population
 //     (default), equal, or a named metric; pool_shares keeps rule and inputs.
@@ -31,7 +53,9 @@
 //   - mart: a table rebuilt from agg_usage and the dimensions on every
 //     Refresh; its grain is written above it in schemas/sql/marts.sql. One
 //     release per entity, platform and month (5.1 > 5 > 4) and one report
-//     per metric (PR > DR > TR > IR) count; metrics are never summed.
+//     per metric (PR > DR > TR > IR) count; metrics are never summed;
+//     data_type is a grain column ('' only when the vendor gave none).
+//     mart_title_month holds the titles by the same rules.
 //   - library_county: the one county (2024 structure) of each library, a
 //     view over library_geo (schemas/sql/marts.sql); the report, the
 //     portal's access check and the agreements read it.

@@ -84,7 +84,7 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
 		// Each unit whose harvest failed falls back on its next older one.
 		todo = todo[:0]
 		for _, side := range failed {
-			unit := bibstat.UnitPrefixOf(side.Key)
+			unit := sourceKey(side)
 			next[unit]++
 			if next[unit] >= len(cands[unit]) {
 				continue
@@ -117,7 +117,7 @@ func (w *Warehouse) loadAll(ctx context.Context, src Source, tmp string, todo []
 		chunk := todo[start:min(start+loadChunk, len(todo))]
 		reloads := false
 		for _, side := range chunk {
-			if _, ok := loaded[bibstat.UnitPrefixOf(side.Key)]; ok {
+			if _, ok := loaded[sourceKey(side)]; ok {
 				reloads = true
 				break
 			}
@@ -159,13 +159,41 @@ func loadableHarvests(ctx context.Context, src Source) (map[string][]bibstat.Sid
 		if !side.Loadable() {
 			continue
 		}
-		u := bibstat.UnitPrefixOf(side.Key)
+		u := sourceKey(side)
 		out[u] = append(out[u], side)
 	}
 	for _, cs := range out {
 		sort.Slice(cs, func(i, j int) bool { return cs[i].Key > cs[j].Key })
 	}
 	return out, nil
+}
+
+// sourceKey names the source a harvest belongs to, within which a newer
+// harvest supersedes the older (a restatement). A SUSHI unit is one
+// source: the harvest asks the platform's one release, and its newest
+// answer, a 3030 without a header too, is what the vendor says now. An
+// upload unit is one source per COUNTER release: an R5 TR uploaded after
+// the R5.1 TR of its month is another statement of that usage, not a
+// restatement, and the rule of choice in schemas/sql/marts.sql
+// (source_choice) decides which counts.
+func sourceKey(side bibstat.Sidecar) string {
+	if side.Source == "upload" {
+		return bibstat.UnitPrefixOf(side.Key) + "@" + side.Release
+	}
+	return bibstat.UnitPrefixOf(side.Key)
+}
+
+// sourceOf says where a harvest came from, as platforms[].prefer_source
+// names it: "sushi", or "upload/VENDOR" for a file uploaded under VENDOR.
+func sourceOf(side bibstat.Sidecar) string {
+	if rest, ok := strings.CutPrefix(side.Key, bibstat.RawPrefix+"upload/"); ok {
+		vendor, _, _ := strings.Cut(rest, "/")
+		return "upload/" + vendor
+	}
+	if side.Source == "" {
+		return "sushi"
+	}
+	return side.Source
 }
 
 func readSidecar(ctx context.Context, src Source, key string) (bibstat.Sidecar, error) {
@@ -219,13 +247,14 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE load_map (file VARCHAR, unit_key VARCHAR, raw_key VARCHAR, parsed_key VARCHAR,
-		library_id VARCHAR, platform VARCHAR, report_id VARCHAR, month DATE, state VARCHAR, rows BIGINT)`); err != nil {
+		library_id VARCHAR, platform VARCHAR, report_id VARCHAR, month DATE, state VARCHAR, rows BIGINT,
+		release VARCHAR, source VARCHAR, harvested_at TIMESTAMP)`); err != nil {
 		return 0, nil, fmt.Errorf("load: %w", err)
 	}
 	// One multi-row insert: a statement per unit would cost more than
 	// reading the unit's rows.
 	var vals strings.Builder
-	args := make([]any, 0, 10*len(chunk))
+	args := make([]any, 0, 13*len(chunk))
 	for i, side := range chunk {
 		if _, failed := bad[i]; failed {
 			continue
@@ -237,9 +266,9 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 		if len(args) > 0 {
 			vals.WriteString(", ")
 		}
-		vals.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, files.perUnit[i], bibstat.UnitPrefixOf(side.Key), side.Key, side.ParsedKey, string(side.Library), side.Platform,
-			string(side.Report), m.First(), string(side.State), side.Rows)
+		vals.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, files.perUnit[i], sourceKey(side), side.Key, side.ParsedKey, string(side.Library), side.Platform,
+			string(side.Report), m.First(), string(side.State), side.Rows, side.Release, sourceOf(side), side.HarvestedAt.UTC())
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO load_map VALUES `+vals.String(), args...); err != nil {
 		return 0, nil, fmt.Errorf("load: %w", err)
@@ -280,7 +309,7 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 		return 0, nil, fmt.Errorf("load: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO loaded_units
-		SELECT unit_key, raw_key, parsed_key, library_id, platform, report_id, month, state, rows FROM load_map`); err != nil {
+		SELECT unit_key, raw_key, parsed_key, library_id, platform, report_id, month, state, rows, release, source, harvested_at FROM load_map`); err != nil {
 		return 0, nil, fmt.Errorf("load: record units: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -2,7 +2,10 @@ package transform
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/bibliotek24/bibstat/schemas"
 )
@@ -18,6 +21,8 @@ var Marts = []string{
 	"mart_pool_allocation",
 	"mart_per_1000",
 	"mart_yoy",
+	"mart_sources",
+	"mart_title_month",
 }
 
 // Refresh brings agg_usage up to date for every month whose facts changed,
@@ -37,12 +42,16 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 		return fmt.Errorf("refresh marts: %w", err)
 	}
 	defer tx.Rollback()
+	if err := w.putPreferences(ctx, tx); err != nil {
+		return err
+	}
 	// agg_usage is kept per month: only the months a load touched are
 	// summed again, so restating one month never rescans the whole facts.
 	for _, q := range []string{
 		`DELETE FROM agg_usage WHERE month IN (SELECT month FROM dirty_months)`,
 		`INSERT INTO agg_usage
-		 SELECT month, platform, release, report_id, metric_type, library_id, institution_id, customer_id, sum(count)::BIGINT
+		 SELECT month, platform, release, report_id, metric_type, coalesce(data_type, ''), library_id,
+		        coalesce(institution_id, ''), coalesce(customer_id, ''), unit_key, sum(count)::BIGINT
 		 FROM facts WHERE month IN (SELECT month FROM dirty_months)
 		 GROUP BY ALL`,
 		`DELETE FROM dirty_months`,
@@ -72,4 +81,17 @@ func (w *Warehouse) ensureViews(ctx context.Context) error {
 		return fmt.Errorf("create views: %w", err)
 	}
 	return nil
+}
+
+// putPreferences writes the platforms' preferred sources, when the
+// warehouse was opened with them, so the rule of choice reads them in the
+// same transaction as the marts it decides.
+func (w *Warehouse) putPreferences(ctx context.Context, tx *sql.Tx) error {
+	if w.prefer == nil {
+		return nil // opened without a config: the recorded preferences stand
+	}
+	ids := slices.Sorted(maps.Keys(w.prefer))
+	return replaceRows(ctx, tx, "source_preference", len(ids), func(i int) []any {
+		return []any{ids[i], w.prefer[ids[i]]}
+	})
 }

@@ -26,6 +26,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // raw object, parsed Parquet and sidecar.
 type harvest struct {
 	platform, cred string
+	vendor         string            // set: an upload under this vendor id, its unit keyed by lib
 	lib            bibstat.LibraryID // '' for an upload that names none
 	report         bibstat.ReportID
 	month          string
@@ -56,7 +57,14 @@ func archive(t *testing.T, st store.Store, h harvest) {
 		t.Fatal(err)
 	}
 	u := bibstat.Unit{Platform: h.platform, Credential: h.cred, Report: h.report, Month: m}
-	key := u.RawKey(h.at, "json")
+	key, source := u.RawKey(h.at, "json"), "sushi"
+	if h.vendor != "" {
+		key, source = bibstat.UploadUnitPrefix(h.vendor, string(h.report), h.lib, m)+h.at.UTC().Format("20060102T150405Z")+".tsv", "upload"
+	}
+	release := ""
+	if len(h.rows) > 0 {
+		release = h.rows[0].Release
+	}
 	var pq bytes.Buffer
 	pw, err := schemas.NewParquetWriter(&pq)
 	if err != nil {
@@ -76,8 +84,8 @@ func archive(t *testing.T, st store.Store, h harvest) {
 	if err := pw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	side := bibstat.Sidecar{Key: key, Source: "sushi", Platform: h.platform, Credential: h.cred, Library: h.lib,
-		Report: h.report, Month: h.month, HarvestedAt: h.at, State: bibstat.StateOK, Rows: int64(len(h.rows)),
+	side := bibstat.Sidecar{Key: key, Source: source, Platform: h.platform, Credential: h.cred, Library: h.lib,
+		Report: h.report, Month: h.month, HarvestedAt: h.at, State: bibstat.StateOK, Rows: int64(len(h.rows)), Release: release,
 		ParsedKey: bibstat.ParsedKey(key, schemas.Version), ParserVersion: schemas.Version}
 	js, _ := json.Marshal(side)
 	for k, v := range map[string][]byte{key: []byte("{}"), side.ParsedKey: pq.Bytes(), key + bibstat.SidecarSuffix: js} {

@@ -19,7 +19,7 @@ import (
 
 // SchemaVersion numbers the warehouse layout. A warehouse written with
 // another version is never read: it is rebuilt from the raw archive.
-var SchemaVersion = "2." + strconv.Itoa(schemas.Version)
+var SchemaVersion = "3." + strconv.Itoa(schemas.Version)
 
 // ErrSchemaMismatch: the warehouse file was written by another version of BibStat.
 var ErrSchemaMismatch = errors.New("warehouse schema version mismatch")
@@ -29,6 +29,11 @@ type Options struct {
 	MemoryLimit string // e.g. "4GB"
 	Threads     int
 	TempDir     string
+	// PreferSource is each platform's preferred source (config
+	// platforms[].prefer_source: "sushi", "upload" or "upload/VENDOR"), the
+	// second step of the rule of choice. nil leaves the warehouse's
+	// recorded preferences as they are.
+	PreferSource map[string]string
 }
 
 // Warehouse is an open DuckDB warehouse file.
@@ -36,6 +41,8 @@ type Warehouse struct {
 	DB   *sql.DB
 	Path string
 	log  *slog.Logger
+	// prefer is Options.PreferSource, written by every Refresh.
+	prefer map[string]string
 }
 
 // Open opens (creating if needed) the warehouse at path. A file of another
@@ -69,7 +76,7 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*Wa
 		db.Close()
 		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
 	}
-	w := &Warehouse{DB: db, Path: path, log: log}
+	w := &Warehouse{DB: db, Path: path, log: log, prefer: opts.PreferSource}
 	if err := w.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -1,30 +1,57 @@
 -- The marts: rebuilt as a whole from agg_usage and the dimensions on every
 -- refresh. agg_usage is small (no items), so this costs seconds even for a
--- warehouse of 100M facts. Rules that hold in every mart:
+-- warehouse of 100M facts; only mart_title_month reads the facts. Rules
+-- that hold in every mart:
 --   * metric types are a dimension: Unique_* and Total_* are never summed,
---   * per entity, platform and month only the best COUNTER release counts
---     (5.1 > 5 > 4), so R4 and R5 data are never summed;
+--   * one use, one count: the usage of a cell (entity × platform × month)
+--     comes from one source per report, chosen by THE RULE OF CHOICE
+--     (source_choice below), never from two added up,
 --   * per entity, platform, month and metric only one report counts
 --     (PR > DR/DB > TR/JR/BR > IR), so a title report never adds to its platform report;
---   * usage nobody can be attributed to stays, as 'unattributed'.
+--   * usage nobody can be attributed to stays, as 'unattributed';
+--   * data_type is a grain column ('' only when the vendor gave none).
 -- Allocated (pooled) figures are DOUBLE and rounded to 6 decimals so that a
 -- rebuild gives the same numbers as incremental loads.
 
 -- population_by_year: inhabitants per 2024 municipality for every year with
--- usage: the latest figure at or before the year, else the earliest one.
+-- usage or a figure: the latest figure at or before the year, else the
+-- earliest one. A municipality merged from several 2020–2023 ones that has
+-- no figure of its own for a year has its predecessors' sum, when each of
+-- them has one (population recorded in the old structure).
 -- Grain: year × municipality.
 CREATE OR REPLACE TABLE population_by_year AS
-WITH years AS (SELECT DISTINCT year(month) AS year FROM agg_usage)
+WITH merged AS (
+  SELECT municipality_2024 AS municipality, municipality_2023 AS predecessor,
+         count(*) OVER (PARTITION BY municipality_2024) AS predecessors
+  FROM municipality_successors
+  QUALIFY count(*) OVER (PARTITION BY municipality_2024) > 1
+),
+derived AS (
+  SELECT m.municipality, p.year, sum(p.population) AS population
+  FROM merged m JOIN population p ON p.municipality = m.predecessor
+  WHERE NOT EXISTS (SELECT 1 FROM population q WHERE q.municipality = m.municipality AND q.year = p.year)
+  GROUP BY m.municipality, p.year
+  HAVING count(*) = any_value(m.predecessors)
+),
+pop AS (
+  SELECT municipality, year, population FROM population
+  WHERE municipality IN (SELECT municipality FROM municipalities)
+  UNION ALL
+  SELECT municipality, year, population FROM derived
+),
+years AS (SELECT DISTINCT year(month) AS year FROM agg_usage UNION SELECT DISTINCT year FROM pop)
 SELECT y.year, p.municipality,
   coalesce(max_by(p.population, p.year) FILTER (WHERE p.year <= y.year), min_by(p.population, p.year)) AS population,
   coalesce(max(p.year) FILTER (WHERE p.year <= y.year), min(p.year)) AS population_year
-FROM years y CROSS JOIN population p
+FROM years y CROSS JOIN pop p
 GROUP BY y.year, p.municipality;
 
 -- library_geo: where each library is, in the 2024 structure and in the
 -- 2020–2023 one. A library registered under a 2020–2023 code is mapped to
 -- its successor; under 1507 (old Ålesund) it gets two rows weighted by the
 -- recorded split share. A library with an unknown code keeps one row of NULLs.
+-- The weights split a library's usage between counties; they never scale
+-- its inhabitants (library_population).
 -- Grain: library × 2024 municipality.
 CREATE OR REPLACE TABLE library_geo AS
 WITH back AS (SELECT DISTINCT municipality_2024, municipality_2023, county_2023 FROM municipality_successors)
@@ -43,21 +70,29 @@ FROM libraries l
 WHERE l.municipality NOT IN (SELECT municipality FROM municipalities)
   AND l.municipality NOT IN (SELECT municipality_2023 FROM municipality_successors);
 
--- library_population: inhabitants a library serves per year: its own
--- figure when registered, else its municipality's (weighted for a split).
+-- library_population: THE population of a library, read by the pools, the
+-- report and the agreements alike: its own figure when registered, else
+-- the sum over every 2024 municipality it served. A library under old
+-- Ålesund (1507, split into 1508 Ålesund + 1580 Haram) served both:
+-- 58,509 + 9,357 = 67,866, never the population-weighted 51,732. A library
+-- under a merged municipality gets its figure, its predecessors' sum
+-- (population_by_year).
 -- Grain: library × year.
 CREATE OR REPLACE TABLE library_population AS
 SELECT l.library_id, py.year,
-  coalesce(any_value(l.population), round(sum(py.population * g.weight)))::BIGINT AS population
-FROM libraries l JOIN library_geo g USING (library_id)
+  coalesce(any_value(l.population), sum(py.population))::BIGINT AS population
+FROM libraries l JOIN (SELECT DISTINCT library_id, municipality_2024 FROM library_geo) g USING (library_id)
 JOIN population_by_year py ON py.municipality = g.municipality_2024
 GROUP BY l.library_id, py.year;
 
 -- attribution: whom the usage of each distinct (platform, credential
 -- library, Institution_ID, Customer_ID) belongs to, and why. Order of
 -- precedence: institution_map by Institution_ID (the platform's own row,
--- then '*'), by Customer_ID (likewise), the harvest credential's library,
--- an ISIL Institution_ID of a registered library; else unattributed.
+-- then '*'), by Customer_ID (likewise), the harvest credential's (or the
+-- upload unit's) library, an ISIL Institution_ID of a registered library;
+-- else unattributed. A library must be in the register to be credited: an
+-- id naming no registered library stays unattributed, with the id the vendor
+-- used, and moves as soon as the register or the mapping names it.
 -- Grain: platform × credential library × institution_id × customer_id.
 CREATE OR REPLACE TABLE attribution AS
 WITH keys AS (SELECT DISTINCT platform, library_id, institution_id, customer_id FROM agg_usage),
@@ -75,13 +110,14 @@ cands AS (
   WHERE k.customer_id <> ''
   UNION ALL
   SELECT k.platform, k.library_id, k.institution_id, k.customer_id, k.library_id, NULL, 'credential', 5
-  FROM keys k WHERE k.library_id <> ''
+  FROM keys k WHERE k.library_id IN (SELECT library_id FROM libraries)
   UNION ALL
   SELECT k.platform, k.library_id, k.institution_id, k.customer_id, l.library_id, NULL, 'isil', 6
   FROM keys k JOIN libraries l ON upper(k.institution_id) IN ('ISIL:' || l.isil, l.isil)
 ),
 best AS (
   SELECT * FROM cands
+  WHERE to_pool IS NOT NULL OR to_library IN (SELECT library_id FROM libraries)
   QUALIFY row_number() OVER (PARTITION BY platform, library_id, institution_id, customer_id ORDER BY prio) = 1
 )
 SELECT k.platform, k.library_id, k.institution_id, k.customer_id,
@@ -90,31 +126,126 @@ SELECT k.platform, k.library_id, k.institution_id, k.customer_id,
   coalesce(b.attributed_by, 'unmapped') AS attributed_by
 FROM keys k LEFT JOIN best b USING (platform, library_id, institution_id, customer_id);
 
--- usage_chosen: the usage that counts, attributed, with one release per
--- entity, platform and month and one report per metric. An entity is a
--- library, a pool, or an unattributed (institution_id, customer_id).
--- Grain: target × platform × release × report × metric_type × month.
+-- usage_attributed: agg_usage with its entity: a library, a pool, or an
+-- unattributed (institution_id, customer_id) as the vendor wrote them.
+-- Grain: agg_usage's.
+CREATE OR REPLACE TEMP TABLE usage_attributed AS
+SELECT a.month, a.platform, a.release, a.report_id, a.metric_type, a.data_type, a.unit_key, t.target_kind, t.target_id,
+       CASE WHEN t.target_kind = 'unattributed' THEN a.institution_id ELSE '' END AS institution_id,
+       CASE WHEN t.target_kind = 'unattributed' THEN a.customer_id ELSE '' END AS customer_id,
+       a.count
+FROM agg_usage a JOIN attribution t USING (platform, library_id, institution_id, customer_id);
+
+-- source_choice: THE RULE OF CHOICE, the one place where two sources of the
+-- same usage meet. A cell is what was counted: entity (the library, pool or
+-- unattributed id the usage is attributed to, not the vendor id or
+-- credential it arrived under) × platform × month, per report. Its sources
+-- (harvests, uploads, the same file under two vendor ids, two releases)
+-- are never added; one counts:
+--   1. the best COUNTER release of the cell, 5.1 > 5 > 4 (over all its
+--      reports, so R4 and R5 are never mixed in one entity-month);
+--   2. then, per report, the source the platform's config prefers
+--      (platforms[].prefer_source: sushi, upload or upload/VENDOR);
+--   3. then the newest harvest or upload (then the greatest key, so a tie
+--      is decided the same way on every rebuild).
+-- Every other source is set aside, with why. Restatements of one source
+-- never get here: a newer harvest of the same source replaced its facts.
+-- Grain: entity × platform × month × report × source.
+CREATE OR REPLACE TABLE source_choice AS
+WITH s AS (
+  SELECT DISTINCT target_kind, target_id, institution_id, customer_id, platform, month, report_id, release, unit_key
+  FROM usage_attributed
+),
+ranked AS (
+  SELECT s.*, u.raw_key, u.source, u.harvested_at, u.platform AS source_platform, p.source AS preferred,
+    release_rank(s.release) AS rr,
+    max(release_rank(s.release)) OVER (PARTITION BY target_kind, target_id, institution_id, customer_id, s.platform, s.month) AS best_rr,
+    row_number() OVER (PARTITION BY target_kind, target_id, institution_id, customer_id, s.platform, s.month, s.report_id, release_rank(s.release)
+      ORDER BY (p.source IS NOT NULL) DESC, u.harvested_at DESC, s.unit_key DESC) AS rank
+  FROM s JOIN loaded_units u USING (unit_key)
+  LEFT JOIN source_preference p ON p.platform = u.platform AND (u.source = p.source OR u.source LIKE p.source || '/%')
+),
+winner AS (
+  SELECT target_kind, target_id, institution_id, customer_id, platform, month, report_id,
+         any_value(release) AS best_release, any_value(raw_key) AS best_key,
+         any_value(preferred) AS best_preferred
+  FROM ranked WHERE rr = best_rr AND rank = 1 GROUP BY ALL
+),
+best_any AS (
+  SELECT target_kind, target_id, institution_id, customer_id, platform, month, max_by(release, rr) AS best_release
+  FROM ranked GROUP BY ALL
+)
+SELECT r.target_kind, r.target_id, r.institution_id, r.customer_id, r.platform, r.month, r.report_id, r.release,
+  r.unit_key, r.raw_key, r.source, r.source_platform, r.harvested_at,
+  r.rr = r.best_rr AND r.rank = 1 AS counted,
+  CASE
+    WHEN r.rr = r.best_rr AND r.rank = 1 THEN 'counted'
+    WHEN r.rr < r.best_rr THEN 'release ' || r.release || ' set aside: the cell has release ' || b.best_release
+    WHEN r.preferred IS NULL AND w.best_preferred IS NOT NULL
+      THEN 'set aside: platform prefers source ' || w.best_preferred || ', counted from ' || w.best_key
+    ELSE 'set aside: an older copy of the same usage; the newest, ' || w.best_key || ', counts'
+  END AS reason
+FROM ranked r
+JOIN best_any b USING (target_kind, target_id, institution_id, customer_id, platform, month)
+LEFT JOIN winner w USING (target_kind, target_id, institution_id, customer_id, platform, month, report_id);
+
+-- usage_chosen: the usage that counts: the counted sources only, and per
+-- entity, platform, month and metric one report (PR > DR > TR > IR).
+-- Grain: target × platform × release × report × metric_type × data_type × month.
 CREATE OR REPLACE TABLE usage_chosen AS
 WITH r AS (
-  SELECT a.month, a.platform, a.release, a.report_id, a.metric_type, t.target_kind, t.target_id,
-         CASE WHEN t.target_kind = 'unattributed' THEN a.institution_id ELSE '' END AS institution_id,
-         CASE WHEN t.target_kind = 'unattributed' THEN a.customer_id ELSE '' END AS customer_id,
-         release_rank(a.release) AS rr, report_rank(a.report_id) AS pr, a.count
-  FROM agg_usage a JOIN attribution t USING (platform, library_id, institution_id, customer_id)
-),
-best_release AS (
-  SELECT target_kind, target_id, institution_id, customer_id, platform, month, max(rr) AS rr
-  FROM r GROUP BY ALL
+  SELECT u.*, report_rank(u.report_id) AS pr
+  FROM usage_attributed u
+  JOIN source_choice c USING (target_kind, target_id, institution_id, customer_id, platform, month, report_id, unit_key)
+  WHERE c.counted
 ),
 best_report AS (
-  SELECT target_kind, target_id, institution_id, customer_id, platform, month, metric_type, rr,
+  SELECT target_kind, target_id, institution_id, customer_id, platform, month, metric_type,
          min({'pr': pr, 'report_id': report_id}).report_id AS report_id
-  FROM r JOIN best_release USING (target_kind, target_id, institution_id, customer_id, platform, month, rr)
-  GROUP BY ALL
+  FROM r GROUP BY ALL
 )
-SELECT target_kind, target_id, institution_id, customer_id, platform, release, report_id, metric_type, month,
+SELECT target_kind, target_id, institution_id, customer_id, platform, release, report_id, metric_type, data_type, month,
        sum(count)::BIGINT AS count
-FROM r JOIN best_report USING (target_kind, target_id, institution_id, customer_id, platform, month, metric_type, rr, report_id)
+FROM r JOIN best_report USING (target_kind, target_id, institution_id, customer_id, platform, month, metric_type, report_id)
+GROUP BY ALL;
+
+-- mart_sources: for every mart cell, the raw objects it came from and those
+-- set aside, and why (source_choice, with the mart's names). 'bibstat
+-- explain' prints it.
+-- Grain: entity × platform × month × report × source.
+CREATE OR REPLACE TABLE mart_sources AS
+SELECT target_kind, target_id, institution_id, customer_id, platform, month, report_id, release,
+       raw_key, source, source_platform, strftime(harvested_at, '%Y-%m-%dT%H:%M:%SZ') AS harvested_at, counted, reason
+FROM source_choice;
+
+-- facts_chosen: the facts rows that count after the rule of choice (one
+-- source and one release per cell), with their entity; every report is
+-- kept, so a reader serving TR items (the SUSHI server) picks its report
+-- itself. Readers of items read this, never facts with rules of their own.
+CREATE OR REPLACE VIEW facts_chosen AS
+SELECT f.*, c.target_kind, c.target_id
+FROM facts f JOIN attribution t USING (platform, library_id, institution_id, customer_id)
+JOIN source_choice c ON c.counted AND c.unit_key = f.unit_key AND c.platform = f.platform AND c.month = f.month
+  AND c.report_id = f.report_id AND c.target_kind = t.target_kind AND c.target_id = t.target_id
+  AND c.institution_id = CASE WHEN t.target_kind = 'unattributed' THEN f.institution_id ELSE '' END
+  AND c.customer_id = CASE WHEN t.target_kind = 'unattributed' THEN f.customer_id ELSE '' END;
+
+-- mart_title_month: the most used titles, by the same rules: facts_chosen,
+-- and per entity, platform, month and metric one title-carrying report
+-- (TR/JR/BR > IR). Pooled usage stays under its pool (target_kind 'pool'),
+-- never under the library that uploaded it.
+-- Grain: target × platform × title × metric_type × month.
+CREATE OR REPLACE TABLE mart_title_month AS
+WITH t AS (
+  SELECT target_kind, target_id, platform, title, metric_type, month, report_id, report_rank(report_id) AS pr, sum(count) AS count
+  FROM facts_chosen WHERE coalesce(title, '') <> '' GROUP BY ALL
+),
+best AS (
+  SELECT target_kind, target_id, platform, metric_type, month, min({'pr': pr, 'report_id': report_id}).report_id AS report_id
+  FROM t GROUP BY ALL
+)
+SELECT target_kind, target_id, platform, title, metric_type, month, sum(count)::BIGINT AS count
+FROM t JOIN best USING (target_kind, target_id, platform, metric_type, month, report_id)
 GROUP BY ALL;
 
 -- pool_shares: each member's share of each pool per year, with the rule and
@@ -147,77 +278,77 @@ WINDOW w AS (PARTITION BY pool_id, year);
 
 -- mart_pool_allocation: pooled usage allocated to the pool's members, with
 -- the rule and its inputs beside every figure.
--- Grain: pool × library × platform × release × metric_type × month.
+-- Grain: pool × library × platform × release × metric_type × data_type × month.
 CREATE OR REPLACE TABLE mart_pool_allocation AS
-SELECT u.target_id AS pool_id, s.library_id, u.platform, u.release, u.metric_type, u.month,
+SELECT u.target_id AS pool_id, s.library_id, u.platform, u.release, u.metric_type, u.data_type, u.month,
   sum(u.count)::BIGINT AS pool_count, s.rule, s.rule_metric, s.basis, s.basis_total, s.share,
   round(sum(u.count) * s.share, 6) AS allocated
 FROM usage_chosen u JOIN pool_shares s ON s.pool_id = u.target_id AND s.year = year(u.month)
 WHERE u.target_kind = 'pool'
-GROUP BY u.target_id, s.library_id, u.platform, u.release, u.metric_type, u.month,
+GROUP BY u.target_id, s.library_id, u.platform, u.release, u.metric_type, u.data_type, u.month,
   s.rule, s.rule_metric, s.basis, s.basis_total, s.share;
 
 -- mart_library_month: usage per library. count is the usage attributed to
 -- the library itself; pooled its allocated share of pools; total the two.
--- Grain: library × platform × release × metric_type × month.
+-- Grain: library × platform × release × metric_type × data_type × month.
 CREATE OR REPLACE TABLE mart_library_month AS
 WITH direct AS (
-  SELECT target_id AS library_id, platform, release, metric_type, month, sum(count) AS count
+  SELECT target_id AS library_id, platform, release, metric_type, data_type, month, sum(count) AS count
   FROM usage_chosen WHERE target_kind = 'library' GROUP BY ALL
 ),
 pooled AS (
-  SELECT library_id, platform, release, metric_type, month, sum(allocated) AS pooled
+  SELECT library_id, platform, release, metric_type, data_type, month, sum(allocated) AS pooled
   FROM mart_pool_allocation GROUP BY ALL
 )
-SELECT library_id, platform, release, metric_type, month,
+SELECT library_id, platform, release, metric_type, data_type, month,
   coalesce(d.count, 0)::BIGINT AS count,
   round(coalesce(p.pooled, 0), 6) AS pooled,
   round(coalesce(d.count, 0) + coalesce(p.pooled, 0), 6) AS total
-FROM direct d FULL OUTER JOIN pooled p USING (library_id, platform, release, metric_type, month);
+FROM direct d FULL OUTER JOIN pooled p USING (library_id, platform, release, metric_type, data_type, month);
 
 -- mart_county_month: usage per county of the month's own structure: the 11
 -- counties of 2020–2023 for months before 2024, the 15 of 2024 after.
 -- Libraries of no known municipality count under county ''.
--- Grain: county × platform × metric_type × month.
+-- Grain: county × platform × metric_type × data_type × month.
 CREATE OR REPLACE TABLE mart_county_month AS
 WITH lc AS (
   SELECT library_id, county_2023, county_2024, round(sum(weight), 9) AS weight FROM library_geo GROUP BY ALL
 ),
 u AS (
   SELECT CASE WHEN m.month < DATE '2024-01-01' THEN lc.county_2023 ELSE lc.county_2024 END AS county,
-         m.platform, m.metric_type, m.month, m.count * coalesce(lc.weight, 1) AS count,
+         m.platform, m.metric_type, m.data_type, m.month, m.count * coalesce(lc.weight, 1) AS count,
          m.pooled * coalesce(lc.weight, 1) AS pooled
   FROM mart_library_month m LEFT JOIN lc USING (library_id)
 )
 SELECT coalesce(u.county, '') AS county, coalesce(any_value(c.name), 'unknown') AS county_name,
-  u.platform, u.metric_type, u.month,
+  u.platform, u.metric_type, u.data_type, u.month,
   round(sum(u.count), 6) AS count, round(sum(u.pooled), 6) AS pooled, round(sum(u.count + u.pooled), 6) AS total
 FROM u LEFT JOIN counties c ON c.county = u.county AND u.month >= c.valid_from AND (c.valid_to IS NULL OR u.month < c.valid_to)
-GROUP BY u.county, u.platform, u.metric_type, u.month;
+GROUP BY u.county, u.platform, u.metric_type, u.data_type, u.month;
 
 -- mart_county_month_current: the same in today's (2024) structure for every
 -- month, so trends run across the 2024 reform.
--- Grain: county (2024) × platform × metric_type × month.
+-- Grain: county (2024) × platform × metric_type × data_type × month.
 CREATE OR REPLACE TABLE mart_county_month_current AS
 WITH lc AS (
   SELECT library_id, county_2024, round(sum(weight), 9) AS weight FROM library_geo GROUP BY ALL
 ),
 u AS (
-  SELECT lc.county_2024 AS county, m.platform, m.metric_type, m.month,
+  SELECT lc.county_2024 AS county, m.platform, m.metric_type, m.data_type, m.month,
          m.count * coalesce(lc.weight, 1) AS count, m.pooled * coalesce(lc.weight, 1) AS pooled
   FROM mart_library_month m LEFT JOIN lc USING (library_id)
 )
 SELECT coalesce(u.county, '') AS county, coalesce(any_value(c.name), 'unknown') AS county_name,
-  u.platform, u.metric_type, u.month,
+  u.platform, u.metric_type, u.data_type, u.month,
   round(sum(u.count), 6) AS count, round(sum(u.pooled), 6) AS pooled, round(sum(u.count + u.pooled), 6) AS total
 FROM u LEFT JOIN counties c ON c.county = u.county AND c.valid_to IS NULL
-GROUP BY u.county, u.platform, u.metric_type, u.month;
+GROUP BY u.county, u.platform, u.metric_type, u.data_type, u.month;
 
 -- mart_national_month: all usage of the nation; total = attributed + pooled
 -- + unattributed, whole numbers, nothing allocated.
--- Grain: platform × metric_type × month.
+-- Grain: platform × metric_type × data_type × month.
 CREATE OR REPLACE TABLE mart_national_month AS
-SELECT platform, metric_type, month,
+SELECT platform, metric_type, data_type, month,
   coalesce(sum(count) FILTER (WHERE target_kind = 'library'), 0)::BIGINT AS attributed,
   coalesce(sum(count) FILTER (WHERE target_kind = 'pool'), 0)::BIGINT AS pooled,
   coalesce(sum(count) FILTER (WHERE target_kind = 'unattributed'), 0)::BIGINT AS unattributed,
@@ -225,42 +356,49 @@ SELECT platform, metric_type, month,
 FROM usage_chosen GROUP BY ALL;
 
 -- mart_unattributed: usage that no mapping, credential or ISIL resolved,
--- kept visible for the operator to map.
--- Grain: platform × month × institution_id × customer_id × release × report × metric_type.
+-- kept visible for the operator to map, with the ids the vendor used. It
+-- is counted apart from attributed usage nationally (mart_national_month),
+-- and a register or mapping change moves it on the next refresh.
+-- Grain: platform × month × institution_id × customer_id × release × report × metric_type × data_type.
 CREATE OR REPLACE TABLE mart_unattributed AS
-SELECT platform, month, institution_id, customer_id, release, report_id, metric_type, count
+SELECT platform, month, institution_id, customer_id, release, report_id, metric_type, data_type, count
 FROM usage_chosen WHERE target_kind = 'unattributed';
 
 -- mart_per_1000: usage per 1,000 inhabitants, per county of the 2024
 -- structure and for the nation (area 'NO', all usage including pooled and
 -- unattributed), with the population used (that of the month's year).
--- Grain: area × platform × metric_type × month.
+-- Grain: area × platform × metric_type × month (data types summed).
 CREATE OR REPLACE TABLE mart_per_1000 AS
-WITH cp AS (
+WITH cc AS (
+  SELECT county, any_value(county_name) AS county_name, platform, metric_type, month, round(sum(total), 6) AS total
+  FROM mart_county_month_current GROUP BY county, platform, metric_type, month
+),
+nn AS (SELECT platform, metric_type, month, sum(total) AS total FROM mart_national_month GROUP BY ALL),
+cp AS (
   SELECT py.year, m.county, sum(py.population) AS population
   FROM population_by_year py JOIN municipalities m USING (municipality) GROUP BY ALL
 ),
 np AS (SELECT year, sum(population) AS population FROM cp GROUP BY year)
 SELECT 'county' AS level, c.county AS area, c.county_name AS area_name, c.platform, c.metric_type, c.month,
   c.total, cp.population::BIGINT AS population, round(c.total * 1000 / cp.population, 6) AS per_1000
-FROM mart_county_month_current c JOIN cp ON cp.county = c.county AND cp.year = year(c.month)
+FROM cc c JOIN cp ON cp.county = c.county AND cp.year = year(c.month)
 UNION ALL
 SELECT 'national', 'NO', 'Norge', n.platform, n.metric_type, n.month,
   n.total::DOUBLE, np.population::BIGINT, round(n.total * 1000 / np.population, 6)
-FROM mart_national_month n JOIN np ON np.year = year(n.month);
+FROM nn n JOIN np ON np.year = year(n.month);
 
 -- mart_yoy: year over year, for libraries, counties (2024 structure) and
 -- the nation: total against the same month a year earlier. change_pct is
 -- NULL when the earlier month had no usage.
--- Grain: level × area × platform × metric_type × month.
+-- Grain: level × area × platform × metric_type × month (data types summed).
 CREATE OR REPLACE TABLE mart_yoy AS
 WITH cur AS (
   SELECT 'library' AS level, library_id AS area, platform, metric_type, month, round(sum(total), 6) AS total
   FROM mart_library_month GROUP BY ALL
   UNION ALL
-  SELECT 'county', county, platform, metric_type, month, total FROM mart_county_month_current
+  SELECT 'county', county, platform, metric_type, month, round(sum(total), 6) FROM mart_county_month_current GROUP BY ALL
   UNION ALL
-  SELECT 'national', 'NO', platform, metric_type, month, total::DOUBLE FROM mart_national_month
+  SELECT 'national', 'NO', platform, metric_type, month, sum(total)::DOUBLE FROM mart_national_month GROUP BY ALL
 )
 SELECT c.level, c.area, c.platform, c.metric_type, c.month, c.total, p.total AS total_prior_year,
   CASE WHEN p.total > 0 THEN round((c.total - p.total) * 100 / p.total, 6) END AS change_pct

@@ -8,41 +8,61 @@ CREATE TABLE IF NOT EXISTS meta (
   value VARCHAR NOT NULL
 );
 
--- facts: one row per usage row of the newest loadable harvest of each unit.
--- Grain: unit × item × attributes × metric × month. library_id is the
--- harvest credential's library, '' when the source named none (uploads).
+-- facts: one row per usage row of the newest loadable harvest of each
+-- source. Grain: source × item × attributes × metric × month. library_id is
+-- the harvest credential's library, or the library an upload's unit names.
 CREATE TABLE IF NOT EXISTS facts (
   {{FACTS_COLUMNS}}
 );
 
--- loaded_units: which raw object each unit's facts came from; a newer
--- loadable harvest of the unit replaces them (supersession).
+-- loaded_units: the sources and the raw object each one's facts came from.
+-- A source (unit_key) is one unit's folder in the archive, and for uploads
+-- one COUNTER release of it: a newer loadable harvest of the same source
+-- replaces its facts (supersession, a restatement), while an upload's two
+-- releases are two sources and the rule of choice (marts.sql,
+-- source_choice) picks one.
+-- source is 'sushi' or 'upload/VENDOR'.
 CREATE TABLE IF NOT EXISTS loaded_units (
-  unit_key   VARCHAR PRIMARY KEY,
-  raw_key    VARCHAR NOT NULL,
-  parsed_key VARCHAR NOT NULL,
-  library_id VARCHAR NOT NULL,
-  platform   VARCHAR NOT NULL,
-  report_id  VARCHAR NOT NULL,
-  month      DATE NOT NULL,
-  state      VARCHAR NOT NULL,
-  rows       BIGINT NOT NULL
+  unit_key     VARCHAR PRIMARY KEY,
+  raw_key      VARCHAR NOT NULL,
+  parsed_key   VARCHAR NOT NULL,
+  library_id   VARCHAR NOT NULL,
+  platform     VARCHAR NOT NULL,
+  report_id    VARCHAR NOT NULL,
+  month        DATE NOT NULL,
+  state        VARCHAR NOT NULL,
+  rows         BIGINT NOT NULL,
+  release      VARCHAR NOT NULL,
+  source       VARCHAR NOT NULL,
+  harvested_at TIMESTAMP NOT NULL
 );
 
--- agg_usage: facts summed over items and attributes, kept up to date per
--- platform and month by Load, so that marts never rescan the facts.
--- Grain: month × platform × release × report × metric × credential library
--- × institution_id × customer_id.
+-- agg_usage: facts summed over items and the attributes other than
+-- data_type, kept up to date per month by Load, so that marts never
+-- rescan the facts. data_type is '' only when the vendor gave none.
+-- Grain: month × platform × release × report × metric × data_type ×
+-- credential library × institution_id × customer_id × source (unit_key).
 CREATE TABLE IF NOT EXISTS agg_usage (
   month          DATE NOT NULL,
   platform       VARCHAR NOT NULL,
   release        VARCHAR NOT NULL,
   report_id      VARCHAR NOT NULL,
   metric_type    VARCHAR NOT NULL,
+  data_type      VARCHAR NOT NULL,
   library_id     VARCHAR NOT NULL,
   institution_id VARCHAR NOT NULL,
   customer_id    VARCHAR NOT NULL,
+  unit_key       VARCHAR NOT NULL,
   count          BIGINT NOT NULL
+);
+
+-- source_preference: the source the platform's config prefers
+-- (platforms[].prefer_source: 'sushi', 'upload' or 'upload/VENDOR'), the
+-- second step of the rule of choice. Written by Refresh from the options
+-- the warehouse was opened with.
+CREATE TABLE IF NOT EXISTS source_preference (
+  platform VARCHAR PRIMARY KEY,
+  source   VARCHAR NOT NULL
 );
 
 -- libraries: the library register (dimension). municipality is the kommnr
