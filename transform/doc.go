@@ -54,7 +54,7 @@
 //     Refresh; its grain is written above it in schemas/sql/marts.sql. One
 //     release per entity, platform and month (5.1 > 5 > 4) and one report
 //     per metric (PR > DR > TR > IR) count; metrics are never summed;
-//     data_type is a grain column (” only when the vendor gave none).
+//     data_type is a grain column (empty only when the vendor gave none).
 //     mart_title_month holds the titles by the same rules.
 //   - library_county: the one county (2024 structure) of each library, a
 //     view over library_geo (schemas/sql/marts.sql); the report, the
