@@ -2,7 +2,7 @@
 // BibStat: files an operator uploads (bibstat ingest FILE...) or drops in
 // the object store's inbox (inbox/<vendor>/), COUNTER reports read by
 // counter, and non-COUNTER exports read through a declarative
-// mapping per vendor (YAML; see testdata/mappings).
+// mapping per vendor (package mapping; YAML, see testdata/mappings).
 //
 // Vocabulary:
 //

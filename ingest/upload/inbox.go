@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/bibliotek24/bibstat"
@@ -72,7 +74,7 @@ func inboxFile(key string) (vendor, name string, ok bool) {
 
 func processOne(ctx context.Context, st Store, in *Ingester, key, vendor, name string) (InboxResult, error) {
 	res := InboxResult{Key: key}
-	lim := in.Limits.orDefault()
+	lim := in.Limits.OrDefault()
 	rc, err := st.Get(ctx, key)
 	if err != nil {
 		return res, fmt.Errorf("inbox %s: %w", key, err)
@@ -181,8 +183,8 @@ func Explain(o *Outcome) string {
 	fmt.Fprintf(&b, "rows: %d in %d units (library × month)\n", o.Rows, len(o.Units))
 	if len(o.Totals) > 0 {
 		b.WriteString("totals:\n")
-		for _, lib := range sortedKeys(o.Totals) {
-			for _, metric := range sortedKeys(o.Totals[lib]) {
+		for _, lib := range slices.Sorted(maps.Keys(o.Totals)) {
+			for _, metric := range slices.Sorted(maps.Keys(o.Totals[lib])) {
 				fmt.Fprintf(&b, "  %-8s %-28s %12s\n", lib, metric, groupThousands(o.Totals[lib][metric]))
 			}
 		}

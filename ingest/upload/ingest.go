@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/mapping"
 	"github.com/bibliotek24/bibstat/schemas"
 )
 
@@ -118,7 +119,7 @@ func (in *Ingester) Ingest(ctx context.Context, f File) (*Outcome, error) {
 	m := in.Mappings[f.Vendor]
 	mappingKey := ""
 	if m != nil {
-		mappingKey = bibstat.UploadMappingKey(f.Vendor, m.sha256[:16])
+		mappingKey = bibstat.UploadMappingKey(f.Vendor, m.SHA256()[:16])
 	}
 	dup, err := in.findDuplicate(ctx, f.Vendor, out.SHA256, mappingKey)
 	if err != nil || dup != "" {
@@ -139,7 +140,7 @@ func (in *Ingester) Ingest(ctx context.Context, f File) (*Outcome, error) {
 		}
 		out.RawKey = fileKey
 	}
-	lim := in.Limits.orDefault()
+	lim := in.Limits.OrDefault()
 	units := newUnits(in.DryRun, lim.MaxUnits)
 	defer units.release()
 	reason := in.read(ctx, f, m, fileKey, lim, units, out)
@@ -211,8 +212,8 @@ func (in *Ingester) decide(out *Outcome, units *unitSet, reason string) {
 func (in *Ingester) store(ctx context.Context, f File, m *Mapping, name string, at time.Time, out *Outcome, info *bibstat.UploadInfo, units *unitSet) error {
 	if out.Status != StatusRejected {
 		if info.Mapping != "" {
-			if err := in.Store.Put(ctx, info.Mapping, bytes.NewReader(m.content)); err != nil {
-				return fmt.Errorf("archive mapping %s: %w", m.name, err)
+			if err := in.Store.Put(ctx, info.Mapping, bytes.NewReader(m.Content())); err != nil {
+				return fmt.Errorf("archive mapping %s: %w", m.Name(), err)
 			}
 		}
 		if err := in.writeUnits(ctx, f, name, at, out, info, units); err != nil {
@@ -253,8 +254,8 @@ func (in *Ingester) read(ctx context.Context, f File, m *Mapping, fileKey string
 	if m == nil {
 		return fmt.Sprintf("not a COUNTER report (%s), and vendor %q has no mapping (--mappings DIR with %s.yaml)", reason, f.Vendor, f.Vendor)
 	}
-	out.Kind, out.Mapping, out.Release, out.Report = "mapping", m.name, Release, strings.ToLower(m.Report)
-	res, err := m.readRows(ctx, f.Data, ReadOptions{Name: path.Base(f.Name), SourceKey: fileKey, Library: f.Library, Limits: lim},
+	out.Kind, out.Mapping, out.Release, out.Report = "mapping", m.Name(), Release, strings.ToLower(m.Report)
+	res, err := m.ReadRows(ctx, f.Data, ReadOptions{Name: path.Base(f.Name), SourceKey: fileKey, Library: f.Library, Limits: lim},
 		func(lib bibstat.LibraryID, mon bibstat.Month, r *schemas.Row) error {
 			// A row's zero count makes its unit too: the vendor wrote the
 			// zero, so it is a positive "no usage" for that library and month.
@@ -367,7 +368,7 @@ func extOf(name string) string {
 
 func contentType(data []byte) string {
 	switch {
-	case isXLSX(data):
+	case mapping.IsXLSX(data):
 		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	case bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")), bytes.HasPrefix(bytes.TrimSpace(data), []byte("[")):
 		return "application/json"

@@ -1,4 +1,4 @@
-package upload
+package mapping
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // FuzzParseMapping: no mapping text makes the reader panic, and a mapping
 // it accepts is valid.
 func FuzzParseMapping(f *testing.F) {
-	names, _ := filepath.Glob("../../testdata/mappings/*.yaml")
+	names, _ := filepath.Glob("../testdata/mappings/*.yaml")
 	for _, n := range names {
 		b, err := os.ReadFile(n)
 		if err != nil {
@@ -26,7 +26,7 @@ func FuzzParseMapping(f *testing.F) {
 	f.Add([]byte("a: &a [*a, *a, *a, *a]\n"))
 	f.Add([]byte("vendor: x\nlibrary: {by: name, table: {a: '2030100'}, column: c}\nmonth: {unpivot: true}\nmetric: Total_Item_Requests\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := ParseMapping(strings.NewReader(string(data)), "fuzz.yaml")
+		m, err := Parse(strings.NewReader(string(data)), "fuzz.yaml")
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "mapping fuzz.yaml") {
 				t.Errorf("error does not name the file: %v", err)
@@ -42,11 +42,11 @@ func FuzzParseMapping(f *testing.F) {
 // FuzzMappedRead: no file makes a mapped read panic or emit a row without
 // a month, a library or a non-negative count; memory is bounded by Limits.
 func FuzzMappedRead(f *testing.F) {
-	ms, err := LoadMappings("../../testdata/mappings")
+	ms, err := LoadDir("../testdata/mappings")
 	if err != nil {
 		f.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(vendorFiles, "*"))
+	files, _ := filepath.Glob(filepath.Join("../testdata/vendor-files", "*"))
 	for _, n := range files {
 		b, err := os.ReadFile(n)
 		if err != nil {
@@ -61,7 +61,7 @@ func FuzzMappedRead(f *testing.F) {
 	lim := Limits{MaxFileBytes: 1 << 20, MaxRows: 2000, MaxColumns: 64, MaxCellBytes: 256, MaxUnits: 500}
 	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
 		m := ms[vendors[int(which)%len(vendors)]]
-		_, _ = m.readRows(context.Background(), data, ReadOptions{Name: "fuzz", Limits: lim},
+		_, _ = m.ReadRows(context.Background(), data, ReadOptions{Name: "fuzz", Limits: lim},
 			func(lib bibstat.LibraryID, mon bibstat.Month, r *schemas.Row) error {
 				if lib == "" || mon.IsZero() {
 					t.Fatalf("row without library or month: %q %v", lib, mon)

@@ -1,4 +1,4 @@
-package upload
+package mapping
 
 import (
 	"bytes"
@@ -46,7 +46,7 @@ type Limits struct {
 // DefaultLimits are used for any zero field of Limits.
 var DefaultLimits = Limits{MaxFileBytes: 64 << 20, MaxRows: 1_000_000, MaxColumns: 1024, MaxCellBytes: 4096, MaxUnits: 50_000}
 
-func (l Limits) orDefault() Limits {
+func (l Limits) OrDefault() Limits {
 	if l.MaxFileBytes <= 0 {
 		l.MaxFileBytes = DefaultLimits.MaxFileBytes
 	}
@@ -65,8 +65,8 @@ func (l Limits) orDefault() Limits {
 	return l
 }
 
-// isXLSX: an XLSX file is a zip archive.
-func isXLSX(data []byte) bool { return bytes.HasPrefix(data, []byte("PK\x03\x04")) }
+// IsXLSX: an XLSX file is a zip archive.
+func IsXLSX(data []byte) bool { return bytes.HasPrefix(data, []byte("PK\x03\x04")) }
 
 func readTable(ctx context.Context, data []byte, m *Mapping, lim Limits) (*table, error) {
 	if int64(len(data)) > lim.MaxFileBytes {
@@ -75,14 +75,14 @@ func readTable(ctx context.Context, data []byte, m *Mapping, lim Limits) (*table
 	format := m.Format
 	if format == "" {
 		format = "csv"
-		if isXLSX(data) {
+		if IsXLSX(data) {
 			format = "xlsx"
 		}
 	}
 	if format == "xlsx" {
 		return readXLSX(ctx, data, m.Sheet, lim)
 	}
-	if isXLSX(data) {
+	if IsXLSX(data) {
 		return nil, errors.New("the mapping says csv but the file is a spreadsheet (xlsx)")
 	}
 	return readCSV(ctx, data, m.Delimiter, m.HeaderRow, lim)

@@ -1,4 +1,4 @@
-package upload
+package mapping
 
 import (
 	"context"
@@ -63,7 +63,7 @@ type Result struct {
 func (m *Mapping) Read(ctx context.Context, data []byte, opts ReadOptions, emit func(arrow.RecordBatch) error) (*Result, error) {
 	bt := schemas.NewBatcher(memory.NewGoAllocator(), 0, emit)
 	defer bt.Release()
-	res, err := m.readRows(ctx, data, opts, func(_ bibstat.LibraryID, _ bibstat.Month, r *schemas.Row) error {
+	res, err := m.ReadRows(ctx, data, opts, func(_ bibstat.LibraryID, _ bibstat.Month, r *schemas.Row) error {
 		if r == nil {
 			return nil // a zero count: no row
 		}
@@ -75,10 +75,10 @@ func (m *Mapping) Read(ctx context.Context, data []byte, opts ReadOptions, emit 
 	return res, bt.Flush()
 }
 
-// rowSink receives one mapped row; the row is reused after it returns.
+// RowSink receives one mapped row; the row is reused after it returns.
 // A zero count still reaches the sink (with r == nil) so that the
 // (library, month) is known to have been reported.
-type rowSink func(lib bibstat.LibraryID, mon bibstat.Month, r *schemas.Row) error
+type RowSink func(lib bibstat.LibraryID, mon bibstat.Month, r *schemas.Row) error
 
 // layout is a mapping resolved against one file's header row.
 type layout struct {
@@ -93,8 +93,8 @@ type metricCol struct {
 	month  bibstat.Month // for month columns
 }
 
-func (m *Mapping) readRows(ctx context.Context, data []byte, opts ReadOptions, sink rowSink) (*Result, error) {
-	opts.Limits = opts.Limits.orDefault()
+func (m *Mapping) ReadRows(ctx context.Context, data []byte, opts ReadOptions, sink RowSink) (*Result, error) {
+	opts.Limits = opts.Limits.OrDefault()
 	res := &Result{}
 	t, err := readTable(ctx, data, m, opts.Limits)
 	if err != nil {

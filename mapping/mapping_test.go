@@ -1,4 +1,4 @@
-package upload
+package mapping
 
 import (
 	"errors"
@@ -45,13 +45,13 @@ func TestParseMappingErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseMapping(strings.NewReader(tt.yaml), "m.yaml")
+			_, err := Parse(strings.NewReader(tt.yaml), "m.yaml")
 			if err == nil {
 				t.Fatal("no error")
 			}
-			var me *MappingError
+			var me *Error
 			if !errors.As(err, &me) {
-				t.Errorf("error %T is not a *MappingError", err)
+				t.Errorf("error %T is not a *Error", err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
@@ -63,7 +63,7 @@ func TestParseMappingErrors(t *testing.T) {
 }
 
 func TestParseMappingDefaults(t *testing.T) {
-	m, err := ParseMapping(strings.NewReader(goodMapping), "m.yaml")
+	m, err := Parse(strings.NewReader(goodMapping), "m.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,10 @@ func TestParseMappingDefaults(t *testing.T) {
 }
 
 func TestLoadMappingsFixtures(t *testing.T) {
-	ms := loadTestMappings(t)
+	ms, err := LoadDir("../testdata/mappings")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []string{"avisleser", "filmstrom", "leksikon"} {
 		if ms[v] == nil {
 			t.Errorf("no mapping for %s", v)
