@@ -22,9 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/bibliotek24/bibstat"
 )
@@ -34,7 +32,8 @@ import (
 // connection fails at once, a silent host after dialTimeout, and the whole
 // operation after at most maxAttempts tries with jittered exponential
 // backoffs from baseBackoff up to maxBackoff in between (at most 3s in all
-// for a refused connection).
+// for a refused connection), and never after more than S3Config.Timeout
+// (a server that takes connections and never answers).
 const (
 	// DefaultS3PartSize is the size above which Put uploads in parts.
 	DefaultS3PartSize = 64 << 20
@@ -46,12 +45,15 @@ const (
 	// before it spills to a temporary file.
 	spoolInMemory = 1 << 20
 
-	maxAttempts           = 5
-	baseBackoff           = 200 * time.Millisecond
-	maxBackoff            = 2 * time.Second
-	dialTimeout           = 5 * time.Second
-	tlsHandshakeTimeout   = 10 * time.Second
-	responseHeaderTimeout = 60 * time.Second
+	maxAttempts         = 5
+	baseBackoff         = 200 * time.Millisecond
+	maxBackoff          = 2 * time.Second
+	dialTimeout         = 5 * time.Second
+	tlsHandshakeTimeout = 10 * time.Second
+	// responseHeaderTimeout ends one attempt at a server that took the
+	// request and says nothing; the operation's own deadline (S3Config.Timeout)
+	// ends them all.
+	responseHeaderTimeout = 10 * time.Second
 	abortTimeout          = 30 * time.Second
 )
 
@@ -79,6 +81,12 @@ type S3Config struct {
 	// PartSize is the size above which Put uploads in parts of this size;
 	// 0 means DefaultS3PartSize. It is clamped to S3's limits (5 MiB–5 GiB).
 	PartSize int64
+	// Timeout is how long one operation waits for the server, retries
+	// included, before the store is taken for unavailable: a server that
+	// accepts connections and never answers must stop a harvest in
+	// seconds, not minutes. Uploads get a second more per MiB; a download
+	// may stall this long between reads. 0 means DefaultS3Timeout.
+	Timeout time.Duration
 }
 
 // S3 stores objects in an S3 bucket, under an optional prefix. Put is
@@ -90,6 +98,7 @@ type S3 struct {
 	bucket   string
 	prefix   string // "" or ends in "/"
 	partSize int64
+	timeout  time.Duration
 	secrets  []string // redacted from every error message
 }
 
@@ -137,7 +146,11 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		partSize = DefaultS3PartSize
 	}
 	partSize = min(max(partSize, minPartSize), maxPartSize)
-	return &S3{client: client, bucket: cfg.Bucket, prefix: prefix, partSize: partSize, secrets: secrets}, nil
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultS3Timeout
+	}
+	return &S3{client: client, bucket: cfg.Bucket, prefix: prefix, partSize: partSize, timeout: timeout, secrets: secrets}, nil
 }
 
 // checkS3Config checks cfg and returns its prefix as keys take it: no
@@ -204,6 +217,8 @@ func (s *S3) String() string { return "s3://" + s.bucket + "/" + s.prefix }
 
 // Check asks the server whether the bucket exists and is accessible.
 func (s *S3) Check(ctx context.Context) error {
+	ctx, cancel := s.deadline(ctx, 0)
+	defer cancel()
 	_, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(s.bucket)})
 	if err != nil {
 		return s.fail(ctx, "check", s.bucket, err)
@@ -238,6 +253,8 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader) error {
 	if size > s.partSize {
 		return s.putMultipart(ctx, key, k, src, size)
 	}
+	ctx, cancel := s.deadline(ctx, size)
+	defer cancel()
 	_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
 		Key:           aws.String(k),
@@ -254,13 +271,17 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader) error {
 // upload completes, and a failed upload is aborted.
 func (s *S3) putMultipart(ctx context.Context, key, k string, src io.ReaderAt, size int64) (err error) {
 	partSize := max(s.partSize, (size+maxParts-1)/maxParts)
-	up, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+	cctx, cancel := s.deadline(ctx, 0)
+	up, err := s.client.CreateMultipartUpload(cctx, &s3.CreateMultipartUploadInput{
 		Bucket: aws.String(s.bucket),
 		Key:    aws.String(k),
 	})
 	if err != nil {
-		return s.fail(ctx, "put", key, err)
+		err = s.fail(cctx, "put", key, err)
+		cancel()
+		return err
 	}
+	cancel()
 	defer func() {
 		if err == nil {
 			return
@@ -277,7 +298,8 @@ func (s *S3) putMultipart(ctx context.Context, key, k string, src io.ReaderAt, s
 	var parts []types.CompletedPart
 	for n, off := int32(1), int64(0); off < size; n, off = n+1, off+partSize {
 		length := min(partSize, size-off)
-		out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
+		pctx, cancel := s.deadline(ctx, length)
+		out, err := s.client.UploadPart(pctx, &s3.UploadPartInput{
 			Bucket:        aws.String(s.bucket),
 			Key:           aws.String(k),
 			UploadId:      up.UploadId,
@@ -286,18 +308,24 @@ func (s *S3) putMultipart(ctx context.Context, key, k string, src io.ReaderAt, s
 			ContentLength: aws.Int64(length),
 		})
 		if err != nil {
-			return s.fail(ctx, "put", key, err)
+			err = s.fail(pctx, "put", key, err)
+			cancel()
+			return err
 		}
+		cancel()
 		parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(n)})
 	}
-	_, err = s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+	// Completing assembles the parts server-side, which takes longer the larger the object.
+	fctx, cancel := s.deadline(ctx, size)
+	defer cancel()
+	_, err = s.client.CompleteMultipartUpload(fctx, &s3.CompleteMultipartUploadInput{
 		Bucket:          aws.String(s.bucket),
 		Key:             aws.String(k),
 		UploadId:        up.UploadId,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 	})
 	if err != nil {
-		return s.fail(ctx, "put", key, err)
+		return s.fail(fctx, "put", key, err)
 	}
 	return nil
 }
@@ -355,34 +383,22 @@ func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
+	ctx, stalled := s.watchdog(ctx)
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{
 		Bucket: aws.String(s.bucket),
 		Key:    aws.String(k),
 	})
 	if err != nil {
 		if isNotFound(err) {
+			stalled.close()
 			return nil, fmt.Errorf("s3 get %s: %w", key, bibstat.ErrNotFound)
 		}
-		return nil, s.fail(ctx, "get", key, err)
+		err = s.fail(ctx, "get", key, err)
+		stalled.close()
+		return nil, err
 	}
-	return &s3Body{ReadCloser: out.Body, ctx: ctx, s: s, key: key}, nil
-}
-
-// s3Body classifies errors that happen while the object streams in, so a
-// server that dies mid-read also reports bibstat.ErrStoreUnavailable.
-type s3Body struct {
-	io.ReadCloser
-	ctx context.Context
-	s   *S3
-	key string
-}
-
-func (b *s3Body) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err != nil && err != io.EOF {
-		err = b.s.fail(b.ctx, "get", b.key, err)
-	}
-	return n, err
+	stalled.pause()
+	return &s3Body{ReadCloser: out.Body, ctx: ctx, s: s, key: key, stalled: stalled}, nil
 }
 
 // List returns the keys under prefix, sorted, without the store's prefix.
@@ -395,10 +411,14 @@ func (s *S3) List(ctx context.Context, prefix string) ([]string, error) {
 	})
 	var keys []string
 	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+		pctx, cancel := s.deadline(ctx, 0)
+		page, err := p.NextPage(pctx)
 		if err != nil {
-			return nil, s.fail(ctx, "list", prefix, err)
+			err = s.fail(pctx, "list", prefix, err)
+			cancel()
+			return nil, err
 		}
+		cancel()
 		for _, o := range page.Contents {
 			k, ok := strings.CutPrefix(aws.ToString(o.Key), s.prefix)
 			if !ok || bibstat.CheckKey(k) != nil {
@@ -417,6 +437,8 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := s.deadline(ctx, 0)
+	defer cancel()
 	_, err = s.client.DeleteObject(ctx, &s3.DeleteObjectInput{
 		Bucket: aws.String(s.bucket),
 		Key:    aws.String(k),
@@ -426,106 +448,3 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	}
 	return nil
 }
-
-// isNotFound reports whether err says the object does not exist. Only the
-// codes for a missing object count, or a bare 404 without one: a 404 with
-// another code (NoSuchBucket, or versitygw's XAdminUserNotFound for an
-// unknown access key) is a configuration error, not a missing key.
-func isNotFound(err error) bool {
-	var nsk *types.NoSuchKey
-	if errors.As(err, &nsk) {
-		return true
-	}
-	var api smithy.APIError
-	if errors.As(err, &api) && api.ErrorCode() != "" {
-		code := api.ErrorCode()
-		return code == "NoSuchKey" || code == "NotFound"
-	}
-	var resp *smithyhttp.ResponseError
-	return errors.As(err, &resp) && resp.HTTPStatusCode() == http.StatusNotFound
-}
-
-// fail wraps err from operation op on key. Errors that say the server could
-// not be reached or kept failing (connection errors, timeouts, 5xx after all
-// retries) also wrap bibstat.ErrStoreUnavailable; a done ctx is the caller's
-// doing and does not. Secrets are redacted from the message.
-func (s *S3) fail(ctx context.Context, op, key string, err error) error {
-	switch {
-	case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
-		err = fmt.Errorf("s3 %s %s: %w: %w", op, key, ctx.Err(), err)
-	case ctx.Err() == nil && unavailable(err):
-		err = fmt.Errorf("s3 %s %s: %w: %w", op, key, bibstat.ErrStoreUnavailable, err)
-	default:
-		err = fmt.Errorf("s3 %s %s: %w", op, key, err)
-	}
-	return redact(err, s.secrets)
-}
-
-// unavailable reports whether err means the server is down, unreachable or
-// failing, as opposed to refusing this one request.
-func unavailable(err error) bool {
-	var cred *credentialsError
-	if errors.As(err, &cred) {
-		return false // even when an unreachable metadata endpoint caused it
-	}
-	var send *smithyhttp.RequestSendError
-	if errors.As(err, &send) {
-		return true
-	}
-	var resp *smithyhttp.ResponseError
-	if errors.As(err, &resp) && resp.HTTPStatusCode() >= 500 {
-		return true
-	}
-	var nerr net.Error
-	if errors.As(err, &nerr) {
-		return true
-	}
-	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
-}
-
-// markCredentialErrors marks the errors of a credential provider, so that
-// failing to get credentials is never mistaken for an unavailable store.
-type markCredentialErrors struct {
-	aws.CredentialsProvider
-}
-
-func (p markCredentialErrors) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	c, err := p.CredentialsProvider.Retrieve(ctx)
-	if err != nil {
-		return c, &credentialsError{err: err}
-	}
-	return c, nil
-}
-
-// credentialsError says no credentials could be had: a configuration error.
-type credentialsError struct {
-	err error
-}
-
-func (e *credentialsError) Error() string { return e.err.Error() }
-func (e *credentialsError) Unwrap() error { return e.err }
-
-// redact replaces every secret in err's message; errors.Is and errors.As
-// still see the wrapped chain.
-func redact(err error, secrets []string) error {
-	msg := err.Error()
-	changed := false
-	for _, s := range secrets {
-		if s != "" && strings.Contains(msg, s) {
-			msg = strings.ReplaceAll(msg, s, "[REDACTED]")
-			changed = true
-		}
-	}
-	if !changed {
-		return err
-	}
-	return &redactedError{msg: msg, err: err}
-}
-
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
