@@ -17,10 +17,18 @@
 //     2023 (its successors 39 and 40 do), a 2024 county such as 32 Akershus
 //     none before 2024, and a library whose register municipality was given
 //     up in 2024 none after 2023. A library that takes part on its own is
-//     counted there and not again under its county.
+//     counted there and not again under its county: neither its uses nor
+//     its inhabitants, for the months it takes part on its own.
 //   - Use: what counts as one use of the agreement's platforms: the sum of
 //     the agreement's use metrics (by default from its data type, see
-//     DefaultMetrics).
+//     DefaultMetrics), each library's own and its allocated share of
+//     pooled usage (mart_library_month's count and pooled), stated apart.
+//     A Unique_ metric is never added to a Total_ one: the file is refused.
+//   - Inhabitants: read from the warehouse, never computed here: a
+//     library's from library_population, a county's from population_by_year
+//     over its municipalities, as the marts have them, for each month's
+//     year. A year the warehouse has none for is not known, and so is every
+//     figure built on it.
 //   - Allocation model: how the cost is split among participants: flat
 //     (equal per participant), population, usage, or base_population (a base
 //     share of the cost split equally, the rest by population). The flat and
@@ -33,9 +41,11 @@
 //     its months.
 //
 // Money is exact: prices are parsed as decimals into big.Rat, every sum and
-// share stays a fraction, and only the final figures are rounded to whole
-// øre (Money), the participants' shares by largest remainder so that they
-// add up to the cost. A figure that cannot be computed (no harvested data,
+// share stays a fraction, and only the final figures are rounded: costs to
+// whole øre (Money), the participants' shares by largest remainder so that
+// they add up to the cost; figures per use and per inhabitant to øre from
+// 1 NOK up and to two significant digits below (Quotient), so that
+// 0,0038 NOK per inhabitant is not printed as 0,00. A figure that cannot be computed (no harvested data,
 // no uses, no inhabitants) is reported as such, never as zero or infinity.
 //
 // The source of truth is the YAML file the consortium edits (Parse), each
