@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,6 +38,7 @@ const hostileAgreement = `agreements:
     vendor: "\"><img src=x onerror=alert(1)>"
     platforms: [avisarkiv]
     data_type: content
+    use_metrics: [Total_Item_Requests]
     period: {from: 2025-01, to: 2025-12}
     price_nok: 120000
     vat_included: true
@@ -45,6 +47,19 @@ const hostileAgreement = `agreements:
     participants:
       - library: "2030100"
       - county: "55"
+  - id: avis-2024
+    name: "Avis 2024"
+    vendor: "Avisleverandøren"
+    platforms: [avisarkiv]
+    data_type: content
+    use_metrics: [Total_Item_Requests]
+    period: {from: 2024-01, to: 2024-12}
+    price_nok: 100000
+    vat_included: true
+    vat_rate: 0
+    allocation: {model: flat}
+    participants:
+      - library: "2030100"
 `
 
 // buildHostileSite writes a site whose platform, title, library and
@@ -73,7 +88,7 @@ func buildHostileSite(t *testing.T, lang Lang) string {
 					_, err := wh.DB.ExecContext(ctx, `INSERT INTO facts (unit_key, library_id, release, report_id, platform, title,
 						metric_type, month, count, institution_id, customer_id)
 						VALUES (?, ?, '5.1', 'TR', ?, ?, 'Total_Item_Requests', ?, ?, '', '')`,
-						fmt.Sprintf("u/%d/%d/%d/", i, year, m), string(lib.ID), platform, hostile[i%2], month, 100*(i+1)+m+year-2024)
+						fmt.Sprintf("u/%s/%d/%d/%d/", lib.ID, i, year, m), string(lib.ID), platform, hostile[i%2], month, 100*(i+1)+m+year-2024)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -83,6 +98,9 @@ func buildHostileSite(t *testing.T, lang Lang) string {
 				}
 			}
 		}
+	}
+	if err := insertLoadedUnits(ctx, wh.DB); err != nil {
+		t.Fatal(err)
 	}
 	if err := wh.Refresh(ctx); err != nil {
 		t.Fatal(err)
@@ -101,10 +119,60 @@ func buildHostileSite(t *testing.T, lang Lang) string {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "site")
-	if _, err := (&Site{DB: wh.DB, Out: out, Lang: lang}).Build(ctx); err != nil {
+	site := &Site{DB: wh.DB, Out: out, Lang: lang, Platforms: map[string]string{"avisarkiv": "Avisarkivet"},
+		Now: func() time.Time { return time.Date(2026, 1, 5, 6, 30, 0, 0, time.UTC) }}
+	for _, lib := range libs {
+		for m := range 25 {
+			month := bibstat.Month{Year: 2024, Mon: time.January}.Add(m)
+			st := bibstat.StateOK
+			switch {
+			case month == bibstat.Month{Year: 2026, Mon: time.January}:
+				st = bibstat.StateNotReady
+			case month == bibstat.Month{Year: 2025, Mon: time.December} && lib.ID == "2190200":
+				st = bibstat.StateCredentialsBroken
+			}
+			site.Harvests = append(site.Harvests, Harvest{Platform: "avisarkiv", Library: string(lib.ID), Month: month, State: st,
+				At: time.Date(2026, 1, 5, 2, 14, 0, 0, time.UTC)})
+		}
+	}
+	if _, err := site.Build(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// insertLoadedUnits records a loaded unit for every unit the facts hold,
+// as a load would: the marts count only usage whose source they know. The
+// columns are read from the table, so that the fixture follows the schema.
+func insertLoadedUnits(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns
+		WHERE table_name = 'loaded_units' ORDER BY ordinal_position`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return err
+		}
+		v, ok := map[string]string{"unit_key": "unit_key", "library_id": "any_value(library_id)", "platform": "any_value(platform)",
+			"report_id": "any_value(report_id)", "month": "any_value(month)", "state": "'ok'", "rows": "count(*)",
+			"release": "any_value(release)", "source": "'sushi'"}[name]
+		if !ok {
+			v = map[string]string{"VARCHAR": "''", "BIGINT": "0", "DATE": "any_value(month)", "TIMESTAMP": "TIMESTAMP '2026-01-05 02:14:00'"}[typ]
+		}
+		if v == "" {
+			return fmt.Errorf("loaded_units.%s: a column of type %s the fixture cannot fill", name, typ)
+		}
+		cols = append(cols, v)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `INSERT INTO loaded_units SELECT `+strings.Join(cols, ", ")+` FROM facts GROUP BY unit_key`)
+	return err
 }
 
 // pageTypes are one page of each kind the site has.

@@ -4,23 +4,31 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"math"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 )
 
-// table is a chart's numbers: one row per category (a month, a library),
-// one column per series. The same numbers draw the chart and fill the
-// accessible table beside it.
+// table is a chart's numbers, or a table alone: one row per category (a
+// month, a library), one column per series. The same numbers draw the
+// chart and fill the accessible table after it.
 type table struct {
-	ID      string // element id of the chart and its heading
-	Heading string
-	Caption string
-	RowHead string // heading of the first column
-	Series  []string
-	Rows    []tableRow
-	values  [][]float64
-	Line    bool // a line chart (over time); otherwise bars
+	ID       string // element id of the chart and its heading
+	Heading  string // names the metric: one metric per chart
+	Intro    string // a sentence before the table, e.g. its denominator
+	Explains string // the glossary anchor of the metric its figures are, or ""
+	Caption  string
+	RowHead  string // heading of the first column
+	Series   []string
+	Links    []string // per series, the glossary anchor of its metric, or ""
+	Rows     []tableRow
+	values   [][]float64
+	Line     bool   // a line chart (over time); otherwise bars
+	NoChart  bool   // a table only
+	Sortable bool   // the table sorts by any column
+	XTitle   string // axis titles, with the unit in the y title
+	YTitle   string
 	// Charted is how many series, from the first, the chart draws (0: all);
 	// the table always shows every series.
 	Charted int
@@ -30,15 +38,22 @@ type table struct {
 }
 
 type tableRow struct {
-	Label string
-	Cells []string
+	Label, Link string // Link, when set, makes the label a link
+	Cells       []string
+	Sort        []string // per cell, the value sorting uses (a plain number), or ""
 }
 
-// addRow appends a row of values, formatted for the table with f.
+// addRow appends a row of values, formatted for the table with f; a NaN
+// value is no value, shown as none.
 func (t *table) addRow(label string, vals []float64, f func(float64) string) {
 	r := tableRow{Label: label}
 	for _, v := range vals {
+		if math.IsNaN(v) {
+			r.Cells, r.Sort = append(r.Cells, t.Empty), append(r.Sort, "")
+			continue
+		}
 		r.Cells = append(r.Cells, f(v))
+		r.Sort = append(r.Sort, fmt.Sprint(v))
 	}
 	t.Rows = append(t.Rows, r)
 	t.values = append(t.values, vals)
@@ -49,6 +64,9 @@ func (t *table) addRow(label string, vals []float64, f func(float64) string) {
 // so no vendor text can close the element, and the page's script treats it
 // as data only.
 func (t *table) render() error {
+	if t.NoChart || len(t.Rows) == 0 {
+		return nil
+	}
 	series := t.Series
 	if t.Charted > 0 {
 		series = series[:t.Charted]
@@ -68,7 +86,7 @@ func (t *table) render() error {
 		c.SetGlobalOptions(global...)
 		c.SetXAxis(labels)
 		for si, name := range series {
-			c.AddSeries(name, column(t, si, func(v float64) opts.LineData { return opts.LineData{Value: v} }))
+			c.AddSeries(name, column(t, si, func(v any) opts.LineData { return opts.LineData{Value: v} }))
 		}
 		c.Validate()
 		option = c.JSON()
@@ -77,11 +95,12 @@ func (t *table) render() error {
 		c.SetGlobalOptions(global...)
 		c.SetXAxis(labels)
 		for si, name := range series {
-			c.AddSeries(name, column(t, si, func(v float64) opts.BarData { return opts.BarData{Value: v} }))
+			c.AddSeries(name, column(t, si, func(v any) opts.BarData { return opts.BarData{Value: v} }))
 		}
 		c.Validate()
 		option = c.JSON()
 	}
+	t.axes(option, len(series) > 1)
 	b, err := json.Marshal(option)
 	if err != nil {
 		return fmt.Errorf("chart %s: %w", t.ID, err)
@@ -90,11 +109,70 @@ func (t *table) render() error {
 	return nil
 }
 
-// column is series si of t as chart data points.
-func column[T any](t *table, si int, point func(float64) T) []T {
+// axes titles both axes and keeps every label inside the chart: the grid
+// contains the labels (a narrow phone screen clipped the first digit of
+// "18 000"), the y title sits above the axis reading rightwards, and the
+// category labels rotate rather than overlap.
+func (t *table) axes(option map[string]any, legend bool) {
+	bottom := 8
+	if legend {
+		bottom = 44
+	}
+	option["grid"] = map[string]any{"containLabel": true, "left": 8, "right": 16, "top": 40, "bottom": bottom}
+	option["xAxis"] = []map[string]any{{"type": "category", "data": xData(option), "name": t.XTitle,
+		"nameLocation": "middle", "nameGap": 28,
+		"axisLabel": map[string]any{"hideOverlap": true}}}
+	option["yAxis"] = []map[string]any{{"type": "value", "name": t.YTitle, "nameLocation": "end", "nameGap": 14,
+		"nameTextStyle": map[string]any{"align": "left"}}}
+}
+
+// xData is the category axis data go-echarts put in the option.
+func xData(option map[string]any) any {
+	b, err := json.Marshal(option["xAxis"])
+	if err != nil {
+		return nil
+	}
+	var axes []struct {
+		Data any `json:"data"`
+	}
+	if json.Unmarshal(b, &axes) != nil || len(axes) == 0 {
+		return nil
+	}
+	return axes[0].Data
+}
+
+// column is series si of t as chart data points. A value that is not
+// there (NaN: a month without data) is ECharts' "-", a gap in the line,
+// never a zero.
+func column[T any](t *table, si int, point func(any) T) []T {
 	out := make([]T, len(t.values))
 	for i, row := range t.values {
-		out[i] = point(row[si])
+		if math.IsNaN(row[si]) {
+			out[i] = point("-")
+		} else {
+			out[i] = point(row[si])
+		}
 	}
 	return out
+}
+
+// part is a table as a template draws it: with the page's words and root.
+type part struct {
+	*table
+	M    messages
+	Root string
+}
+
+// Part readies t for the templates: every row has a sort value per cell,
+// every series a link or none.
+func (p page) Part(t *table) part {
+	for len(t.Links) < len(t.Series) {
+		t.Links = append(t.Links, "")
+	}
+	for i := range t.Rows {
+		for len(t.Rows[i].Sort) < len(t.Rows[i].Cells) {
+			t.Rows[i].Sort = append(t.Rows[i].Sort, "")
+		}
+	}
+	return part{table: t, M: p.M, Root: p.Root}
 }

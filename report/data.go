@@ -3,8 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/bibliotek24/bibstat/counter"
@@ -64,143 +62,6 @@ func (s *Site) usage(ctx context.Context, sc Scope) ([]usageRow, error) {
 // kind of content and is never added to another metric.
 const trendMetric = counter.TotalItemRequests
 
-// trend is Total_Item_Requests per platform per month.
-func trend(m messages, rows []usageRow) table {
-	t := table{ID: "trend", Heading: m.TrendHeading, Caption: m.TrendCaption, RowHead: m.Month, Line: true}
-	byKey := map[[2]string]float64{}
-	platforms, months := map[string]bool{}, map[time.Time]bool{}
-	for _, r := range rows {
-		if r.Metric != trendMetric {
-			continue
-		}
-		byKey[[2]string{r.Platform, r.Month.Format("2006-01")}] += r.Total
-		platforms[r.Platform], months[r.Month] = true, true
-	}
-	t.Series = slices.Sorted(maps.Keys(platforms))
-	for _, mo := range slices.SortedFunc(maps.Keys(months), time.Time.Compare) {
-		vals := make([]float64, len(t.Series))
-		for i, p := range t.Series {
-			vals[i] = byKey[[2]string{p, mo.Format("2006-01")}]
-		}
-		t.addRow(m.formatMonth(mo), vals, m.formatNumber)
-	}
-	return t
-}
-
-// breakdownMetrics are the metrics the platform breakdown shows, when present.
-var breakdownMetrics = []string{counter.SearchesPlatform, counter.SearchesRegular, counter.TotalItemInvestigations,
-	counter.TotalItemRequests, counter.UniqueItemRequests, counter.UniqueTitleRequests}
-
-// breakdown is each platform's usage per metric in the latest year with usage.
-func breakdown(m messages, rows []usageRow) table {
-	year := latestYear(rows)
-	t := table{ID: "platforms", Heading: fmt.Sprintf("%s %d", m.BreakdownHeading, year),
-		Caption: fmt.Sprintf("%s %d", m.BreakdownCaption, year), RowHead: m.Platform}
-	sums := map[[2]string]float64{}
-	platforms, metrics := map[string]bool{}, map[string]bool{}
-	for _, r := range rows {
-		if r.Month.Year() == year {
-			sums[[2]string{r.Platform, r.Metric}] += r.Total
-			platforms[r.Platform], metrics[r.Metric] = true, true
-		}
-	}
-	for _, mt := range breakdownMetrics {
-		if metrics[mt] {
-			t.Series = append(t.Series, mt)
-		}
-	}
-	for _, p := range slices.Sorted(maps.Keys(platforms)) {
-		vals := make([]float64, len(t.Series))
-		for i, mt := range t.Series {
-			vals[i] = sums[[2]string{p, mt}]
-		}
-		t.addRow(p, vals, m.formatNumber)
-	}
-	return t
-}
-
-// yoyRow compares a platform's usage in the latest year's months with the
-// same months a year earlier.
-type yoyRow struct {
-	Platform, Current, Prior, Change string
-}
-
-func yearOverYear(m messages, rows []usageRow) (int, []yoyRow) {
-	year := latestYear(rows)
-	cur, prior := map[string]float64{}, map[string]float64{}
-	curMonths := map[time.Month]bool{}
-	for _, r := range rows {
-		if r.Metric == trendMetric && r.Month.Year() == year {
-			curMonths[r.Month.Month()] = true
-		}
-	}
-	platforms := map[string]bool{}
-	for _, r := range rows {
-		if r.Metric != trendMetric || !curMonths[r.Month.Month()] {
-			continue
-		}
-		switch r.Month.Year() {
-		case year:
-			cur[r.Platform] += r.Total
-			platforms[r.Platform] = true
-		case year - 1:
-			prior[r.Platform] += r.Total
-			platforms[r.Platform] = true
-		}
-	}
-	var out []yoyRow
-	for _, p := range slices.Sorted(maps.Keys(platforms)) {
-		row := yoyRow{Platform: p, Current: m.formatNumber(cur[p]), Prior: m.NoData, Change: m.NoData}
-		if prior[p] > 0 {
-			row.Prior = m.formatNumber(prior[p])
-			row.Change = m.formatPercent((cur[p] - prior[p]) * 100 / prior[p])
-		}
-		out = append(out, row)
-	}
-	return year, out
-}
-
-// populationQueries give a scope's inhabitants in a year.
-var populationQueries = map[string]string{
-	"library": `SELECT coalesce(max(population), 0) FROM library_population WHERE library_id = ? AND year = ?`,
-	"county": `SELECT coalesce(sum(py.population), 0)::BIGINT FROM population_by_year py
-		JOIN municipalities mu USING (municipality) WHERE mu.county = ? AND py.year = ?`,
-	"nation": `SELECT coalesce(sum(population), 0)::BIGINT FROM population_by_year WHERE ? = '' AND year = ?`,
-}
-
-// perInhabitant is Total_Item_Requests per 1,000 inhabitants per platform in the latest year.
-func (s *Site) perInhabitant(ctx context.Context, m messages, sc Scope, rows []usageRow) (perCapita, error) {
-	year := latestYear(rows)
-	pc := perCapita{Year: year}
-	var pop int64
-	if sc.Kind == "library" && s.libPop != nil {
-		pop = s.libPop[sc.ID][year]
-	} else if err := s.DB.QueryRowContext(ctx, populationQueries[sc.Kind], sc.ID, year).Scan(&pop); err != nil {
-		return pc, fmt.Errorf("report population of %s %s: %w", sc.Kind, sc.ID, err)
-	}
-	pc.Population = m.formatInt(pop)
-	sums := map[string]float64{}
-	for _, r := range rows {
-		if r.Metric == trendMetric && r.Month.Year() == year {
-			sums[r.Platform] += r.Total
-		}
-	}
-	for _, p := range slices.Sorted(maps.Keys(sums)) {
-		v := m.NoData
-		if pop > 0 {
-			v = m.formatDecimal(sums[p] * 1000 / float64(pop))
-		}
-		pc.Rows = append(pc.Rows, [2]string{p, v})
-	}
-	return pc, nil
-}
-
-type perCapita struct {
-	Year       int
-	Population string
-	Rows       [][2]string // platform, per 1,000
-}
-
 // topTitles are the most requested titles of a library or the nation.
 func (s *Site) topTitles(ctx context.Context, m messages, sc Scope) ([][3]string, error) {
 	switch {
@@ -209,9 +70,22 @@ func (s *Site) topTitles(ctx context.Context, m messages, sc Scope) ([][3]string
 	case sc.Kind == "library" && s.libTop != nil:
 		return s.libTop[sc.ID], nil
 	}
-	top, err := s.queryTopTitles(ctx, m, `SELECT '', title, platform, sum(count) AS n FROM facts
+	top, err := s.queryTopTitles(ctx, m, `SELECT '', title, platform, sum(count)::BIGINT AS n FROM `+s.titleSource(ctx)+`
 		WHERE title <> '' AND metric_type = ? GROUP BY ALL ORDER BY n DESC, title LIMIT 10`)
 	return top[""], err
+}
+
+// titleSource is where titles' usage is read: mart_title_month, which
+// applies the marts' rules of choice (pooled usage stays under its pool),
+// or the facts of a warehouse made before it. Both name the library (or
+// the pool) as target_id.
+func (s *Site) titleSource(ctx context.Context) string {
+	var n int
+	err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE table_name = 'mart_title_month'`).Scan(&n)
+	if err == nil && n > 0 {
+		return `mart_title_month`
+	}
+	return `(SELECT 'library' AS target_kind, library_id AS target_id, * EXCLUDE (library_id) FROM facts)`
 }
 
 // queryTopTitles reads (key, title, platform, uses) rows into lists per key.
@@ -228,7 +102,7 @@ func (s *Site) queryTopTitles(ctx context.Context, m messages, query string) (ma
 		if err := rows.Scan(&key, &title, &platform, &n); err != nil {
 			return nil, fmt.Errorf("report top titles: %w", err)
 		}
-		out[key] = append(out[key], [3]string{title, platform, m.formatInt(n)})
+		out[key] = append(out[key], [3]string{title, s.platform(platform), m.formatInt(n)})
 	}
 	return out, rows.Err()
 }
@@ -256,14 +130,15 @@ func (s *Site) prefetchLibraries(ctx context.Context, m messages) error {
 		return err
 	}
 	s.libTop, err = s.queryTopTitles(ctx, m, `SELECT library_id, title, platform, n FROM (
-		SELECT library_id, title, platform, sum(count) AS n,
-		       row_number() OVER (PARTITION BY library_id ORDER BY sum(count) DESC, title) AS rank
-		FROM facts WHERE title <> '' AND metric_type = ? GROUP BY library_id, title, platform)
+		SELECT target_id AS library_id, title, platform, sum(count)::BIGINT AS n,
+		       row_number() OVER (PARTITION BY target_id ORDER BY sum(count) DESC, title) AS rank
+		FROM `+s.titleSource(ctx)+` WHERE target_kind = 'library' AND title <> '' AND metric_type = ?
+		GROUP BY target_id, title, platform)
 		WHERE rank <= 10 ORDER BY library_id, rank`)
 	if err != nil {
 		return err
 	}
-	// As populationQueries["library"], for every library and year at once.
+	// The one definition of a library's inhabitants (or a school's pupils) per year.
 	pops, err := s.DB.QueryContext(ctx, `SELECT library_id, year, coalesce(max(population), 0)
 		FROM library_population GROUP BY library_id, year`)
 	if err != nil {

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,35 +32,97 @@ func TestSafeCell(t *testing.T) {
 }
 
 var sampleUsage = []usageRow{
-	{"=cmd|' /C calc'!A0", "5.1", "Total_Item_Requests", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), 1200, 0.5, 1200.5},
-	{"=cmd|' /C calc'!A0", "5.1", "Total_Item_Requests", time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), 34, 0, 34},
-	{"leksikon", "5.1", "Unique_Item_Requests", time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), 7, 0, 7},
-	{"gammel", "4", "Total_Item_Requests", time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), 99, 0, 99},
+	{Platform: "=cmd|' /C calc'!A0", Release: "5.1", Metric: "Total_Item_Requests", Month: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Count: 1200, Pooled: 0.5, Total: 1200.5},
+	{Platform: "=cmd|' /C calc'!A0", Release: "5.1", Metric: "Total_Item_Requests", Month: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), Count: 34, Total: 34},
+	{Platform: "leksikon", Release: "5.1", Metric: "Unique_Item_Requests", Month: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), Count: 7, Total: 7},
+	{Platform: "gammel", Release: "4", Metric: "Total_Item_Requests", Month: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), Count: 99, Total: 99},
+}
+
+// sampleSheet is sampleUsage as the library "=Oslo" (a name that tries to be a formula).
+func sampleSheet() sheet {
+	var rows []libraryUsage
+	for _, r := range sampleUsage {
+		rows = append(rows, libraryUsage{"2030100", "=Oslo", r})
+	}
+	names := map[string]string{"leksikon": "Store norske leksikon"}
+	return sheet{rows: rows, platform: func(id string) string { return cmpOr(names[id], id) }}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func readCSV(t *testing.T, b []byte, comma rune) [][]string {
+	t.Helper()
+	if !bytes.HasPrefix(b, []byte("\ufeff")) {
+		t.Error("no BOM: Excel would read the file as ANSI")
+	}
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff"))))
+	r.Comma = comma
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// Norwegian Excel splits on ";" and reads "1200,5" as a number; machines
+// get "," and "." and COUNTER's names.
+func TestCSVForSpreadsheetsAndMachines(t *testing.T) {
+	cases := []struct {
+		lang    Lang
+		machine bool
+		comma   rune
+		header  string
+		pooled  string
+		metric  string
+	}{
+		{"nb", false, ';', "Biblioteknummer", "0,5", "Visninger og nedlastinger"},
+		{"nn", false, ';', "Biblioteknummer", "0,5", "Visingar og nedlastingar"},
+		{"en", false, ',', "Library number", "0.5", "Views and downloads"},
+		{"nb", true, ',', "Library_ID", "0.5", "Total_Item_Requests"},
+		{"en", true, ',', "Library_ID", "0.5", "Total_Item_Requests"},
+	}
+	for _, c := range cases {
+		b, err := sampleSheet().csv(catalog[c.lang], c.machine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := readCSV(t, b, c.comma)
+		if len(recs) != len(sampleUsage)+1 || len(recs[0]) != 9 {
+			t.Fatalf("%s machine=%t: %d records of %d cells:\n%s", c.lang, c.machine, len(recs), len(recs[0]), b)
+		}
+		if recs[0][0] != c.header || recs[1][7] != c.pooled || recs[1][5] != c.metric || recs[1][0] != "2030100" {
+			t.Errorf("%s machine=%t: header %q, row %q", c.lang, c.machine, recs[0], recs[1])
+		}
+	}
 }
 
 func TestCSVCannotRunFormulas(t *testing.T) {
-	b, err := usageCSV(sampleUsage)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff")))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(recs) != len(sampleUsage)+1 {
-		t.Fatalf("%d records", len(recs))
-	}
-	for _, r := range recs[1:] {
-		for _, c := range r {
-			if c != "" && bytes.ContainsRune([]byte("=+@"), rune(c[0])) {
-				t.Errorf("cell %q can run as a formula", c)
+	for _, machine := range []bool{false, true} {
+		b, err := sampleSheet().csv(catalog["nb"], machine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		comma := ';'
+		if machine {
+			comma = ','
+		}
+		for _, r := range readCSV(t, b, comma)[1:] {
+			for _, c := range r {
+				if c != "" && strings.ContainsRune("=+@", rune(c[0])) {
+					t.Errorf("cell %q can run as a formula", c)
+				}
 			}
 		}
 	}
 }
 
-func TestXLSXNumbersAreNumbers(t *testing.T) {
-	b, err := usageXLSX(catalog["nb"], sampleUsage)
+func TestXLSX(t *testing.T) {
+	b, err := sampleSheet().xlsx(catalog["nb"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,20 +131,37 @@ func TestXLSXNumbersAreNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	typ, err := f.GetCellType("Bruk", "E2")
-	if err != nil {
-		t.Fatal(err)
+	const sh = "Bruk"
+	if v, _ := f.GetCellValue(sh, "G2"); v != "1200" {
+		t.Errorf("G2 = %q, want the count 1200", v)
 	}
-	if typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
+	if typ, _ := f.GetCellType(sh, "G2"); typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
 		t.Errorf("count cell type = %v, want a number", typ)
 	}
-	if v, _ := f.GetCellValue("Bruk", "E2"); v != "1200" {
-		t.Errorf("E2 = %q", v)
-	}
-	if v, _ := f.GetCellFormula("Bruk", "B2"); v != "" {
+	if v, _ := f.GetCellFormula(sh, "B2"); v != "" {
 		t.Errorf("B2 has formula %q", v)
 	}
-	if v, _ := f.GetCellValue("Bruk", "B2"); v[0] != '\'' {
+	if v, _ := f.GetCellValue(sh, "B2"); v != "'=Oslo" {
 		t.Errorf("B2 = %q, want it neutralised", v)
+	}
+	if v, _ := f.GetCellValue(sh, "A1"); v != "Biblioteknummer" {
+		t.Errorf("A1 = %q, want the header in Norwegian", v)
+	}
+	// The month is a date (a serial number formatted), not the text "2025-01".
+	if v, _ := f.GetCellValue(sh, "C2", excelize.Options{RawCellValue: true}); v != "45658" {
+		t.Errorf("C2 raw = %q, want the date serial of 2025-01-01", v)
+	}
+	if v, _ := f.GetCellValue(sh, "C2"); v != "2025-01" {
+		t.Errorf("C2 shown = %q, want 2025-01", v)
+	}
+	panes, err := f.GetPanes(sh)
+	if err != nil || !panes.Freeze || panes.YSplit != 1 {
+		t.Errorf("header not frozen: %+v %v", panes, err)
+	}
+	if w, _ := f.GetColWidth(sh, "B"); w < 20 {
+		t.Errorf("library column width %v", w)
+	}
+	if tables, err := f.GetTables(sh); err != nil || len(tables) != 1 || tables[0].Range != "A1:I5" {
+		t.Errorf("no filter over the rows: %+v %v", tables, err)
 	}
 }

@@ -15,9 +15,9 @@ func TestLanguages(t *testing.T) {
 		lang   Lang
 		phrase string
 	}{
-		{"nb", "Bruk per måned"},
-		{"nn", "Bruk per månad"},
-		{"en", "Use per month"},
+		{"nb", "Visninger og nedlastinger per måned"},
+		{"nn", "Visingar og nedlastingar per månad"},
+		{"en", "Views and downloads per month"},
 	}
 	for _, c := range cases {
 		t.Run(string(c.lang), func(t *testing.T) {
@@ -88,5 +88,20 @@ func TestRemoveTemporaries(t *testing.T) {
 	}
 	if err := removeTemporaries(filepath.Join(out, "none")); err != nil {
 		t.Errorf("a site not yet written: %v", err)
+	}
+}
+
+// TestWriteSite writes the hostile site in each language under
+// $BIBSTAT_SITE_DIR, to look at by hand; skipped without it.
+func TestWriteSite(t *testing.T) {
+	out := os.Getenv("BIBSTAT_SITE_DIR")
+	if out == "" {
+		t.Skip("BIBSTAT_SITE_DIR not set")
+	}
+	for _, lang := range []Lang{"nb", "nn", "en"} {
+		site := buildHostileSite(t, lang)
+		if err := os.CopyFS(filepath.Join(out, string(lang)), os.DirFS(site)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
