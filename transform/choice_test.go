@@ -83,6 +83,8 @@ func TestOneUseOneCount(t *testing.T) {
 		{"the same file under two vendor ids counts once", []harvest{pr("filmco", "", 40), pr("filmco-no", "later", 40)}, nil, 40, "older copy"},
 		{"a harvest and an upload of the month: the newest", []harvest{pr("filmco", "", 40), sushi}, nil, 70, "older copy"},
 		{"a harvest and an upload: the platform's preferred source", []harvest{pr("filmco", "latest", 40), sushi}, map[string]string{"film": "sushi"}, 70, "prefers source sushi"},
+		{"a late byte-identical copy never undoes a restatement", []harvest{withSHA(pr("filmco", "", 20), "aa"), withSHA(pr("filmco", "later", 25), "bb"),
+			withSHA(pr("filmco-no", "latest", 20), "aa")}, nil, 25, "older copy"},
 		{"the preferred vendor of two", []harvest{pr("filmco", "", 40), pr("filmco-no", "later", 41)}, map[string]string{"film": "upload/filmco"}, 40, "prefers source upload/filmco"},
 	}
 	for _, c := range cases {
@@ -234,4 +236,9 @@ func TestTitleMartFollowsTheRules(t *testing.T) {
 	if n := query[int64](t, w.DB, `SELECT sum(count) FROM mart_title_month WHERE target_kind = 'pool' AND target_id = 'p1'`); n != 1000 {
 		t.Errorf("the pool's title: %d, want 1000", n)
 	}
+}
+
+func withSHA(h harvest, sha string) harvest {
+	h.sha = sha
+	return h
 }

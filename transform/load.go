@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -57,6 +58,7 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
 	if err != nil {
 		return LoadSummary{}, err
 	}
+	arrived := firstArrivals(cands)
 	loaded, err := w.loadedUnits(ctx)
 	if err != nil {
 		return LoadSummary{}, err
@@ -77,7 +79,7 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
 	}
 	defer os.RemoveAll(tmp)
 	for len(todo) > 0 {
-		failed, err := w.loadAll(ctx, src, tmp, todo, loaded, &sum)
+		failed, err := w.loadAll(ctx, src, tmp, todo, loaded, arrived, &sum)
 		if err != nil {
 			return sum, err
 		}
@@ -110,7 +112,7 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
 
 // loadAll loads todo in chunks and returns the harvests that failed to
 // read, recorded in sum and logged.
-func (w *Warehouse) loadAll(ctx context.Context, src Source, tmp string, todo []bibstat.Sidecar, loaded map[string]string, sum *LoadSummary) ([]bibstat.Sidecar, error) {
+func (w *Warehouse) loadAll(ctx context.Context, src Source, tmp string, todo []bibstat.Sidecar, loaded map[string]string, arrived map[string]time.Time, sum *LoadSummary) ([]bibstat.Sidecar, error) {
 	sort.Slice(todo, func(i, j int) bool { return todo[i].Key < todo[j].Key })
 	var failed []bibstat.Sidecar
 	for start := 0; start < len(todo); start += loadChunk {
@@ -122,7 +124,7 @@ func (w *Warehouse) loadAll(ctx context.Context, src Source, tmp string, todo []
 				break
 			}
 		}
-		n, bad, err := w.loadChunk(ctx, src, tmp, chunk, reloads)
+		n, bad, err := w.loadChunk(ctx, src, tmp, chunk, reloads, arrived)
 		if err != nil {
 			return nil, err
 		}
@@ -196,6 +198,31 @@ func sourceOf(side bibstat.Sidecar) string {
 	return side.Source
 }
 
+// firstArrivals is, per sha256, when those bytes were first archived. A
+// byte-identical copy archived later (the same response under a second
+// platform id, a file uploaded again under another vendor id) is the same
+// statement of usage as the first: dated by its first arrival, it never
+// passes for "the newest" and so never undoes a restatement made since.
+func firstArrivals(cands map[string][]bibstat.Sidecar) map[string]time.Time {
+	out := map[string]time.Time{}
+	for _, cs := range cands {
+		for _, side := range cs {
+			if t, ok := out[side.SHA256]; side.SHA256 != "" && (!ok || side.HarvestedAt.Before(t)) {
+				out[side.SHA256] = side.HarvestedAt
+			}
+		}
+	}
+	return out
+}
+
+// arrivedAt is the time the rule of choice dates a harvest by: its bytes' first arrival.
+func arrivedAt(side bibstat.Sidecar, arrived map[string]time.Time) time.Time {
+	if t, ok := arrived[side.SHA256]; ok && side.SHA256 != "" {
+		return t.UTC()
+	}
+	return side.HarvestedAt.UTC()
+}
+
 func readSidecar(ctx context.Context, src Source, key string) (bibstat.Sidecar, error) {
 	rc, err := src.Get(ctx, key)
 	if err != nil {
@@ -234,7 +261,7 @@ func (w *Warehouse) loadedUnits(ctx context.Context) (map[string]string, error) 
 // must old facts be found and deleted, a scan a first load can skip.
 // The harvests that do not read are left out and returned, by chunk index,
 // with why.
-func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar, reloads bool) (int64, map[int]string, error) {
+func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar, reloads bool, arrived map[string]time.Time) (int64, map[int]string, error) {
 	files, bad, err := localParsed(ctx, src, tmp, chunk)
 	defer files.remove()
 	if err != nil || len(bad) == len(chunk) {
@@ -268,7 +295,7 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 		}
 		vals.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, files.perUnit[i], sourceKey(side), side.Key, side.ParsedKey, string(side.Library), side.Platform,
-			string(side.Report), m.First(), string(side.State), side.Rows, side.Release, sourceOf(side), side.HarvestedAt.UTC())
+			string(side.Report), m.First(), string(side.State), side.Rows, side.Release, sourceOf(side), arrivedAt(side, arrived))
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO load_map VALUES `+vals.String(), args...); err != nil {
 		return 0, nil, fmt.Errorf("load: %w", err)
@@ -397,12 +424,11 @@ func localParsed(ctx context.Context, src Source, tmp string, chunk []bibstat.Si
 	return files, bad, nil
 }
 
-// copyParsed copies the unit's stored parsed rows when they can be used: an
-// upload's (its unit has no raw object of its own to parse again, so rows
-// of an older parser are loaded too, columns added since left empty), or
-// any unit's written by this parser version.
+// copyParsed copies the unit's stored parsed rows when this parser version
+// wrote them; older ones are read again from raw (an upload's from its
+// file, rereadUpload), so that a reader fix reaches every unit.
 func copyParsed(ctx context.Context, src Source, tmp string, i int, side bibstat.Sidecar) (string, bool, error) {
-	current := side.ParserVersion == schemas.Version || side.Source == "upload"
+	current := side.ParserVersion == schemas.Version
 	if !current || side.ParsedKey == "" {
 		return "", false, nil
 	}
@@ -432,6 +458,9 @@ func copyParsed(ctx context.Context, src Source, tmp string, i int, side bibstat
 // "no usage" (an Empty report, or exception 3030). Its error is for the
 // store and ctx.
 func parseRaw(ctx context.Context, src Source, side bibstat.Sidecar, pw *schemas.ParquetWriter) (why string, err error) {
+	if side.Upload != nil {
+		return rereadUpload(ctx, src, side, pw) // its key names a unit, not an object
+	}
 	rc, err := src.Get(ctx, side.Key)
 	if err != nil {
 		return "", fmt.Errorf("parse %s: %w", side.Key, err)

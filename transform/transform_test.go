@@ -27,6 +27,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 type harvest struct {
 	platform, cred string
 	vendor         string            // set: an upload under this vendor id, its unit keyed by lib
+	sha            string            // the raw object's sha256, when a test needs it
 	lib            bibstat.LibraryID // '' for an upload that names none
 	report         bibstat.ReportID
 	month          string
@@ -85,7 +86,7 @@ func archive(t *testing.T, st store.Store, h harvest) {
 		t.Fatal(err)
 	}
 	side := bibstat.Sidecar{Key: key, Source: source, Platform: h.platform, Credential: h.cred, Library: h.lib,
-		Report: h.report, Month: h.month, HarvestedAt: h.at, State: bibstat.StateOK, Rows: int64(len(h.rows)), Release: release,
+		Report: h.report, Month: h.month, HarvestedAt: h.at, State: bibstat.StateOK, Rows: int64(len(h.rows)), Release: release, SHA256: h.sha,
 		ParsedKey: bibstat.ParsedKey(key, schemas.Version), ParserVersion: schemas.Version}
 	js, _ := json.Marshal(side)
 	for k, v := range map[string][]byte{key: []byte("{}"), side.ParsedKey: pq.Bytes(), key + bibstat.SidecarSuffix: js} {

@@ -21,7 +21,9 @@ CREATE TABLE IF NOT EXISTS facts (
 -- replaces its facts (supersession, a restatement), while an upload's two
 -- releases are two sources and the rule of choice (marts.sql,
 -- source_choice) picks one.
--- source is 'sushi' or 'upload/VENDOR'.
+-- source is 'sushi' or 'upload/VENDOR'; harvested_at is when the loaded
+-- object's bytes (its sha256) first arrived, so a byte-identical copy
+-- archived later is never "the newest".
 CREATE TABLE IF NOT EXISTS loaded_units (
   unit_key     VARCHAR PRIMARY KEY,
   raw_key      VARCHAR NOT NULL,
