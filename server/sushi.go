@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -120,6 +119,10 @@ func (s *Server) sushiAuth(w http.ResponseWriter, r *http.Request) (User, bool) 
 // user may see; it has answered with 2010 when ok is false.
 func (s *Server) customer(w http.ResponseWriter, r *http.Request, u User) (LibraryInfo, bool) {
 	cid := strings.ToUpper(strings.TrimSpace(r.URL.Query().Get("customer_id")))
+	if cid == GlobalCustomerID {
+		fail(w, 2011, "BibStat serves its member libraries' usage only")
+		return LibraryInfo{}, false
+	}
 	bibnr, _ := strings.CutPrefix(cid, "NO-")
 	libs, err := s.geo.Libraries(r.Context())
 	if err != nil {
@@ -139,13 +142,23 @@ func (s *Server) customer(w http.ResponseWriter, r *http.Request, u User) (Libra
 	return LibraryInfo{}, false
 }
 
+// PlatformID is the namespace of BibStat's own identifiers in COUNTER:
+// the customer_id in Institution_ID is "bibstat:NO-2030100".
+const PlatformID = "bibstat"
+
+// GlobalCustomerID asks for a report to "The World" (CoP 5.1 §11), which
+// BibStat does not serve: its usage is its members'.
+const GlobalCustomerID = "0000000000000000"
+
+// institutionID is a library's Institution_ID: its ISIL, and the
+// customer_id a report is asked for with as a Proprietary ID in BibStat's
+// namespace, which the API requires of every R5.1 report header.
+func institutionID(li LibraryInfo) map[string][]string {
+	return map[string][]string{"ISIL": {li.ID.ISIL()}, "Proprietary": {PlatformID + ":" + li.ID.ISIL()}}
+}
+
 func member(li LibraryInfo) map[string]any {
-	name := li.Name
-	if len(name) < 2 {
-		name = "Bibliotek " + string(li.ID)
-	}
-	return map[string]any{"Customer_ID": li.ID.ISIL(), "Institution_Name": name,
-		"Institution_ID": map[string][]string{"ISIL": {li.ID.ISIL()}}}
+	return map[string]any{"Customer_ID": li.ID.ISIL(), "Institution_Name": institutionName(li), "Institution_ID": institutionID(li)}
 }
 
 // sushiCaller is every customer endpoint's preamble: it checks the
@@ -188,52 +201,52 @@ func (s *Server) sushiMembers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// monthRange is what the warehouse holds for a library.
+// monthRange is what the warehouse holds for a library: the first and
+// last month loaded of each master report (its own units and the
+// consortium's shared ones), and the last month loaded of any.
 type monthRange struct {
-	first, lastLoaded bibstat.Month
-	families          map[string]bool // masters with usage
+	families   map[string][2]bibstat.Month
+	lastLoaded bibstat.Month
 }
 
-// available reads the library's first month of usage, the masters it has
-// usage for, and the last month BibStat has loaded for it (its own units
-// and the consortium's shared ones).
+// available reads which months of which reports are loaded for the
+// library. A loaded month is available whether it had usage or the
+// vendor said it had none (3030): either is an answer BibStat can give.
 func (s *Server) available(ctx context.Context, lib bibstat.LibraryID, platform string) (monthRange, error) {
-	mr := monthRange{families: map[string]bool{}}
+	mr := monthRange{families: map[string][2]bibstat.Month{}}
 	rows, err := s.cfg.DB.QueryContext(ctx, `
-		SELECT split_part(upper(f.report_id), '_', 1), strftime(min(f.month), '%Y-%m')
-		FROM facts f JOIN attribution a USING (platform, library_id, institution_id, customer_id)
-		WHERE a.target_kind = 'library' AND a.target_id = ? AND f.release LIKE '5%' AND (? = '' OR f.platform = ?)
+		SELECT split_part(upper(report_id), '_', 1), strftime(min(month), '%Y-%m'), strftime(max(month), '%Y-%m')
+		FROM loaded_units
+		WHERE library_id IN (?, '') AND state IN ('ok', 'zero', 'partial') AND (? = '' OR platform = ?)
 		GROUP BY ALL`, string(lib), platform, platform)
 	if err != nil {
 		return mr, fmt.Errorf("read available months: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var fam, first string
-		if err := rows.Scan(&fam, &first); err != nil {
+		var fam, first, last string
+		if err := rows.Scan(&fam, &first, &last); err != nil {
 			return mr, fmt.Errorf("read available months: %w", err)
 		}
-		mr.families[fam] = true
-		if m, err := bibstat.ParseMonth(first); err == nil && (mr.first.IsZero() || m.Before(mr.first)) {
-			mr.first = m
+		f, err1 := bibstat.ParseMonth(first)
+		l, err2 := bibstat.ParseMonth(last)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		mr.families[fam] = [2]bibstat.Month{f, l}
+		if mr.lastLoaded.Before(l) {
+			mr.lastLoaded = l
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return mr, fmt.Errorf("read available months: %w", err)
 	}
-	var last sql.NullString
-	if err := s.cfg.DB.QueryRowContext(ctx, `
-		SELECT strftime(max(month), '%Y-%m') FROM loaded_units
-		WHERE library_id IN (?, '') AND state IN ('ok', 'zero', 'partial') AND (? = '' OR platform = ?)`,
-		string(lib), platform, platform).Scan(&last); err != nil {
-		return mr, fmt.Errorf("read last loaded month: %w", err)
-	}
-	if last.Valid {
-		mr.lastLoaded, _ = bibstat.ParseMonth(last.String)
-	}
 	return mr, nil
 }
 
+// sushiReportList lists the reports served for the customer: every report
+// and view of each master with months loaded for it, by the Report_ID its
+// Report_Header carries, with its path and the months available.
 func (s *Server) sushiReportList(w http.ResponseWriter, r *http.Request) {
 	li, ok := s.sushiCaller(w, r)
 	if !ok {
@@ -247,16 +260,13 @@ func (s *Server) sushiReportList(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []any{}
 	for _, sp := range specs {
-		// Empty standard views need not be offered; PR always is.
-		if !mr.families[sp.Master] && sp.Master != "PR" {
+		months, ok := mr.families[sp.Master]
+		if !ok {
 			continue
 		}
-		rep := map[string]any{"Report_Name": sp.Name, "Report_ID": lower(sp.ID), "Release": "5.1",
-			"Report_Description": sp.Desc, "Path": "/r51/reports/" + lower(sp.ID)}
-		if !mr.first.IsZero() && !mr.lastLoaded.IsZero() {
-			rep["First_Month_Available"], rep["Last_Month_Available"] = mr.first.String(), mr.lastLoaded.String()
-		}
-		out = append(out, rep)
+		out = append(out, map[string]any{"Report_Name": sp.Name, "Report_ID": sp.ID, "Release": "5.1",
+			"Report_Description": sp.Desc, "Path": "/r51/reports/" + lower(sp.ID),
+			"First_Month_Available": months[0].String(), "Last_Month_Available": months[1].String()})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -277,6 +287,8 @@ type request struct {
 	itemID      string
 	author      string
 	show        []string // Attribute_Performance columns besides Performance
+	totals      bool     // Granularity=Totals: one count per metric for the period
+	parents     bool     // IR items grouped under their parents
 	exceptions  []counter.Exception
 }
 
@@ -352,6 +364,7 @@ func parseRequest(sp *spec, q url.Values, now time.Time) (req request, code int,
 	if sp.view() {
 		req.metrics, req.dataTypes, req.accessTypes, req.accessMeth = sp.Metrics, sp.DataTypes, sp.AccessTypes, []string{"Regular"}
 		req.show = sp.Attrs
+		req.parents = sp.ID == "IR_A1" // the view shows each article's journal
 		return req, 0, ""
 	}
 	req.masterFilters(q)
@@ -410,11 +423,18 @@ func (req *request) masterFilters(q url.Values) {
 	}
 	// Keep the schema's column order whatever the request's order was.
 	slices.SortFunc(req.show, func(a, b string) int { return attrRank(a) - attrRank(b) })
-	if g := q.Get("granularity"); g != "" && !strings.EqualFold(g, "month") {
+	// Granularity: the CoP's text says Totals, API 5.1's enum Total.
+	switch g := q.Get("granularity"); {
+	case strings.EqualFold(g, "totals") || strings.EqualFold(g, "total"):
+		req.totals = true
+	case g != "" && !strings.EqualFold(g, "month"):
 		badAttrs = append(badAttrs, "granularity="+g+" (monthly counts returned)")
 	}
-	if strings.EqualFold(q.Get("include_parent_details"), "true") {
-		badAttrs = append(badAttrs, "include_parent_details (not supported)")
+	switch v := q.Get("include_parent_details"); {
+	case strings.EqualFold(v, "true"):
+		req.parents = sp.Master == "IR"
+	case v != "" && !strings.EqualFold(v, "false"):
+		badAttrs = append(badAttrs, "include_parent_details="+v)
 	}
 	if strings.EqualFold(q.Get("include_component_details"), "true") {
 		req.exceptions = append(req.exceptions, counter.NewException(3063, "include_component_details ignored"))

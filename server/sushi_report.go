@@ -2,10 +2,7 @@ package server
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -14,23 +11,72 @@ import (
 	"github.com/bibliotek24/bibstat/counter"
 )
 
-// itemCols are the identifying columns of each master's Report_Items.
-var itemCols = map[string][]string{
-	"PR": {"platform"},
-	"DR": {"database", "publisher", "platform", "proprietary_id"},
-	"TR": {"title", "publisher", "platform", "doi", "isbn", "print_issn", "online_issn", "uri", "proprietary_id"},
-	"IR": {"title", "publisher", "platform", "doi", "isbn", "print_issn", "online_issn", "uri", "proprietary_id"},
-}
-
 // Attribute expressions normalise what vendors leave empty or name the R5
-// way: an empty Data_Type is Unspecified, Access_Method Regular,
-// Access_Type Controlled (licensed content); R5's OA_Gold is R5.1's Open.
-// Searches_Platform is always of Data_Type Platform (CoP 5.1 PR).
+// way: Access_Method Regular, Access_Type Controlled (licensed content);
+// R5's OA_Gold is R5.1's Open. Data_Type is dataTypeExpr's.
 var attrExpr = map[string]string{
-	"Data_Type":     `CASE WHEN metric_type = 'Searches_Platform' THEN 'Platform' ELSE coalesce(nullif(data_type, ''), 'Unspecified') END`,
 	"YOP":           `coalesce(lpad(CAST(yop AS VARCHAR), 4, '0'), '0001')`,
 	"Access_Type":   `CASE access_type WHEN '' THEN 'Controlled' WHEN 'OA_Gold' THEN 'Open' WHEN 'Other_Free_To_Read' THEN 'Free_To_Read' ELSE access_type END`,
 	"Access_Method": `coalesce(nullif(access_method, ''), 'Regular')`,
+}
+
+// databaseTypes are the Data_Types of a database's own searches and
+// denials in DR; every other DR Data_Type carries item metrics only (CoP
+// 5.1 Table 3.p, the API's DR_Attribute_Performance_Database/_Other).
+var databaseTypes = []string{"Database_Aggregated", "Database_AI", "Database_Full"}
+
+// databaseMetrics are DR's metrics counted against the database itself.
+var databaseMetrics = slices.Concat(counter.DatabaseSearchMetrics, counter.DenialMetrics)
+
+// expr is the SQL of an attribute column of the report's master.
+func expr(master, attr string) string {
+	if attr == "Data_Type" {
+		return dataTypeExpr(master)
+	}
+	return attrExpr[attr]
+}
+
+// dataTypeExpr is the Data_Type a fact is served under: the one the vendor
+// said when it is an R5.1 value of the report, else the one COUNTER
+// prescribes. Usage without a Data_Type (an R5 harvest that did not ask
+// for it), or with an R5 one R5.1 dropped (Database, Repository_Item), is
+// "Unspecified", the CoP's value for "content that cannot be classified
+// ... due to lack of sufficient information" (Table 3.p). A database's
+// searches and denials are of the database's type: the one the vendor
+// gives that database in any R5.1 harvest (db_type), else
+// Database_Aggregated, R5's "Database" of aggregated full content, which
+// is what a consortium of public libraries licenses as databases.
+// Searches_Platform is of Data_Type Platform (CoP 5.1 PR).
+func dataTypeExpr(master string) string {
+	items := sqlList(itemDataTypes(master))
+	switch master {
+	case "PR":
+		return `CASE WHEN metric_type = 'Searches_Platform' THEN 'Platform' WHEN data_type IN (` + items + `) THEN data_type ELSE 'Unspecified' END`
+	case "DR":
+		return `CASE WHEN metric_type IN (` + sqlList(databaseMetrics) + `) THEN coalesce(CASE WHEN data_type IN (` + sqlList(databaseTypes) + `) THEN data_type END, db_type, 'Database_Aggregated')
+			WHEN data_type IN (` + items + `) THEN data_type ELSE 'Unspecified' END`
+	}
+	return `CASE WHEN data_type IN (` + items + `) THEN data_type ELSE 'Unspecified' END`
+}
+
+// itemDataTypes are the master's Data_Types for item usage, but Unspecified.
+func itemDataTypes(master string) []string {
+	sp := specByPath(lower(master))
+	if sp == nil {
+		return nil
+	}
+	return slices.DeleteFunc(slices.Clone(sp.DataTypes), func(dt string) bool {
+		return dt == "Unspecified" || dt == "Platform" || slices.Contains(databaseTypes, dt)
+	})
+}
+
+// sqlList quotes COUNTER names (letters and underscores only) as an SQL list.
+func sqlList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = "'" + n + "'"
+	}
+	return strings.Join(q, ", ")
 }
 
 // buildReport runs the report's query and shapes the R5.1 JSON.
@@ -47,12 +93,12 @@ func (s *Server) buildReport(ctx context.Context, li LibraryInfo, req request) (
 	}
 	header := map[string]any{
 		"Report_Name": sp.Name, "Report_ID": sp.ID, "Release": "5.1",
-		"Institution_Name": institutionName(li), "Institution_ID": map[string][]string{"ISIL": {li.ID.ISIL()}},
+		"Institution_Name": institutionName(li), "Institution_ID": institutionID(li),
 		"Report_Filters": reportFilters(req, end, noData), "Created": s.cfg.Now().UTC().Format(time.RFC3339),
 		"Created_By": "BibStat (Bibliotek24)", "Registry_Record": "",
 	}
-	if !sp.view() && len(req.show) > 1 {
-		header["Report_Attributes"] = map[string]any{"Attributes_To_Show": req.show[1:]} // Data_Type is not an attribute to show
+	if attrs := reportAttributes(req); len(attrs) > 0 {
+		header["Report_Attributes"] = attrs
 	}
 	items := []any{}
 	if !noData {
@@ -130,6 +176,23 @@ func reportFilters(req request, end bibstat.Month, noData bool) map[string]any {
 	return filters
 }
 
+// reportAttributes is the header's Report_Attributes: what the request
+// asked for and is served. Granularity appears only for Totals: the
+// COUNTER Validator reads any Granularity as Totals.
+func reportAttributes(req request) map[string]any {
+	attrs := map[string]any{}
+	if !req.spec.view() && len(req.show) > 1 {
+		attrs["Attributes_To_Show"] = req.show[1:] // Data_Type is not an attribute to show
+	}
+	if req.totals {
+		attrs["Granularity"] = "Totals"
+	}
+	if req.parents && !req.spec.view() {
+		attrs["Include_Parent_Details"] = "True"
+	}
+	return attrs
+}
+
 func institutionName(li LibraryInfo) string {
 	if len(li.Name) >= 2 {
 		return li.Name
@@ -158,18 +221,22 @@ func uniqueSorted(excs []counter.Exception) []counter.Exception {
 // shapes them as Report_Items.
 func (s *Server) reportItems(ctx context.Context, li LibraryInfo, req request, begin, end bibstat.Month) ([]any, error) {
 	sp := req.spec
-	icols := itemCols[sp.Master]
+	icols := req.itemCols()
 	q, args := itemsQuery(li, req, begin, end)
 	rows, err := s.cfg.DB.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query %s: %w", sp.ID, err)
 	}
 	defer rows.Close()
-	items, err := scanItems(rows, len(icols), len(req.show))
+	monthKey := ""
+	if req.totals {
+		monthKey = begin.String() // Totals: one count per metric, under the first month (as the COUNTER Validator reads it)
+	}
+	items, err := scanItems(rows, len(icols), len(req.show), monthKey)
 	if err != nil {
 		return nil, fmt.Errorf("query %s: %w", sp.ID, err)
 	}
-	return shapeItems(sp.Master, icols, req.show, items), nil
+	return shapeItems(req, icols, items), nil
 }
 
 // itemsQuery is the SQL of a report and its arguments: the library's facts
@@ -178,11 +245,20 @@ func (s *Server) reportItems(ctx context.Context, li LibraryInfo, req request, b
 // the first of its views), summed over every column not shown.
 func itemsQuery(li LibraryInfo, req request, begin, end bibstat.Month) (string, []any) {
 	sp := req.spec
-	sel := slices.Clone(itemCols[sp.Master])
+	var sel []string
+	for _, c := range req.itemCols() {
+		sel = append(sel, "coalesce("+c+", '')")
+	}
 	for _, a := range req.show {
-		sel = append(sel, attrExpr[a])
+		sel = append(sel, expr(sp.Master, a))
 	}
 	args := []any{sp.Master, string(li.ID), sp.Master, begin.First(), end.First()}
+	dbType, dbJoin := "NULL", ""
+	if sp.Master == "DR" {
+		dbType, dbJoin = "d.db_type", `
+  LEFT JOIN (SELECT platform, database, min(data_type) AS db_type FROM facts
+             WHERE data_type IN (`+sqlList(databaseTypes)+`) GROUP BY ALL) d USING (platform, database)`
+	}
 	platformCond := ""
 	if req.platform != "" {
 		platformCond = " AND f.platform = ?"
@@ -191,9 +267,9 @@ func itemsQuery(li LibraryInfo, req request, begin, end bibstat.Month) (string, 
 	where, whereArgs := itemsWhere(req)
 	q := `
 WITH f AS (
-  SELECT f.*, release_rank(f.release) AS rr,
+  SELECT f.*, release_rank(f.release) AS rr, ` + dbType + ` AS db_type,
          CASE WHEN upper(f.report_id) = ? THEN '0' ELSE '1' END || upper(f.report_id) AS rk
-  FROM facts f JOIN attribution a USING (platform, library_id, institution_id, customer_id)
+  FROM facts f JOIN attribution a USING (platform, library_id, institution_id, customer_id)` + dbJoin + `
   WHERE a.target_kind = 'library' AND a.target_id = ? AND split_part(upper(f.report_id), '_', 1) = ?
     AND f.release LIKE '5%' AND f.month BETWEEN ? AND ?` + platformCond + `
 ),
@@ -211,12 +287,12 @@ ORDER BY ALL`
 func itemsWhere(req request) (string, []any) {
 	where := []string{"true"}
 	var args []any
-	in := func(expr string, vals []string) {
+	in := func(col string, vals []string) {
 		if len(vals) == 0 {
 			return
 		}
 		ph := strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")
-		where = append(where, expr+" IN ("+ph+")")
+		where = append(where, col+" IN ("+ph+")")
 		for _, v := range vals {
 			args = append(args, v)
 		}
@@ -226,7 +302,7 @@ func itemsWhere(req request) (string, []any) {
 		metrics = req.spec.Metrics
 	}
 	in("metric_type", metrics)
-	in(attrExpr["Data_Type"], req.dataTypes)
+	in(dataTypeExpr(req.spec.Master), req.dataTypes)
 	in(attrExpr["Access_Type"], req.accessTypes)
 	in(attrExpr["Access_Method"], req.accessMeth)
 	if len(req.yops) > 0 {
@@ -261,147 +337,4 @@ func bareItemID(id string) string {
 		}
 	}
 	return id
-}
-
-// itemUsage is one Report_Item's rows: its identifying columns and one
-// performance per combination of the attributes shown.
-type itemUsage struct {
-	cols  []string
-	perfs []*perfUsage
-	byKey map[string]*perfUsage
-}
-
-// perfUsage is one Attribute_Performance: counts by metric and month, the
-// metrics in the order the rows brought them.
-type perfUsage struct {
-	attrs []string
-	m     map[string]map[string]int64
-	order []string
-}
-
-// scanItems groups the query's rows, ordered by item, by item and by
-// attributes.
-func scanItems(rows *sql.Rows, nItem, nShow int) ([]*itemUsage, error) {
-	var items []*itemUsage
-	byKey := map[string]*itemUsage{}
-	n := nItem + nShow
-	for rows.Next() {
-		vals := make([]string, n)
-		var metric, month string
-		var count int64
-		dest := make([]any, 0, n+3)
-		for i := range vals {
-			dest = append(dest, &vals[i])
-		}
-		dest = append(dest, &metric, &month, &count)
-		if err := rows.Scan(dest...); err != nil {
-			return nil, err
-		}
-		ik := strings.Join(vals[:nItem], "\x00")
-		it := byKey[ik]
-		if it == nil {
-			it = &itemUsage{cols: vals[:nItem], byKey: map[string]*perfUsage{}}
-			byKey[ik] = it
-			items = append(items, it)
-		}
-		ak := strings.Join(vals[nItem:], "\x00")
-		p := it.byKey[ak]
-		if p == nil {
-			p = &perfUsage{attrs: vals[nItem:], m: map[string]map[string]int64{}}
-			it.byKey[ak] = p
-			it.perfs = append(it.perfs, p)
-		}
-		if p.m[metric] == nil {
-			p.m[metric] = map[string]int64{}
-			p.order = append(p.order, metric)
-		}
-		p.m[metric][month] += count
-	}
-	return items, rows.Err()
-}
-
-// shapeItems writes the items as R5.1 Report_Items.
-func shapeItems(master string, icols, show []string, items []*itemUsage) []any {
-	out := []any{}
-	var irItems []any
-	for _, it := range items {
-		obj := itemObject(master, icols, it.cols)
-		var aps []any
-		for _, p := range it.perfs {
-			ap := map[string]any{"Performance": p.m}
-			for i, a := range show {
-				ap[a] = p.attrs[i]
-			}
-			aps = append(aps, ap)
-		}
-		obj["Attribute_Performance"] = aps
-		if master == "IR" {
-			irItems = append(irItems, obj)
-		} else {
-			out = append(out, obj)
-		}
-	}
-	if len(irItems) > 0 {
-		// Without parent details every item sits under one parentless group.
-		out = append(out, map[string]any{"Items": irItems})
-	}
-	return out
-}
-
-var (
-	doiRE   = regexp.MustCompile(`^10\.[1-9][0-9]{3}[0-9.]*/.+$`)
-	isbnRE  = regexp.MustCompile(`^97[89]-[0-9]+-[0-9]+-[0-9]+-[0-9]$`)
-	issnRE  = regexp.MustCompile(`^[0-9]{4}-[0-9]{3}[0-9X]$`)
-	propRE  = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_./]{1,17}:.+`)
-	idNames = map[string]string{"doi": "DOI", "isbn": "ISBN", "print_issn": "Print_ISSN", "online_issn": "Online_ISSN", "uri": "URI", "proprietary_id": "Proprietary"}
-)
-
-// itemObject names a Report_Item's columns as COUNTER does. Identifiers
-// that do not have the form COUNTER requires are left out rather than
-// sent malformed.
-func itemObject(master string, cols, vals []string) map[string]any {
-	obj := map[string]any{}
-	ids := map[string]string{}
-	for i, c := range cols {
-		v := vals[i]
-		switch c {
-		case "platform":
-			obj["Platform"] = v
-		case "publisher":
-			obj["Publisher"] = v
-		case "database":
-			obj["Database"] = v
-		case "title":
-			if master == "IR" {
-				obj["Item"] = v
-			} else {
-				obj["Title"] = v
-			}
-		default:
-			if validID(c, v) {
-				ids[idNames[c]] = v
-			}
-		}
-	}
-	if len(ids) > 0 {
-		obj["Item_ID"] = ids
-	}
-	return obj
-}
-
-func validID(col, v string) bool {
-	switch col {
-	case "doi":
-		return doiRE.MatchString(v)
-	case "isbn":
-		return len(v) == 17 && isbnRE.MatchString(v)
-	case "print_issn", "online_issn":
-		return issnRE.MatchString(v)
-	case "proprietary_id":
-		return propRE.MatchString(v)
-	case "uri":
-		u, err := url.Parse(v)
-		return err == nil && u.Scheme != "" && v != ""
-	}
-	return false
 }

@@ -97,7 +97,13 @@ type sushiFixture struct {
 
 func newSushiFixture(t *testing.T) *sushiFixture {
 	t.Helper()
-	wh, err := demoWarehouse()
+	return newSushiFixtureOn(t, demoWarehouse)
+}
+
+// newSushiFixtureOn serves the warehouse that warehouse builds.
+func newSushiFixtureOn(t *testing.T, warehouse func() (*transform.Warehouse, error)) *sushiFixture {
+	t.Helper()
+	wh, err := warehouse()
 	if err != nil {
 		t.Fatal(err)
 	}
