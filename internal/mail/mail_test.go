@@ -69,8 +69,11 @@ func TestMailRefusesWithoutStartTLS(t *testing.T) {
 		t.Errorf("%d messages delivered", n)
 	}
 	s.StartTLS, s.User, s.Password = false, "", ""
-	if err := s.Send(context.Background(), mail.Message{To: []string{"x@y.example"}, Subject: "s", Text: "t"}); err != nil {
+	if err := s.Send(context.Background(), mail.Message{To: []string{"x@y.example"}, Subject: "s", Text: "text only\npå to linjer"}); err != nil {
 		t.Fatalf("plain send to loopback: %v", err)
+	}
+	if got := mp.Messages(t); len(got) != 1 || strings.TrimSpace(strings.ReplaceAll(got[0].Text, "\r\n", "\n")) != "text only\npå to linjer" {
+		t.Fatalf("a text-only message came through as %+v", got)
 	}
 }
 

@@ -72,7 +72,10 @@ func (m Message) Build(from string, now time.Time) ([]byte, error) {
 		h("Content-Type", "text/plain; charset=utf-8")
 		h("Content-Transfer-Encoding", "quoted-printable")
 		b.WriteString("\r\n")
-		return b.Bytes(), writeQP(&b, m.Text)
+		if err := writeQP(&b, m.Text); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
 	}
 	mw := multipart.NewWriter(&b)
 	h("Content-Type", `multipart/alternative; boundary="`+mw.Boundary()+`"`)
