@@ -37,7 +37,7 @@ func (s *Server) currentUser(r *http.Request) (User, Session, bool) {
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, http.StatusOK, "login", pageData{Title: "Logg inn"})
+	s.render(w, http.StatusOK, "login", pageData{Title: "Logg inn", AccessOpen: s.cfg.Access != nil})
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -233,6 +233,8 @@ type pageData struct {
 	User  User
 	CSRF  string
 	Error string
+	// AccessOpen: staff may ask for an account (requests.go).
+	AccessOpen bool
 	// index
 	Links      []link
 	SUSHIBase  string
@@ -311,7 +313,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Ingen tilgang.", http.StatusForbidden)
 		return
 	}
-	d := pageData{Title: "Drift", User: u, CSRF: se.CSRF}
+	d := pageData{Title: "Drift", User: u, CSRF: se.CSRF, AccessOpen: s.cfg.Access != nil}
 	if s.cfg.RunLog != nil {
 		runs, err := s.cfg.RunLog.Last(50)
 		if err != nil {
@@ -395,7 +397,8 @@ header{display:flex;justify-content:space-between;align-items:center}
 <form method="post" action="/login">
 <p><label>Brukernavn<br><input name="user" autocomplete="username" required></label></p>
 <p><label>Passord<br><input name="password" type="password" autocomplete="current-password" required></label></p>
-<p><button>Logg inn</button></p></form>{{template "foot" .}}{{end}}
+<p><button>Logg inn</button></p></form>
+{{if .AccessOpen}}<p>Ingen konto? <a href="/access">Be om tilgang</a></p>{{end}}{{template "foot" .}}{{end}}
 {{define "index"}}{{template "head" .}}<h1>Din statistikk</h1>
 <ul>{{range .Links}}<li><a href="{{.Href}}">{{.Text}}</a>{{if .Downloads}} — last ned: {{range $i, $d := .Downloads}}{{if $i}}, {{end}}<a href="{{$d.Href}}" download>{{$d.Text}}</a>{{end}}{{end}}</li>
 {{else}}<li>Ingen rapporter ennå.</li>{{end}}</ul>
@@ -407,6 +410,7 @@ header{display:flex;justify-content:space-between;align-items:center}
 <dt>api_key</dt><dd>en nøkkel fra Bibliotek24 (<code>bibstat users token {{.User.Name}}</code>)</dd></dl>
 {{template "foot" .}}{{end}}
 {{define "admin"}}{{template "head" .}}<h1>Drift</h1>
+{{if .AccessOpen}}<p><a href="/admin/requests">Tilgangsforespørsler</a></p>{{end}}
 {{if .Error}}<p class="err">{{.Error}}</p>{{end}}
 <h2>Kjørelogg</h2>{{if .RunErr}}<p class="err">{{.RunErr}}</p>{{end}}
 <table><thead><tr><th>Type</th><th>Start</th><th>Slutt</th><th>Utfall</th><th>Detaljer</th></tr></thead><tbody>
