@@ -290,8 +290,9 @@ func agreementsPrint(ctx context.Context, e *env, args []string, sub, summary st
 
 func agreementsShow(ctx context.Context, e *env, args []string) error {
 	fs, whf := agreementFlags(e, "show", "ID", "Shows one agreement, its participants and the history of its changes;\n"+
-		"--as-of shows it as it stood then.")
+		"--as-of shows it as it stood then, --explain adds its value over the whole period with every formula.")
 	asOf := fs.String("as-of", "", "show the agreement as it stood at the end of this `date` (YYYY-MM-DD, UTC) or time (RFC 3339)")
+	explain := fs.Bool("explain", false, "add the value over the agreement period: uses (own, pooled share, total), costs, each formula")
 	pos, err := cli.ParseInterleaved(fs, args, 1)
 	if err != nil {
 		return err
@@ -317,7 +318,15 @@ func agreementsShow(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return agreements.WriteAgreement(e.stdout, a, h)
+	if err := agreements.WriteAgreement(e.stdout, a, h); err != nil || !*explain {
+		return err
+	}
+	v, err := agreements.Value(ctx, wh, a, a.From, a.To)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout)
+	return agreements.WriteText(e.stdout, v, true)
 }
 
 func agreementsValue(ctx context.Context, e *env, args []string) error {

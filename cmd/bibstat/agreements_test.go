@@ -54,6 +54,8 @@ func agreementsWarehouse(t *testing.T) string {
 			FROM unnest(['2030100', '2120100', '2160100', '2190200', '2080600', '3060201']) a(l),
 			     unnest(['avisarkiv', 'leksikon', 'filmtjeneste']) b(p),
 			     unnest(['Unique_Item_Requests', 'Total_Item_Requests']) c(m), range(12) d(i)`,
+		// Oslo's share of a pool on avisarkiv: 12,5 uses a month.
+		`UPDATE mart_library_month SET pooled = 12.5 WHERE library_id = '2030100' AND platform = 'avisarkiv' AND metric_type = 'Unique_Item_Requests'`,
 		`INSERT INTO loaded_units VALUES ('avisarkiv'), ('leksikon'), ('filmtjeneste')`,
 	} {
 		if _, err := db.Exec(q); err != nil {
@@ -118,9 +120,26 @@ func TestAgreementsCommands(t *testing.T) {
 		!strings.Contains(out, "187 500,00 NOK incl. VAT, 150 000,00 NOK excl. VAT") || !strings.Contains(out, "created") {
 		t.Errorf("show: exit %d\n%s", code, out)
 	}
+	// Avisarkivet: own uses 1 200 each for Oslo, Bergen, Trondheim and
+	// Skien (through county 40), 600 for Tromsø from July; Oslo's pool
+	// share 150 more: stated apart, then added.
+	out, errs, code := runAgreements(t, "show", "avisarkiv-2025", "--explain", "--warehouse", wh)
+	if code != 0 {
+		t.Fatalf("show --explain: exit %d\n%s", code, errs)
+	}
+	for _, want := range []string{
+		"participants:\n  library 2030100",
+		"uses                  5 550 (own 5 400 + pooled share 150)",
+		"own 5 400 + pooled share 150 = 5 550",
+		"uses: Σ uses of its libraries (1) in its months (12): own 1 200 + pooled share 150 = 1 350",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show --explain output lacks %q:\n%s", want, out)
+		}
+	}
 	// Filmtjenesten: usage model, 4 participants; Skien leaves after June,
 	// so uses are 1 200 + 1 200 + 1 200 + 600 = 4 200 Total_Item_Requests.
-	out, errs, code := runAgreements(t, "value", "filmtjeneste-2025", "--year", "2025", "--explain", "--warehouse", wh)
+	out, errs, code = runAgreements(t, "value", "filmtjeneste-2025", "--year", "2025", "--explain", "--warehouse", wh)
 	if code != 0 {
 		t.Fatalf("value: exit %d\n%s", code, errs)
 	}
@@ -145,12 +164,18 @@ func TestAgreementsErrors(t *testing.T) {
 	if err := os.WriteFile(bad, bytes.Replace(b, []byte(`"2160100"`), []byte(`"2169999"`), 1), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	mixed := filepath.Join(t.TempDir(), "mixed.yaml")
+	if err := os.WriteFile(mixed, bytes.Replace(b, []byte("data_type: multimedia"),
+		[]byte("data_type: multimedia\n    use_metrics: [Total_Item_Requests, Unique_Item_Requests]"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args     []string
 		code     int
 		inStderr string
 	}{
 		{[]string{"validate", bad, "--warehouse", wh}, 1, "bad.yaml:38: avisarkiv-2025.participants[2].library: unknown library 2169999"},
+		{[]string{"import", mixed, "--warehouse", wh}, 1, "filmtjeneste-2025.use_metrics: Total_Item_Requests + Unique_Item_Requests: a Unique_ metric cannot be added to a Total_ metric"},
 		{[]string{"value", "nope", "--warehouse", wh}, 1, `agreement "nope": no such agreement`},
 		{[]string{"value", "--warehouse", wh}, 2, "want 1 argument"},
 		{[]string{"list", "--warehouse", filepath.Join(t.TempDir(), "missing.duckdb")}, 1, "'bibstat demo'"},
