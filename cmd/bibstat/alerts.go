@@ -99,6 +99,21 @@ func alertInputs(ctx context.Context, cfg *config.Loaded, st store.Store, now ti
 	return in, nil
 }
 
+// accessRequests is the portal's access requests as configured, or nil
+// when access.domains is empty.
+func accessRequests(cfg *config.Loaded) (*server.Access, error) {
+	a := cfg.Access
+	if !a.Enabled() {
+		return nil, nil
+	}
+	m, err := mailer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &server.Access{Domains: a.Domains, LinkTTL: a.LinkTTL.D(), Mailer: m, Requests: cfg.Path(a.Requests),
+		Audit: cfg.Path(a.Audit)}, nil
+}
+
 // mailer is the config's SMTP server, its password resolved.
 func mailer(cfg *config.Loaded) (*mail.SMTP, error) {
 	m := cfg.Mail

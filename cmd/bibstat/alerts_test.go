@@ -73,3 +73,30 @@ func TestAlertsCommand(t *testing.T) {
 		t.Fatalf("second run: %v\n%s", err, out)
 	}
 }
+
+// TestAlertsConfigWiresAccessRequests: access.domains turns the portal's
+// access requests on, with the config's paths; none leaves them off.
+func TestAlertsConfigWiresAccessRequests(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "bibstat.yaml")
+	yaml := "server:\n  base_url: https://bibstat.example.no\nmail:\n  host: smtp.example.no\n  from: bibstat@bibliotek24.example\n" +
+		"access:\n  domains: [kommune.example]\n"
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := serverConfigFile(cfgPath, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := serverConfig(&env{}, cfg, "127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := sc.Access; a == nil || a.Requests != filepath.Join(dir, "access-requests.json") || a.Audit != filepath.Join(dir, "access-audit.jsonl") || a.Mailer == nil {
+		t.Fatalf("access %+v", sc.Access)
+	}
+	cfg.Access.Domains = nil
+	if sc, _ = serverConfig(&env{}, cfg, "127.0.0.1:0", nil); sc.Access != nil {
+		t.Fatal("access requests on without domains")
+	}
+}

@@ -86,7 +86,11 @@ func serverConfig(e *env, cfg *config.Loaded, addr string, runs *server.RunLog) 
 	if err != nil {
 		return server.Config{}, err
 	}
+	access, err := accessRequests(cfg)
+	if err != nil {
+		return server.Config{}, err
+	}
 	return server.Config{SiteDir: cfg.Path(cfg.Server.SiteDir), Users: users, LedgerPath: cfg.Path(cfg.Ledger.Path),
 		RunLog: runs, Addr: addr, BaseURL: cfg.Server.BaseURL, Log: e.log, TrustedProxies: proxies,
-		MetricsToken: token, MetricsAddr: cfg.Server.MetricsListen}, nil
+		MetricsToken: token, MetricsAddr: cfg.Server.MetricsListen, Access: access}, nil
 }
