@@ -46,7 +46,7 @@ func harvestCommand() command {
 			if o.To, err = optMonth("to", *to); err != nil {
 				return err
 			}
-			cfg, err := config.Load(*cfgPath)
+			cfg, err := loadConfig(*cfgPath)
 			if err != nil {
 				return err
 			}
@@ -157,7 +157,11 @@ func (e *unitsNotRunError) add(err error) {
 }
 
 func (e *unitsNotRunError) Error() string {
-	msg := fmt.Sprintf("%d units of %d credentials could not run: %v", e.units, e.creds, e.first)
+	creds := "credentials"
+	if e.creds == 1 {
+		creds = "credential"
+	}
+	msg := fmt.Sprintf("%d units of %d %s could not run: %v", e.units, e.creds, creds, e.first)
 	if e.creds > 1 {
 		msg += fmt.Sprintf(" (and %d more credentials, see the log)", e.creds-1)
 	}

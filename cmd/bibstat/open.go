@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -58,7 +60,13 @@ func openLocal(ctx context.Context, dir string) (*store.Local, error) {
 // takes them, the spill directory read from the config's folder.
 func warehouseOptions(cfg *config.Loaded) transform.Options {
 	w := cfg.Warehouse
-	return transform.Options{MemoryLimit: w.MemoryLimit, Threads: w.Threads, TempDir: cfg.Path(w.TempDirectory)}
+	prefer := map[string]string{} // never nil: a config without preferences clears the warehouse's
+	for _, p := range cfg.Platforms {
+		if p.PreferSource != "" {
+			prefer[p.ID] = p.PreferSource
+		}
+	}
+	return transform.Options{MemoryLimit: w.MemoryLimit, Threads: w.Threads, TempDir: cfg.Path(w.TempDirectory), PreferSource: prefer}
 }
 
 // openWarehouse opens the warehouse at path with opts. Its folder must
@@ -126,6 +134,23 @@ func whatNext(err error) error {
 		return err
 	}
 	return &notLoadedError{err: err}
+}
+
+// loadConfig is config.Load, a missing file told as what to do.
+func loadConfig(path string) (*config.Loaded, error) {
+	cfg, err := config.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no configuration file %s (%w): give --config FILE (config.example.yaml documents every key), or run 'bibstat demo' to try BibStat", path, err)
+	}
+	return cfg, err
+}
+
+// holdsUsage reports whether the warehouse has loaded any unit; one that
+// was created but never loaded has no marts for the portal or the site.
+func holdsUsage(ctx context.Context, db *sql.DB) bool {
+	var n int64
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM loaded_units`).Scan(&n)
+	return err == nil && n > 0
 }
 
 // sushiClient is the harvest's SUSHI client with the config's timeout and user agent.

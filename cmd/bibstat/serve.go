@@ -38,7 +38,7 @@ func serveCommand() command {
 			if fs.NArg() > 0 {
 				return &cli.UsageError{Msg: fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
 			}
-			cfg, err := config.Load(*cfgPath)
+			cfg, err := loadConfig(*cfgPath)
 			if err != nil {
 				return err
 			}
@@ -120,6 +120,9 @@ func runServe(ctx context.Context, e *env, cfgPath string, cfg *config.Loaded, r
 		return err
 	}
 	fmt.Fprintf(e.stdout, "serve: nightly run on %q in %s; next %s\n", cfg.Schedule.Cron, loc, next.Format(time.RFC3339))
+	if !runNow && !holdsUsage(ctx, wh.DB) {
+		fmt.Fprintln(e.stdout, "serve: the warehouse holds no usage yet: the nightly run fills it, or restart with --now to run it at once")
+	}
 	if runNow {
 		if err := p.Run(ctx, time.Now().In(loc)); err != nil && ctx.Err() == nil {
 			e.log.Error("nightly run failed", "error", err)

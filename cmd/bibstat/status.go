@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/bibliotek24/bibstat/ingest/ledger"
@@ -39,7 +40,7 @@ func statusCommand() command {
 			path := *ledgerPath
 			var cfg *config.Loaded
 			if path == "" {
-				if cfg, err = config.Load(*cfgPath); err != nil {
+				if cfg, err = loadConfig(*cfgPath); err != nil {
 					return err
 				}
 				path = cfg.Path(cfg.Ledger.Path)
@@ -66,6 +67,12 @@ func statusCommand() command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(rep)
 			}
-			return rep.WriteText(e.stdout, *limit)
+			if err := rep.WriteText(e.stdout, *limit); err != nil {
+				return err
+			}
+			if len(entries) == 0 {
+				fmt.Fprintln(e.stdout, "nothing harvested yet: run 'bibstat harvest --once' (or 'bibstat demo' to try BibStat)")
+			}
+			return nil
 		}}
 }

@@ -116,4 +116,15 @@ func TestFreshWarehouseSaysWhatToRun(t *testing.T) {
 			t.Errorf("%v: exit %d, said %q (output %q); want one line naming %q", tc.args, code, msg, out, tc.want)
 		}
 	}
+	// status before any harvest, and without a configuration.
+	cfg, _, _ := harvestWorld(t)
+	e, out := testEnv(t)
+	if err := run(ctx, []string{"status", "--config", cfg}, e.stdout, e.stderr); err != nil || !strings.Contains(out.String(), "run 'bibstat harvest --once'") {
+		t.Errorf("status before a harvest: %v, said\n%s", err, out)
+	}
+	e, _ = testEnv(t)
+	err := run(ctx, []string{"status", "--config", filepath.Join(dir, "none.yaml")}, e.stdout, e.stderr)
+	if err == nil || !strings.Contains(err.Error(), "--config FILE") {
+		t.Errorf("status without a configuration: %v", err)
+	}
 }
