@@ -71,6 +71,12 @@ func runTransform(ctx context.Context, e *env, o transformOptions) error {
 	if err := warehouseDir(path, o.create); err != nil {
 		return err
 	}
+	if dir := cmp.Or(o.archive, cfg.Path(cfg.Store.Dir)); o.rebuild && (o.archive != "" || cfg.Store.Kind != "s3") {
+		// A mistyped archive would be created empty, and the warehouse rebuilt from nothing.
+		if _, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("transform --rebuild: no archive at %s (%w): a rebuild from it would empty the warehouse; check --archive or the config's store.dir", dir, err)
+		}
+	}
 	st, err := openStore(ctx, cfg, o.archive)
 	if err != nil {
 		return err

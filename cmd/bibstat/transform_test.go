@@ -87,6 +87,15 @@ func TestTransformWarehouseFolder(t *testing.T) {
 	if _, err := os.Stat(wh); err != nil {
 		t.Errorf("transform --create made no warehouse: %v", err)
 	}
+	// A rebuild from an archive that is not there would empty the warehouse.
+	e, _ = testEnv(t)
+	err = run(ctx, []string{"transform", "--rebuild", "--archive", filepath.Join(dir, "typo"), "--warehouse", wh}, e.stdout, e.stderr)
+	if err == nil || !strings.Contains(err.Error(), "no archive at") {
+		t.Errorf("rebuild from a missing archive: %v, want an error", err)
+	}
+	if _, serr := os.Stat(filepath.Join(dir, "typo")); !errors.Is(serr, fs.ErrNotExist) {
+		t.Errorf("the refused rebuild created the archive: %v", serr)
+	}
 }
 
 // TestFreshWarehouseSaysWhatToRun: on a warehouse that was never loaded, or
