@@ -3,6 +3,7 @@ package agreements
 import (
 	"context"
 	"math/big"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -137,4 +138,56 @@ func TestValuePopulation(t *testing.T) {
 			t.Errorf("unallocated %s, F %s", v.Unallocated, v.Participants[0].Allocated)
 		}
 	})
+}
+
+// TestValueCountsOnce is a property: with every county taking part and any
+// libraries taking part on their own as well, for any months, each
+// inhabitant and each use is counted exactly once: the population covered
+// is Norway's and the uses are all the libraries' own and pooled uses.
+func TestValueCountsOnce(t *testing.T) {
+	w := world()
+	w.uses["r"] = append(pooledMonthly("2000001", "2025-01", 12, 7, big.NewRat(5, 4)),
+		append(pooledMonthly("2000002", "2025-01", 12, 3, big.NewRat(1, 3)),
+			append(monthly("2000004", "2025-01", 12, 11), pooledMonthly("2000005", "2025-03", 6, 0, big.NewRat(2, 1))...)...)...)
+	all := new(big.Rat)
+	for _, u := range w.uses["r"] {
+		all.Add(all, big.NewRat(u.Count, 1))
+		if u.Pooled != nil {
+			all.Add(all, u.Pooled)
+		}
+	}
+	rng := rand.New(rand.NewPCG(19, 5))
+	for i := range 150 {
+		var parts []Participant
+		for _, c := range []string{"03", "46", "31", "32", "33"} {
+			parts = append(parts, county(c))
+		}
+		for _, l := range w.libs {
+			if rng.IntN(2) == 0 {
+				continue
+			}
+			p := lib(string(l.ID))
+			p.Joined = mon("2025-01").Add(rng.IntN(12))
+			p.Left = p.Joined.Add(rng.IntN(13 - int(p.Joined.Mon)))
+			parts = append(parts, p)
+		}
+		rng.Shuffle(len(parts), func(a, b int) { parts[a], parts[b] = parts[b], parts[a] })
+		model := models[rng.IntN(len(models))]
+		a := agreement(model, "r", "2025-01", "2025-12", "100000", parts...)
+		v, err := Value(context.Background(), w, a, a.From, a.To)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uses := new(big.Rat).Add(big.NewRat(v.OwnUses, 1), v.PooledUses)
+		if v.Population != 5600 || uses.Cmp(all) != 0 {
+			t.Fatalf("case %d (%s, %v): population %d, uses %s; want 5 600 and %s", i, model, parts, v.Population, uses.FloatString(3), all.FloatString(3))
+		}
+		var sum Money
+		for _, p := range v.Participants {
+			sum += p.Allocated
+		}
+		if sum+v.Unallocated != v.Cost {
+			t.Fatalf("case %d: allocated %s + unallocated %s ≠ cost %s", i, sum, v.Unallocated, v.Cost)
+		}
+	}
 }
