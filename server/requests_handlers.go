@@ -147,9 +147,7 @@ func (s *Server) accessConfirmForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) accessConfirm(w http.ResponseWriter, r *http.Request) {
 	a := s.cfg.Access
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "invalid form", http.StatusBadRequest)
+	if !smallForm(w, r) {
 		return
 	}
 	now := s.cfg.Now()
@@ -174,6 +172,16 @@ func (s *Server) accessConfirm(w http.ResponseWriter, r *http.Request) {
 }
 
 var errNoLink = errors.New("no live link with that token")
+
+// smallForm parses a posted form of at most 16 KiB; false: it answered 400.
+func smallForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "invalid form", http.StatusBadRequest)
+		return false
+	}
+	return true
+}
 
 // linkFailed answers a wrong, used or expired link (counting it against
 // the address, as a guess) or a failure to record; it reports whether it did.
@@ -202,9 +210,7 @@ func (s *Server) accessPasswordForm(w http.ResponseWriter, r *http.Request) {
 // accessPassword sets the approved account's first password.
 func (s *Server) accessPassword(w http.ResponseWriter, r *http.Request) {
 	a := s.cfg.Access
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "invalid form", http.StatusBadRequest)
+	if !smallForm(w, r) {
 		return
 	}
 	token, pw := r.PostForm.Get("token"), r.PostForm.Get("password")

@@ -42,6 +42,9 @@ func alertsCommand() command {
 				return err
 			}
 			ds, err := runAlerts(ctx, cfg, st, time.Now(), *dryRun)
+			if cfg.Alerts.Operator == "" {
+				fmt.Fprintln(e.stdout, "alerts: alerts.operator is not set, so only libraries with a contact address get digests")
+			}
 			if *dryRun {
 				printDigests(e.stdout, ds)
 			} else {

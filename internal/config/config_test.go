@@ -112,19 +112,24 @@ func TestValidate(t *testing.T) {
 		}, "metrics_listen"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := Parse(strings.NewReader(tc.edit(base)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = cfg.Validate()
-			switch {
-			case tc.want == "" && err != nil:
-				t.Fatalf("unexpected: %v", err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Fatalf("error %v, want %q", err, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkValidate(t, tc.edit(base), tc.want) })
+	}
+}
+
+// checkValidate parses yaml and checks that Validate accepts it (want "")
+// or refuses it with an error that says want.
+func checkValidate(t *testing.T, yaml, want string) {
+	t.Helper()
+	cfg, err := Parse(strings.NewReader(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cfg.Validate()
+	switch {
+	case want == "" && err != nil:
+		t.Fatalf("unexpected: %v", err)
+	case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+		t.Fatalf("error %v, want %q", err, want)
 	}
 }
 
