@@ -53,6 +53,17 @@ func frozenServer(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// s3Ops is one call of each operation of s, by name.
+func s3Ops(ctx context.Context, s *store.S3) map[string]func() error {
+	return map[string]func() error{
+		"Put":    func() error { return s.Put(ctx, "k", strings.NewReader("x")) },
+		"Get":    func() error { _, err := s.Get(ctx, "k"); return err },
+		"List":   func() error { _, err := s.List(ctx, ""); return err },
+		"Delete": func() error { return s.Delete(ctx, "k") },
+		"Check":  func() error { return s.Check(ctx) },
+	}
+}
+
 // TestS3FrozenServer: every operation against a server that accepts
 // connections and never answers fails as ErrStoreUnavailable within the
 // store's timeout, before the caller's own (much later) deadline.
@@ -68,15 +79,8 @@ func TestS3FrozenServer(t *testing.T) {
 	// give up by its own timeout (the SDK's retries alone take about 55 s).
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	ops := map[string]func() error{
-		"Put":    func() error { return s.Put(ctx, "k", strings.NewReader("x")) },
-		"Get":    func() error { _, err := s.Get(ctx, "k"); return err },
-		"List":   func() error { _, err := s.List(ctx, ""); return err },
-		"Delete": func() error { return s.Delete(ctx, "k") },
-		"Check":  func() error { return s.Check(ctx) },
-	}
 	var wg sync.WaitGroup
-	for op, f := range ops {
+	for op, f := range s3Ops(ctx, s) {
 		wg.Go(func() {
 			err := f()
 			if !errors.Is(err, bibstat.ErrStoreUnavailable) || ctx.Err() != nil {

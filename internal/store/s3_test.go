@@ -231,13 +231,7 @@ func TestS3Unreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Each operation retries for a few seconds; run them side by side.
-	ops := map[string]func() error{
-		"Put":    func() error { return s.Put(ctx, "k", strings.NewReader("x")) },
-		"Get":    func() error { _, err := s.Get(ctx, "k"); return err },
-		"List":   func() error { _, err := s.List(ctx, ""); return err },
-		"Delete": func() error { return s.Delete(ctx, "k") },
-		"Check":  func() error { return s.Check(ctx) },
-	}
+	ops := s3Ops(ctx, s)
 	start := time.Now()
 	errs := make(map[string]error)
 	var mu sync.Mutex
