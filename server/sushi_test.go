@@ -272,6 +272,11 @@ func TestSUSHIExceptions(t *testing.T) {
 		{"bad metric", "/r51/reports/pr", q("metric_type", "No_License"), 200, []int{3060}},
 		{"bad data type", "/r51/reports/pr", q("data_type", "Spaceship"), 200, []int{3060}},
 		{"bad attribute", "/r51/reports/pr", q("attributes_to_show", "YOP"), 200, []int{3062}},
+		{"global customer", "/r51/reports/pr", q("customer_id", GlobalCustomerID), 403, []int{2011}},
+		{"global report list", "/r51/reports", q("customer_id", GlobalCustomerID), 403, []int{2011}},
+		{"totals", "/r51/reports/pr", q("granularity", "Totals"), 200, nil},
+		{"bad granularity", "/r51/reports/pr", q("granularity", "Weekly"), 200, []int{3062}},
+		{"parents of a platform report", "/r51/reports/pr", q("include_parent_details", "True"), 200, []int{3050}},
 		{"unknown report", "/r51/reports/xx_q9", q(), 404, []int{3000}},
 		{"dot-dot report", "/r51/reports/..%2fmembers", q(), 404, nil},
 	}
