@@ -263,56 +263,6 @@ func TestMartRules(t *testing.T) {
 	}
 }
 
-// checksums reads an ordered digest of every table a warehouse derives from the archive.
-func checksums(t *testing.T, db *sql.DB) map[string]string {
-	t.Helper()
-	tables := append([]string{"facts", "loaded_units", "agg_usage", "libraries", "institution_map", "pools",
-		"pool_members", "attribution", "usage_chosen", "pool_shares", "library_geo", "library_county", "population_by_year"}, Marts...)
-	out := map[string]string{}
-	for _, tb := range tables {
-		out[tb] = query[string](t, db, `SELECT count(*) || ':' || coalesce(md5(string_agg(t::VARCHAR, '|' ORDER BY t::VARCHAR)), '') FROM `+tb+` t`)
-	}
-	return out
-}
-
-func TestRebuildEqualsIncremental(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	st := world(t)
-	inc := openTest(t, filepath.Join(dir, "inc.duckdb"))
-	if _, err := inc.Update(ctx, st); err != nil {
-		t.Fatal(err)
-	}
-	archive(t, st, harvest{platform: "avis", cred: "2030100", lib: "2030100", report: "pr", month: "2024-01", at: t1}.with(
-		use{"5.1", "PR", "Total_Item_Requests", "", 25}))
-	archive(t, st, harvest{platform: "avis", cred: "2300500", lib: "2300500", report: "pr", month: "2024-02", at: t1}.with(
-		use{"5.1", "PR", "Total_Item_Requests", "", 11}))
-	if _, err := inc.Update(ctx, st); err != nil {
-		t.Fatal(err)
-	}
-	want := checksums(t, inc.DB)
-
-	path := filepath.Join(dir, "rebuilt.duckdb")
-	if err := os.WriteFile(path, []byte("an old, broken warehouse"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Rebuild(ctx, path, Options{Threads: 2}, st, quiet); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(path + ".rebuild"); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("rebuild left its temporary file: %v", err)
-	}
-	got := checksums(t, openTest(t, path).DB)
-	for tb, sum := range want {
-		if got[tb] != sum {
-			t.Errorf("%s: rebuilt %s, incremental %s", tb, got[tb], sum)
-		}
-	}
-	if strings.HasPrefix(want["mart_library_month"], "0:") {
-		t.Error("mart_library_month is empty")
-	}
-}
-
 func TestSchemaMismatchIsNeverRead(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "w.duckdb")
