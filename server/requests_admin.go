@@ -25,7 +25,14 @@ func (s *Server) adminRequests(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Ingen tilgang.", http.StatusForbidden)
 		return
 	}
-	d := accessPage{Title: "Tilgangsforespørsler", User: u, CSRF: se.CSRF, Error: r.URL.Query().Get("error")}
+	s.requestsPage(w, r, http.StatusOK, u, se, "")
+}
+
+// requestsPage writes the admin's requests page, with msg when the last
+// decision could not be made. It is written in place, not redirected to
+// with the message in the URL: a link could then put any words there.
+func (s *Server) requestsPage(w http.ResponseWriter, r *http.Request, status int, u User, se Session, msg string) {
+	d := accessPage{Title: "Tilgangsforespørsler", User: u, CSRF: se.CSRF, Error: msg}
 	rs, err := s.cfg.Access.list()
 	if err != nil {
 		d.Error = err.Error()
@@ -40,8 +47,7 @@ func (s *Server) adminRequests(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	d.Libraries, _ = s.geo.Libraries(r.Context())
-	s.renderAccess(w, r, http.StatusOK, "req-admin", d)
+	s.renderAccess(w, r, status, "req-admin", d)
 }
 
 // adminDecide approves (as the library's or its county's account) or
@@ -61,9 +67,7 @@ func (s *Server) adminDecide(w http.ResponseWriter, r *http.Request) {
 	id, action := r.PathValue("id"), r.PostForm.Get("action")
 	reason := strings.TrimSpace(r.PostForm.Get("reason"))
 	role := Role(r.PostForm.Get("role"))
-	fail := func(msg string) {
-		http.Redirect(w, r, "/admin/requests?error="+template.URLQueryEscaper(msg), http.StatusSeeOther)
-	}
+	fail := func(msg string) { s.requestsPage(w, r, http.StatusConflict, u, se, msg) }
 	switch {
 	case action == "refuse" && (reason == "" || utf8.RuneCountInString(reason) > 500):
 		fail("Skriv en begrunnelse (høyst 500 tegn): den sendes til den som spurte.")

@@ -223,6 +223,12 @@ func requestFlow(t *testing.T, box mailbox) {
 	l.do(t, "POST", path, url.Values{"token": {token}}, nil)
 	_, body = l.do(t, "GET", "/admin/requests", nil, admin)
 	ids = requestIDs(body)
+	if resp, body := l.do(t, "POST", "/admin/requests/"+ids[0], url.Values{"action": {"refuse"}, "reason": {" "}, "csrf": {csrf}}, admin); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "Skriv en begrunnelse") {
+		t.Fatalf("refuse without a reason: %d", resp.StatusCode)
+	}
+	if _, body := l.do(t, "GET", "/admin/requests?error=Logg+inn+p%C3%A5+evil.example", nil, admin); strings.Contains(body, "evil.example") {
+		t.Fatal("the page shows words from its URL")
+	}
 	if resp, _ := l.do(t, "POST", "/admin/requests/"+ids[0], url.Values{"action": {"refuse"}, "reason": {"Bruk skolens felles konto <b>"}, "csrf": {csrf}}, admin); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("refuse: %d", resp.StatusCode)
 	}
