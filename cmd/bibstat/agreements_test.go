@@ -127,29 +127,29 @@ func TestAgreementsCommands(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("show --explain: exit %d\n%s", code, errs)
 	}
-	for _, want := range []string{
+	wantAll(t, "show --explain", out,
 		"participants:\n  library 2030100",
 		"uses                  5 550 (own 5 400 + pooled share 150)",
 		"own 5 400 + pooled share 150 = 5 550",
-		"uses: Σ uses of its libraries (1) in its months (12): own 1 200 + pooled share 150 = 1 350",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("show --explain output lacks %q:\n%s", want, out)
-		}
-	}
+		"uses: Σ uses of its libraries (1) in its months (12): own 1 200 + pooled share 150 = 1 350")
 	// Filmtjenesten: usage model, 4 participants; Skien leaves after June,
 	// so uses are 1 200 + 1 200 + 1 200 + 600 = 4 200 Total_Item_Requests.
 	out, errs, code = runAgreements(t, "value", "filmtjeneste-2025", "--year", "2025", "--explain", "--warehouse", wh)
 	if code != 0 {
 		t.Fatalf("value: exit %d\n%s", code, errs)
 	}
-	for _, want := range []string{
+	wantAll(t, "value", out,
 		"uses                  4 200",
 		"cost_per_use: cost / uses = 90 000,00 / 4 200 = 21,43 NOK",
-		"Skien (2080600)                                   6         1     60 000      12 857,14        600      21,43 NOK",
-	} {
+		"Skien (2080600)                                   6         1     60 000      12 857,14        600      21,43 NOK")
+}
+
+// wantAll reports each of wants that the output of what lacks.
+func wantAll(t *testing.T, what, out string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
 		if !strings.Contains(out, want) {
-			t.Errorf("value output lacks %q:\n%s", want, out)
+			t.Errorf("%s output lacks %q:\n%s", what, want, out)
 		}
 	}
 }
