@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/mail"
 	"net/smtp"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -74,6 +76,12 @@ func (s *SMTP) send(ctx context.Context, from string, to []string, body []byte) 
 		return err
 	}
 	defer c.Close()
+	// Some servers refuse the EHLO "localhost" net/smtp sends by default.
+	if h, err := os.Hostname(); err == nil && h != "" && !strings.ContainsAny(h, " \r\n") {
+		if err := c.Hello(h); err != nil {
+			return fmt.Errorf("ehlo: %w", err)
+		}
+	}
 	if s.StartTLS {
 		if ok, _ := c.Extension("STARTTLS"); !ok {
 			return ErrNoStartTLS
