@@ -261,9 +261,18 @@ func (c *Config) platformReport(platformID string, lib *Library, begin, end bibs
 		rep.Header.Exceptions = []counter.Exception{counter.NewException(3030, "")}
 		return rep
 	}
-	rep.Items = append(rep.Items, item{Platform: platformID, Performance: []attributePerf{{
-		DataType: dataType, AccessMethod: ifShown(show.accessMethod, "Regular"), Performance: perf,
-	}}})
+	// Searches_Platform is the platform's, never its content's: its own
+	// Attribute_Performance with Data_Type Platform.
+	it := item{Platform: platformID}
+	if searches, ok := perf[counter.SearchesPlatform]; ok {
+		delete(perf, counter.SearchesPlatform)
+		it.Performance = append(it.Performance, attributePerf{DataType: "Platform", AccessMethod: ifShown(show.accessMethod, "Regular"),
+			Performance: map[string]map[string]int64{counter.SearchesPlatform: searches}})
+	}
+	if len(perf) > 0 {
+		it.Performance = append(it.Performance, attributePerf{DataType: dataType, AccessMethod: ifShown(show.accessMethod, "Regular"), Performance: perf})
+	}
+	rep.Items = append(rep.Items, it)
 	return rep
 }
 
@@ -356,27 +365,41 @@ func (c *Config) platformReportR5(platformID string, lib *Library, begin, end bi
 	if noItems {
 		return rep
 	}
-	it := itemR5{Platform: platformID, DataType: ifShown(show.dataType, c.dataType(platformID)), AccessMethod: ifShown(show.accessMethod, "Regular")}
+	// Shown by Data_Type, Searches_Platform is an item of Data_Type
+	// Platform; without it, one item sums everything.
+	content := itemR5{Platform: platformID, DataType: ifShown(show.dataType, c.dataType(platformID)), AccessMethod: ifShown(show.accessMethod, "Regular")}
+	search := content
+	search.DataType = ifShown(show.dataType, "Platform")
 	for _, m := range bibstat.MonthsBetween(begin, end) {
 		usage := c.Usage(platformID, lib.ID, m)
-		var p periodR5
-		p.Period.Begin, p.Period.End = m.First().Format(time.DateOnly), m.Last().Format(time.DateOnly)
+		var pc, ps periodR5
+		pc.Period.Begin, pc.Period.End = m.First().Format(time.DateOnly), m.Last().Format(time.DateOnly)
+		ps.Period = pc.Period
 		for _, metric := range PRMetrics {
-			if n := usage[metric]; n != 0 {
-				p.Instance = append(p.Instance, instanceR5{metric, n})
+			n := usage[metric]
+			switch {
+			case n == 0:
+			case metric == counter.SearchesPlatform && show.dataType:
+				ps.Instance = append(ps.Instance, instanceR5{metric, n})
+			default:
+				pc.Instance = append(pc.Instance, instanceR5{metric, n})
 			}
 		}
-		if len(p.Instance) > 0 {
-			it.Performance = append(it.Performance, p)
+		if len(ps.Instance) > 0 {
+			search.Performance = append(search.Performance, ps)
+		}
+		if len(pc.Instance) > 0 {
+			content.Performance = append(content.Performance, pc)
 		}
 	}
-	if len(it.Performance) == 0 {
-		if rep.Header.Exceptions == nil {
-			rep.Header.Exceptions = []counter.Exception{counter.NewException(3030, "")}
+	for _, it := range []itemR5{search, content} {
+		if len(it.Performance) > 0 {
+			rep.Items = append(rep.Items, it)
 		}
-		return rep
 	}
-	rep.Items = append(rep.Items, it)
+	if len(rep.Items) == 0 && rep.Header.Exceptions == nil {
+		rep.Header.Exceptions = []counter.Exception{counter.NewException(3030, "")}
+	}
 	return rep
 }
 

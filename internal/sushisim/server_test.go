@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -106,8 +107,12 @@ func TestReportShowsTheAttributesAskedFor(t *testing.T) {
 			for i := range int(r.NumRows()) {
 				row.SetFrom(r, i)
 				rows++
-				if row.DataType != tc.dataType || row.AccessMethod != tc.accessMethod {
-					t.Errorf("%q %q: row Data_Type %q Access_Method %q, want %q %q", tc.prefix, tc.attrs, row.DataType, row.AccessMethod, tc.dataType, tc.accessMethod)
+				dt := tc.dataType
+				if row.MetricType == counter.SearchesPlatform && dt != "" {
+					dt = "Platform" // the platform's searches, never its content's
+				}
+				if row.DataType != dt || row.AccessMethod != tc.accessMethod {
+					t.Errorf("%q %q: %s row Data_Type %q Access_Method %q, want %q %q", tc.prefix, tc.attrs, row.MetricType, row.DataType, row.AccessMethod, dt, tc.accessMethod)
 				}
 			}
 			return nil
@@ -128,4 +133,44 @@ func hasException(excs []counter.Exception, code int) bool {
 		}
 	}
 	return false
+}
+
+// TestUsageKeepsCOUNTERRelations: in every month of every library the
+// simulated counts hold the relations the COUNTER Validator checks between
+// metrics of one Data_Type: the first of each pair counts at least the
+// second and is there when the second is; a book's or reference work's
+// items are of at least one title. Tiny libraries are where rounding down
+// would break them.
+func TestUsageKeepsCOUNTERRelations(t *testing.T) {
+	c := &Config{Seed: 5, First: bibstat.Month{Year: 2025, Mon: 1}, Last: bibstat.Month{Year: 2025, Mon: 12},
+		Platforms: []Platform{{ID: "leks", DataType: "Reference_Work", Scale: 25}, {ID: "avis", DataType: "Newspaper_or_Newsletter", Scale: 40}}}
+	for i, pop := range []int{30, 80, 150, 400, 2000, 90000} {
+		c.Libraries = append(c.Libraries, Library{ID: bibstat.LibraryID(fmt.Sprintf("20301%02d", i)), Population: pop})
+	}
+	pairs := [][2]string{
+		{counter.TotalItemInvestigations, counter.UniqueItemInvestigations}, {counter.TotalItemInvestigations, counter.TotalItemRequests},
+		{counter.UniqueItemInvestigations, counter.UniqueItemRequests}, {counter.TotalItemRequests, counter.UniqueItemRequests},
+	}
+	titles := [][2]string{
+		{counter.UniqueItemInvestigations, counter.UniqueTitleInvestigations}, {counter.UniqueItemRequests, counter.UniqueTitleRequests},
+		{counter.UniqueTitleInvestigations, counter.UniqueTitleRequests}, {counter.TotalItemRequests, counter.UniqueTitleRequests},
+	}
+	for _, p := range c.Platforms {
+		for _, l := range c.Libraries {
+			for _, m := range bibstat.MonthsBetween(c.First, c.Last) {
+				u := c.Usage(p.ID, l.ID, m)
+				check := pairs
+				if p.DataType == "Reference_Work" {
+					check = append(append([][2]string{}, pairs...), titles...)
+				} else if u[counter.UniqueTitleRequests]+u[counter.UniqueTitleInvestigations] != 0 {
+					t.Errorf("%s %s %s: title metrics for %s", p.ID, l.ID, m, p.DataType)
+				}
+				for _, r := range check {
+					if u[r[0]] < u[r[1]] || (u[r[0]] > 0) != (u[r[1]] > 0) {
+						t.Errorf("%s %s %s: %s %d, %s %d", p.ID, l.ID, m, r[0], u[r[0]], r[1], u[r[1]])
+					}
+				}
+			}
+		}
+	}
 }

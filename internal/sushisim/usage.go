@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"slices"
 
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/counter"
@@ -62,12 +63,16 @@ func (c *Config) buildIndex() {
 	c.idx = idx
 }
 
-// PRMetrics are the Metric_Types the simulator reports in PR, in report order.
-var PRMetrics = append([]string{counter.SearchesPlatform}, counter.ItemMetrics...)
+// PRMetrics are the Metric_Types the simulator reports in PR, in report
+// order; the Unique_Title ones for Book and Reference_Work platforms only.
+var PRMetrics = append([]string{counter.SearchesPlatform}, counter.UsageMetrics...)
 
 // Usage returns the PR counts of one library on one platform in one month,
 // keyed by Metric_Type. It is zero outside [First, Last]. The numbers keep
-// COUNTER's invariants: Unique ≤ Total and Requests ≤ Investigations.
+// COUNTER's invariants, as the COUNTER Validator checks them: Unique ≤
+// Total, Requests ≤ Investigations, titles ≤ items, and a metric that
+// counts anything implies the ones it is part of (a request is of at least
+// one unique item; a book's items are of at least one title).
 func (c *Config) Usage(platform string, lib bibstat.LibraryID, m bibstat.Month) map[string]int64 {
 	out := make(map[string]int64, len(PRMetrics))
 	if m.Before(c.First) || c.Last.Before(m) {
@@ -90,10 +95,16 @@ func (c *Config) Usage(platform string, lib bibstat.LibraryID, m bibstat.Month) 
 	uir := int64(float64(tir) * (0.55 + 0.3*c.noise(platform, lib, m, "uir")))
 	tii := tir + int64(float64(tir)*(0.2+0.6*c.noise(platform, lib, m, "tii")))
 	uii := uir + int64(float64(tii-tir)*(0.5+0.4*c.noise(platform, lib, m, "uii")))
+	uir, uii = atLeastOne(uir, tir), atLeastOne(uii, tii)
 	out[counter.TotalItemRequests] = tir
 	out[counter.UniqueItemRequests] = uir
 	out[counter.TotalItemInvestigations] = tii
 	out[counter.UniqueItemInvestigations] = uii
+	if slices.Contains(counter.BookDataTypes, p.DataType) {
+		uti := atLeastOne(int64(float64(uii)*(0.4+0.4*c.noise(platform, lib, m, "uti"))), uii)
+		out[counter.UniqueTitleInvestigations] = uti
+		out[counter.UniqueTitleRequests] = min(uti, atLeastOne(int64(float64(uir)*(0.4+0.4*c.noise(platform, lib, m, "utr"))), uir))
+	}
 	out[counter.SearchesPlatform] = int64(base * (0.3 + 0.4*c.noise(platform, lib, m, "search")))
 	return out
 }
@@ -110,6 +121,14 @@ func (c *Config) find(platform string, lib bibstat.LibraryID) (p *Platform, l *L
 		}
 	}
 	return p, l
+}
+
+// atLeastOne is n, or 1 when n rounded down to 0 of a whole that is not 0.
+func atLeastOne(n, whole int64) int64 {
+	if n == 0 && whole > 0 {
+		return 1
+	}
+	return n
 }
 
 func boolf(b bool) float64 {
