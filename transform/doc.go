@@ -29,8 +29,9 @@
 //     weighted part); pools, reports and agreements read it.
 //     Facts go in with read_parquet, never row by row: the raw objects of a
 //     chunk of units are parsed into one local Parquet file (rows find their
-//     unit by source_key), and units that carry stored parsed rows (uploads)
-//     are copied as they are.
+//     unit by source_key), and units with stored parsed rows of this
+//     parser version are copied as they are; an upload of an older one is
+//     read again from its file, through its archived mapping (reread.go).
 //   - agg_usage: the facts summed over items, kept per month; Load marks
 //     the months it touched (dirty_months) and Refresh sums only those again.
 //   - register: libraries (BaseBibliotek XML or CSV), the institution
