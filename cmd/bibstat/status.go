@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/bibliotek24/bibstat/ingest/ledger"
@@ -62,6 +63,12 @@ func statusCommand() command {
 			}
 			rep := status.Build(c, entries, o, time.Now())
 			rep.Ledger = path
+			if cfg != nil {
+				// The warehouse may be held by a running serve: status still shows the ledger.
+				if rep.Unmapped, err = unmappedInstitutions(ctx, e, cfg, o); err != nil {
+					e.log.Warn("unmapped institutions not read from the warehouse", "err", err)
+				}
+			}
 			if *asJSON {
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
@@ -75,4 +82,19 @@ func statusCommand() command {
 			}
 			return nil
 		}}
+}
+
+// unmappedInstitutions reads the warehouse's unattributed usage for
+// status; a warehouse not made yet has none to show.
+func unmappedInstitutions(ctx context.Context, e *env, cfg *config.Loaded, o status.Options) ([]status.Unmapped, error) {
+	path := cfg.Path(cfg.Warehouse.Path)
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil
+	}
+	wh, err := openWarehouse(ctx, e, path, warehouseOptions(cfg), true, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer wh.Close()
+	return status.ReadUnmapped(ctx, wh.DB, o)
 }

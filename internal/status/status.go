@@ -27,6 +27,9 @@ type Report struct {
 	Missing     int                   `json:"missing"` // expected units never harvested
 	Blocked     int                   `json:"blocked"` // expected units not tried because their credential is broken
 	Cells       []Cell                `json:"cells"`
+	// Unmapped is usage the warehouse could not attribute (ReadUnmapped);
+	// the caller fills it when a warehouse is at hand.
+	Unmapped []Unmapped `json:"unmapped_institutions,omitempty"`
 }
 
 // Cell is one library × platform × month.

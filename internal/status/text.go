@@ -67,10 +67,11 @@ func (rep Report) writeText(w io.Writer, limit int) {
 	fmt.Fprintf(w, "units: %d  %s\n", total, strings.Join(parts, " "))
 	if len(g.Rows) == 0 {
 		fmt.Fprintln(w, "nothing harvested yet")
-		return
+	} else {
+		printMatrix(w, g)
+		rep.printProblems(w, limit)
 	}
-	printMatrix(w, g)
-	rep.printProblems(w, limit)
+	rep.printUnmapped(w, limit)
 }
 
 // printMatrix prints one line per library × platform, one mark per month.
