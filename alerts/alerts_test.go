@@ -261,3 +261,21 @@ func TestAlertRenderLanguagesAndEscaping(t *testing.T) {
 		}
 	}
 }
+
+func TestAlertAccessRequestsToTheOperatorOnly(t *testing.T) {
+	in := fixtureInputs()
+	in.Requests = []AccessRequest{{ID: "ab12", Name: "Kari <b>Nordmann</b>", Email: "kari@oslo.kommune.example", Library: "2030100", Created: night}}
+	st, _ := LoadState(filepath.Join(t.TempDir(), "none.json"))
+	ds := Plan(in, st)
+	if len(ds) != 3 || len(ds[0].Alerts) != 7 || len(ds[1].Alerts) != 1 {
+		t.Fatalf("digests: %d, operator's %d alerts", len(ds), len(ds[0].Alerts))
+	}
+	op := ds[0].Message
+	if !strings.Contains(op.Text, "Tilgangsforespørsler som venter på avgjørelse\n- Kari <b>Nordmann</b> <kari@oslo.kommune.example>, bibliotek 2030100") ||
+		!strings.Contains(op.Text, "Se https://bibstat.example.no/admin/requests") {
+		t.Errorf("operator's digest:\n%s", op.Text)
+	}
+	if strings.Contains(op.HTML, "<b>Nordmann") {
+		t.Error("the requester's name is not escaped in the HTML part")
+	}
+}

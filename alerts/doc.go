@@ -18,6 +18,8 @@
 //   - month_missing: a unit not in (never harvested, failed, not ready,
 //     queued or throttled) on alerts.due_day of the next month; a broken
 //     credential's months are its one credential alert instead.
+//   - access_pending: staff confirmed a request for a portal account and
+//     wait on /admin/requests; operator only.
 //
 // Each alert has an ID; the digest state records, per recipient, the IDs
 // told. A digest holds only the open alerts its recipient was not told; an

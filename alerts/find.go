@@ -21,9 +21,10 @@ const (
 	KindPlatform   Kind = "platform_failing"  // a platform failed N nights in a row
 	KindUpload     Kind = "upload_rejected"   // a file in the inbox was rejected
 	KindMissing    Kind = "month_missing"     // a month not harvested by its due day
+	KindAccess     Kind = "access_pending"    // staff wait for an account on /admin/requests
 )
 
-var kindOrder = []Kind{KindRun, KindCredential, KindPlatform, KindUpload, KindMissing}
+var kindOrder = []Kind{KindRun, KindCredential, KindPlatform, KindUpload, KindMissing, KindAccess}
 
 // Alert is one thing that needs a person. ID is its identity across
 // nights: a digest holds the alerts whose ID its recipient was not told.
@@ -37,6 +38,8 @@ type Alert struct {
 	Report     string
 	Stage      string    // KindRun
 	File       string    // KindUpload
+	Name       string    // KindAccess: who asks
+	Email      string    // KindAccess
 	Reason     string    // the vendor's or the stage's words, never a secret
 	Code       int       // the COUNTER exception, if any
 	Nights     int       // KindPlatform
@@ -60,13 +63,22 @@ type Upload struct {
 	Reason string
 }
 
+// AccessRequest is a confirmed request for a portal account that waits
+// for an admin's decision (server.Request).
+type AccessRequest struct {
+	ID, Name, Email string
+	Library         bibstat.LibraryID
+	Created         time.Time
+}
+
 // Inputs is what the alerts are worked out from.
 type Inputs struct {
-	Config  *config.Config
-	Ledger  []ledger.Entry
-	Runs    []Run // newest first, as the run log gives them
-	Uploads []Upload
-	Now     time.Time
+	Config   *config.Config
+	Ledger   []ledger.Entry
+	Runs     []Run // newest first, as the run log gives them
+	Uploads  []Upload
+	Requests []AccessRequest
+	Now      time.Time
 }
 
 // runWindow is how long a failed stage stays an alert: long enough to be
@@ -94,6 +106,11 @@ func Find(in Inputs, st *State) []Alert {
 		out = append(out, Alert{ID: "upload/" + u.Key, Kind: KindUpload, Platform: u.Vendor, File: u.File, Reason: u.Reason})
 	}
 	out = append(out, missingMonths(in, broken)...)
+	for _, q := range in.Requests {
+		// Library stays "": the operator decides, the library is not told.
+		out = append(out, Alert{ID: "access/" + q.ID, Kind: KindAccess, Name: q.Name, Email: q.Email,
+			Credential: string(q.Library), At: q.Created})
+	}
 	slices.SortStableFunc(out, func(a, b Alert) int {
 		return cmp.Or(cmp.Compare(slices.Index(kindOrder, a.Kind), slices.Index(kindOrder, b.Kind)),
 			cmp.Compare(a.Library, b.Library), cmp.Compare(a.Platform, b.Platform), cmp.Compare(a.Credential, b.Credential),

@@ -36,7 +36,9 @@ type Audience struct {
 	Library string // "name (bibnr)" parts for a library; "" for the operator
 	Bibnr   string
 	Link    string // the portal page that shows the alerts
-	Loc     *time.Location
+	// Links overrides Link for a kind (the requests' own admin page).
+	Links map[Kind]string
+	Loc   *time.Location
 }
 
 // Render writes alerts for a as a message to to. Vendor and stage text is
@@ -55,7 +57,11 @@ func Render(to string, a Audience, alerts []Alert) mail.Message {
 	}
 	var secs []section
 	for _, k := range kindOrder {
-		s := section{Heading: w.Headings[k], Link: a.Link, See: fmt.Sprintf(w.See, a.Link)}
+		link := a.Link
+		if l, ok := a.Links[k]; ok {
+			link = l
+		}
+		s := section{Heading: w.Headings[k], Link: link, See: fmt.Sprintf(w.See, link)}
 		n := 0
 		for _, al := range alerts {
 			if al.Kind != k {
@@ -114,6 +120,8 @@ func line(w words, a Alert, loc *time.Location) string {
 		return fmt.Sprintf(w.Platform, a.Platform, a.Nights, at, reason)
 	case KindUpload:
 		return fmt.Sprintf(w.Upload, a.Platform, oneLine(a.File), reason)
+	case KindAccess:
+		return fmt.Sprintf(w.Access, oneLine(a.Name), a.Email, a.Credential, at)
 	default:
 		return fmt.Sprintf(w.Missing, a.Library, a.Platform, a.Month, strings.ToUpper(a.Report), w.States[a.Reason])
 	}

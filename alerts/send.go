@@ -53,7 +53,8 @@ func Plan(in Inputs, st *State) []Digest {
 	}
 	if cfg.Alerts.Operator != "" {
 		if fresh := newTo(Operator, func(Alert) bool { return true }); len(fresh) > 0 {
-			aud := Audience{Lang: cfg.AlertLang(), Link: base + "/admin", Loc: loc}
+			aud := Audience{Lang: cfg.AlertLang(), Link: base + "/admin", Loc: loc,
+				Links: map[Kind]string{KindAccess: base + "/admin/requests"}}
 			out = append(out, Digest{Recipient: Operator, To: cfg.Alerts.Operator, Lang: aud.Lang, Alerts: fresh,
 				Message: Render(cfg.Alerts.Operator, aud, fresh)})
 		}

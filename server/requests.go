@@ -147,8 +147,12 @@ func (a *Access) list() ([]Request, error) {
 	return rs, err
 }
 
-func (a *Access) load() ([]Request, error) {
-	b, err := os.ReadFile(a.Requests)
+func (a *Access) load() ([]Request, error) { return ReadRequests(a.Requests) }
+
+// ReadRequests reads the requests file at path, as "bibstat alerts" does
+// to tell the operator who waits; a missing file is no requests.
+func ReadRequests(path string) ([]Request, error) {
+	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -157,7 +161,7 @@ func (a *Access) load() ([]Request, error) {
 	}
 	var f requestsFile
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("read access requests %s: %w", a.Requests, err)
+		return nil, fmt.Errorf("read access requests %s: %w", path, err)
 	}
 	return f.Requests, nil
 }

@@ -99,6 +99,17 @@ func alertInputs(ctx context.Context, cfg *config.Loaded, st store.Store, now ti
 	for _, r := range runs {
 		in.Runs = append(in.Runs, alerts.Run{Kind: r.Kind, Start: r.Start, End: r.End, Outcome: r.Outcome, Detail: r.Detail})
 	}
+	if cfg.Access.Enabled() {
+		reqs, err := server.ReadRequests(cfg.Path(cfg.Access.Requests))
+		if err != nil {
+			return alerts.Inputs{}, err
+		}
+		for _, q := range reqs {
+			if q.State == server.ReqPending {
+				in.Requests = append(in.Requests, alerts.AccessRequest{ID: q.ID, Name: q.Name, Email: q.Email, Library: q.Library, Created: q.Created})
+			}
+		}
+	}
 	return in, nil
 }
 
