@@ -41,7 +41,7 @@ func TestCommandsReadPathsFromTheConfigFolder(t *testing.T) {
 		{"status", "--config", cfg},
 		{"credentials", "discover", "--config", cfg, "--platform", "avis"},
 		{"ingest", upload, "--dry-run", "--vendor", "leksikon", "--config", cfg},
-		{"transform", "--config", cfg},
+		{"transform", "--config", cfg, "--create"}, // data/ does not exist yet
 		{"report", "--config", cfg},
 		{"agreements", "list", "--config", cfg},
 		{"users", "list", "--config", cfg},
