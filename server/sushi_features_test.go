@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"maps"
 	"net/url"
 	"slices"
 	"testing"
@@ -155,5 +156,34 @@ func TestSushiTotals(t *testing.T) {
 		if tot := totals[k]; len(tot) != 2 || tot["2024-11"] != m["total"] {
 			t.Errorf("%s: totals %v, months sum to %d", k, tot, m["total"])
 		}
+	}
+}
+
+// TestSushiOneRelease: "nyheter" was harvested in both releases for
+// January 2025; its PR counts that month once, from R5.1 (R5's would add
+// its Data_Type Database usage as Unspecified).
+func TestSushiOneRelease(t *testing.T) {
+	f := newSushiFixtureOn(t, worldWarehouse)
+	var rep struct {
+		Items []struct {
+			AP []struct {
+				DataType    string `json:"Data_Type"`
+				Performance map[string]map[string]int64
+			} `json:"Attribute_Performance"`
+		} `json:"Report_Items"`
+	}
+	getJSON(t, f, "/r51/reports/pr", worldQuery(f, 0, "platform", "nyheter", "begin_date", "2025-01", "end_date", "2025-01"), &rep)
+	got := map[string]int64{}
+	for _, it := range rep.Items {
+		for _, ap := range it.AP {
+			if n, ok := ap.Performance["Total_Item_Requests"]["2025-01"]; ok {
+				got[ap.DataType] += n
+			}
+		}
+	}
+	// R5.1: b = 11; Newspaper_or_Newsletter 4b plus TDM's 4, Book 4(b+1), Reference_Work 4(b+2).
+	want := map[string]int64{"Newspaper_or_Newsletter": 48, "Book": 48, "Reference_Work": 52}
+	if !maps.Equal(got, want) {
+		t.Errorf("January 2025 Total_Item_Requests by Data_Type %v, want %v", got, want)
 	}
 }

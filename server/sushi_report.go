@@ -240,9 +240,12 @@ func (s *Server) reportItems(ctx context.Context, li LibraryInfo, req request, b
 }
 
 // itemsQuery is the SQL of a report and its arguments: the library's facts
-// of releases 5 and 5.1 only, the best release per platform and month, and
+// that count (facts_chosen: one source and one release per platform and
+// month, the warehouse's rule of choice), of releases 5 and 5.1 only, and
 // per platform and month one report (the master itself if harvested, else
-// the first of its views), summed over every column not shown.
+// the first of its views), summed over every column not shown. DR looks
+// up each database's Data_Type in every harvest (see dataTypeExpr): a
+// name, not a count, so any harvest may say it.
 func itemsQuery(li LibraryInfo, req request, begin, end bibstat.Month) (string, []any) {
 	sp := req.spec
 	var sel []string
@@ -267,16 +270,15 @@ func itemsQuery(li LibraryInfo, req request, begin, end bibstat.Month) (string, 
 	where, whereArgs := itemsWhere(req)
 	q := `
 WITH f AS (
-  SELECT f.*, release_rank(f.release) AS rr, ` + dbType + ` AS db_type,
+  SELECT f.*, ` + dbType + ` AS db_type,
          CASE WHEN upper(f.report_id) = ? THEN '0' ELSE '1' END || upper(f.report_id) AS rk
-  FROM facts f JOIN attribution a USING (platform, library_id, institution_id, customer_id)` + dbJoin + `
-  WHERE a.target_kind = 'library' AND a.target_id = ? AND split_part(upper(f.report_id), '_', 1) = ?
+  FROM facts_chosen f` + dbJoin + `
+  WHERE f.target_kind = 'library' AND f.target_id = ? AND split_part(upper(f.report_id), '_', 1) = ?
     AND f.release LIKE '5%' AND f.month BETWEEN ? AND ?` + platformCond + `
 ),
-best_release AS (SELECT platform, month, max(rr) AS rr FROM f GROUP BY ALL),
-best_report AS (SELECT platform, month, rr, min(rk) AS rk FROM f JOIN best_release USING (platform, month, rr) GROUP BY ALL)
+best_report AS (SELECT platform, month, min(rk) AS rk FROM f GROUP BY ALL)
 SELECT ` + strings.Join(sel, ", ") + `, metric_type, strftime(month, '%Y-%m'), sum(count)::BIGINT
-FROM f JOIN best_report USING (platform, month, rr, rk)
+FROM f JOIN best_report USING (platform, month, rk)
 WHERE ` + where + `
 GROUP BY ALL HAVING sum(count) <> 0
 ORDER BY ALL`
