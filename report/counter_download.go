@@ -44,11 +44,11 @@ type counterRow struct {
 // downloads) and leave R4 out (its metrics are not R5's); counties round
 // their municipality-weighted sums; the nation counts all of its usage.
 var counterQueries = map[string]struct{ table, query string }{
-	"library": {"mart_library_month", `SELECT platform, data_type, metric_type, month, count
+	"library": {"mart_library_month", `SELECT platform, coalesce(data_type, ''), metric_type, month, count
 		FROM mart_library_month WHERE library_id = ? AND release <> '4' ORDER BY ALL`},
-	"county": {"mart_county_month_current", `SELECT platform, data_type, metric_type, month, round(count)::BIGINT
+	"county": {"mart_county_month_current", `SELECT platform, coalesce(data_type, ''), metric_type, month, round(count)::BIGINT
 		FROM mart_county_month_current WHERE county = ? ORDER BY ALL`},
-	"nation": {"mart_national_month", `SELECT platform, data_type, metric_type, month, total::BIGINT
+	"nation": {"mart_national_month", `SELECT platform, coalesce(data_type, ''), metric_type, month, total::BIGINT
 		FROM mart_national_month WHERE ? = '' ORDER BY ALL`},
 }
 
