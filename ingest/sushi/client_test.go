@@ -1,13 +1,19 @@
 package sushi
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/counter"
+	"github.com/bibliotek24/bibstat/internal/sushisim"
+	"github.com/bibliotek24/bibstat/schemas"
 )
 
 func TestReportNeverLeaksSecrets(t *testing.T) {
@@ -93,5 +99,38 @@ func TestReportAsksForMandatoryColumns(t *testing.T) {
 		if got != tc.want || has != (tc.want != "") {
 			t.Errorf("R%s %s: attributes_to_show %q (sent: %v), want %q", tc.release, tc.report, got, has, tc.want)
 		}
+	}
+}
+
+// TestR5ReportCarriesDataType: against a simulated R5 vendor, which shows
+// Data_Type only when asked, every row the client fetches has one.
+func TestR5ReportCarriesDataType(t *testing.T) {
+	world := &sushisim.Config{Seed: 1, First: bibstat.Month{Year: 2025, Mon: 1}, Last: bibstat.Month{Year: 2025, Mon: 1},
+		Platforms: []sushisim.Platform{{ID: "leks", DataType: "Reference_Work", Scale: 30}},
+		Libraries: []sushisim.Library{{ID: "2030100", Name: "Oslo", Population: 50000}}}
+	srv := httptest.NewServer(world.Handler("leks"))
+	defer srv.Close()
+	cred := Credential{ID: "2030100", Platform: "leks", BaseURL: srv.URL, Release: "5",
+		CustomerID: world.CustomerID("2030100"), APIKey: world.APIKey("leks", "2030100")}
+	m := bibstat.Month{Year: 2025, Mon: 1}
+	resp, err := (&Client{}).Report(context.Background(), cred, "pr", m, m)
+	if err != nil || resp.Status != http.StatusOK {
+		t.Fatalf("report: %v %+v", err, resp)
+	}
+	var rows int
+	_, err = counter.Read(context.Background(), bytes.NewReader(resp.Body), counter.Options{}, func(rec arrow.RecordBatch) error {
+		defer rec.Release()
+		var r schemas.Row
+		for i := range int(rec.NumRows()) {
+			r.SetFrom(rec, i)
+			rows++
+			if want := map[bool]string{true: "Platform", false: "Reference_Work"}[r.MetricType == counter.SearchesPlatform]; r.DataType != want {
+				t.Errorf("%s: Data_Type %q, want %q", r.MetricType, r.DataType, want)
+			}
+		}
+		return nil
+	})
+	if err != nil || rows == 0 {
+		t.Fatalf("read: %d rows, %v", rows, err)
 	}
 }
