@@ -69,7 +69,7 @@ func runAlerts(ctx context.Context, cfg *config.Loaded, st store.Store, now time
 			return nil, err
 		}
 	}
-	return alerts.Deliver(ctx, in, cfg.Path(cfg.Alerts.State), sender, dryRun)
+	return alerts.Deliver(ctx, in, cfg.AlertState(), sender, dryRun)
 }
 
 // nightlyAlerts is the night's last step: the digests, after the stages.

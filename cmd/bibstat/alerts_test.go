@@ -53,6 +53,9 @@ func TestAlertsCommand(t *testing.T) {
 	if err != nil || !strings.Contains(out, "alerts: 2 digests") {
 		t.Fatalf("alerts: %v\n%s%s", err, out, errs)
 	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(cfg), "alerts.json")); err != nil {
+		t.Fatalf("the digests sent are not recorded beside the ledger: %v", err)
+	}
 	msgs := mp.Messages(t)
 	if len(msgs) != 2 {
 		t.Fatalf("%d messages, want 2", len(msgs))

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/mail"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -36,7 +37,7 @@ type Alerts struct {
 	// before the operator is told. Default 3.
 	FailingNights int `yaml:"failing_nights"`
 	// State records what was told to whom, so that each digest holds only
-	// what is new; beside the ledger by default.
+	// what is new; "" is alerts.json beside the ledger.
 	State string `yaml:"state"`
 }
 
@@ -58,7 +59,7 @@ func (a Access) Enabled() bool { return len(a.Domains) > 0 }
 
 func defaultMail() Mail { return Mail{Port: 587, StartTLS: true, Timeout: Duration(30 * time.Second)} }
 
-func defaultAlerts() Alerts { return Alerts{DueDay: 28, FailingNights: 3, State: "alerts.json"} }
+func defaultAlerts() Alerts { return Alerts{DueDay: 28, FailingNights: 3} }
 
 func defaultAccess() Access {
 	return Access{LinkTTL: Duration(24 * time.Hour), Requests: "access-requests.json", Audit: "access-audit.jsonl"}
@@ -70,6 +71,15 @@ func (c *Config) AlertLang() string {
 		return c.Alerts.Lang
 	}
 	return c.Server.Lang
+}
+
+// AlertState is the digest state's file: Alerts.State, or alerts.json
+// beside the ledger, whose states it records the telling of.
+func (l *Loaded) AlertState() string {
+	if l.Alerts.State != "" {
+		return l.Path(l.Alerts.State)
+	}
+	return filepath.Join(filepath.Dir(l.Path(l.Ledger.Path)), "alerts.json")
 }
 
 // LibraryLang is a library's language: its own or the server's.
@@ -134,9 +144,6 @@ func (c *Config) validateAlerts(bad *problems) {
 	}
 	if a.FailingNights < 1 || a.FailingNights > 60 {
 		bad.add("alerts: failing_nights %d: want 1 to 60", a.FailingNights)
-	}
-	if a.State == "" {
-		bad.add("alerts: state is required")
 	}
 }
 

@@ -58,3 +58,15 @@ func TestLanguages(t *testing.T) {
 		t.Fatalf("set: %s %s", cfg.AlertLang(), cfg.LibraryLang(&lib))
 	}
 }
+
+func TestAlertStateBesideTheLedger(t *testing.T) {
+	l := &Loaded{Config: Default(), Dir: "/etc/bibstat"}
+	l.Ledger.Path = "/var/lib/bibstat/ledger.jsonl"
+	if got := l.AlertState(); got != "/var/lib/bibstat/alerts.json" {
+		t.Errorf("default: %s", got)
+	}
+	l.Alerts.State = "told.json"
+	if got := l.AlertState(); got != "/etc/bibstat/told.json" {
+		t.Errorf("set: %s", got)
+	}
+}
