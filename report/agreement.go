@@ -190,7 +190,7 @@ func (s *Site) overTime(ctx context.Context, m messages, w *agreements.Warehouse
 // weighed against.
 func (s *Site) renewal(m messages, a agreements.Agreement, list []agreements.Agreement, values map[string]*agreements.Valuation) *table {
 	t := &table{ID: "renewal", Heading: m.RenewalHeading, Caption: m.RenewalCaption, RowHead: m.Agreement,
-		Series: []string{m.Period, m.Cost, m.Uses, m.CostPerUse, m.Participation}, NoChart: true, Sortable: true, Intro: m.NoEarlier}
+		Series: []string{m.Period, m.Cost, m.Uses, m.CostPerUse, m.Participation}, NoChart: true, Sortable: true, Intro: m.NoEarlier, Text: 1}
 	earliest := a.From.Add(-36)
 	for _, b := range append([]agreements.Agreement{a}, list...) {
 		if b.ID == a.ID && len(t.Rows) > 0 {

@@ -176,12 +176,18 @@ func insertLoadedUnits(ctx context.Context, db *sql.DB) error {
 }
 
 // pageTypes are one page of each kind the site has.
-var pageTypes = []struct{ name, path string }{
-	{"index", "index.html"},
-	{"national", "nasjonalt.html"},
-	{"county", "fylke/55.html"},
-	{"library", "bibliotek/2030100.html"},
-	{"agreement", "avtale/avis-2025.html"},
+var pageTypes = []struct {
+	name, path string
+	charts     bool // the page draws charts
+}{
+	{"index", "index.html", false},
+	{"national", "nasjonalt.html", true},
+	{"county", "fylke/55.html", true},
+	{"county-empty", "fylke/11.html", false},
+	{"library", "bibliotek/2030100.html", true},
+	{"agreement", "avtale/avis-2025.html", true},
+	{"glossary", "ordliste.html", false},
+	{"accessibility", "tilgjengelighet.html", false},
 }
 
 func TestPagesEscapeVendorText(t *testing.T) {
@@ -219,18 +225,20 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// TestPagesInBrowser opens each page type in headless Chromium with the
-// network off. It fails on any console error, any request that leaves the
-// site, any dialog (a script that vendor text smuggled in), and a chart that
-// was not drawn; it writes a screenshot of each page type.
+// TestPagesInBrowser opens every page type in each language in headless
+// Chromium with the network off, at 1400 px and at a 390 px phone width. It
+// fails on any console error, any request that leaves the site, any dialog
+// (a script that vendor text smuggled in), a chart that was not drawn, a
+// page wider than the screen (tables scroll inside themselves), and any
+// WCAG 2.1 A/AA violation axe-core finds; it writes a screenshot of each
+// (to $BIBSTAT_SCREENSHOTS when set).
 func TestPagesInBrowser(t *testing.T) {
 	exe := chromium(t)
-	site := buildHostileSite(t, "nb")
+	axe := axeSource(t)
 	shots := os.Getenv("BIBSTAT_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
 	}
-
 	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(exe),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
@@ -242,84 +250,102 @@ func TestPagesInBrowser(t *testing.T) {
 		// Network off: every host resolves to nothing and any proxy use fails.
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND"),
 		chromedp.ProxyServer("http://127.0.0.1:9"),
-		chromedp.WindowSize(1200, 1000),
+		chromedp.WindowSize(1400, 1000),
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	defer cancel()
-
-	for _, p := range pageTypes {
-		t.Run(p.name, func(t *testing.T) {
-			ctx, cancel := chromedp.NewContext(alloc)
-			defer cancel()
-			ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-			defer cancelTimeout()
-
-			var mu sync.Mutex
-			var problems []string
-			report := func(format string, args ...any) {
-				mu.Lock()
-				problems = append(problems, fmt.Sprintf(format, args...))
-				mu.Unlock()
-			}
-			err := chromedp.Listen(ctx, func(ev any) {
-				switch ev := ev.(type) {
-				case *runtime.EventConsoleAPICalled:
-					if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
-						var text []string
-						for _, a := range ev.Args {
-							text = append(text, string(a.Value)+a.Description)
+	for _, lang := range []Lang{"nb", "nn", "en"} {
+		t.Run(string(lang), func(t *testing.T) {
+			site := buildHostileSite(t, lang)
+			for _, p := range pageTypes {
+				for _, width := range []int64{1400, 390} {
+					t.Run(fmt.Sprintf("%s/%d", p.name, width), func(t *testing.T) {
+						name := filepath.Join(shots, fmt.Sprintf("%s-%s-%d.png", lang, p.name, width))
+						for _, pr := range openPage(t, alloc, "file://"+filepath.Join(site, p.path), width, p.charts, axe, name) {
+							t.Error(pr)
 						}
-						report("console %s: %s", ev.Type, strings.Join(text, " "))
-					}
-				case *runtime.EventExceptionThrown:
-					report("exception: %s", ev.ExceptionDetails.Text)
-				case *network.EventRequestWillBeSent:
-					if u := ev.Request.URL; !strings.HasPrefix(u, "file://") && !strings.HasPrefix(u, "data:") {
-						report("external request: %s", u)
-					}
-				case *cdpage.EventJavascriptDialogOpening:
-					report("a script ran: dialog %q", ev.Message)
-					go chromedp.Call(ctx, cdpage.HandleJavaScriptDialog, cdpage.HandleJavaScriptDialogParams{Accept: false})
+					})
 				}
-			})
-			if err != nil {
-				t.Fatalf("start chromium: %v", err)
-			}
-			url := "file://" + filepath.Join(site, p.path)
-			for _, enable := range []func() error{
-				func() error { _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); return err },
-				func() error { _, err := chromedp.Call(ctx, runtime.Enable, cdp.Empty{}); return err },
-			} {
-				if err := enable(); err != nil {
-					t.Fatalf("enable devtools domain: %v", err)
-				}
-			}
-			steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(url)}
-			if p.name != "index" {
-				steps = append(steps,
-					chromedp.WaitVisible("[data-drawn=true] canvas"),
-					// Hover the chart so its tooltip renders the series names.
-					chromedp.MouseClickXY(600, 420),
-					chromedp.Sleep(300*time.Millisecond),
-				)
-			}
-			if err := chromedp.Do(ctx, steps...); err != nil {
-				t.Fatalf("%s: %v", p.path, err)
-			}
-			shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 gives PNG
-			if err != nil {
-				t.Fatalf("screenshot %s: %v", p.path, err)
-			}
-			name := filepath.Join(shots, p.name+".png")
-			if err := os.WriteFile(name, shot, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("screenshot: %s", name)
-			mu.Lock()
-			defer mu.Unlock()
-			for _, pr := range problems {
-				t.Error(pr)
 			}
 		})
 	}
+}
+
+// openPage loads url at the given width and returns what went wrong.
+func openPage(t *testing.T, alloc context.Context, url string, width int64, charts bool, axe, shot string) []string {
+	ctx, cancel := chromedp.NewContext(alloc)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelTimeout()
+
+	var mu sync.Mutex
+	var problems []string
+	report := func(format string, args ...any) {
+		mu.Lock()
+		problems = append(problems, fmt.Sprintf(format, args...))
+		mu.Unlock()
+	}
+	err := chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
+				var text []string
+				for _, a := range ev.Args {
+					text = append(text, string(a.Value)+a.Description)
+				}
+				report("console %s: %s", ev.Type, strings.Join(text, " "))
+			}
+		case *runtime.EventExceptionThrown:
+			report("exception: %s", ev.ExceptionDetails.Text)
+		case *network.EventRequestWillBeSent:
+			if u := ev.Request.URL; !strings.HasPrefix(u, "file://") && !strings.HasPrefix(u, "data:") {
+				report("external request: %s", u)
+			}
+		case *cdpage.EventJavascriptDialogOpening:
+			report("a script ran: dialog %q", ev.Message)
+			go chromedp.Call(ctx, cdpage.HandleJavaScriptDialog, cdpage.HandleJavaScriptDialogParams{Accept: false})
+		}
+	})
+	if err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	for _, enable := range []func() error{
+		func() error { _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); return err },
+		func() error { _, err := chromedp.Call(ctx, runtime.Enable, cdp.Empty{}); return err },
+	} {
+		if err := enable(); err != nil {
+			t.Fatalf("enable devtools domain: %v", err)
+		}
+	}
+	steps := []chromedp.Action[chromedp.Void]{chromedp.EmulateViewport(width, 900), chromedp.Navigate(url)}
+	if charts {
+		steps = append(steps, chromedp.WaitVisible("[data-drawn=true] canvas"))
+		if width > 1000 {
+			// Hover the chart so its tooltip renders the series names.
+			steps = append(steps, chromedp.MouseClickXY(600, 420), chromedp.Sleep(300*time.Millisecond))
+		}
+	}
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", url, err)
+	}
+	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth - window.innerWidth`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if overflow > 0 {
+		report("the page is %d px wider than the %d px screen", overflow, width)
+	}
+	img, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 gives PNG
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", url, err)
+	}
+	if err := os.WriteFile(shot, img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range axeViolations(t, ctx, axe) {
+		report("axe: %s", v)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return problems
 }

@@ -22,6 +22,7 @@ type table struct {
 	RowHead  string // heading of the first column
 	Series   []string
 	Links    []string // per series, the glossary anchor of its metric, or ""
+	Text     int      // how many series, from the first, are text (left-aligned)
 	Rows     []tableRow
 	values   [][]float64
 	Line     bool   // a line chart (over time); otherwise bars
@@ -175,4 +176,9 @@ func (p page) Part(t *table) part {
 		}
 	}
 	return part{table: t, M: p.M, Root: p.Root}
+}
+
+// Num says whether column i (of the series) holds numbers.
+func (p part) Num(i int) bool {
+	return i >= p.Text
 }

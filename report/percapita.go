@@ -92,7 +92,7 @@ func (s *Site) compare(m messages, libs []libraryRow, year int) *table {
 	label := m.metric(trendMetric)
 	t := &table{ID: "compare", Heading: fmt.Sprintf(m.CompareHeading, year), Caption: fmt.Sprintf(m.CompareCaption, label, year),
 		RowHead: m.Library, Series: []string{m.Municipality, m.CompareUse, m.ComparePer, m.CompareChange},
-		NoChart: true, Sortable: true, Intro: m.SortHint}
+		NoChart: true, Sortable: true, Intro: m.SortHint, Text: 1}
 	for _, l := range libs {
 		if !l.HasData {
 			continue

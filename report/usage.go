@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"time"
 	"unicode"
@@ -36,7 +37,7 @@ func (s *Site) fillUsage(ctx context.Context, p *page, sc Scope, libs []libraryR
 	}
 	if len(top) > 0 {
 		t := &table{ID: "top", Heading: m.TopTitles, Caption: fmt.Sprintf(m.TopCaption, lowerFirst(m.metric(trendMetric))),
-			RowHead: m.Title, Series: []string{m.Platform, m.Uses}, Links: []string{"", anchor(trendMetric)}, NoChart: true}
+			RowHead: m.Title, Series: []string{m.Platform, m.Uses}, Links: []string{"", anchor(trendMetric)}, NoChart: true, Text: 1}
 		for _, r := range top {
 			t.Rows = append(t.Rows, tableRow{Label: r[0], Cells: []string{r[1], r[2]}})
 		}
@@ -49,7 +50,7 @@ func (s *Site) fillUsage(ctx context.Context, p *page, sc Scope, libs []libraryR
 // trend is the trend metric per platform per month: one metric, one line per platform.
 func (s *Site) trend(m messages, rows []usageRow) *table {
 	label := m.metric(trendMetric)
-	t := &table{ID: "trend", Heading: fmt.Sprintf(m.TrendHeading, label), Caption: fmt.Sprintf(m.TrendCaption, label),
+	t := &table{ID: "trend", Empty: m.NoData, Heading: fmt.Sprintf(m.TrendHeading, label), Caption: fmt.Sprintf(m.TrendCaption, label),
 		RowHead: m.Month, Line: true, XTitle: m.AxisMonth, YTitle: label, Explains: anchor(trendMetric)}
 	byKey := map[[2]string]float64{}
 	platforms, months := map[string]bool{}, map[time.Time]bool{}
@@ -65,11 +66,7 @@ func (s *Site) trend(m messages, rows []usageRow) *table {
 		t.Series = append(t.Series, s.platform(p))
 	}
 	for _, mo := range slices.SortedFunc(maps.Keys(months), time.Time.Compare) {
-		vals := make([]float64, len(ids))
-		for i, p := range ids {
-			vals[i] = byKey[[2]string{p, mo.Format("2006-01")}]
-		}
-		t.addRow(m.formatMonth(mo), vals, m.formatNumber)
+		t.addRow(m.formatMonth(mo), values(byKey, ids, mo.Format("2006-01"), true), m.formatNumber)
 	}
 	return t
 }
@@ -98,7 +95,7 @@ func (s *Site) platformChart(m messages, rows []usageRow, year int) *table {
 // allMetrics is every metric per platform in the year, as a table only:
 // metrics are never added up, so they get a column each and no chart.
 func (s *Site) allMetrics(m messages, rows []usageRow, year int) *table {
-	t := &table{ID: "metrics", Heading: fmt.Sprintf(m.PlatformsAllCaption, year), Caption: fmt.Sprintf(m.PlatformsAllCaption, year),
+	t := &table{ID: "metrics", Empty: m.NoData, Heading: fmt.Sprintf(m.PlatformsAllCaption, year), Caption: fmt.Sprintf(m.PlatformsAllCaption, year),
 		RowHead: m.Platform, NoChart: true, Sortable: true}
 	sums := map[[2]string]float64{}
 	platforms, metrics := map[string]bool{}, map[string]bool{}
@@ -123,13 +120,28 @@ func (s *Site) allMetrics(m messages, rows []usageRow, year int) *table {
 	}
 	ids := slices.SortedFunc(maps.Keys(platforms), func(a, b string) int { return cmp.Compare(s.platform(a), s.platform(b)) })
 	for _, p := range ids {
-		vals := make([]float64, len(shown))
-		for i, mt := range shown {
-			vals[i] = sums[[2]string{p, mt}]
-		}
-		t.addRow(s.platform(p), vals, m.formatNumber)
+		t.addRow(s.platform(p), values(sums, shown, p, false), m.formatNumber)
 	}
 	return t
+}
+
+// values reads a row of figures from sums keyed by (key, column) or, with
+// columnFirst, (column, key). A figure that has no row in the marts is
+// NaN, shown as no data: a number never silently becomes zero.
+func values(sums map[[2]string]float64, columns []string, key string, columnFirst bool) []float64 {
+	out := make([]float64, len(columns))
+	for i, c := range columns {
+		k := [2]string{key, c}
+		if columnFirst {
+			k = [2]string{c, key}
+		}
+		v, ok := sums[k]
+		if !ok {
+			v = math.NaN()
+		}
+		out[i] = v
+	}
+	return out
 }
 
 // yearOverYear compares each platform's use in the year's months with the

@@ -73,7 +73,16 @@ func Run(ctx context.Context, s Setup) (Result, error) {
 	if err := wh.DB.QueryRowContext(ctx, `SELECT count(*) FROM facts`).Scan(&res.FactRows); err != nil {
 		return res, fmt.Errorf("count facts: %w", err)
 	}
-	sum, err := (&report.Site{DB: wh.DB, Out: s.SiteDir, Lang: s.Lang}).Build(ctx)
+	site := &report.Site{DB: wh.DB, Out: s.SiteDir, Lang: s.Lang, Platforms: map[string]string{}, Harvests: []report.Harvest{}}
+	for _, p := range world.Platforms {
+		site.Platforms[p.ID] = p.Name
+	}
+	for _, e := range s.Ledger.All() {
+		if m, err := bibstat.ParseMonth(e.Month); err == nil {
+			site.Harvests = append(site.Harvests, report.Harvest{Platform: e.Platform, Library: string(e.Library), Month: m, State: e.State, At: e.UpdatedAt})
+		}
+	}
+	sum, err := site.Build(ctx)
 	if err != nil {
 		return res, err
 	}
