@@ -13,5 +13,6 @@ test:
 	.ci/install-versitygw
 	.ci/install-chromium
 	.ci/install-hyparquet
+	.ci/install-axe-core
 	.ci/install-mailpit
 	BIBSTAT_REQUIRE_S3=1 BIBSTAT_REQUIRE_BROWSER=1 BIBSTAT_REQUIRE_NODE=1 BIBSTAT_REQUIRE_SMTP=1 PATH="$$PATH:$$(go env GOPATH)/bin" go test ./...
