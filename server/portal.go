@@ -237,6 +237,7 @@ type pageData struct {
 	AccessOpen bool
 	// index
 	Links      []link
+	Explore    []link // the explorer and the user's agreements
 	SUSHIBase  string
 	CustomerID []string
 	// admin
@@ -255,6 +256,8 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := pageData{Title: "BibStat", User: u, CSRF: se.CSRF, SUSHIBase: s.sushiBase(r)}
+	_, _, words, _ := s.pageLang(r)
+	d.Explore = []link{{Href: "/utforsk", Text: words.ExploreLink}, {Href: "/avtaler", Text: words.YourAgreements}}
 	libs, err := s.geo.Libraries(r.Context())
 	if err != nil {
 		s.log.Error("index: libraries", "error", err)
@@ -402,6 +405,7 @@ header{display:flex;justify-content:space-between;align-items:center}
 {{define "index"}}{{template "head" .}}<h1>Din statistikk</h1>
 <ul>{{range .Links}}<li><a href="{{.Href}}">{{.Text}}</a>{{if .Downloads}} — last ned: {{range $i, $d := .Downloads}}{{if $i}}, {{end}}<a href="{{$d.Href}}" download>{{$d.Text}}</a>{{end}}{{end}}</li>
 {{else}}<li>Ingen rapporter ennå.</li>{{end}}</ul>
+<ul>{{range .Explore}}<li><a href="{{.Href}}">{{.Text}}</a></li>{{end}}</ul>
 <h2>COUNTER SUSHI</h2>
 <p>Koble ERM-systemet ditt til BibStat som en COUNTER R5.1 SUSHI-tjeneste:</p>
 <dl><dt>Base-URL</dt><dd><code>{{.SUSHIBase}}</code> (release 5.1, stiene under <code>/r51/</code>)</dd>

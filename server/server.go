@@ -51,6 +51,11 @@ type Config struct {
 	HashSlots int
 	// Access takes staff's requests for an account (requests.go); nil: none.
 	Access *Access
+	// Lang is the explorer's language unless a page asks for another: nb
+	// (when ""), nn or en.
+	Lang string
+	// Platforms names the platforms (config id → display name) for the explorer.
+	Platforms map[string]string
 }
 
 // Server is the portal, the SUSHI server and the operations endpoints.
@@ -117,6 +122,7 @@ func (s *Server) routes() http.Handler {
 	portal.HandleFunc("POST /logout", s.logout)
 	portal.HandleFunc("GET /admin", s.admin)
 	s.requestRoutes(portal)
+	s.exploreRoutes(portal)
 	portal.HandleFunc("GET /{$}", s.index)
 	portal.HandleFunc("GET /", s.siteFile)
 	cop := http.NewCrossOriginProtection()
