@@ -31,12 +31,17 @@
 //     its units by state, every state present.
 //
 // The SUSHI server answers /r51/status, /r51/members, /r51/reports and
-// /r51/reports/{id} for the 4 master reports and 12 standard views. A
-// library's usage is its attributed usage in the facts (the attribution
-// table of the marts), COUNTER releases 5 and 5.1 only, one release per
-// platform and month (the best one, as in the marts) and one report of the
-// master's family per platform and month. Pooled (allocated) usage is not
-// COUNTER usage and is not served. customer_id is the library's ISIL;
+// /r51/reports/{id} for the 4 master reports and 12 standard views, valid
+// against the COUNTER API 5.1 schema and the COUNTER Validator's rules
+// (sushi_valid_test.go, sushi_rules_test.go). A library's usage is its
+// attributed usage in facts_chosen (the marts' one rule of choice: one
+// source and one release per platform and month), COUNTER releases 5 and
+// 5.1 only, and one report of the master's family per platform and month.
+// R5 usage is served as R5.1: a Data_Type R5.1 lacks or a vendor left out
+// is Unspecified, a DR database's searches and denials are of its database
+// Data_Type (dataTypeExpr). Granularity=Totals and Include_Parent_Details
+// are served; the global customer_id gets 2011. Pooled (allocated) usage
+// is not COUNTER usage and is not served. customer_id is the library's ISIL;
 // requestor_id is the BibStat user name and api_key a token from
 // "bibstat users add --token". An unknown requestor_id and a wrong key get
 // the same exception (2000) after the same work.

@@ -440,3 +440,26 @@ func TestSushiRulesCanFail(t *testing.T) {
 		}
 	}
 }
+
+// TestSushiValidatorRulesDemo holds the demo's SUSHI server (the one
+// "bibstat demo" serves) to the same rules: every report and view, and the
+// lists, for every library.
+func TestSushiValidatorRulesDemo(t *testing.T) {
+	f := newSushiFixture(t)
+	var cases []endpointCase
+	cases = append(cases, endpointCase{"/r51/members", "Member", url.Values{"customer_id": {ConsortiumCustomerID}, "api_key": {f.tokens["admin"]}}, true})
+	for _, li := range f.libs {
+		q := url.Values{"customer_id": {li.ID.ISIL()}, "requestor_id": {"admin"}, "api_key": {f.tokens["admin"]},
+			"begin_date": {"2025-01"}, "end_date": {"2025-12"}}
+		cases = append(cases, endpointCase{"/r51/reports", "Report", q, true})
+		for _, sp := range specs {
+			cases = append(cases, endpointCase{"/r51/reports/" + lower(sp.ID), sp.ID, q, false})
+		}
+	}
+	_, warns := checkRules(t, f, cases)
+	for r, n := range warns {
+		if n > 0 {
+			t.Logf("warning %q: %d", r, n)
+		}
+	}
+}
