@@ -279,3 +279,17 @@ func TestAlertAccessRequestsToTheOperatorOnly(t *testing.T) {
 		t.Error("the requester's name is not escaped in the HTML part")
 	}
 }
+
+func TestAlertMissingMonthsAsRuns(t *testing.T) {
+	var as []Alert
+	for _, m := range []string{"2025-05", "2025-01", "2025-02", "2025-03"} {
+		as = append(as, Alert{ID: "missing/" + m, Kind: KindMissing, Library: "2030100", Platform: "avis", Credential: "2030100", Month: m, Report: "pr"})
+	}
+	as = append(as, Alert{ID: "missing/x", Kind: KindMissing, Library: "2030100", Platform: "avis", Credential: "2030100", Month: "2025-04", Report: "pr", Reason: "failed"})
+	m := Render("a@b.example", Audience{Lang: "en", Link: "https://x.example/admin"}, as)
+	for _, want := range []string{"- 2030100 · avis · 2025-01 – 2025-03, 2025-05 (PR): never harvested\n", "- 2030100 · avis · 2025-04 (PR): the harvest failed\n"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("no %q in\n%s", want, m.Text)
+		}
+	}
+}

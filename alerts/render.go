@@ -1,11 +1,14 @@
 package alerts
 
 import (
+	"cmp"
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/internal/mail"
 )
 
@@ -62,20 +65,13 @@ func Render(to string, a Audience, alerts []Alert) mail.Message {
 			link = l
 		}
 		s := section{Heading: w.Headings[k], Link: link, See: fmt.Sprintf(w.See, link)}
-		n := 0
-		for _, al := range alerts {
-			if al.Kind != k {
-				continue
-			}
-			if n++; n <= maxLines {
-				s.Lines = append(s.Lines, line(w, al, a.Loc))
-			}
-		}
-		if n == 0 {
+		all := lines(w, k, alerts, a.Loc)
+		if len(all) == 0 {
 			continue
 		}
-		if n > maxLines {
-			s.More = fmt.Sprintf(w.More, n-maxLines)
+		s.Lines = all[:min(len(all), maxLines)]
+		if len(all) > maxLines {
+			s.More = fmt.Sprintf(w.More, len(all)-maxLines)
 		}
 		secs = append(secs, s)
 	}
@@ -102,6 +98,55 @@ func Render(to string, a Audience, alerts []Alert) mail.Message {
 		html.Reset() // the template is fixed and its data strings: this does not happen, and the text part stands alone
 	}
 	return mail.Message{To: []string{to}, Subject: subject, Lang: a.Lang, Text: text.String(), HTML: html.String()}
+}
+
+// lines words the alerts of kind k, one line each, but a unit's missing
+// months in one line, as runs of consecutive months: a credential that
+// stopped a year ago is one line, not twelve.
+func lines(w words, k Kind, alerts []Alert, loc *time.Location) []string {
+	if k != KindMissing {
+		var out []string
+		for _, al := range alerts {
+			if al.Kind == k {
+				out = append(out, line(w, al, loc))
+			}
+		}
+		return out
+	}
+	type key struct{ lib, platform, cred, report, reason string }
+	var order []key
+	months := map[key][]bibstat.Month{}
+	for _, al := range alerts {
+		m, err := bibstat.ParseMonth(al.Month)
+		if al.Kind != k || err != nil {
+			continue
+		}
+		kk := key{string(al.Library), al.Platform, al.Credential, al.Report, al.Reason}
+		if _, ok := months[kk]; !ok {
+			order = append(order, kk)
+		}
+		months[kk] = append(months[kk], m)
+	}
+	var out []string
+	for _, kk := range order {
+		ms := months[kk]
+		slices.SortFunc(ms, func(a, b bibstat.Month) int { return cmp.Compare(a.String(), b.String()) })
+		var runs []string
+		for i := 0; i < len(ms); {
+			j := i
+			for j+1 < len(ms) && ms[j].Add(1) == ms[j+1] {
+				j++
+			}
+			if j == i {
+				runs = append(runs, ms[i].String())
+			} else {
+				runs = append(runs, ms[i].String()+" – "+ms[j].String())
+			}
+			i = j + 1
+		}
+		out = append(out, fmt.Sprintf(w.Missing, kk.lib, kk.platform, strings.Join(runs, ", "), strings.ToUpper(kk.report), w.States[kk.reason]))
+	}
+	return out
 }
 
 // line words one alert.
