@@ -218,6 +218,7 @@ func (s *Server) available(ctx context.Context, lib bibstat.LibraryID, platform 
 		SELECT split_part(upper(report_id), '_', 1), strftime(min(month), '%Y-%m'), strftime(max(month), '%Y-%m')
 		FROM loaded_units
 		WHERE library_id IN (?, '') AND state IN ('ok', 'zero', 'partial') AND (? = '' OR platform = ?)
+		  AND (release LIKE '5%' OR release = '') -- R4 is not served as R5.1
 		GROUP BY ALL`, string(lib), platform, platform)
 	if err != nil {
 		return mr, fmt.Errorf("read available months: %w", err)
