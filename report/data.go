@@ -28,14 +28,16 @@ type usageRow struct {
 	Pooled, Total             float64
 }
 
-// usageQueries read a scope's usage from the marts; each takes the scope id twice at most.
+// usageQueries read a scope's usage from the marts, summed over the data
+// types the marts also keep apart (the pages show usage per platform, and
+// a platform's data types never share a use); each takes the scope id.
 var usageQueries = map[string]string{
-	"library": `SELECT platform, release, metric_type, month, count, pooled, total
-		FROM mart_library_month WHERE library_id = ? ORDER BY ALL`,
-	"county": `SELECT platform, '', metric_type, month, round(count)::BIGINT, pooled, total
-		FROM mart_county_month_current WHERE county = ? ORDER BY ALL`,
-	"nation": `SELECT platform, '', metric_type, month, attributed + unattributed, pooled::DOUBLE, total::DOUBLE
-		FROM mart_national_month WHERE ? = '' ORDER BY ALL`,
+	"library": `SELECT platform, release, metric_type, month, sum(count)::BIGINT, sum(pooled), sum(total)
+		FROM mart_library_month WHERE library_id = ? GROUP BY ALL ORDER BY ALL`,
+	"county": `SELECT platform, '', metric_type, month, round(sum(count))::BIGINT, sum(pooled), sum(total)
+		FROM mart_county_month_current WHERE county = ? GROUP BY ALL ORDER BY ALL`,
+	"nation": `SELECT platform, '', metric_type, month, sum(attributed + unattributed)::BIGINT, sum(pooled)::DOUBLE, sum(total)::DOUBLE
+		FROM mart_national_month WHERE ? = '' GROUP BY ALL ORDER BY ALL`,
 }
 
 func (s *Site) usage(ctx context.Context, sc Scope) ([]usageRow, error) {
@@ -111,8 +113,8 @@ func (s *Site) queryTopTitles(ctx context.Context, m messages, query string) (ma
 // in one query each: a site has hundreds of library pages, and one scan
 // beats hundreds.
 func (s *Site) prefetchLibraries(ctx context.Context, m messages) error {
-	rows, err := s.DB.QueryContext(ctx, `SELECT library_id, platform, release, metric_type, month, count, pooled, total
-		FROM mart_library_month ORDER BY ALL`)
+	rows, err := s.DB.QueryContext(ctx, `SELECT library_id, platform, release, metric_type, month, sum(count)::BIGINT, sum(pooled), sum(total)
+		FROM mart_library_month GROUP BY ALL ORDER BY ALL`)
 	if err != nil {
 		return fmt.Errorf("report usage of libraries: %w", err)
 	}

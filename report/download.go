@@ -77,8 +77,8 @@ func (s *Site) libraryRows(ctx context.Context, m messages, sc Scope, rows []usa
 	if sc.Kind != "nation" {
 		return out, nil
 	}
-	q, err := s.DB.QueryContext(ctx, `SELECT platform, metric_type, month, unattributed FROM mart_national_month
-		WHERE unattributed <> 0 ORDER BY ALL`)
+	q, err := s.DB.QueryContext(ctx, `SELECT platform, metric_type, month, sum(unattributed)::BIGINT FROM mart_national_month
+		GROUP BY ALL HAVING sum(unattributed) <> 0 ORDER BY ALL`)
 	if err != nil {
 		return nil, fmt.Errorf("report unattributed usage: %w", err)
 	}
@@ -214,6 +214,22 @@ func (sh sheet) xlsx(m messages) ([]byte, error) {
 
 func strPtr(s string) *string { return &s }
 
+// parquetQueries select a scope's usage per library for its Parquet
+// download, as the CSV for machines holds it; the nation's adds the usage
+// no library could be attributed, under no number. Each takes the scope id.
+var parquetFilters = map[string]string{
+	"library": `WHERE u.library_id = ?`,
+	"county":  `WHERE u.library_id IN (SELECT library_id FROM library_county WHERE county = ?)`,
+	"nation":  `WHERE ? = ''`,
+}
+
+const parquetUnattributed = ` UNION ALL SELECT '', '', month, platform, '', metric_type, sum(unattributed)::BIGINT, 0::DOUBLE,
+	sum(unattributed)::DOUBLE FROM mart_national_month GROUP BY ALL HAVING sum(unattributed) <> 0`
+
+const parquetSelect = `SELECT u.library_id AS Library_ID, l.name AS Library_Name, u.month AS Month, u.platform AS Platform,
+	u.release AS Release, u.metric_type AS Metric_Type, sum(u.count)::BIGINT AS Count, sum(u.pooled) AS Pooled, sum(u.total) AS Total
+	FROM mart_library_month u JOIN libraries l USING (library_id) `
+
 // usageParquet has DuckDB write the scope's usage rows, as the other
 // downloads hold them, straight from the marts.
 func (s *Site) usageParquet(ctx context.Context, sc Scope, path string) error {
@@ -222,7 +238,11 @@ func (s *Site) usageParquet(ctx context.Context, sc Scope, path string) error {
 	}
 	tmp := filepath.Join(filepath.Dir(path), ".tmp-"+filepath.Base(path))
 	// COPY takes no parameters: the scope id is put in as an escaped literal.
-	query := strings.Replace(usageQueries[sc.Kind], "?", "'"+sqlString(sc.ID)+"'", 1)
+	query := parquetSelect + strings.Replace(parquetFilters[sc.Kind], "?", "'"+sqlString(sc.ID)+"'", 1) + " GROUP BY ALL"
+	if sc.Kind == "nation" {
+		query += parquetUnattributed
+	}
+	query += " ORDER BY ALL"
 	if _, err := s.DB.ExecContext(ctx, `COPY (`+query+`) TO '`+sqlString(tmp)+`' (FORMAT parquet)`); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("download %s: %w", path, err)
