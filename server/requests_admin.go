@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -81,35 +82,7 @@ func (s *Server) adminDecide(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.cfg.Now()
 	token, hash := newToken()
-	var req Request
-	err := a.update(now, func(rs *[]Request) error {
-		i := slices.IndexFunc(*rs, func(q Request) bool { return q.ID == id && q.State == ReqPending })
-		if i < 0 {
-			return errNotPending
-		}
-		q := &(*rs)[i]
-		q.Decided, q.By = now.UTC(), u.Name
-		if action == "refuse" {
-			q.State, q.Reason = ReqRefused, reason
-			req = *q
-			return nil
-		}
-		nu := User{Name: q.Email, Role: role}
-		if role == RoleLibrary {
-			nu.Library = q.Library
-		} else if c, ok := s.geo.County(r.Context(), q.Library); ok {
-			nu.County = c
-		} else {
-			return fmt.Errorf("the county of library %s is not known", q.Library)
-		}
-		if _, err := s.cfg.Users.Add(nu, "", now); err != nil {
-			return err
-		}
-		q.State, q.Role, q.County, q.User = ReqApproved, role, nu.County, nu.Name
-		q.TokenHash, q.Expires = hash, now.Add(a.LinkTTL).UTC()
-		req = *q
-		return nil
-	})
+	req, err := s.decide(r.Context(), id, u.Name, action, role, reason, hash, now)
 	if err != nil {
 		s.log.Info("access decision refused", "request", id, "by", u.Name, "error", err)
 		if errors.Is(err, ErrUserExists) {
@@ -143,6 +116,43 @@ func (s *Server) adminDecide(w http.ResponseWriter, r *http.Request) {
 }
 
 var errNotPending = errors.New("no pending request with that id")
+
+// decide records the decision on the pending request id: refused with
+// reason, or approved as role, when the account is made (without a
+// password; hash is the password link's) and the request says so.
+func (s *Server) decide(ctx context.Context, id, by, action string, role Role, reason, hash string, now time.Time) (Request, error) {
+	a := s.cfg.Access
+	var req Request
+	err := a.update(now, func(rs *[]Request) error {
+		i := slices.IndexFunc(*rs, func(q Request) bool { return q.ID == id && q.State == ReqPending })
+		if i < 0 {
+			return errNotPending
+		}
+		q := &(*rs)[i]
+		q.Decided, q.By = now.UTC(), by
+		if action == "refuse" {
+			q.State, q.Reason = ReqRefused, reason
+			req = *q
+			return nil
+		}
+		nu := User{Name: q.Email, Role: role}
+		if role == RoleLibrary {
+			nu.Library = q.Library
+		} else if c, ok := s.geo.County(ctx, q.Library); ok {
+			nu.County = c
+		} else {
+			return fmt.Errorf("the county of library %s is not known", q.Library)
+		}
+		if _, err := s.cfg.Users.Add(nu, "", now); err != nil {
+			return err
+		}
+		q.State, q.Role, q.County, q.User = ReqApproved, role, nu.County, nu.Name
+		q.TokenHash, q.Expires = hash, now.Add(a.LinkTTL).UTC()
+		req = *q
+		return nil
+	})
+	return req, err
+}
 
 // hoursText says a link's lifetime in Norwegian.
 func hoursText(d time.Duration) string {
