@@ -110,11 +110,17 @@ func parseChoice(q url.Values, u User, opts exploreOptions, w exploreWords, lang
 	if c.To.Before(c.From) {
 		return c, bad("%s", w.ErrPeriod)
 	}
-	for _, p := range uniq(q["platform"]) {
+	chosen := uniq(q["platform"])
+	for _, p := range chosen {
 		if !slices.Contains(opts.Platforms, p) {
 			return c, bad(w.ErrPlatform, p)
 		}
-		c.Platforms = append(c.Platforms, p)
+	}
+	// In the options' order, so that one choice has one URL.
+	for _, p := range opts.Platforms {
+		if slices.Contains(chosen, p) {
+			c.Platforms = append(c.Platforms, p)
+		}
 	}
 	c.Metric = q.Get("metric")
 	if c.Metric == "" {
@@ -168,6 +174,12 @@ func (c *exploreChoice) parseWhose(q url.Values, u User, opts exploreOptions, w 
 			c.National = opts.National
 		}
 	}
+	// In the options' order, so that one choice has one URL.
+	slices.SortFunc(c.Libraries, func(a, b bibstat.LibraryID) int {
+		return slices.IndexFunc(opts.Libraries, func(l LibraryInfo) bool { return l.ID == a }) -
+			slices.IndexFunc(opts.Libraries, func(l LibraryInfo) bool { return l.ID == b })
+	})
+	slices.Sort(c.Counties)
 	if n := len(c.Libraries) + len(c.Counties); n > maxEntities {
 		return &choiceError{Status: http.StatusBadRequest, Msg: fmt.Sprintf(w.ErrTooMany, maxEntities)}
 	}
