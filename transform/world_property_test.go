@@ -74,6 +74,9 @@ const (
 	featCopyHarvest  feature = "an identical harvest under a second vendor id"
 	featCopyStale    feature = "an identical copy, under a second vendor id, of a source a restatement replaced"
 	featTitles       feature = "titles in mart_title_month"
+	featZero         feature = "a restatement that is the vendor's 3030 (no usage)"
+	featCopyZeroed   feature = "an identical copy, under a second vendor id, of a source a 3030 replaced"
+	featBroken       feature = "a newer harvest whose body does not read"
 )
 
 // unfixed names, per feature, the finding in /tmp/briefs/s3/world-findings.md
@@ -81,7 +84,9 @@ const (
 // out, and its minimal world in knownWorlds is skipped, until it is fixed.
 // F1–F8 were fixed by 277e8f8 and c711525; a new finding goes here as
 // feature: "issue 19: F9 …" until its fix is committed.
-var unfixed = map[feature]string{}
+var unfixed = map[feature]string{
+	featCopyZeroed: "issue 19: F9 a late identical copy of a month the vendor restated to 3030 brings the old figure back",
+}
 
 // The world: what the register says and what the store holds.
 type world struct {
@@ -114,6 +119,7 @@ type wSource struct {
 	Month    string
 	At       int // hours after the first harvest
 	Rows     []wRow
+	Body     string // "": the rows; "3030": the vendor's "no usage"; "broken": a body that does not read
 }
 
 type wRow struct {
@@ -146,7 +152,7 @@ func (w world) literal() string {
 			for _, r := range s.Rows {
 				fmt.Fprintf(&b, "{%q, %q, %q, %d}, ", r.Inst, r.Title, r.Metric, r.Count)
 			}
-			b.WriteString("}},\n")
+			fmt.Fprintf(&b, "}, %q},\n", s.Body)
 		}
 		b.WriteString("\t")
 	}
@@ -221,6 +227,12 @@ func gen(seed uint64, want map[feature]bool) world {
 		if rng.IntN(4) == 0 { // the vendor restates the month
 			r := restate(s)
 			r.At = at + 1000
+			switch k := rng.IntN(5); {
+			case !s.Upload && want[featZero] && k == 0:
+				r.Rows, r.Body = nil, "3030"
+			case !s.Upload && want[featBroken] && k == 1:
+				r.Rows, r.Body = nil, "broken"
+			}
 			w.Sources = append(w.Sources, r)
 		}
 	}
@@ -274,21 +286,27 @@ func gen(seed uint64, want map[feature]bool) world {
 		}
 	}
 	// A source a newer one of the same cell replaced (a restatement, an
-	// upload after the harvest) is stale: a copy of it is featCopyStale.
-	newest := map[string]int{}
+	// upload after the harvest) is stale: a copy of it is featCopyStale,
+	// or featCopyZeroed when what replaced it is a 3030.
+	newest := map[string]wSource{}
 	cellOf := func(s wSource) string {
 		return strings.Join([]string{s.Platform, s.Report, s.Release, s.Lib, s.Month}, "|")
 	}
 	for _, s := range w.Sources {
-		newest[cellOf(s)] = max(newest[cellOf(s)], s.At)
+		if s.At > newest[cellOf(s)].At && s.Body != "broken" {
+			newest[cellOf(s)] = s
+		}
 	}
 	for i, s := range w.Sources {
-		stale := s.At < newest[cellOf(s)]
-		if (s.Upload && want[featCopyUpload] || !s.Upload && want[featCopyHarvest]) && (!stale || want[featCopyStale]) && rng.IntN(4) == 0 {
-			s.Vendor += "-2"
-			s.At = 2000 + i
-			w.Copies = append(w.Copies, s)
+		n := newest[cellOf(s)]
+		stale := s.At < n.At
+		kind := map[bool]feature{true: featCopyUpload, false: featCopyHarvest}[s.Upload]
+		if s.Body != "" || !want[kind] || stale && !want[featCopyStale] || stale && n.Body == "3030" && !want[featCopyZeroed] || rng.IntN(4) > 0 {
+			continue
 		}
+		s.Vendor += "-2"
+		s.At = 2000 + i
+		w.Copies = append(w.Copies, s)
 	}
 	return w
 }
@@ -305,55 +323,63 @@ var knownWorlds = []struct {
 		Maps:  []wMap{{"avis", "avis:ip-range", "", "p1"}},
 		Pools: []wPool{{"p1", "population", []string{"2150700", "2030100"}}},
 		Sources: []wSource{
-			{"avis", "avis", false, "2150700", "2150700", "5.1", "PR", "2024-01", 1, []wRow{{"", "", "Total_Item_Requests", 100}}},
-			{"avis", "avis", false, "", "konsortium", "5.1", "PR", "2024-01", 2, []wRow{{"avis:ip-range", "", "Total_Item_Requests", 60}}},
+			{"avis", "avis", false, "2150700", "2150700", "5.1", "PR", "2024-01", 1, []wRow{{"", "", "Total_Item_Requests", 100}}, ""},
+			{"avis", "avis", false, "", "konsortium", "5.1", "PR", "2024-01", 2, []wRow{{"avis:ip-range", "", "Total_Item_Requests", 60}}, ""},
 		},
 	}},
 	{"F2 an R5 upload after the R5.1 of the same month", featReleases, world{
 		Libs: []wLib{{"2030100", "0301"}},
 		Sources: []wSource{
-			{"avis-filer", "avis", true, "2030100", "", "5.1", "TR", "2024-01", 1, []wRow{{"ISIL:NO-2030100", "Aftenposten", "Total_Item_Requests", 50}}},
-			{"avis-filer", "avis", true, "2030100", "", "5", "TR", "2024-01", 2, []wRow{{"ISIL:NO-2030100", "Aftenposten", "Total_Item_Requests", 300}}},
+			{"avis-filer", "avis", true, "2030100", "", "5.1", "TR", "2024-01", 1, []wRow{{"ISIL:NO-2030100", "Aftenposten", "Total_Item_Requests", 50}}, ""},
+			{"avis-filer", "avis", true, "2030100", "", "5", "TR", "2024-01", 2, []wRow{{"ISIL:NO-2030100", "Aftenposten", "Total_Item_Requests", 300}}, ""},
 		},
 	}},
 	{"F3 the same file uploaded under a second vendor id", featCopyUpload, world{
 		Libs:    []wLib{{"2030100", "0301"}},
-		Sources: []wSource{{"avis", "avis", true, "2030100", "", "5", "PR", "2024-01", 1, []wRow{{"ISIL:NO-2030100", "", "Total_Item_Requests", 20}}}},
-		Copies:  []wSource{{"avis-2", "avis", true, "2030100", "", "5", "PR", "2024-01", 2, []wRow{{"ISIL:NO-2030100", "", "Total_Item_Requests", 20}}}},
+		Sources: []wSource{{"avis", "avis", true, "2030100", "", "5", "PR", "2024-01", 1, []wRow{{"ISIL:NO-2030100", "", "Total_Item_Requests", 20}}, ""}},
+		Copies:  []wSource{{"avis-2", "avis", true, "2030100", "", "5", "PR", "2024-01", 2, []wRow{{"ISIL:NO-2030100", "", "Total_Item_Requests", 20}}, ""}},
 	}},
 	{"F4 the same harvest under a second platform id", featCopyHarvest, world{
 		Libs:    []wLib{{"2030100", "0301"}},
-		Sources: []wSource{{"avis", "avis", false, "2030100", "2030100", "5", "PR", "2024-01", 1, []wRow{{"", "", "Total_Item_Requests", 20}}}},
-		Copies:  []wSource{{"avis-2", "avis", false, "2030100", "2030100", "5", "PR", "2024-01", 2, []wRow{{"", "", "Total_Item_Requests", 20}}}},
+		Sources: []wSource{{"avis", "avis", false, "2030100", "2030100", "5", "PR", "2024-01", 1, []wRow{{"", "", "Total_Item_Requests", 20}}, ""}},
+		Copies:  []wSource{{"avis-2", "avis", false, "2030100", "2030100", "5", "PR", "2024-01", 2, []wRow{{"", "", "Total_Item_Requests", 20}}, ""}},
 	}},
 	{"F5 a harvest and an upload of the same cell", featOverlap, world{
 		Libs: []wLib{{"2030100", "0301"}},
 		Sources: []wSource{
-			{"avis", "avis", false, "2030100", "2030100", "5", "PR", "2024-01", 1, []wRow{{"", "", "Total_Item_Requests", 20}}},
-			{"avis", "avis", true, "2030100", "", "5", "PR", "2024-01", 2, []wRow{{"ISIL:NO-2030100", "", "Total_Item_Requests", 25}}},
+			{"avis", "avis", false, "2030100", "2030100", "5", "PR", "2024-01", 1, []wRow{{"", "", "Total_Item_Requests", 20}}, ""},
+			{"avis", "avis", true, "2030100", "", "5", "PR", "2024-01", 2, []wRow{{"ISIL:NO-2030100", "", "Total_Item_Requests", 25}}, ""},
 		},
 	}},
 	{"F6 an ISIL not in the register", featUnregistered, world{
 		Libs:    []wLib{{"2030100", "0301"}},
-		Sources: []wSource{{"avis", "avis", true, "2999999", "", "5", "PR", "2024-01", 1, []wRow{{"ISIL:NO-2999999", "", "Total_Item_Requests", 9}}}},
+		Sources: []wSource{{"avis", "avis", true, "2999999", "", "5", "PR", "2024-01", 1, []wRow{{"ISIL:NO-2999999", "", "Total_Item_Requests", 9}}, ""}},
 	}},
 	{"F7 a late copy of a restated month", featCopyStale, world{
 		Libs: []wLib{{"2030100", "0301"}},
 		Sources: []wSource{
-			{"avis", "avis", false, "2030100", "2030100", "5", "PR", "2024-01", 1, []wRow{{"", "", "Total_Item_Requests", 20}}},
-			{"avis", "avis", false, "2030100", "2030100", "5", "PR", "2024-01", 2, []wRow{{"", "", "Total_Item_Requests", 25}}},
+			{"avis", "avis", false, "2030100", "2030100", "5", "PR", "2024-01", 1, []wRow{{"", "", "Total_Item_Requests", 20}}, ""},
+			{"avis", "avis", false, "2030100", "2030100", "5", "PR", "2024-01", 2, []wRow{{"", "", "Total_Item_Requests", 25}}, ""},
 		},
-		Copies: []wSource{{"avis-2", "avis", false, "2030100", "2030100", "5", "PR", "2024-01", 3, []wRow{{"", "", "Total_Item_Requests", 20}}}},
+		Copies: []wSource{{"avis-2", "avis", false, "2030100", "2030100", "5", "PR", "2024-01", 3, []wRow{{"", "", "Total_Item_Requests", 20}}, ""}},
 	}},
 	{"F8 pooled titles stay the pool's", featTitles, world{
 		Libs:  []wLib{{"2030100", "0301"}, {"2300500", "3005"}},
 		Maps:  []wMap{{"avis", "avis:ip-range", "", "p1"}},
 		Pools: []wPool{{"p1", "equal", []string{"2030100", "2300500"}}},
 		Sources: []wSource{
-			{"avis", "avis", false, "2030100", "2030100", "5", "TR", "2023-12", 1, []wRow{{"", "Aftenposten", "Total_Item_Requests", 10}}},
-			{"avis-filer", "avis", true, "2030100", "", "4", "JR1", "2023-12", 2, []wRow{{"ISIL:NO-2030100", "Aftenposten", "Total_Item_Requests", 999}}},
-			{"avis", "avis", false, "", "konsortium", "5", "TR", "2023-12", 3, []wRow{{"avis:ip-range", "Aftenposten", "Total_Item_Requests", 60}}},
+			{"avis", "avis", false, "2030100", "2030100", "5", "TR", "2023-12", 1, []wRow{{"", "Aftenposten", "Total_Item_Requests", 10}}, ""},
+			{"avis-filer", "avis", true, "2030100", "", "4", "JR1", "2023-12", 2, []wRow{{"ISIL:NO-2030100", "Aftenposten", "Total_Item_Requests", 999}}, ""},
+			{"avis", "avis", false, "", "konsortium", "5", "TR", "2023-12", 3, []wRow{{"avis:ip-range", "Aftenposten", "Total_Item_Requests", 60}}, ""},
 		},
+	}},
+	{"F9 a late copy of a month the vendor restated to 3030", featCopyZeroed, world{
+		Libs: []wLib{{"2030100", "0301"}},
+		Sources: []wSource{
+			{"avis", "avis", false, "2030100", "2030100", "5", "PR", "2024-01", 1, []wRow{{"", "", "Total_Item_Requests", 20}}, ""},
+			{"avis", "avis", false, "2030100", "2030100", "5", "PR", "2024-01", 2, nil, "3030"},
+		},
+		Copies: []wSource{{"avis-2", "avis", false, "2030100", "2030100", "5", "PR", "2024-01", 3, []wRow{{"", "", "Total_Item_Requests", 20}}, ""}},
 	}},
 }
 
@@ -370,7 +396,7 @@ func TestWorldProperty(t *testing.T) {
 		}
 	}
 	want := map[feature]bool{}
-	for _, f := range []feature{featSplit, featOverlap, featReleases, featUnregistered, featPools, featCopyUpload, featCopyHarvest, featCopyStale} {
+	for _, f := range []feature{featSplit, featOverlap, featReleases, featUnregistered, featPools, featCopyUpload, featCopyHarvest, featCopyStale, featTitles, featZero, featBroken, featCopyZeroed} {
 		if why := open(f); why != "" {
 			t.Logf("generated worlds leave out %s: %s", f, why)
 			continue
@@ -713,10 +739,29 @@ func runModel(g geo, w world) model {
 		at   int
 		rows []wRow
 	}
+	// A unit's newest harvest that reads replaces the older ones whole,
+	// a 3030 too; one that does not read replaces nothing.
+	unitOf := func(s wSource) string {
+		if s.Upload { // an upload's releases are units of their own
+			return strings.Join([]string{"upload", s.Vendor, s.Report, s.Lib, s.Month, s.Release}, "|")
+		}
+		return strings.Join([]string{"sushi", s.Vendor, s.Cred, s.Report, s.Month}, "|")
+	}
+	newest := map[string]int{}
+	for _, s := range w.Sources {
+		if s.Body != "broken" {
+			newest[unitOf(s)] = max(newest[unitOf(s)], s.At)
+		}
+	}
 	best := map[cell]chosen{}
 	years := map[string]bool{}
 	for _, s := range w.Sources {
-		years[s.Month[:4]] = true
+		if s.At != newest[unitOf(s)] {
+			continue
+		}
+		if len(s.Rows) > 0 { // the years with usage, which library_population covers
+			years[s.Month[:4]] = true
+		}
 		by := map[cell][]wRow{}
 		for _, r := range s.Rows {
 			kind, id := resolve(s, r)
@@ -863,6 +908,12 @@ func archiveSource(t *testing.T, st store.Store, s wSource) {
 	}
 	at := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(s.At) * time.Hour)
 	raw := fmt.Appendf(nil, "%s %s %s %s %s %v", s.Platform, s.Lib, s.Release, s.Report, s.Month, s.Rows)
+	switch s.Body {
+	case "3030":
+		raw = []byte(`{"Code":3030,"Severity":"Info","Message":"No Usage Available for Requested Dates"}`)
+	case "broken":
+		raw = []byte(`{"Report_Header":`)
+	}
 	sum := sha256.Sum256(raw)
 	sha := hex.EncodeToString(sum[:])
 	report := bibstat.ReportID(strings.ToLower(s.Report))
@@ -882,6 +933,13 @@ func archiveSource(t *testing.T, st store.Store, s wSource) {
 	} else {
 		side.Key = bibstat.Unit{Platform: s.Vendor, Credential: s.Cred, Report: report, Month: mon}.RawKey(at, "json")
 		put(t, st, side.Key, raw)
+	}
+	if s.Body != "" { // no parsed rows: the load reads the body itself
+		if s.Body == "3030" {
+			side.State = bibstat.StateZero
+		}
+		put(t, st, bibstat.SidecarKey(side.Key), encode(t, side))
+		return
 	}
 	side.ParsedKey = bibstat.ParsedKey(side.Key, schemas.Version)
 	var pq bytes.Buffer
