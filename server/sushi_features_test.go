@@ -187,3 +187,69 @@ func TestSushiOneRelease(t *testing.T) {
 		t.Errorf("January 2025 Total_Item_Requests by Data_Type %v, want %v", got, want)
 	}
 }
+
+// metricSums sums a report answer's counts by metric.
+func metricSums(t *testing.T, f *sushiFixture, path string, q url.Values) map[string]int64 {
+	t.Helper()
+	var rep map[string]any
+	getJSON(t, f, path, q, &rep)
+	out := map[string]int64{}
+	for _, pu := range perfUses(answer{path, q, 200, rep}) {
+		for metric, c := range pu.perf {
+			for _, n := range c {
+				out[metric] += int64(n)
+			}
+		}
+	}
+	return out
+}
+
+// TestSushiSumsAgree: however a master report is asked for (attributes
+// shown or not, by month or in total, parents or not) its counts add up to
+// the same per metric, and the PR's to the warehouse's chosen usage: the
+// server neither loses a use nor counts one twice.
+func TestSushiSumsAgree(t *testing.T) {
+	f := newSushiFixtureOn(t, worldWarehouse)
+	for i, li := range f.libs {
+		for _, sp := range specs {
+			if sp.view() {
+				continue
+			}
+			path := "/r51/reports/" + lower(sp.ID)
+			base := metricSums(t, f, path, worldQuery(f, i))
+			if len(base) == 0 {
+				t.Errorf("%s %s: no usage", li.ID, sp.ID)
+			}
+			for _, kv := range [][]string{{"attributes_to_show", joinPipe(sp.Attrs)}, {"granularity", "Totals"},
+				{"include_parent_details", "True"}, {"granularity", "Totals", "attributes_to_show", joinPipe(sp.Attrs)}} {
+				if kv[0] == "include_parent_details" && sp.Master != "IR" {
+					continue
+				}
+				if got := metricSums(t, f, path, worldQuery(f, i, kv...)); !maps.Equal(got, base) {
+					t.Errorf("%s %s %v: %v, plain %v", li.ID, sp.ID, kv, got, base)
+				}
+			}
+			if sp.ID != "PR" {
+				continue
+			}
+			want := map[string]int64{}
+			rows, err := f.db.Query(`SELECT metric_type, sum(count)::BIGINT FROM usage_chosen
+				WHERE target_kind = 'library' AND target_id = ? AND upper(report_id) = 'PR' GROUP BY ALL`, string(li.ID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var m string
+				var n int64
+				if err := rows.Scan(&m, &n); err != nil {
+					t.Fatal(err)
+				}
+				want[m] = n
+			}
+			rows.Close()
+			if !maps.Equal(base, want) {
+				t.Errorf("%s PR %v, usage_chosen %v", li.ID, base, want)
+			}
+		}
+	}
+}
