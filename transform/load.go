@@ -98,11 +98,15 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
 			}
 		}
 	}
+	copiesChanged, err := w.putStaleCopies(ctx, cands)
+	if err != nil {
+		return sum, err
+	}
 	var dirty int
 	if err := w.DB.QueryRowContext(ctx, `SELECT count(*) FROM dirty_months`).Scan(&dirty); err != nil {
 		return sum, fmt.Errorf("load: %w", err)
 	}
-	if dirty > 0 || sum.Loaded > 0 {
+	if dirty > 0 || sum.Loaded > 0 || copiesChanged {
 		if err := w.Refresh(ctx); err != nil {
 			return sum, err
 		}
@@ -196,31 +200,6 @@ func sourceOf(side bibstat.Sidecar) string {
 		return "sushi"
 	}
 	return side.Source
-}
-
-// firstArrivals is, per sha256, when those bytes were first archived. A
-// byte-identical copy archived later (the same response under a second
-// platform id, a file uploaded again under another vendor id) is the same
-// statement of usage as the first: dated by its first arrival, it never
-// passes for "the newest" and so never undoes a restatement made since.
-func firstArrivals(cands map[string][]bibstat.Sidecar) map[string]time.Time {
-	out := map[string]time.Time{}
-	for _, cs := range cands {
-		for _, side := range cs {
-			if t, ok := out[side.SHA256]; side.SHA256 != "" && (!ok || side.HarvestedAt.Before(t)) {
-				out[side.SHA256] = side.HarvestedAt
-			}
-		}
-	}
-	return out
-}
-
-// arrivedAt is the time the rule of choice dates a harvest by: its bytes' first arrival.
-func arrivedAt(side bibstat.Sidecar, arrived map[string]time.Time) time.Time {
-	if t, ok := arrived[side.SHA256]; ok && side.SHA256 != "" {
-		return t.UTC()
-	}
-	return side.HarvestedAt.UTC()
 }
 
 func readSidecar(ctx context.Context, src Source, key string) (bibstat.Sidecar, error) {

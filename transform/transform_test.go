@@ -28,6 +28,7 @@ type harvest struct {
 	platform, cred string
 	vendor         string            // set: an upload under this vendor id, its unit keyed by lib
 	sha            string            // the raw object's sha256, when a test needs it
+	release        string            // the sidecar's release when there are no rows
 	lib            bibstat.LibraryID // '' for an upload that names none
 	report         bibstat.ReportID
 	month          string
@@ -62,7 +63,7 @@ func archive(t *testing.T, st store.Store, h harvest) {
 	if h.vendor != "" {
 		key, source = bibstat.UploadUnitPrefix(h.vendor, string(h.report), h.lib, m)+h.at.UTC().Format("20060102T150405Z")+".tsv", "upload"
 	}
-	release := ""
+	release := h.release
 	if len(h.rows) > 0 {
 		release = h.rows[0].Release
 	}

@@ -149,7 +149,9 @@ FROM agg_usage a JOIN attribution t USING (platform, library_id, institution_id,
 --   3. then the newest harvest or upload (then the greatest key, so a tie
 --      is decided the same way on every rebuild).
 -- Every other source is set aside, with why. Restatements of one source
--- never get here: a newer harvest of the same source replaced its facts.
+-- never get here: a newer harvest of the same source replaced its facts;
+-- and a byte-identical copy of a superseded object never counts
+-- (stale_sources). "Newest" dates an object by its bytes' first arrival.
 -- Grain: entity × platform × month × report × source.
 CREATE OR REPLACE TABLE source_choice AS
 WITH s AS (
@@ -157,28 +159,31 @@ WITH s AS (
   FROM usage_attributed
 ),
 ranked AS (
-  SELECT s.*, u.raw_key, u.source, u.harvested_at, u.platform AS source_platform, p.source AS preferred,
+  SELECT s.*, u.raw_key, u.source, u.harvested_at, u.platform AS source_platform, p.source AS preferred, x.reason AS stale,
     release_rank(s.release) AS rr,
-    max(release_rank(s.release)) OVER (PARTITION BY target_kind, target_id, institution_id, customer_id, s.platform, s.month) AS best_rr,
+    max(release_rank(s.release)) FILTER (WHERE x.reason IS NULL)
+      OVER (PARTITION BY target_kind, target_id, institution_id, customer_id, s.platform, s.month) AS best_rr,
     row_number() OVER (PARTITION BY target_kind, target_id, institution_id, customer_id, s.platform, s.month, s.report_id, release_rank(s.release)
-      ORDER BY (p.source IS NOT NULL) DESC, u.harvested_at DESC, s.unit_key DESC) AS rank
+      ORDER BY (x.reason IS NULL) DESC, (p.source IS NOT NULL) DESC, u.harvested_at DESC, s.unit_key DESC) AS rank
   FROM s JOIN loaded_units u USING (unit_key)
+  LEFT JOIN stale_sources x USING (unit_key)
   LEFT JOIN source_preference p ON p.platform = u.platform AND (u.source = p.source OR u.source LIKE p.source || '/%')
 ),
 winner AS (
   SELECT target_kind, target_id, institution_id, customer_id, platform, month, report_id,
          any_value(release) AS best_release, any_value(raw_key) AS best_key,
          any_value(preferred) AS best_preferred
-  FROM ranked WHERE rr = best_rr AND rank = 1 GROUP BY ALL
+  FROM ranked WHERE stale IS NULL AND rr = best_rr AND rank = 1 GROUP BY ALL
 ),
 best_any AS (
-  SELECT target_kind, target_id, institution_id, customer_id, platform, month, max_by(release, rr) AS best_release
+  SELECT target_kind, target_id, institution_id, customer_id, platform, month, max_by(release, rr) FILTER (WHERE stale IS NULL) AS best_release
   FROM ranked GROUP BY ALL
 )
 SELECT r.target_kind, r.target_id, r.institution_id, r.customer_id, r.platform, r.month, r.report_id, r.release,
   r.unit_key, r.raw_key, r.source, r.source_platform, r.harvested_at,
-  r.rr = r.best_rr AND r.rank = 1 AS counted,
+  coalesce(r.stale IS NULL AND r.rr = r.best_rr AND r.rank = 1, false) AS counted,
   CASE
+    WHEN r.stale IS NOT NULL THEN 'set aside: ' || r.stale
     WHEN r.rr = r.best_rr AND r.rank = 1 THEN 'counted'
     WHEN r.rr < r.best_rr THEN 'release ' || r.release || ' set aside: the cell has release ' || b.best_release
     WHEN r.preferred IS NULL AND w.best_preferred IS NOT NULL

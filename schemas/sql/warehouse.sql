@@ -58,6 +58,14 @@ CREATE TABLE IF NOT EXISTS agg_usage (
   count          BIGINT NOT NULL
 );
 
+-- stale_sources: sources whose loaded object is byte for byte (sha256) an
+-- object its own source has since superseded: a copy of what the vendor no
+-- longer says. The rule of choice sets them aside. Load rewrites it whole.
+CREATE TABLE IF NOT EXISTS stale_sources (
+  unit_key VARCHAR PRIMARY KEY,
+  reason   VARCHAR NOT NULL
+);
+
 -- source_preference: the source the platform's config prefers
 -- (platforms[].prefer_source: 'sushi', 'upload' or 'upload/VENDOR'), the
 -- second step of the rule of choice. Written by Refresh from the options
