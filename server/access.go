@@ -18,7 +18,7 @@ type Kind int
 // The kinds of resources.
 const (
 	KindNone    Kind = iota // not a site file: never served
-	KindAsset               // assets/…: any logged-in user
+	KindAsset               // assets/…, the glossary and the accessibility statement: any logged-in user
 	KindLibrary             // bibliotek/<bibnr>.html and its downloads
 	KindCounty              // fylke/<county>.html and its downloads
 	KindGlobal              // the national page, agreements, the global index: admin only
@@ -32,10 +32,10 @@ type Resource struct {
 }
 
 var (
-	assetRE   = regexp.MustCompile(`^assets/[A-Za-z0-9][A-Za-z0-9._-]*$`)
-	libraryRE = regexp.MustCompile(`^bibliotek/([0-9]{7})(?:\.html|-bruk\.(?:csv|xlsx|tsv|parquet))$`)
-	countyRE2 = regexp.MustCompile(`^fylke/(?:([0-9]{2})\.html|fylke-([0-9]{2})-bruk\.(?:csv|xlsx|tsv|parquet))$`)
-	globalRE  = regexp.MustCompile(`^(?:index\.html|nasjonalt\.html|nasjonalt-bruk\.(?:csv|xlsx|tsv|parquet)|nedlasting/nasjonalt-bruk\.(?:csv|xlsx|tsv|parquet)|avtale/[A-Za-z0-9][A-Za-z0-9_-]*\.html)$`)
+	assetRE   = regexp.MustCompile(`^(?:assets/[A-Za-z0-9][A-Za-z0-9._-]*|ordliste\.html|tilgjengelighet\.html)$`)
+	libraryRE = regexp.MustCompile(`^bibliotek/([0-9]{7})(?:\.html|-bruk(?:-maskin\.csv|\.(?:csv|xlsx|tsv|parquet)))$`)
+	countyRE2 = regexp.MustCompile(`^fylke/(?:([0-9]{2})\.html|fylke-([0-9]{2})-bruk(?:-maskin\.csv|\.(?:csv|xlsx|tsv|parquet)))$`)
+	globalRE  = regexp.MustCompile(`^(?:index\.html|nasjonalt\.html|nasjonalt-bruk(?:-maskin\.csv|\.(?:csv|xlsx|tsv|parquet))|nedlasting/nasjonalt-bruk\.(?:csv|xlsx|tsv|parquet)|avtale/[A-Za-z0-9][A-Za-z0-9_-]*(?:\.html|-tall(?:-maskin)?\.(?:csv|xlsx)))$`)
 )
 
 // Classify maps a request's URL path to a site resource. It is strict on

@@ -388,3 +388,23 @@ func TestChoiceQueryRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestClassifySitePages: the pages the explorer links to and the site's
+// newer downloads are served, to whom they belong.
+func TestClassifySitePages(t *testing.T) {
+	for path, want := range map[string]Resource{
+		"/ordliste.html":                      {Kind: KindAsset, Path: "ordliste.html"},
+		"/tilgjengelighet.html":               {Kind: KindAsset, Path: "tilgjengelighet.html"},
+		"/bibliotek/2030100-bruk-maskin.csv":  {Kind: KindLibrary, ID: "2030100", Path: "bibliotek/2030100-bruk-maskin.csv"},
+		"/fylke/fylke-03-bruk-maskin.csv":     {Kind: KindCounty, ID: "03", Path: "fylke/fylke-03-bruk-maskin.csv"},
+		"/nasjonalt-bruk-maskin.csv":          {Kind: KindGlobal, Path: "nasjonalt-bruk-maskin.csv"},
+		"/avtale/avis-2025-tall-maskin.csv":   {Kind: KindGlobal, Path: "avtale/avis-2025-tall-maskin.csv"},
+		"/avtale/avis-2025-tall.xlsx":         {Kind: KindGlobal, Path: "avtale/avis-2025-tall.xlsx"},
+		"/bibliotek/2030100-bruk-maskin.xlsx": {},
+		"/ordliste.html/../index.html":        {},
+	} {
+		if got := Classify(path, ""); got != want {
+			t.Errorf("Classify(%s) = %+v, want %+v", path, got, want)
+		}
+	}
+}
