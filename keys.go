@@ -170,6 +170,25 @@ func UploadUnitPrefix(vendor, report string, lib LibraryID, m Month) string {
 	return RawPrefix + "upload/" + vendor + "/" + report + "/" + string(lib) + "/" + m.String() + "/"
 }
 
+// Access logs (the consortium's own proxy and single sign-on) are archived
+// under AccessLogPrefix: the minimised, pseudonymised events of each ingested
+// log under events/ (what a rebuild recounts from; the original log is never
+// archived), and one unit per platform, library and month under units/, its
+// sidecar naming the parsed Parquet, of source "access-log".
+const AccessLogPrefix = RawPrefix + "accesslog/"
+
+// AccessLogEventsKey names the minimised events of one ingested log by its
+// ingest time and the start of the original's sha256.
+func AccessLogEventsKey(at time.Time, sha string) string {
+	return AccessLogPrefix + "events/" + at.UTC().Format("20060102T150405.000000000Z") + "-" + sha[:min(12, len(sha))] + ".csv"
+}
+
+// AccessLogUnitPrefix is the key prefix of one access-log unit: the grain of
+// supersession, as UploadUnitPrefix is for uploads.
+func AccessLogUnitPrefix(platform string, lib LibraryID, m Month) string {
+	return AccessLogPrefix + "units/" + platform + "/" + string(lib) + "/" + m.String() + "/"
+}
+
 // InboxDir is the folder of vendor's inbox that holds processed files
 // (InboxDoneDir or InboxRejectedDir).
 func InboxDir(vendor, dir string) string { return InboxPrefix + vendor + "/" + dir + "/" }

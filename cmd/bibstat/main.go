@@ -78,6 +78,7 @@ func commands() []command {
 		credentialsCommand(),
 		platformsCommand(),
 		ingestCommand(),
+		ingestLogsCommand(),
 		agreementsCommand(),
 		transformCommand(),
 		explainCommand(),

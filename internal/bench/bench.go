@@ -31,6 +31,7 @@ func benches() map[string]benchFunc {
 		"transform": benchTransform,
 		"harvest":   benchHarvest,
 		"national":  benchNational,
+		"logs":      benchLogs,
 	}
 }
 
