@@ -177,11 +177,15 @@ func UploadUnitPrefix(vendor, report string, lib LibraryID, m Month) string {
 // sidecar naming the parsed Parquet, of source "access-log".
 const AccessLogPrefix = RawPrefix + "accesslog/"
 
-// AccessLogEventsKey names the minimised events of one ingested log by its
-// ingest time and the start of the original's sha256.
-func AccessLogEventsKey(at time.Time, sha string) string {
-	return AccessLogPrefix + "events/" + at.UTC().Format("20060102T150405.000000000Z") + "-" + sha[:min(12, len(sha))] + ".csv"
+// AccessLogEventsKey names the minimised events of month m in one ingested
+// log, by ingest time and the start of the original's sha256: a month is
+// recounted from every object under AccessLogEventsPrefix(m).
+func AccessLogEventsKey(m Month, at time.Time, sha string) string {
+	return AccessLogEventsPrefix(m) + at.UTC().Format("20060102T150405.000000000Z") + "-" + sha[:min(12, len(sha))] + ".csv"
 }
+
+// AccessLogEventsPrefix holds the minimised events of month m.
+func AccessLogEventsPrefix(m Month) string { return AccessLogPrefix + "events/" + m.String() + "/" }
 
 // AccessLogUnitPrefix is the key prefix of one access-log unit: the grain of
 // supersession, as UploadUnitPrefix is for uploads.
