@@ -112,19 +112,31 @@ func (t *table) render() error {
 
 // axes titles both axes and keeps every label inside the chart: the grid
 // contains the labels (a narrow phone screen clipped the first digit of
-// "18 000"), the y title sits above the axis reading rightwards, and the
-// category labels rotate rather than overlap.
+// "18 000"), the value axis's title names the unit, and the category
+// labels never overlap. Bars lie down, names on the left, wrapped rather
+// than cut: a phone has room for names down the screen, not across it.
 func (t *table) axes(option map[string]any, legend bool) {
 	bottom := 8
 	if legend {
 		bottom = 44
 	}
-	option["grid"] = map[string]any{"containLabel": true, "left": 8, "right": 16, "top": 40, "bottom": bottom}
-	option["xAxis"] = []map[string]any{{"type": "category", "data": xData(option), "name": t.XTitle,
-		"nameLocation": "middle", "nameGap": 28,
-		"axisLabel": map[string]any{"hideOverlap": true}}}
-	option["yAxis"] = []map[string]any{{"type": "value", "name": t.YTitle, "nameLocation": "end", "nameGap": 14,
-		"nameTextStyle": map[string]any{"align": "left"}}}
+	option["grid"] = map[string]any{"containLabel": true, "left": 8, "right": 24, "top": 40, "bottom": bottom}
+	category := map[string]any{"type": "category", "data": xData(option), "name": t.XTitle,
+		"axisLabel": map[string]any{"hideOverlap": true}}
+	value := map[string]any{"type": "value", "name": t.YTitle}
+	if t.Line {
+		category["nameLocation"], category["nameGap"] = "middle", 28
+		value["nameLocation"], value["nameGap"], value["nameTextStyle"] = "end", 14, map[string]any{"align": "left"}
+		option["xAxis"], option["yAxis"] = []map[string]any{category}, []map[string]any{value}
+		return
+	}
+	category["inverse"] = true // the first row on top, as in the table
+	category["nameLocation"], category["nameGap"] = "start", 10
+	category["nameTextStyle"] = map[string]any{"align": "left"}
+	category["axisLabel"] = map[string]any{"width": 120, "overflow": "break", "interval": 0}
+	value["nameLocation"], value["nameGap"] = "middle", 28
+	option["grid"].(map[string]any)["bottom"] = bottom + 24
+	option["yAxis"], option["xAxis"] = []map[string]any{category}, []map[string]any{value}
 }
 
 // xData is the category axis data go-echarts put in the option.

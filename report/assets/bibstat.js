@@ -11,8 +11,13 @@ document.addEventListener("DOMContentLoaded", function () {
     var data = document.getElementById(el.getAttribute("data-chart"));
     if (!data) { return; }
     var option = JSON.parse(data.textContent);
-    [].concat(option.yAxis || []).forEach(function (axis) {
-      axis.axisLabel = Object.assign({}, axis.axisLabel, { formatter: format });
+    [].concat(option.xAxis || [], option.yAxis || []).forEach(function (axis) {
+      if (axis.type === "value") { axis.axisLabel = Object.assign({}, axis.axisLabel, { formatter: format, hideOverlap: true }); }
+    });
+    // A value axis across a phone screen, beside the names, has room for
+    // few labels: about one per 120 px of what the names leave.
+    [].concat(option.xAxis || []).forEach(function (axis) {
+      if (axis.type === "value") { axis.splitNumber = Math.max(1, Math.floor((el.clientWidth - 140) / 120)); }
     });
     option.tooltip = Object.assign({}, option.tooltip, { valueFormatter: format, confine: true });
     var chart = echarts.init(el, null, { renderer: "canvas" });
