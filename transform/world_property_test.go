@@ -450,6 +450,7 @@ func check(t *testing.T, g geo, w world) []string {
 	var msgs []string
 	msgs = append(msgs, compareModel(t, wh.DB, g, w)...)
 	msgs = append(msgs, selfConsistent(t, wh.DB)...)
+	msgs = append(msgs, diff("mart_sources.counted", readCells(t, wh.DB, sourcesQuery), runModel(g, w).sources, 0)...)
 	before := snapshot(t, wh.DB)
 	if len(w.Copies) > 0 {
 		for _, s := range w.Copies {
@@ -464,6 +465,10 @@ func check(t *testing.T, g geo, w world) []string {
 				changed = append(changed, tb)
 			}
 		}
+		// A copy is one more source of its cells, never a second one counted.
+		twice := readCells(t, wh.DB, `SELECT concat_ws('|', target_kind, target_id, institution_id, platform, report_id, `+month+`),
+			count(*) FILTER (WHERE counted) FROM mart_sources GROUP BY ALL HAVING count(*) FILTER (WHERE counted) > 1`)
+		msgs = append(msgs, diff("mart_sources cells counted twice", twice, cells{}, 0)...)
 		if len(changed) > 0 {
 			slices.Sort(changed)
 			msgs = append(msgs, "identical copies under a second vendor id changed "+strings.Join(changed, ", "))
@@ -587,6 +592,11 @@ func compareModel(t *testing.T, db *sql.DB, g geo, w world) []string {
 	return out
 }
 
+// sourcesQuery reads mart_sources as the model writes it: an entity is
+// a library, a pool or, unattributed, the id the vendor used.
+const sourcesQuery = `SELECT concat_ws('|', target_kind, CASE WHEN target_kind = 'unattributed' THEN institution_id ELSE target_id END,
+	platform, report_id, ` + month + `, raw_key), counted::INTEGER FROM mart_sources`
+
 // selfConsistent checks the sums the marts owe each other, whatever the
 // model says: national = Σ counties (either structure) = Σ libraries +
 // unattributed, for every platform, metric and month; per 1,000 is total
@@ -696,7 +706,7 @@ func (g geo) county(code, month string) string {
 // model is what the marts must say, computed from the world in plain maps.
 type model struct {
 	direct, pooled, county, countyNow, unattributed, allocated cells
-	population, poolBasis, per1000Pop, titles                  cells
+	population, poolBasis, per1000Pop, titles, sources         cells
 	national                                                   map[string]cells // by column
 	years                                                      map[string]bool  // with usage
 }
@@ -709,7 +719,7 @@ func reportRank(r string) int { return map[string]int{"PR": 1, "TR": 3, "JR1": 3
 // an identical copy must change nothing).
 func runModel(g geo, w world) model {
 	m := model{direct: cells{}, pooled: cells{}, county: cells{}, countyNow: cells{}, unattributed: cells{}, allocated: cells{},
-		population: cells{}, poolBasis: cells{}, per1000Pop: cells{}, titles: cells{}, national: map[string]cells{}}
+		population: cells{}, poolBasis: cells{}, per1000Pop: cells{}, titles: cells{}, sources: cells{}, national: map[string]cells{}}
 	for _, c := range []string{"attributed", "pooled", "unattributed", "total"} {
 		m.national[c] = cells{}
 	}
@@ -738,6 +748,7 @@ func runModel(g geo, w world) model {
 	type chosen struct {
 		at   int
 		rows []wRow
+		key  string
 	}
 	// A unit's newest harvest that reads replaces the older ones whole,
 	// a 3030 too; one that does not read replaces nothing.
@@ -753,7 +764,7 @@ func runModel(g geo, w world) model {
 			newest[unitOf(s)] = max(newest[unitOf(s)], s.At)
 		}
 	}
-	best := map[cell]chosen{}
+	best, all := map[cell]chosen{}, map[cell][]chosen{}
 	years := map[string]bool{}
 	for _, s := range w.Sources {
 		if s.At != newest[unitOf(s)] {
@@ -768,9 +779,11 @@ func runModel(g geo, w world) model {
 			c := cell{kind, id, s.Platform, s.Report, s.Release, s.Month}
 			by[c] = append(by[c], r)
 		}
+		key, _, _ := s.object()
 		for c, rows := range by {
+			all[c] = append(all[c], chosen{s.At, rows, key})
 			if cur, ok := best[c]; !ok || s.At > cur.at {
-				best[c] = chosen{s.At, rows}
+				best[c] = chosen{s.At, rows, key}
 			}
 		}
 	}
@@ -792,6 +805,14 @@ func runModel(g geo, w world) model {
 			if cur, ok := rep[mk]; releaseRank(c.release) == rel[k] && (!ok || reportRank(c.report) < cur) {
 				rep[mk] = reportRank(c.report)
 			}
+		}
+	}
+	// Which source each cell (entity, platform, month, report) counts and
+	// which it sets aside, as mart_sources says: 1 counted, 0 set aside.
+	for c, chs := range all {
+		for _, ch := range chs {
+			counted := releaseRank(c.release) == rel[epm{c.kind, c.id, c.platform, c.month}] && ch.at == best[c].at
+			m.sources[strings.Join([]string{c.kind, c.id, c.platform, c.report, c.month, ch.key}, "|")] = map[bool]float64{true: 1}[counted]
 		}
 	}
 	value := map[metricKey]float64{}
@@ -897,6 +918,30 @@ func put(t *testing.T, st store.Store, key string, b []byte) {
 	}
 }
 
+func (s wSource) at() time.Time {
+	return time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(s.At) * time.Hour)
+}
+
+// object is s's unit key (what mart_sources calls raw_key), for an
+// upload the key of its file, and its bytes.
+func (s wSource) object() (key, file string, raw []byte) {
+	raw = fmt.Appendf(nil, "%s %s %s %s %s %v", s.Platform, s.Lib, s.Release, s.Report, s.Month, s.Rows)
+	switch s.Body {
+	case "3030":
+		raw = []byte(`{"Code":3030,"Severity":"Info","Message":"No Usage Available for Requested Dates"}`)
+	case "broken":
+		raw = []byte(`{"Report_Header":`)
+	}
+	mon, _ := bibstat.ParseMonth(s.Month)
+	report := bibstat.ReportID(strings.ToLower(s.Report))
+	if s.Upload {
+		sum := sha256.Sum256(raw)
+		name := s.at().Format("20060102T150405Z") + "-" + hex.EncodeToString(sum[:4]) + ".tsv"
+		return bibstat.UploadUnitPrefix(s.Vendor, string(report), bibstat.LibraryID(s.Lib), mon) + name, bibstat.UploadFileKey(s.Vendor, name), raw
+	}
+	return bibstat.Unit{Platform: s.Vendor, Credential: s.Cred, Report: report, Month: mon}.RawKey(s.at(), "json"), "", raw
+}
+
 // archiveSource stores s's raw object (the same bytes for an identical
 // copy), its parsed rows and its sidecar: a SUSHI harvest under its unit,
 // an upload as one unit of an archived file.
@@ -906,33 +951,20 @@ func archiveSource(t *testing.T, st store.Store, s wSource) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(s.At) * time.Hour)
-	raw := fmt.Appendf(nil, "%s %s %s %s %s %v", s.Platform, s.Lib, s.Release, s.Report, s.Month, s.Rows)
-	switch s.Body {
-	case "3030":
-		raw = []byte(`{"Code":3030,"Severity":"Info","Message":"No Usage Available for Requested Dates"}`)
-	case "broken":
-		raw = []byte(`{"Report_Header":`)
-	}
+	key, file, raw := s.object()
 	sum := sha256.Sum256(raw)
-	sha := hex.EncodeToString(sum[:])
-	report := bibstat.ReportID(strings.ToLower(s.Report))
-	side := bibstat.Sidecar{Source: "sushi", Platform: s.Vendor, Credential: s.Cred, Library: bibstat.LibraryID(s.Lib), Report: report,
-		Month: s.Month, SHA256: sha, Size: int64(len(raw)), HarvestedAt: at, State: bibstat.StateOK, Release: s.Release,
-		Rows: int64(len(s.Rows)), ParserVersion: schemas.Version}
+	side := bibstat.Sidecar{Key: key, Source: "sushi", Platform: s.Vendor, Credential: s.Cred, Library: bibstat.LibraryID(s.Lib),
+		Report: bibstat.ReportID(strings.ToLower(s.Report)), Month: s.Month, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(raw)),
+		HarvestedAt: s.at(), State: bibstat.StateOK, Release: s.Release, Rows: int64(len(s.Rows)), ParserVersion: schemas.Version}
 	if s.Upload {
-		name := at.Format("20060102T150405Z") + "-" + sha[:8] + ".tsv"
-		file := bibstat.UploadFileKey(s.Vendor, name)
 		side.Source, side.Platform, side.Credential = "upload", s.Platform, ""
 		side.Upload = &bibstat.UploadInfo{File: file, Name: "usage.tsv", By: "world"}
-		side.Key = bibstat.UploadUnitPrefix(s.Vendor, string(report), side.Library, mon) + name
 		rec := side
 		rec.Key, rec.ParserVersion = file, 0
 		put(t, st, file, raw)
 		put(t, st, file+bibstat.UploadRecordSuffix, encode(t, rec))
 	} else {
-		side.Key = bibstat.Unit{Platform: s.Vendor, Credential: s.Cred, Report: report, Month: mon}.RawKey(at, "json")
-		put(t, st, side.Key, raw)
+		put(t, st, key, raw)
 	}
 	if s.Body != "" { // no parsed rows: the load reads the body itself
 		if s.Body == "3030" {
