@@ -14,7 +14,7 @@
 -- rebuild gives the same numbers as incremental loads.
 
 -- population_by_year: inhabitants per 2024 municipality for every year with
--- usage or a figure: the latest figure at or before the year, else the
+-- a loaded month or a figure: the latest figure at or before the year, else the
 -- earliest one. A municipality merged from several 2020–2023 ones that has
 -- no figure of its own for a year has its predecessors' sum, when each of
 -- them has one (population recorded in the old structure).
@@ -39,7 +39,9 @@ pop AS (
   UNION ALL
   SELECT municipality, year, population FROM derived
 ),
-years AS (SELECT DISTINCT year(month) AS year FROM agg_usage UNION SELECT DISTINCT year FROM pop)
+-- The years of every loaded source, usage or "no usage", so that a copy
+-- set aside never adds a year.
+years AS (SELECT DISTINCT year(month) AS year FROM loaded_units UNION SELECT DISTINCT year FROM pop)
 SELECT y.year, p.municipality,
   coalesce(max_by(p.population, p.year) FILTER (WHERE p.year <= y.year), min_by(p.population, p.year)) AS population,
   coalesce(max(p.year) FILTER (WHERE p.year <= y.year), min(p.year)) AS population_year
