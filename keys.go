@@ -193,6 +193,19 @@ func AccessLogUnitPrefix(platform string, lib LibraryID, m Month) string {
 	return AccessLogPrefix + "units/" + platform + "/" + string(lib) + "/" + m.String() + "/"
 }
 
+// UploadSiblingKey names the unit of the same uploaded file as unitKey
+// (one of the file's unit keys) for library lib and month m: the file's
+// name under that unit's prefix. It is "" when unitKey is not an upload
+// unit's key.
+func UploadSiblingKey(unitKey string, lib LibraryID, m Month) string {
+	// raw/upload/<vendor>/<report>/<library>/<yyyy-mm>/<name>
+	parts := strings.Split(unitKey, "/")
+	if len(parts) != 7 || parts[0]+"/" != RawPrefix || parts[1] != "upload" {
+		return ""
+	}
+	return UploadUnitPrefix(parts[2], parts[3], lib, m) + parts[6]
+}
+
 // InboxDir is the folder of vendor's inbox that holds processed files
 // (InboxDoneDir or InboxRejectedDir).
 func InboxDir(vendor, dir string) string { return InboxPrefix + vendor + "/" + dir + "/" }

@@ -361,6 +361,7 @@ func localParsed(ctx context.Context, src Source, tmp string, chunk []bibstat.Si
 	bad := map[int]string{}
 	var pf *os.File
 	var pw *schemas.ParquetWriter
+	uploads := newRereads()
 	for i, side := range chunk {
 		name, ok, err := copyParsed(ctx, src, tmp, i, side)
 		if err != nil {
@@ -380,7 +381,12 @@ func localParsed(ctx context.Context, src Source, tmp string, chunk []bibstat.Si
 				return files, bad, err
 			}
 		}
-		why, err := parseRaw(ctx, src, side, pw)
+		var why string
+		if side.Upload != nil { // its key names a unit, not an object: its file is read
+			why, err = uploads.read(ctx, src, side, pw)
+		} else {
+			why, err = parseRaw(ctx, src, side, pw)
+		}
 		if err != nil {
 			pw.Close()
 			pf.Close()
@@ -437,9 +443,6 @@ func copyParsed(ctx context.Context, src Source, tmp string, i int, side bibstat
 // "no usage" (an Empty report, or exception 3030). Its error is for the
 // store and ctx.
 func parseRaw(ctx context.Context, src Source, side bibstat.Sidecar, pw *schemas.ParquetWriter) (why string, err error) {
-	if side.Upload != nil {
-		return rereadUpload(ctx, src, side, pw) // its key names a unit, not an object
-	}
 	rc, err := src.Get(ctx, side.Key)
 	if err != nil {
 		return "", fmt.Errorf("parse %s: %w", side.Key, err)

@@ -16,26 +16,54 @@ import (
 	"github.com/bibliotek24/bibstat/schemas"
 )
 
-// rereadUpload reads one upload unit's rows again from the uploaded file's
-// raw bytes, as parseRaw reads a harvest's: through this binary's COUNTER
-// reader, or through the mapping archived with the upload (its bytes as
-// they were, whatever the vendor's mapping says now). So a reader fix
-// reaches uploaded files too, not only harvests. A file holds many units
-// (library × month); the unit's are the rows of its library and month,
-// and they carry the unit's key as source_key, which is how the load finds
-// their unit. why and err mean what they mean for parseRaw.
-//
-// Each unit reads its whole file: a rebuild after a reader change reads a
-// file once per unit it fills. Uploads are vendor exports of a few
-// thousand rows, and this happens only when the reader changed.
-func rereadUpload(ctx context.Context, src Source, side bibstat.Sidecar, pw *schemas.ParquetWriter) (why string, err error) {
-	up := side.Upload
-	mon, err := bibstat.ParseMonth(side.Month)
-	if err != nil {
-		return fmt.Sprintf("%s: sidecar month %q: %v", side.Key, side.Month, err), nil
+// rereads reads uploads again from their raw files for one chunk of units,
+// as parseRaw reads harvests: through this binary's COUNTER reader, or
+// through the mapping archived with the upload (its bytes as they were,
+// whatever the vendor's mapping says now). So a reader fix reaches
+// uploaded files too. A file holds many units (library × month); it is
+// read once per chunk, every row going out under its own unit's key
+// (source_key), which is how the load finds its unit: rows of units the
+// chunk does not load find none and are left out.
+type rereads struct {
+	files map[string]*reread // by file and mapping key
+}
+
+// reread is what reading one file gave: rows written per unit key, or why
+// the file does not read.
+type reread struct {
+	rows map[string]int64
+	why  string
+}
+
+func newRereads() *rereads { return &rereads{files: map[string]*reread{}} }
+
+// read writes the rows of side's file to pw, unless this chunk did, and
+// says why side's unit does not load, if it does not. why and err mean
+// what they mean for parseRaw.
+func (rr *rereads) read(ctx context.Context, src Source, side bibstat.Sidecar, pw *schemas.ParquetWriter) (why string, err error) {
+	k := side.Upload.File + "\x00" + side.Upload.Mapping
+	f, ok := rr.files[k]
+	if !ok {
+		if f, err = readUpload(ctx, src, side, pw); err != nil {
+			return "", err
+		}
+		rr.files[k] = f
 	}
-	// An object that is gone makes the unit unreadable, as a file that does
-	// not read; the store failing otherwise stops the load.
+	switch {
+	case f.why != "":
+		return side.Key + ": " + f.why, nil
+	case f.rows[side.Key] == 0 && side.State != bibstat.StateZero:
+		return fmt.Sprintf("%s: the file %s now reads to no rows for this unit, which it had", side.Key, side.Upload.File), nil
+	}
+	return "", nil
+}
+
+// readUpload reads side's file whole into pw.
+func readUpload(ctx context.Context, src Source, side bibstat.Sidecar, pw *schemas.ParquetWriter) (*reread, error) {
+	up := side.Upload
+	out := &reread{rows: map[string]int64{}}
+	// An object that is gone makes the file unreadable; the store failing
+	// otherwise stops the load.
 	var data, yaml []byte
 	for _, o := range []struct {
 		key   string
@@ -45,16 +73,18 @@ func rereadUpload(ctx context.Context, src Source, side bibstat.Sidecar, pw *sch
 		if o.key == "" {
 			continue
 		}
+		var err error
 		*o.to, err = getBounded(ctx, src, o.key, o.limit)
 		if errors.Is(err, bibstat.ErrNotFound) {
-			return fmt.Sprintf("%s: %s is not in the archive", side.Key, o.key), nil
+			out.why = o.key + " is not in the archive"
+			return out, nil
 		}
 		if err != nil {
-			return "", fmt.Errorf("re-read upload %s: %w", side.Key, err)
+			return nil, fmt.Errorf("re-read upload %s: %w", side.Key, err)
 		}
 	}
-	// Rows are written through a batcher of their own; a failed write (the
-	// disk) stops the load, a file that does not read is the unit's.
+	// A failed write (the disk) stops the load; a file that does not read
+	// is its units'.
 	var werr error
 	bt := schemas.NewBatcher(memory.NewGoAllocator(), 0, func(rec arrow.RecordBatch) error {
 		defer rec.Release()
@@ -65,46 +95,43 @@ func rereadUpload(ctx context.Context, src Source, side bibstat.Sidecar, pw *sch
 		return nil
 	})
 	defer bt.Release()
-	var rows int64
-	keep := func(r *schemas.Row) error {
-		r.SourceKey = side.Key
-		rows++
+	keep := func(r *schemas.Row, lib bibstat.LibraryID, m bibstat.Month) error {
+		r.SourceKey = bibstat.UploadSiblingKey(side.Key, lib, m)
+		out.rows[r.SourceKey]++
 		return bt.Add(r)
 	}
+	var err error
 	if up.Mapping == "" {
-		err = rereadCounter(ctx, data, side, mon, keep)
+		err = rereadCounter(ctx, data, side, keep)
 	} else {
-		err = rereadMapped(ctx, data, yaml, side, mon, keep)
+		err = rereadMapped(ctx, data, yaml, side, keep)
 	}
 	if err == nil {
 		err = bt.Flush()
 	}
 	switch {
 	case ctx.Err() != nil:
-		return "", ctx.Err()
+		return nil, ctx.Err()
 	case werr != nil:
-		return "", fmt.Errorf("re-read upload %s: %w", side.Key, werr)
+		return nil, fmt.Errorf("re-read upload %s: %w", side.Key, werr)
 	case err != nil:
-		return fmt.Sprintf("%s: %v", side.Key, err), nil
-	case rows == 0 && side.State != bibstat.StateZero:
-		return fmt.Sprintf("%s: the file %s now reads to no rows for this unit, which it had", side.Key, up.File), nil
+		out.why = err.Error()
 	}
-	return "", nil
+	return out, nil
 }
 
-// rereadCounter reads an uploaded COUNTER report; every row is the file's
-// library's, so the unit's are those of its month.
-func rereadCounter(ctx context.Context, data []byte, side bibstat.Sidecar, mon bibstat.Month, keep func(*schemas.Row) error) error {
+type keepRow func(r *schemas.Row, lib bibstat.LibraryID, m bibstat.Month) error
+
+// rereadCounter reads an uploaded COUNTER report: every row is the
+// library's the upload was for, and of its own month's unit.
+func rereadCounter(ctx context.Context, data []byte, side bibstat.Sidecar, keep keepRow) error {
 	opts := counter.Options{Name: side.Upload.Name, SourceKey: side.Key, AcceptPartial: side.State == bibstat.StatePartial}
 	var row schemas.Row
 	_, err := counter.Read(ctx, bytes.NewReader(data), opts, func(rec arrow.RecordBatch) error {
 		defer rec.Release()
 		for i := range int(rec.NumRows()) {
 			row.SetFrom(rec, i)
-			if bibstat.MonthOf(row.Month) != mon {
-				continue
-			}
-			if err := keep(&row); err != nil {
+			if err := keep(&row, side.Library, bibstat.MonthOf(row.Month)); err != nil {
 				return err
 			}
 		}
@@ -114,19 +141,19 @@ func rereadCounter(ctx context.Context, data []byte, side bibstat.Sidecar, mon b
 }
 
 // rereadMapped reads an uploaded vendor file through its archived mapping.
-func rereadMapped(ctx context.Context, data, yaml []byte, side bibstat.Sidecar, mon bibstat.Month, keep func(*schemas.Row) error) error {
+func rereadMapped(ctx context.Context, data, yaml []byte, side bibstat.Sidecar, keep keepRow) error {
 	m, err := mapping.Parse(bytes.NewReader(yaml), side.Upload.Mapping)
 	if err != nil {
 		return err
 	}
 	// A mapping without a library column read the file for the library
-	// the upload named, which is the unit's.
-	opts := mapping.ReadOptions{Name: side.Upload.Name, SourceKey: side.Key, Library: side.Library}
+	// the upload named, which is its units'.
+	opts := mapping.ReadOptions{Name: side.Upload.Name, Library: side.Library}
 	_, err = m.ReadRows(ctx, data, opts, func(lib bibstat.LibraryID, rm bibstat.Month, r *schemas.Row) error {
-		if r == nil || lib != side.Library || rm != mon {
-			return nil
+		if r == nil {
+			return nil // a zero: its unit has no rows
 		}
-		return keep(r)
+		return keep(r, lib, rm)
 	})
 	return err
 }

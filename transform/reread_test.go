@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -154,5 +155,60 @@ func TestRereadFailureKeepsTheUnitOut(t *testing.T) {
 	}
 	if sum.Loaded != 0 || len(sum.Failed) != 1 || !strings.Contains(sum.Failed[0].Reason, "mappings/00112233aabbccdd.yaml is not in the archive") {
 		t.Errorf("loaded %d, failed %+v; want the unit not loaded, for its mapping", sum.Loaded, sum.Failed)
+	}
+}
+
+// countingSource counts the Gets of each key.
+type countingSource struct {
+	Source
+	gets map[string]int
+}
+
+func (c *countingSource) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	c.gets[key]++
+	return c.Source.Get(ctx, key)
+}
+
+// TestRereadReadsAFileOncePerChunk: a file of many units is read once, not
+// once per unit (which made a rebuild of one 450-library yearly export take
+// minutes), and every unit still gets its own rows.
+func TestRereadReadsAFileOncePerChunk(t *testing.T) {
+	st := store.NewMemory()
+	var csv strings.Builder
+	csv.WriteString("Bibnr,Måned,Visninger\n")
+	counts := map[string]int64{}
+	for m := 1; m <= 12; m++ {
+		fmt.Fprintf(&csv, "2030100,2025-%02d,%d\n2120100,2025-%02d,5\n", m, m, m)
+		counts[fmt.Sprintf("2025-%02d", m)] = int64(m)
+	}
+	archiveUpload(t, st, "avis", csv.String(), avisMapping, schemas.Version-1, counts)
+	src := &countingSource{Source: st, gets: map[string]int{}}
+	path := filepath.Join(t.TempDir(), "w.duckdb")
+	sum, err := Rebuild(context.Background(), path, Options{}, src, quiet)
+	if err != nil || sum.Loaded != 12 || len(sum.Failed) != 0 {
+		t.Fatalf("loaded %d, failed %v, %v", sum.Loaded, sum.Failed, err)
+	}
+	file := bibstat.UploadFileKey("avis", "20250403T080001.000000000Z-0123abcd.csv")
+	if src.gets[file] != 1 {
+		t.Errorf("the file was read %d times for 12 units, want once", src.gets[file])
+	}
+	w := openTest(t, path)
+	if got := query[int64](t, w.DB, `SELECT sum(count) FROM facts WHERE library_id = '2030100'`); got != 78 {
+		t.Errorf("2030100 has %d, want 1+2+…+12 = 78 (and none of 2120100's, which has no unit here)", got)
+	}
+	if got := query[int64](t, w.DB, `SELECT count(*) FROM facts`); got != 12 {
+		t.Errorf("%d fact rows, want 12", got)
+	}
+}
+
+func TestUploadSiblingKey(t *testing.T) {
+	m, _ := bibstat.ParseMonth("2025-01")
+	k := bibstat.UploadUnitPrefix("avis", "pr", "2030100", m) + "20250403T080001.000000000Z-0123abcd.csv"
+	feb, _ := bibstat.ParseMonth("2025-02")
+	if got, want := bibstat.UploadSiblingKey(k, "2120100", feb), bibstat.UploadUnitPrefix("avis", "pr", "2120100", feb)+"20250403T080001.000000000Z-0123abcd.csv"; got != want {
+		t.Errorf("sibling %q, want %q", got, want)
+	}
+	if got := bibstat.UploadSiblingKey("raw/sushi/p/c/pr/2025-01/x.json", "2120100", feb); got != "" {
+		t.Errorf("a harvest's key has no upload sibling, got %q", got)
 	}
 }
