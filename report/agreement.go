@@ -40,7 +40,7 @@ type figureRow struct {
 // month and by year, beside the earlier agreements for the same services.
 // A warehouse without an agreement registry has no agreements, not an
 // error: List creates the registry's empty tables.
-func (s *Site) agreements(ctx context.Context, m messages, _ []countyRow) ([]agreementRow, error) {
+func (s *Site) agreements(ctx context.Context, m messages) ([]agreementRow, error) {
 	w := &agreements.Warehouse{DB: s.DB}
 	list, err := w.List(ctx)
 	if err != nil {
@@ -137,10 +137,8 @@ func (s *Site) viewOf(m messages, a agreements.Agreement, v *agreements.Valuatio
 		if v, ok := quotientValue(pv.CostPerUse); ok {
 			cpuSort = fmt.Sprint(v)
 		}
-		shares.addRow(name, []float64{float64(pv.Allocated) / 100, float64(pv.Months), 0, 0}, m.formatNumber)
-		r := &shares.Rows[len(shares.Rows)-1]
-		r.Cells = []string{m.formatMoney(pv.Allocated), m.formatInt(int64(pv.Months)), uses, cpu}
-		r.Sort = []string{r.Sort[0], r.Sort[1], usesSort, cpuSort}
+		shares.add(tableRow{Label: name, Cells: []string{m.formatMoney(pv.Allocated), m.formatInt(int64(pv.Months)), uses, cpu},
+			Sort: []string{fmt.Sprint(float64(pv.Allocated) / 100), fmt.Sprint(pv.Months), usesSort, cpuSort}}, float64(pv.Allocated)/100)
 	}
 	view.charts = []*table{shares}
 	return view

@@ -60,6 +60,13 @@ func (t *table) addRow(label string, vals []float64, f func(float64) string) {
 	t.values = append(t.values, vals)
 }
 
+// add appends a row whose cells are already written, with the values of
+// the series the chart draws.
+func (t *table) add(r tableRow, charted ...float64) {
+	t.Rows = append(t.Rows, r)
+	t.values = append(t.values, charted)
+}
+
 // render builds the chart with go-echarts and stores its option as JSON
 // that is safe inside a <script> element: json.Marshal escapes <, > and &,
 // so no vendor text can close the element, and the page's script treats it

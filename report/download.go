@@ -20,7 +20,7 @@ import (
 // spreadsheet download has a row per library, with its number and name.
 func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []usageRow, libs []libraryRow) ([]download, error) {
 	dir := filepath.Join(s.Out, sc.Directory)
-	lrows, err := s.libraryRows(ctx, m, sc, rows, libs)
+	lrows, err := s.libraryRows(ctx, m, sc, libs)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []
 
 type download struct{ Name, Label string }
 
-// libraryRow is a usage row with the library it belongs to.
+// libraryUsage is a usage row with the library it belongs to.
 type libraryUsage struct {
 	ID, Name string
 	usageRow
@@ -67,7 +67,7 @@ type libraryUsage struct {
 // libraryRows are the scope's usage per library; the nation's adds the
 // usage no library could be attributed, under no number, so that the
 // download sums to the page.
-func (s *Site) libraryRows(ctx context.Context, m messages, sc Scope, rows []usageRow, libs []libraryRow) ([]libraryUsage, error) {
+func (s *Site) libraryRows(ctx context.Context, m messages, sc Scope, libs []libraryRow) ([]libraryUsage, error) {
 	var out []libraryUsage
 	for _, l := range libs {
 		for _, r := range s.libUsage[l.ID] {

@@ -129,7 +129,7 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	agrs, err := s.agreements(ctx, m, counties)
+	agrs, err := s.agreements(ctx, m)
 	if err != nil {
 		return Summary{}, err
 	}
