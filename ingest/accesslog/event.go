@@ -1,0 +1,112 @@
+package accesslog
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bibliotek24/bibstat"
+)
+
+// Event is one recognised line, minimised: all that is kept of it.
+type Event struct {
+	Time     time.Time // UTC, to the second
+	User     string    // pseudonym of the user, or ""
+	Session  string    // pseudonym of the log's session id, or ""
+	Library  bibstat.LibraryID
+	Platform string
+	Kind     Kind
+	Item     string // item key ("" for a search)
+	Title    string // title key, when the platform has titles
+}
+
+// eventsHeader starts every archived events file; its version is the
+// format's, bumped if a column changes.
+const eventsHeader = "#bibstat-accesslog-events v1: time,user,session,library,platform,kind,item,title"
+
+// EventWriter writes Events in the archive's format: CSV-like lines with
+// the fields tab-separated (none of them may hold a tab or newline: keys
+// from URLs are cleaned by the reader).
+type EventWriter struct {
+	w   *bufio.Writer
+	buf []byte
+	n   int64
+}
+
+// NewEventWriter starts an events file on w.
+func NewEventWriter(w io.Writer) (*EventWriter, error) {
+	ew := &EventWriter{w: bufio.NewWriterSize(w, 64<<10)}
+	if _, err := ew.w.WriteString(eventsHeader + "\n"); err != nil {
+		return nil, fmt.Errorf("write events: %w", err)
+	}
+	return ew, nil
+}
+
+// Write appends ev.
+func (ew *EventWriter) Write(ev *Event) error {
+	b := ew.buf[:0]
+	b = strconv.AppendInt(b, ev.Time.Unix(), 10)
+	for _, s := range [...]string{ev.User, ev.Session, string(ev.Library), ev.Platform, string(ev.Kind), ev.Item, ev.Title} {
+		b = append(b, '\t')
+		b = append(b, s...)
+	}
+	b = append(b, '\n')
+	ew.buf = b
+	ew.n++
+	if _, err := ew.w.Write(b); err != nil {
+		return fmt.Errorf("write events: %w", err)
+	}
+	return nil
+}
+
+// Events is how many events were written.
+func (ew *EventWriter) Events() int64 { return ew.n }
+
+// Flush writes what is buffered.
+func (ew *EventWriter) Flush() error {
+	if err := ew.w.Flush(); err != nil {
+		return fmt.Errorf("write events: %w", err)
+	}
+	return nil
+}
+
+// ErrEvents marks an archived events file that cannot be read back.
+var ErrEvents = errors.New("bad events file")
+
+// ReadEvents reads an events file written by EventWriter, calling fn for
+// each event (ev is reused).
+func ReadEvents(r io.Reader, fn func(ev *Event) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	if !sc.Scan() || sc.Text() != eventsHeader {
+		return fmt.Errorf("read events: %w: no header %q", ErrEvents, eventsHeader)
+	}
+	var ev Event
+	for n := 2; sc.Scan(); n++ {
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) != 8 {
+			return fmt.Errorf("read events line %d: %w: %d fields", n, ErrEvents, len(f))
+		}
+		sec, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return fmt.Errorf("read events line %d: %w: time", n, ErrEvents)
+		}
+		k := Kind(f[5])
+		if checkKind(k) != nil {
+			return fmt.Errorf("read events line %d: %w: kind", n, ErrEvents)
+		}
+		ev = Event{Time: time.Unix(sec, 0).UTC(), User: f[1], Session: f[2], Library: bibstat.LibraryID(f[3]),
+			Platform: f[4], Kind: k, Item: f[6], Title: f[7]}
+		if err := fn(&ev); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read events: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package accesslog
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+)
+
+// jsonLine reads one single sign-on event: a JSON object with the fields
+// the source names.
+func (rd *Reader) jsonLine(b []byte, ev *Event) (outcome, string) {
+	clear(rd.jsonbuf)
+	if rd.jsonbuf == nil {
+		rd.jsonbuf = map[string]any{}
+	}
+	if err := json.Unmarshal(b, &rd.jsonbuf); err != nil {
+		return isBad, "not a JSON object"
+	}
+	fl := &rd.src.Fields
+	get := func(k string) (string, bool) {
+		if k == "" {
+			return "", true
+		}
+		switch v := rd.jsonbuf[k].(type) {
+		case nil:
+			return "", true
+		case string:
+			return v, true
+		case float64: // a library number written as a number
+			if v == float64(int64(v)) {
+				return strconv.FormatInt(int64(v), 10), true
+			}
+		}
+		return "", false
+	}
+	ts, ok := get(fl.Time)
+	t, err := time.Parse(time.RFC3339, ts)
+	if !ok || err != nil {
+		return isBad, "time is not RFC 3339"
+	}
+	agent, ok := get(fl.Agent)
+	if !ok {
+		return isBad, "agent is not a string"
+	}
+	if fl.Agent != "" && rd.robots.IsRobot(agent) {
+		return isRobot, ""
+	}
+	user, ok1 := get(fl.User)
+	session, ok2 := get(fl.Session)
+	library, ok3 := get(fl.Library)
+	url, ok4 := get(fl.URL)
+	if !(ok1 && ok2 && ok3 && ok4) {
+		return isBad, "user, session, library or url is not a string"
+	}
+	*ev = Event{}
+	if url != "" {
+		if !rd.fromURL(url, ev) {
+			return isIgnored, ""
+		}
+		if ev.Kind == Search && ev.Item == "" {
+			ev.Item = rd.keys.Pseudonym("search", url)[:16]
+		}
+		return rd.finish(ev, t, user, session, library)
+	}
+	svc, ok1 := get(fl.Service)
+	name, ok2 := get(fl.Event)
+	item, ok3 := get(fl.Item)
+	title, ok4 := get(fl.Title)
+	if !(ok1 && ok2 && ok3 && ok4) {
+		return isBad, "service, event, item or title is not a string"
+	}
+	p := rd.bySvc[svc]
+	if p == nil {
+		return isIgnored, ""
+	}
+	kind, ok := p.Events[name]
+	if !ok {
+		return isIgnored, ""
+	}
+	if kind != Search && item == "" {
+		return isBad, "a " + string(kind) + " event without an item"
+	}
+	ev.Platform, ev.Kind, ev.Item, ev.Title = p.ID, kind, item, title
+	if kind == Search && item == "" {
+		ev.Item = rd.keys.Pseudonym("search", ts+"\x00"+user+session)[:16]
+	}
+	return rd.finish(ev, t, user, session, library)
+}
