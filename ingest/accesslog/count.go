@@ -12,15 +12,15 @@ import (
 
 // The metrics an access log yields (CoP 5.1 Table 3.r–3.t, PR).
 const (
-	SearchesPlatform           = "Searches_Platform"
-	TotalItemInvestigations    = "Total_Item_Investigations"
-	UniqueItemInvestigations   = "Unique_Item_Investigations"
-	UniqueTitleInvestigations  = "Unique_Title_Investigations"
-	TotalItemRequests          = "Total_Item_Requests"
-	UniqueItemRequests         = "Unique_Item_Requests"
-	UniqueTitleRequests        = "Unique_Title_Requests"
-	nMetrics                   = 7
-	doubleClick          int64 = 30 // seconds (CoP 5.1 7.2)
+	SearchesPlatform                = "Searches_Platform"
+	TotalItemInvestigations         = "Total_Item_Investigations"
+	UniqueItemInvestigations        = "Unique_Item_Investigations"
+	UniqueTitleInvestigations       = "Unique_Title_Investigations"
+	TotalItemRequests               = "Total_Item_Requests"
+	UniqueItemRequests              = "Unique_Item_Requests"
+	UniqueTitleRequests             = "Unique_Title_Requests"
+	nMetrics                        = 7
+	doubleClick               int64 = 30 // seconds (CoP 5.1 7.2)
 )
 
 // Metrics lists the metrics in the order Counts holds them.

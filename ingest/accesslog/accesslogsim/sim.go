@@ -60,7 +60,7 @@ func Default() Options {
 
 // Truth is what counting the log must give.
 type Truth struct {
-	Units                              map[accesslog.UnitKey]accesslog.Counts
+	Units                               map[accesslog.UnitKey]accesslog.Counts
 	Lines, Events, Robots, Ignored, Bad int64
 }
 
