@@ -20,6 +20,7 @@ func (s *Site) perCapita(m messages, sc Scope, libs []libraryRow, year int) *tab
 	type sums struct {
 		use  [2]float64 // public, school
 		pop  [2]int64
+		n    [2]int // libraries taking part
 		seen map[string]bool
 	}
 	byPlatform := map[string]*sums{}
@@ -42,6 +43,7 @@ func (s *Site) perCapita(m messages, sc Scope, libs []libraryRow, year int) *tab
 			if !ps.seen[l.ID] {
 				ps.seen[l.ID] = true
 				ps.pop[k] += s.libPop[l.ID][year]
+				ps.n[k]++
 			}
 			schools = schools || l.School
 		}
@@ -65,6 +67,11 @@ func (s *Site) perCapita(m messages, sc Scope, libs []libraryRow, year int) *tab
 		ps := byPlatform[p]
 		row := tableRow{Label: s.platform(p)}
 		for k := range 1 + boolIndex(schools) {
+			if ps.n[k] == 0 { // none of this kind used the platform: nothing to show, not zero
+				row.Cells = append(row.Cells, m.NoData, m.NoData, m.NoData)
+				row.Sort = append(row.Sort, "", "", "")
+				continue
+			}
 			per, perSort := m.NoData, ""
 			if ps.pop[k] > 0 {
 				v := ps.use[k] * 1000 / float64(ps.pop[k])
