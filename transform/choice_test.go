@@ -250,3 +250,19 @@ func zero(h harvest) harvest {
 	h.release, h.rows = h.rows[0].Release, nil
 	return h
 }
+
+// TestDataTypeIsAGrain: the vendor's Data_Type reaches every usage mart,
+// each data type its own row; '' only where the vendor gave none.
+func TestDataTypeIsAGrain(t *testing.T) {
+	st := registerOnly(t)
+	h := upload("filmco", "2030100", "pr", "2024-01", "", use{"5.1", "PR", "Total_Item_Requests", "", 30}, use{"5.1", "PR", "Total_Item_Requests", "", 5})
+	h.rows[0].DataType, h.rows[1].DataType = "Newspaper_or_Newsletter", "Book"
+	archive(t, st, h)
+	w := loadWorld(t, st, Options{})
+	for _, m := range []string{"mart_library_month", "mart_county_month", "mart_county_month_current", "mart_national_month"} {
+		got := query[string](t, w.DB, `SELECT string_agg(data_type || '=' || total::BIGINT, ',' ORDER BY data_type) FROM `+m)
+		if got != "Book=5,Newspaper_or_Newsletter=30" {
+			t.Errorf("%s: %s, want Book=5,Newspaper_or_Newsletter=30", m, got)
+		}
+	}
+}
