@@ -252,7 +252,7 @@ func zero(h harvest) harvest {
 }
 
 // TestDataTypeIsAGrain: the vendor's Data_Type reaches every usage mart,
-// each data type its own row; ” only where the vendor gave none.
+// each data type its own row; empty only where the vendor gave none.
 func TestDataTypeIsAGrain(t *testing.T) {
 	st := registerOnly(t)
 	h := upload("filmco", "2030100", "pr", "2024-01", "", use{"5.1", "PR", "Total_Item_Requests", "", 30}, use{"5.1", "PR", "Total_Item_Requests", "", 5})
