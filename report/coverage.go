@@ -33,13 +33,6 @@ func (s *Site) coverage(m messages, sc Scope, libs []libraryRow) []string {
 		}
 		worst[platform][mo] = st
 	}
-	if s.Harvests == nil {
-		for _, l := range libs {
-			for _, r := range s.libUsage[l.ID] {
-				note(r.Platform, bibstat.MonthOf(r.Month), bibstat.StateOK)
-			}
-		}
-	}
 	for _, h := range s.Harvests {
 		if !in[h.Library] && !(sc.Kind == "nation" && h.Library == "") {
 			continue
@@ -47,6 +40,16 @@ func (s *Site) coverage(m messages, sc Scope, libs []libraryRow) []string {
 		note(h.Platform, h.Month, h.State)
 		if h.At.After(last[h.Platform]) {
 			last[h.Platform] = h.At
+		}
+	}
+	// A platform the ledger does not know (uploaded files, or no ledger at
+	// all) covers the months its usage has.
+	harvested := maps.Clone(worst)
+	for _, l := range libs {
+		for _, r := range s.libUsage[l.ID] {
+			if harvested[r.Platform] == nil {
+				note(r.Platform, bibstat.MonthOf(r.Month), bibstat.StateOK)
+			}
 		}
 	}
 	if len(worst) == 0 {
