@@ -3,8 +3,9 @@ package accesslog
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bibliotek24/bibstat"
@@ -83,6 +84,7 @@ type click struct {
 
 // session holds what a session has counted once: its unique items and titles.
 type session struct {
+	id   string
 	end  int64 // Unix seconds after which no event belongs to it
 	seen map[seenKey]struct{}
 }
@@ -111,7 +113,18 @@ func (c *Counter) Add(ev *Event) error {
 		who = "s" + ev.Session
 	}
 	k := clickKey{who: who, platform: ev.Platform, item: ev.Item, kind: ev.Kind}
-	c.clicks[k] = append(c.clicks[k], click{t: t, session: c.sessionOf(ev, t), lib: ev.Library, title: ev.Title})
+	cs, ok := c.clicks[k]
+	if !ok {
+		// A reader's keys may point into its whole line: keep only the key.
+		k.item = strings.Clone(k.item)
+	}
+	title := ev.Title
+	if title != "" && !ok {
+		title = strings.Clone(title)
+	} else if title != "" {
+		title = cs[0].title
+	}
+	c.clicks[k] = append(cs, click{t: t, session: c.sessionOf(ev, t), lib: ev.Library, title: title})
 	if t > c.watermark {
 		c.watermark = t
 	}
@@ -129,20 +142,21 @@ func (c *Counter) sessionOf(ev *Event, t int64) string {
 	b := c.stamp[:0]
 	if ev.Session != "" {
 		b = append(append(b, 's'), ev.Session...)
-		b = fmt.Appendf(b, "/%d", day)
+		b = strconv.AppendInt(append(b, '/'), day, 10)
 		end = day + 86400
 	} else {
 		hour := t - t%3600
 		b = append(append(b, 'u'), ev.User...)
-		b = fmt.Appendf(b, "/%d", hour)
+		b = strconv.AppendInt(append(b, '/'), hour, 10)
 		end = hour + 3600
 	}
 	c.stamp = b
-	id := string(b)
-	if _, ok := c.sessions[id]; !ok {
-		c.sessions[id] = &session{end: end, seen: map[seenKey]struct{}{}}
+	if s, ok := c.sessions[string(b)]; ok {
+		return s.id // the map lookup by string(b) does not allocate
 	}
-	return id
+	s := &session{id: string(b), end: end, seen: map[seenKey]struct{}{}}
+	c.sessions[s.id] = s
+	return s.id
 }
 
 // flush decides every click no event at or after horizon can still

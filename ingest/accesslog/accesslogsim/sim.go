@@ -92,7 +92,7 @@ func Generate(w io.Writer, o Options) (Truth, error) {
 			used[user] = true
 			sid := "-"
 			if rng.IntN(2) == 0 {
-				sid = fmt.Sprintf("S%x%d", h, s)
+				sid = fmt.Sprintf("S%d-%d", h, s)
 			}
 			hour = session(rng, &tr, o, hour, start, lib, user, sid)
 		}
