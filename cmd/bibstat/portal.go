@@ -92,5 +92,15 @@ func serverConfig(e *env, cfg *config.Loaded, addr string, runs *server.RunLog) 
 	}
 	return server.Config{SiteDir: cfg.Path(cfg.Server.SiteDir), Users: users, LedgerPath: cfg.Path(cfg.Ledger.Path),
 		RunLog: runs, Addr: addr, BaseURL: cfg.Server.BaseURL, Log: e.log, TrustedProxies: proxies,
-		MetricsToken: token, MetricsAddr: cfg.Server.MetricsListen, Access: access}, nil
+		MetricsToken: token, MetricsAddr: cfg.Server.MetricsListen, Access: access, Lang: cfg.Server.Lang,
+		Platforms: platformNames(cfg)}, nil
+}
+
+// platformNames are the configured platforms' display names, for the explorer.
+func platformNames(cfg *config.Loaded) map[string]string {
+	names := map[string]string{}
+	for _, p := range cfg.Platforms {
+		names[p.ID] = p.Name
+	}
+	return names
 }
