@@ -67,8 +67,10 @@ type Harvester struct {
 	Fetcher Fetcher
 	Log     *slog.Logger
 	// Spacing is the least time between two requests to one host, counted
-	// from the arrival of the previous response's headers, so that the
-	// vendor never sees two requests closer than Spacing.
+	// start to start (from when the previous request was written), with
+	// one request in flight: the next goes at the later of the previous
+	// start plus Spacing and the previous answer read, so that the vendor
+	// never sees two requests closer than Spacing.
 	Spacing time.Duration
 	// Now is the clock of the ledger and sidecars; nil means time.Now.
 	// Waiting always uses the real clock.
@@ -82,6 +84,8 @@ type Harvester struct {
 	// Workers archive, classify and record plain reports off the hosts'
 	// critical path; 0 means one per CPU (at most GOMAXPROCS).
 	Workers int
+
+	wait waitClock // nil means the real clock; tests set a fake one
 }
 
 func (h *Harvester) workers() int {

@@ -409,35 +409,6 @@ func TestStoreDownStopsCleanly(t *testing.T) {
 	}
 }
 
-func TestSpacingPerHost(t *testing.T) {
-	lib := bibstat.LibraryID("2030100")
-	r := newRig(t, "5.1")
-	var mu sync.Mutex
-	var arrivals []time.Time
-	inner := r.world.Handler("avis")
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		mu.Lock()
-		arrivals = append(arrivals, time.Now())
-		mu.Unlock()
-		inner.ServeHTTP(w, req)
-	}))
-	defer srv.Close()
-	r.srv = srv
-	r.h.Spacing = 40 * time.Millisecond
-	months := bibstat.MonthsBetween(jan, bibstat.Month{Year: 2025, Mon: 6})
-	if _, err := r.h.Run(context.Background(), r.jobs(lib, "5.1", months...)); err != nil {
-		t.Fatal(err)
-	}
-	if len(arrivals) != len(months) {
-		t.Fatalf("%d requests, want %d", len(arrivals), len(months))
-	}
-	for i := 1; i < len(arrivals); i++ {
-		if gap := arrivals[i].Sub(arrivals[i-1]); gap < r.h.Spacing {
-			t.Errorf("gap %d: %v < spacing %v", i, gap, r.h.Spacing)
-		}
-	}
-}
-
 func TestInterruptedRunResumes(t *testing.T) {
 	lib := bibstat.LibraryID("2030100")
 	r := newRig(t, "5.1")

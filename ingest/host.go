@@ -5,7 +5,9 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/bibliotek24/bibstat"
@@ -35,7 +37,7 @@ type hostWorker struct {
 	next    int        // jobs[next:] are not asked yet
 	retries []*pending // asked again in this run: queued or throttled
 
-	last        time.Time // when the previous response's headers came
+	started     time.Time // when the previous request went out
 	pausedUntil time.Time // the host throttled: no request before
 	throttles   int       // throttled answers in this run
 	down        int       // transport failures in a row
@@ -45,13 +47,14 @@ type hostWorker struct {
 // the whole host when the vendor throttles.
 func (h *Harvester) runHost(ctx context.Context, host string, jobs []Job, rs *runState, pol Policy) error {
 	w := &hostWorker{h: h, rs: rs, pol: pol, log: h.log().With("host", host), spacing: hostSpacing(jobs, h.Spacing), jobs: jobs}
+	clk := h.clock()
 	for {
-		p, wake := w.pick(time.Now())
+		p, wake := w.pick(clk.now())
 		if p == nil {
 			if wake.IsZero() {
 				return nil
 			}
-			if err := sleepUntil(ctx, wake); err != nil {
+			if err := clk.sleepUntil(ctx, wake); err != nil {
 				return nil
 			}
 			continue
@@ -66,15 +69,15 @@ func (h *Harvester) runHost(ctx context.Context, host string, jobs []Job, rs *ru
 			}
 			continue
 		}
-		if err := sleepUntil(ctx, w.turn()); err != nil {
+		if err := clk.sleepUntil(ctx, w.turn()); err != nil {
 			return nil
 		}
 
-		resp, ferr := h.Fetcher.Report(ctx, p.j.Cred, p.j.Unit.Report, p.j.Unit.Month, p.j.Unit.Month)
+		resp, ferr := w.fetch(ctx, p.j)
 		if ferr != nil && ctx.Err() != nil {
 			return nil
 		}
-		w.answered(resp, ferr)
+		w.answered(ferr)
 		if w.down >= maxTransportFailures {
 			return w.cutOff(ctx, p, ferr)
 		}
@@ -140,28 +143,47 @@ func (w *hostWorker) pick(now time.Time) (*pending, time.Time) {
 	return nil, earliest
 }
 
-// turn is when the next request may go: a spacing after the previous
-// response's headers, and not while the host is paused.
+// turn is when the next request may go: a spacing after the previous one
+// went out, and not while the host is paused. The spacing is counted start
+// to start; as the worker asks only after the previous answer is read, a
+// slow answer makes the next request wait for it, not for it plus the
+// spacing.
 func (w *hostWorker) turn() time.Time {
 	at := w.pausedUntil
-	if !w.last.IsZero() && w.last.Add(w.spacing).After(at) {
-		at = w.last.Add(w.spacing)
+	if !w.started.IsZero() && w.started.Add(w.spacing).After(at) {
+		at = w.started.Add(w.spacing)
 	}
 	return at
 }
 
-// answered notes when the answer came, which the spacing counts from, and
-// the transport failures in a row.
-func (w *hostWorker) answered(resp *sushi.Response, ferr error) {
-	w.last = time.Now()
+// fetch asks the vendor for j's unit and notes when the request went out:
+// when the transport finished writing it, as the vendor cannot have seen
+// it earlier; a new connection's dial and TLS handshake come before that
+// and must not eat into the next gap. Where the transport does not say
+// (another Fetcher, or the answer came before the transport's note), the
+// answer's end stands in: never too early.
+func (w *hostWorker) fetch(ctx context.Context, j Job) (*sushi.Response, error) {
+	clk := w.h.clock()
+	var wrote atomic.Pointer[time.Time]
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) {
+		t := clk.now()
+		wrote.Store(&t) // a retried request on a fresh connection writes again: the last counts
+	}}
+	resp, err := w.h.Fetcher.Report(httptrace.WithClientTrace(ctx, trace), j.Cred, j.Unit.Report, j.Unit.Month, j.Unit.Month)
+	w.started = clk.now()
+	if t := wrote.Load(); t != nil {
+		w.started = *t
+	}
+	return resp, err
+}
+
+// answered counts the transport failures in a row.
+func (w *hostWorker) answered(ferr error) {
 	if ferr != nil {
 		w.down++
 		return
 	}
 	w.down = 0
-	if !resp.HeadersAt.IsZero() {
-		w.last = resp.HeadersAt
-	}
 }
 
 // left counts the jobs not asked yet and the retries waiting.
@@ -199,7 +221,7 @@ func (w *hostWorker) pause(p *pending, retryAfter time.Duration) bool {
 		return false
 	}
 	w.log.Info("host throttles; pausing it", "pause", pause, "unit", p.j.Unit.String())
-	w.pausedUntil = time.Now().Add(pause)
+	w.pausedUntil = w.h.clock().now().Add(pause)
 	w.retries = append([]*pending{{j: p.j, tries: p.tries}}, w.retries...)
 	return true
 }
@@ -210,9 +232,30 @@ func (w *hostWorker) pause(p *pending, retryAfter time.Duration) bool {
 func (w *hostWorker) requeue(p *pending, retryAfter time.Duration) {
 	p.tries++
 	if p.tries < w.pol.QueuedTries {
-		p.notBefore = time.Now().Add(w.pol.queuedWait(p.tries, retryAfter))
+		p.notBefore = w.h.clock().now().Add(w.pol.queuedWait(p.tries, retryAfter))
 		w.retries = append(w.retries, p)
 	}
+}
+
+// waitClock is the clock the host workers pace themselves by; tests use a
+// fake one so that spacing is checked without timing anything.
+type waitClock interface {
+	now() time.Time
+	sleepUntil(ctx context.Context, t time.Time) error
+}
+
+// realClock waits on the real clock.
+type realClock struct{}
+
+func (realClock) now() time.Time { return time.Now() }
+
+func (realClock) sleepUntil(ctx context.Context, t time.Time) error { return sleepUntil(ctx, t) }
+
+func (h *Harvester) clock() waitClock {
+	if h.wait != nil {
+		return h.wait
+	}
+	return realClock{}
 }
 
 // sleepUntil waits for the real clock to reach t, or ctx to end.

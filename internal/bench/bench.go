@@ -64,3 +64,22 @@ func peakRSSMB() float64 {
 	}
 	return -1
 }
+
+// loadavg is the system's one-minute load average, "" where unknown.
+func loadavg() string {
+	if l := loadAverage(); l != "unknown" {
+		return strings.Fields(l)[0]
+	}
+	return ""
+}
+
+// loadAverage is the system's load averages over 1, 5 and 15 minutes, as
+// /proc/loadavg gives them, or "unknown": a benchmark on a busy machine
+// says so.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
+}

@@ -3,11 +3,13 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
+	"runtime/pprof"
+	"sync"
 	"syscall"
 	"time"
 
@@ -26,23 +28,30 @@ import (
 // ever saw two requests closer than the spacing (measured by the servers).
 func benchHarvest(ctx context.Context, e Env, args []string) error {
 	fs := cli.NewFlags(e.Stdout, "bench harvest", "", "Harvests --libraries × --platforms × --months units from simulated vendors (one\n"+
-		"loopback server per platform) into a memory store and a temporary ledger. Prints\n"+
-		"key=value lines ending with harvest_bound_ratio (wall time / the politeness bound, the\n"+
-		"largest requests × spacing of any host) and spacing_violations (gaps shorter than the\n"+
-		"spacing between two request arrivals at one server).")
+		"loopback server per platform) and a temporary ledger. Prints key=value lines ending\n"+
+		"with harvest_bound_ratio (wall time / the politeness bound, the largest requests ×\n"+
+		"spacing of any host), spacing_violations (gaps shorter than the spacing between two\n"+
+		"request arrivals at one server's socket) and the headline. The archive is counted, not\n"+
+		"kept (--store count), so that peak_rss_mb is the harvester's and the simulators';\n"+
+		"archived_mb is what a memory store would hold on top.")
 	libraries := fs.Int("libraries", 450, "simulated `n` libraries")
 	platforms := fs.Int("platforms", 25, "simulated `n` platforms, one host each")
 	months := fs.Int("months", 12, "`n` months per unit series, ending December 2025")
 	spacing := fs.Duration("spacing", 20*time.Millisecond, "least `time` between two requests to one host")
 	workers := fs.Int("workers", 0, "`n` goroutines archiving and parsing (default one per CPU)")
 	procs := fs.Int("procs", 4*runtime.NumCPU(), "GOMAXPROCS during the harvest (`n`; 0 leaves it)")
+	storeKind := fs.String("store", "count", "the archive: count (sizes only) or memory (every object kept, as before)")
+	memprofile := fs.String("memprofile", "", "write a heap profile at the end of the harvest to this `file`")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *libraries < 1 || *platforms < 1 || *months < 1 || *spacing <= 0 {
 		return &cli.UsageError{Msg: "bench harvest: --libraries, --platforms, --months and --spacing must be positive"}
 	}
-
+	if *storeKind != "count" && *storeKind != "memory" {
+		return &cli.UsageError{Msg: "bench harvest: --store is count or memory"}
+	}
+	loadBefore := loadAverage()
 	world := harvestWorld(*libraries, *platforms, *months)
 
 	// One server per platform, each recording request arrivals.
@@ -54,7 +63,11 @@ func benchHarvest(ctx context.Context, e Env, args []string) error {
 
 	jobs := nationalJobs(world, bases)
 
-	h, st, closeH, err := benchHarvester(e, *spacing, *workers)
+	st := &countingStore{}
+	if *storeKind == "memory" {
+		st.keep = store.NewMemory()
+	}
+	h, closeH, err := benchHarvester(e, st, *spacing, *workers)
 	if err != nil {
 		return err
 	}
@@ -76,33 +89,53 @@ func benchHarvest(ctx context.Context, e Env, args []string) error {
 		return fmt.Errorf("bench harvest: %w", err)
 	}
 	cpu := cpuTime() - cpu0
+	if *memprofile != "" {
+		if err := writeHeapProfile(*memprofile); err != nil {
+			return fmt.Errorf("bench harvest: %w", err)
+		}
+	}
 
-	maxReq, violations, minGap := arr.stats(*spacing)
-	bound := time.Duration(maxReq) * *spacing
-	keys, _ := st.List(ctx, "")
 	w := e.Stdout
 	fmt.Fprintf(w, "libraries=%d\nplatforms=%d\nmonths=%d\nunits=%d\n", *libraries, *platforms, *months, len(jobs))
 	fmt.Fprintf(w, "requests=%d\n", sum.Requests)
 	for _, s := range []bibstat.State{bibstat.StateOK, bibstat.StateZero, bibstat.StateFailed} {
 		fmt.Fprintf(w, "state_%s=%d\n", s, sum.States[s])
 	}
-	fmt.Fprintf(w, "objects=%d\nraw_mb=%.1f\n", len(keys), float64(sum.Bytes)/1e6)
+	objects, archived := st.counts()
+	fmt.Fprintf(w, "objects=%d\nraw_mb=%.1f\n", objects, float64(sum.Bytes)/1e6)
 	fmt.Fprintf(w, "cpus=%d\ngomaxprocs=%d\n", runtime.NumCPU(), *procs)
-	fmt.Fprintf(w, "spacing_ms=%.1f\nmin_gap_ms=%.3f\n", spacing.Seconds()*1000, minGap.Seconds()*1000)
-	fmt.Fprintf(w, "wall_s=%.2f\nbound_s=%.2f\n", wall.Seconds(), bound.Seconds())
-	fmt.Fprintf(w, "units_per_s=%.0f\ncpu_s=%.1f\ncpu_ms_per_unit=%.3f\n", float64(sum.Requests)/wall.Seconds(), cpu.Seconds(),
-		cpu.Seconds()*1000/float64(max(sum.Requests, 1)))
-	fmt.Fprintf(w, "peak_rss_mb=%.0f\n", peakRSSMB())
-	// Other processes' load shows in the ratio: the harvest is CPU-bound at this scale.
-	if l := loadavg(); l != "" {
-		fmt.Fprintf(w, "loadavg_1m=%s\n", l)
-	}
-	fmt.Fprintf(w, "harvest_bound_ratio=%.3f\n", wall.Seconds()/bound.Seconds())
-	fmt.Fprintf(w, "spacing_violations=%d\n", violations)
+	fmt.Fprintf(w, "store=%s\narchived_mb=%.1f\n", *storeKind, float64(archived)/1e6)
+	run := harvestRun{units: len(jobs), wall: wall}
+	run.print(w, arr, *spacing, sum.Requests, cpu, loadBefore)
 	if sum.States[bibstat.StateOK]+sum.States[bibstat.StateZero] != len(jobs) {
 		return fmt.Errorf("bench harvest: %d of %d units ok or zero", sum.States[bibstat.StateOK]+sum.States[bibstat.StateZero], len(jobs))
 	}
 	return nil
+}
+
+// print writes the pace and the spacing the servers saw, then the
+// headline: the keys of bench harvest from spacing_ms on.
+func (run *harvestRun) print(w io.Writer, arr *arrivals, spacing time.Duration, requests int, cpu time.Duration, loadBefore string) {
+	wire, handler, at := arr.stats(spacing)
+	run.violations, run.bound = wire.violations, time.Duration(wire.maxReq)*spacing
+	fmt.Fprintf(w, "spacing_ms=%.1f\nmin_gap_ms=%.3f\n", spacing.Seconds()*1000, wire.minGap.Seconds()*1000)
+	fmt.Fprintf(w, "gaps_measured_at=%s\nsocket_requests=%d\n", at, wire.requests)
+	fmt.Fprintf(w, "handler_min_gap_ms=%.3f\nhandler_spacing_violations=%d\n", handler.minGap.Seconds()*1000, handler.violations)
+	fmt.Fprintf(w, "wall_s=%.2f\nbound_s=%.2f\n", run.wall.Seconds(), run.bound.Seconds())
+	fmt.Fprintf(w, "units_per_s=%.0f\ncpu_s=%.1f\ncpu_ms_per_unit=%.3f\n", float64(requests)/run.wall.Seconds(), cpu.Seconds(),
+		cpu.Seconds()*1000/float64(max(requests, 1)))
+	rss := peakRSSMB()
+	fmt.Fprintf(w, "peak_rss_mb=%.0f\n", rss)
+	// Other processes' load shows in the ratio: the harvest is CPU-bound at this scale.
+	if l := loadavg(); l != "" {
+		fmt.Fprintf(w, "loadavg_1m=%s\n", l)
+	}
+	ratio := run.wall.Seconds() / run.bound.Seconds()
+	fmt.Fprintf(w, "load_average_before=%s\nload_average=%s\n", loadBefore, loadAverage())
+	fmt.Fprintf(w, "harvest_bound_ratio=%.3f\n", ratio)
+	fmt.Fprintf(w, "spacing_violations=%d\n", run.violations)
+	fmt.Fprintf(w, "headline=%d units harvested in %.1f s, %.3f× the politeness bound, %d spacing violations (shortest gap %.3f ms at the %s), peak RSS %.0f MiB, load average %s\n",
+		run.units, run.wall.Seconds(), ratio, run.violations, wire.minGap.Seconds()*1000, at, rss, loadAverage())
 }
 
 // harvestWorld is the bench's country: libraries on platforms over the
@@ -129,34 +162,74 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// loadavg is the system's one-minute load average, "" where unknown.
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	if f := strings.Fields(string(b)); len(f) > 0 {
-		return f[0]
-	}
-	return ""
-}
-
-// benchHarvester harvests into a memory store and a ledger in a temporary
-// directory; closeH closes the ledger and removes the directory.
-func benchHarvester(e Env, spacing time.Duration, workers int) (h *ingest.Harvester, st *store.Memory, closeH func(), err error) {
+// benchHarvester harvests into st and a ledger in a temporary directory;
+// closeH closes the ledger and removes the directory.
+func benchHarvester(e Env, st ingest.ObjectStore, spacing time.Duration, workers int) (h *ingest.Harvester, closeH func(), err error) {
 	dir, err := os.MkdirTemp("", "bibstat-bench-harvest-")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	led, err := ledger.Open(filepath.Join(dir, "ledger.jsonl"))
 	if err != nil {
 		os.RemoveAll(dir)
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	led.SetSyncInterval(250 * time.Millisecond)
-	st = store.NewMemory()
 	h = &ingest.Harvester{Store: st, Ledger: led, Log: e.Log, Spacing: spacing, Workers: workers, Fetcher: benchFetcher()}
-	return h, st, func() { led.Close(); os.RemoveAll(dir) }, nil
+	return h, func() { led.Close(); os.RemoveAll(dir) }, nil
+}
+
+// countingStore counts what the harvester archives, keeping it only in
+// keep when set: a memory store holding the country's archive is the
+// bench's memory, not the harvester's.
+type countingStore struct {
+	keep    *store.Memory
+	mu      sync.Mutex
+	objects int
+	bytes   int64
+}
+
+func (c *countingStore) Put(ctx context.Context, key string, r io.Reader) error {
+	cr := &countingReader{r: r}
+	if c.keep != nil {
+		if err := c.keep.Put(ctx, key, cr); err != nil {
+			return err
+		}
+	} else {
+		if err := bibstat.CheckKey(key); err != nil {
+			return err
+		}
+		if _, err := io.Copy(io.Discard, cr); err != nil {
+			return fmt.Errorf("put %s: %w", key, err)
+		}
+	}
+	c.add(cr.n)
+	return nil
+}
+
+func (c *countingStore) add(n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.objects++
+	c.bytes += n
+}
+
+func (c *countingStore) counts() (objects int, bytes int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.objects, c.bytes
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
 }
 
 // benchFetcher is the benches' SUSHI client: a few idle connections kept
@@ -164,4 +237,18 @@ func benchHarvester(e Env, spacing time.Duration, workers int) (h *ingest.Harves
 func benchFetcher() *sushi.Client {
 	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute, DisableCompression: true}
 	return &sushi.Client{HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, UserAgent: "BibStat bench"}
+}
+
+// writeHeapProfile writes the live heap, after a collection, to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		return err
+	}
+	return f.Close()
 }

@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bibliotek24/bibstat"
@@ -189,8 +187,9 @@ func nationalHarvest(ctx context.Context, e Env, o nationalOptions, world *sushi
 	if err != nil {
 		return hv, fmt.Errorf("bench national: harvest: %w", err)
 	}
-	maxReq, violations, minGap := arr.stats(o.spacing)
-	hv.violations, hv.bound = violations, time.Duration(maxReq)*o.spacing
+	wire, handler, at := arr.stats(o.spacing)
+	maxReq, minGap := wire.maxReq, wire.minGap
+	hv.violations, hv.bound = wire.violations, time.Duration(maxReq)*o.spacing
 	w := e.Stdout
 	fmt.Fprintf(w, "libraries=%d\nplatforms=%d\nmonths=%d\nunits=%d\nfault_rules=%d\n", o.libraries, o.platforms, o.months, len(jobs), len(world.Faults))
 	fmt.Fprintf(w, "requests=%d\nraw_mb=%.1f\n", sum.Requests, float64(sum.Bytes)/1e6)
@@ -201,7 +200,8 @@ func nationalHarvest(ctx context.Context, e Env, o nationalOptions, world *sushi
 	sort.Strings(states)
 	fmt.Fprintln(w, strings.Join(states, "\n"))
 	fmt.Fprintf(w, "deferred=%d\n", sum.Deferred)
-	fmt.Fprintf(w, "spacing_ms=%.1f\nmin_gap_ms=%.3f\nspacing_violations=%d\n", o.spacing.Seconds()*1000, minGap.Seconds()*1000, violations)
+	fmt.Fprintf(w, "spacing_ms=%.1f\nmin_gap_ms=%.3f\nspacing_violations=%d\n", o.spacing.Seconds()*1000, minGap.Seconds()*1000, hv.violations)
+	fmt.Fprintf(w, "gaps_measured_at=%s\nhandler_min_gap_ms=%.3f\nhandler_spacing_violations=%d\n", at, handler.minGap.Seconds()*1000, handler.violations)
 	fmt.Fprintf(w, "max_host_requests=%d\nharvest_bound_seconds=%.2f\n", maxReq, hv.bound.Seconds())
 	fmt.Fprintf(w, "harvest_wall_seconds=%.2f\nharvest_bound_ratio=%.3f\n", hv.wall.Seconds(), hv.wall.Seconds()/hv.bound.Seconds())
 	return hv, nil
@@ -313,52 +313,6 @@ func nationalJobs(world *sushisim.Config, bases map[string]string) []ingest.Job 
 		}
 	}
 	return jobs
-}
-
-// arrivals records when each simulated host received each request.
-type arrivals struct {
-	mu sync.Mutex
-	at map[string][]time.Time
-}
-
-// stats returns the most requests one host received, how many gaps between
-// two arrivals at one host were shorter than spacing, and the shortest gap.
-func (a *arrivals) stats(spacing time.Duration) (maxReq, violations int, minGap time.Duration) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	minGap = -1
-	for _, ts := range a.at {
-		sort.Slice(ts, func(x, y int) bool { return ts[x].Before(ts[y]) })
-		maxReq = max(maxReq, len(ts))
-		for k := 1; k < len(ts); k++ {
-			gap := ts[k].Sub(ts[k-1])
-			if gap < spacing {
-				violations++
-			}
-			if minGap < 0 || gap < minGap {
-				minGap = gap
-			}
-		}
-	}
-	return maxReq, violations, minGap
-}
-
-// serveRecorded starts the simulator's servers, recording request arrivals per host.
-func serveRecorded(world *sushisim.Config) (*arrivals, map[string]string, func(), error) {
-	arr := &arrivals{at: map[string][]time.Time{}}
-	bases, stop, err := demo.ServeVendors(world, arr.record)
-	return arr, bases, stop, err
-}
-
-// record wraps a platform's handler to note when each request arrives.
-func (a *arrivals) record(platform string, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		now := time.Now()
-		a.mu.Lock()
-		a.at[platform] = append(a.at[platform], now)
-		a.mu.Unlock()
-		h.ServeHTTP(w, r)
-	})
 }
 
 // parseSideBySide generates the parse bench's TR TSV of rows rows under dir

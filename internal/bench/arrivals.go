@@ -1,0 +1,106 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/bibliotek24/bibstat/internal/sushisim"
+)
+
+// arrivals records when each simulated host received each request, twice:
+// when its socket received the bytes (the kernel's receive time, where the
+// system gives it) and when its handler began. The handler's time adds the
+// simulator's own scheduling, which on a busy machine is milliseconds and
+// bunches arrivals that left evenly spaced; the socket's is what the
+// harvester's pace alone decides.
+type arrivals struct {
+	mu      sync.Mutex
+	handler map[string][]time.Time
+	wire    map[string][]time.Time
+}
+
+// gaps is what the arrivals at the hosts say of the spacing.
+type gaps struct {
+	requests   int           // arrivals at all hosts
+	maxReq     int           // the most arrivals at one host
+	violations int           // gaps shorter than the spacing
+	minGap     time.Duration // the shortest gap, -1 with none
+}
+
+// stats returns, for the socket's arrivals (the handler's where the system
+// gives no receive times) and for the handler's, how the gaps between two
+// arrivals at one host compare with spacing, and where the first was measured.
+func (a *arrivals) stats(spacing time.Duration) (first, handler gaps, at string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	handler = gapStats(a.handler, spacing)
+	if len(a.wire) == 0 {
+		return handler, handler, "handler"
+	}
+	return gapStats(a.wire, spacing), handler, "socket"
+}
+
+func gapStats(at map[string][]time.Time, spacing time.Duration) gaps {
+	g := gaps{minGap: -1}
+	for _, ts := range at {
+		sort.Slice(ts, func(x, y int) bool { return ts[x].Before(ts[y]) })
+		g.requests += len(ts)
+		g.maxReq = max(g.maxReq, len(ts))
+		for k := 1; k < len(ts); k++ {
+			gap := ts[k].Sub(ts[k-1])
+			if gap < spacing {
+				g.violations++
+			}
+			if g.minGap < 0 || gap < g.minGap {
+				g.minGap = gap
+			}
+		}
+	}
+	return g
+}
+
+func (a *arrivals) note(to map[string][]time.Time, platform string, t time.Time) {
+	a.mu.Lock()
+	to[platform] = append(to[platform], t)
+	a.mu.Unlock()
+}
+
+// serveRecorded starts the simulator's servers, one loopback host per
+// platform, recording request arrivals per host. It is demo.ServeVendors
+// with the socket's receive times noted too.
+func serveRecorded(world *sushisim.Config) (*arrivals, map[string]string, func(), error) {
+	arr := &arrivals{handler: map[string][]time.Time{}, wire: map[string][]time.Time{}}
+	bases := map[string]string{}
+	var servers []*http.Server
+	stop := func() {
+		for _, s := range servers {
+			s.Close()
+		}
+	}
+	for _, p := range world.Platforms {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			stop()
+			return nil, nil, nil, fmt.Errorf("start simulator: %w", err)
+		}
+		bases[p.ID] = "http://" + ln.Addr().String()
+		ln = stampListener(ln, func(t time.Time) { arr.note(arr.wire, p.ID, t) })
+		inner := world.Handler(p.ID)
+		srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			arr.note(arr.handler, p.ID, time.Now())
+			inner.ServeHTTP(w, r)
+		})}
+		servers = append(servers, srv)
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				_ = err // the harvest sees the failure as transport errors
+			}
+		}()
+	}
+	return arr, bases, stop, nil
+}
