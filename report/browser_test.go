@@ -345,6 +345,16 @@ func openPage(t *testing.T, alloc context.Context, url string, width int64, char
 	for _, v := range axeViolations(t, ctx, axe) {
 		report("axe: %s", v)
 	}
+	// A sortable table sorts on its buttons, and says how it is sorted.
+	const sortCheck = `(() => {
+		const b = document.querySelector("table.sortable button.sort");
+		if (!b) { return "none"; }
+		b.click();
+		return b.parentElement.getAttribute("aria-sort");
+	})()`
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](sortCheck)); err != nil || (got != "none" && got != "ascending") {
+		report("sorting a table: aria-sort %q, %v", got, err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	return problems
