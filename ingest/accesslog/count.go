@@ -76,24 +76,26 @@ type clickKey struct {
 }
 
 type click struct {
-	t       int64
-	session string
-	lib     bibstat.LibraryID
-	title   string
+	t     int64
+	s     *session
+	title string
 }
 
-// session holds what a session has counted once: its unique items and titles.
+// session holds what a session has counted once: its unique items and
+// titles, and its units' counts by platform.
 type session struct {
-	id   string
-	end  int64 // Unix seconds after which no event belongs to it
-	seen map[seenKey]struct{}
+	id    string
+	lib   bibstat.LibraryID
+	month bibstat.Month
+	end   int64 // Unix seconds after which no event belongs to it
+	seen  map[seenKey]struct{}
+	units map[string]*Counts
 }
 
 type seenKey struct {
-	unit  UnitKey
-	what  byte // 'i' item, 't' title
-	kind  Kind
-	value string
+	platform, value string
+	what            byte // 'i' item, 't' title
+	kind            Kind
 }
 
 // NewCounter returns a Counter with the given window (0: unbounded).
@@ -124,11 +126,11 @@ func (c *Counter) Add(ev *Event) error {
 	} else if title != "" {
 		title = cs[0].title
 	}
-	c.clicks[k] = append(cs, click{t: t, session: c.sessionOf(ev, t), lib: ev.Library, title: title})
+	c.clicks[k] = append(cs, click{t: t, s: c.sessionOf(ev, t), title: title})
 	if t > c.watermark {
 		c.watermark = t
 	}
-	if w > 0 && c.watermark-c.flushedAt > max(w/4, 60) {
+	if w > 0 && c.watermark-c.flushedAt > max(w/2, 60) {
 		c.flush(c.watermark - w)
 	}
 	return nil
@@ -136,27 +138,30 @@ func (c *Counter) Add(ev *Event) error {
 
 // sessionOf names ev's session (CoP 5.1 7.3): the log's session id and the
 // date, or else the user, the date and the hour.
-func (c *Counter) sessionOf(ev *Event, t int64) string {
+func (c *Counter) sessionOf(ev *Event, t int64) *session {
 	day := t - t%86400
 	var end int64
 	b := c.stamp[:0]
 	if ev.Session != "" {
 		b = append(append(b, 's'), ev.Session...)
-		b = strconv.AppendInt(append(b, '/'), day, 10)
+		b = strconv.AppendInt(append(append(append(b, '/'), ev.Library...), '/'), day, 10)
 		end = day + 86400
 	} else {
 		hour := t - t%3600
 		b = append(append(b, 'u'), ev.User...)
-		b = strconv.AppendInt(append(b, '/'), hour, 10)
+		b = strconv.AppendInt(append(append(append(b, '/'), ev.Library...), '/'), hour, 10)
 		end = hour + 3600
 	}
 	c.stamp = b
+	// The library is part of the id, so a session has one library (and,
+	// within a date, one month); the lookup by string(b) does not allocate.
 	if s, ok := c.sessions[string(b)]; ok {
-		return s.id // the map lookup by string(b) does not allocate
+		return s
 	}
-	s := &session{id: string(b), end: end, seen: map[seenKey]struct{}{}}
+	s := &session{id: string(b), lib: ev.Library, month: bibstat.MonthOf(time.Unix(t, 0).UTC()), end: end,
+		seen: map[seenKey]struct{}{}, units: map[string]*Counts{}}
 	c.sessions[s.id] = s
-	return s.id
+	return s
 }
 
 // flush decides every click no event at or after horizon can still
@@ -199,15 +204,18 @@ func (c *Counter) decide(k clickKey, cs []click, horizon int64) int {
 
 // count adds one counted click to its unit: a request is an investigation too.
 func (c *Counter) count(k clickKey, cl click) {
-	u := UnitKey{Platform: k.platform, Library: cl.lib, Month: bibstat.MonthOf(time.Unix(cl.t, 0).UTC())}
-	n := c.totals[u]
+	s := cl.s
+	n := s.units[k.platform]
 	if n == nil {
-		n = &Counts{}
-		c.totals[u] = n
+		u := UnitKey{Platform: k.platform, Library: s.lib, Month: s.month}
+		if n = c.totals[u]; n == nil {
+			n = &Counts{}
+			c.totals[u] = n
+		}
+		s.units[k.platform] = n
 	}
-	s := c.sessions[cl.session]
 	once := func(what byte, kind Kind, v string) bool {
-		sk := seenKey{unit: u, what: what, kind: kind, value: v}
+		sk := seenKey{platform: k.platform, what: what, kind: kind, value: v}
 		if _, ok := s.seen[sk]; ok {
 			return false
 		}

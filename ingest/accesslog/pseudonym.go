@@ -19,7 +19,7 @@ import (
 type Keyring struct {
 	mac   hash.Hash
 	sum   []byte
-	cache map[string]string
+	cache map[string]map[string]string // kind → id → pseudonym
 }
 
 // maxCached bounds the pseudonym cache: a patron's lines come together, so
@@ -31,7 +31,7 @@ func NewKeyring(key []byte) (*Keyring, error) {
 	if len(key) < 16 {
 		return nil, fmt.Errorf("pseudonym key: %d bytes, want 16 or more", len(key))
 	}
-	return &Keyring{mac: hmac.New(sha256.New, key), cache: map[string]string{}}, nil
+	return &Keyring{mac: hmac.New(sha256.New, key), cache: map[string]map[string]string{}}, nil
 }
 
 // Pseudonym is the pseudonym of id ("" stays ""): 16 bytes of the HMAC in
@@ -40,19 +40,22 @@ func (k *Keyring) Pseudonym(kind, id string) string {
 	if id == "" {
 		return ""
 	}
-	ck := kind + "\x00" + id
-	if p, ok := k.cache[ck]; ok {
+	c := k.cache[kind]
+	if p, ok := c[id]; ok {
 		return p
+	}
+	if c == nil || len(c) >= maxCached {
+		c = map[string]string{}
+		k.cache[kind] = c
 	}
 	k.mac.Reset()
 	k.mac.Write([]byte("bibstat-accesslog-v1\x00"))
-	k.mac.Write([]byte(ck))
+	k.mac.Write([]byte(kind))
+	k.mac.Write([]byte{0})
+	k.mac.Write([]byte(id))
 	k.sum = k.mac.Sum(k.sum[:0])
 	p := hex.EncodeToString(k.sum[:16])
-	if len(k.cache) >= maxCached {
-		clear(k.cache)
-	}
-	k.cache[ck] = p
+	c[strings.Clone(id)] = p // id may point into a whole log line
 	return p
 }
 
