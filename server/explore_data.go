@@ -137,50 +137,45 @@ func (s *Server) downloadRows(ctx context.Context, c exploreChoice, o exploreOpt
 			libs = append(libs, string(l.ID))
 		}
 	}
-	var out []report.UsageRow
+	// One query: the libraries' rows, then the country's unattributed ones.
+	var parts []string
+	var args []any
 	if len(libs) > 0 {
 		q := `SELECT library_id, platform, release, month, sum(count)::BIGINT, round(sum(pooled), 6), round(sum(total), 6)
 			FROM mart_library_month WHERE metric_type = ? AND month BETWEEN ? AND ?`
-		args := []any{c.Metric, c.From.First(), c.To.First()}
+		args = append(args, c.Metric, c.From.First(), c.To.First())
 		if !c.National {
 			q, args = inList(q, args, "library_id", libs)
 		}
 		q, args = inList(q, args, "platform", c.Platforms)
-		rows, err := s.cfg.DB.QueryContext(ctx, q+` GROUP BY ALL ORDER BY ALL`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("explore download: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r := report.UsageRow{Metric: c.Metric}
-			if err := rows.Scan(&r.ID, &r.Platform, &r.Release, &r.Month, &r.Count, &r.Pooled, &r.Total); err != nil {
-				return nil, fmt.Errorf("explore download: %w", err)
-			}
-			r.Name = names[r.ID]
-			out = append(out, r)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("explore download: %w", err)
-		}
+		parts = append(parts, q+` GROUP BY ALL`)
 	}
-	if !c.National {
-		return out, nil
+	if c.National {
+		q := `SELECT '' AS library_id, platform, '' AS release, month, sum(unattributed)::BIGINT, 0::DOUBLE, sum(unattributed)::DOUBLE
+			FROM mart_national_month WHERE metric_type = ? AND month BETWEEN ? AND ? AND unattributed <> 0`
+		args = append(args, c.Metric, c.From.First(), c.To.First())
+		q, args = inList(q, args, "platform", c.Platforms)
+		parts = append(parts, q+` GROUP BY ALL`)
 	}
-	q := `SELECT platform, month, sum(unattributed)::BIGINT FROM mart_national_month
-		WHERE metric_type = ? AND month BETWEEN ? AND ? AND unattributed <> 0`
-	args := []any{c.Metric, c.From.First(), c.To.First()}
-	q, args = inList(q, args, "platform", c.Platforms)
-	rows, err := s.cfg.DB.QueryContext(ctx, q+` GROUP BY ALL ORDER BY ALL`, args...)
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	rows, err := s.cfg.DB.QueryContext(ctx, `SELECT * FROM (`+strings.Join(parts, " UNION ALL ")+`)
+		ORDER BY library_id = '', library_id, platform, release, month`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("explore download: %w", err)
 	}
 	defer rows.Close()
+	var out []report.UsageRow
 	for rows.Next() {
-		r := report.UsageRow{Name: m.Unattributed, Metric: c.Metric}
-		if err := rows.Scan(&r.Platform, &r.Month, &r.Count); err != nil {
+		r := report.UsageRow{Metric: c.Metric}
+		if err := rows.Scan(&r.ID, &r.Platform, &r.Release, &r.Month, &r.Count, &r.Pooled, &r.Total); err != nil {
 			return nil, fmt.Errorf("explore download: %w", err)
 		}
-		r.Total = float64(r.Count)
+		r.Name = names[r.ID]
+		if r.ID == "" {
+			r.Name = m.Unattributed
+		}
 		out = append(out, r)
 	}
 	return out, rows.Err()

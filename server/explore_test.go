@@ -312,6 +312,12 @@ func TestExploreDownloads(t *testing.T) {
 	if v, _ := f.GetCellValue(sheet, "C2", excelize.Options{RawCellValue: true}); v == "" || strings.Contains(v, "-") {
 		t.Errorf("xlsx month C2 = %q, want a date serial", v)
 	}
+	// The country's download: every library once and the unattributed, as much as the national mart.
+	_, _, body = fetch(t, ts.URL, "/utforsk?from=2024-11&to=2025-03&metric=Total_Item_Requests&national=1&county=03&library=2120100&format=csv-machine", admin)
+	nation := martSum(t, `SELECT sum(total) FROM mart_national_month WHERE metric_type = 'Total_Item_Requests'`)
+	if got := columnSum(t, readCSV(t, body, ','), 8, "."); math.Abs(got-nation) > 1e-6 {
+		t.Errorf("national download sums to %v, the national mart to %v", got, nation)
+	}
 	// A library user downloads its own library only, and no one else's by asking.
 	oslo := login(t, ts.URL, "oslo")
 	if code, _, _ := fetch(t, ts.URL, "/utforsk?library=2120100&format=csv", oslo); code != http.StatusForbidden {
