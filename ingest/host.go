@@ -33,7 +33,7 @@ type hostWorker struct {
 	log     *slog.Logger
 	spacing time.Duration
 
-	jobs    []Job
+	jobs    []*Job
 	next    int        // jobs[next:] are not asked yet
 	retries []*pending // asked again in this run: queued or throttled
 
@@ -45,7 +45,7 @@ type hostWorker struct {
 
 // runHost is one host's worker: one request in flight, spaced, pausing
 // the whole host when the vendor throttles.
-func (h *Harvester) runHost(ctx context.Context, host string, jobs []Job, rs *runState, pol Policy) error {
+func (h *Harvester) runHost(ctx context.Context, host string, jobs []*Job, rs *runState, pol Policy) error {
 	w := &hostWorker{h: h, rs: rs, pol: pol, log: h.log().With("host", host), spacing: hostSpacing(jobs, h.Spacing), jobs: jobs}
 	clk := h.clock()
 	for {
@@ -111,7 +111,7 @@ func (h *Harvester) runHost(ctx context.Context, host string, jobs []Job, rs *ru
 
 // hostSpacing is the largest spacing of the jobs, as platforms sharing a
 // host get, or def when none sets one.
-func hostSpacing(jobs []Job, def time.Duration) time.Duration {
+func hostSpacing(jobs []*Job, def time.Duration) time.Duration {
 	var spacing time.Duration
 	for _, j := range jobs {
 		spacing = max(spacing, j.Spacing)
@@ -138,7 +138,7 @@ func (w *hostWorker) pick(now time.Time) (*pending, time.Time) {
 	}
 	if w.next < len(w.jobs) {
 		w.next++
-		return &pending{j: w.jobs[w.next-1]}, time.Time{}
+		return &pending{j: *w.jobs[w.next-1]}, time.Time{}
 	}
 	return nil, earliest
 }

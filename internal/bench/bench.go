@@ -73,6 +73,12 @@ func loadavg() string {
 	return ""
 }
 
+// printLoad writes the load averages when the benchmark began and now:
+// other processes' load shows in every figure.
+func printLoad(w io.Writer, before string) {
+	fmt.Fprintf(w, "load_average_before=%s\nload_average=%s\n", before, loadAverage())
+}
+
 // loadAverage is the system's load averages over 1, 5 and 15 minutes, as
 // /proc/loadavg gives them, or "unknown": a benchmark on a busy machine
 // says so.

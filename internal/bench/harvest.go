@@ -131,7 +131,7 @@ func (run *harvestRun) print(w io.Writer, arr *arrivals, spacing time.Duration, 
 		fmt.Fprintf(w, "loadavg_1m=%s\n", l)
 	}
 	ratio := run.wall.Seconds() / run.bound.Seconds()
-	fmt.Fprintf(w, "load_average_before=%s\nload_average=%s\n", loadBefore, loadAverage())
+	printLoad(w, loadBefore)
 	fmt.Fprintf(w, "harvest_bound_ratio=%.3f\n", ratio)
 	fmt.Fprintf(w, "spacing_violations=%d\n", run.violations)
 	fmt.Fprintf(w, "headline=%d units harvested in %.1f s, %.3f× the politeness bound, %d spacing violations (shortest gap %.3f ms at the %s), peak RSS %.0f MiB, load average %s\n",

@@ -85,6 +85,7 @@ type harvestRun struct {
 func runNational(ctx context.Context, e Env, o nationalOptions) error {
 	w := e.Stdout
 	totalStart := time.Now()
+	loadBefore := loadAverage()
 	// Parse first, before the archive fills the heap.
 	parseRatio, err := nationalParse(ctx, w, o.dir, o.parseRows)
 	if err != nil {
@@ -134,6 +135,7 @@ func runNational(ctx context.Context, e Env, o nationalOptions) error {
 	rss := peakRSSMB()
 	fmt.Fprintf(w, "agreements=%d\npages=%d\nreport_seconds=%.2f\n", n, site.Pages, reportSec)
 	fmt.Fprintf(w, "total_seconds=%.1f\npeak_rss_mb=%.0f\n", time.Since(totalStart).Seconds(), rss)
+	printLoad(w, loadBefore)
 	fmt.Fprintf(w, "headline=%d units from %d hosts harvested in %.1f s (%.2f× the politeness bound, %d spacing violations), %d rows loaded at %.0f rows/s, %d pages in %.1f s, parse %.2f× DuckDB, peak RSS %.0f MiB\n",
 		hv.units, o.platforms, hv.wall.Seconds(), hv.wall.Seconds()/hv.bound.Seconds(), hv.violations, load.Rows,
 		float64(load.Rows)/transformSec, site.Pages, reportSec, parseRatio, rss)
@@ -302,14 +304,19 @@ type nationalFault struct {
 // nationalJobs lists every unit, month by month so that each host's queue
 // is a night's harvest of the whole country for one month at a time.
 func nationalJobs(world *sushisim.Config, bases map[string]string) []ingest.Job {
-	var jobs []ingest.Job
-	for _, m := range bibstat.MonthsBetween(world.First, world.Last) {
-		for _, p := range world.Platforms {
-			for _, lib := range world.Libraries {
-				cred := sushi.Credential{ID: string(lib.ID), Platform: p.ID, Library: lib.ID, BaseURL: bases[p.ID], Release: "5.1",
-					CustomerID: world.CustomerID(lib.ID), APIKey: world.APIKey(p.ID, lib.ID)}
-				jobs = append(jobs, ingest.Job{Unit: bibstat.Unit{Platform: p.ID, Credential: cred.ID, Report: "pr", Month: m}, Cred: cred})
-			}
+	// One credential's strings for all its months, as the planner's are.
+	var creds []sushi.Credential
+	for _, p := range world.Platforms {
+		for _, lib := range world.Libraries {
+			creds = append(creds, sushi.Credential{ID: string(lib.ID), Platform: p.ID, Library: lib.ID, BaseURL: bases[p.ID], Release: "5.1",
+				CustomerID: world.CustomerID(lib.ID), APIKey: world.APIKey(p.ID, lib.ID)})
+		}
+	}
+	months := bibstat.MonthsBetween(world.First, world.Last)
+	jobs := make([]ingest.Job, 0, len(months)*len(creds))
+	for _, m := range months {
+		for _, cred := range creds {
+			jobs = append(jobs, ingest.Job{Unit: bibstat.Unit{Platform: cred.Platform, Credential: cred.ID, Report: "pr", Month: m}, Cred: cred})
 		}
 	}
 	return jobs
@@ -335,20 +342,10 @@ func parseSideBySide(ctx context.Context, dir string, rows int) (ours, duck floa
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	start := time.Now()
-	a, err := loadOurs(ctx, db, tsv, filepath.Join(pdir, "usage.parquet"))
+	r, err := alternate(ctx, db, tsv, filepath.Join(pdir, "usage.parquet"), 1)
 	if err != nil {
-		return 0, 0, 0, 0, fmt.Errorf("ours: %w", err)
+		return 0, 0, 0, 0, err
 	}
-	ours = time.Since(start).Seconds()
-	start = time.Now()
-	b, err := loadDuck(ctx, db, tsv)
-	if err != nil {
-		return 0, 0, 0, 0, fmt.Errorf("duckdb: %w", err)
-	}
-	duck = time.Since(start).Seconds()
-	if a != b {
-		return 0, 0, 0, 0, fmt.Errorf("ours loaded %v, duckdb %v", a, b)
-	}
-	return ours, duck, a.rows, size, nil
+	ours, duck = r.ours[0], r.duckdb[0]
+	return ours, duck, r.rows, size, nil
 }

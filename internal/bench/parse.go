@@ -26,15 +26,18 @@ import (
 // with DuckDB's own read_csv plus UNPIVOT of the same file into the same
 // long table.
 func benchParse(ctx context.Context, e Env, args []string) error {
-	fs := cli.NewFlags(e.Stdout, "bench parse", "", "Generates a synthetic R5.1 TR TSV and loads it into DuckDB two ways.")
+	fs := cli.NewFlags(e.Stdout, "bench parse", "", "Generates a synthetic R5.1 TR TSV and loads it into DuckDB two ways, in turn\n"+
+		"--rounds times each. Prints key=value lines ending with parse_vs_duckdb_ratio, the\n"+
+		"median of the rounds' DuckDB time / ours (above 1, ours is faster).")
 	rows := fs.Int("rows", 1_000_000, "data rows in the generated TSV (12 months each)")
 	dir := fs.String("dir", "", "directory for the generated files (default: a temporary one)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the two loads to this file")
+	nRounds := fs.Int("rounds", 5, "`n` loads of each side, alternating (ours, DuckDB's, ours, …); the medians are reported")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if *rows <= 0 {
-		return &cli.UsageError{Msg: "bench parse: --rows must be positive"}
+	if *rows <= 0 || *nRounds <= 0 {
+		return &cli.UsageError{Msg: "bench parse: --rows and --rounds must be positive"}
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "bibstat-bench-parse-")
@@ -68,43 +71,32 @@ func benchParse(ctx context.Context, e Env, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	start := time.Now()
-	ours, err := loadOurs(ctx, db, tsv, filepath.Join(*dir, "usage.parquet"))
+	loadBefore := loadAverage()
+	r, err := alternate(ctx, db, tsv, filepath.Join(*dir, "usage.parquet"), *nRounds)
 	if err != nil {
-		return fmt.Errorf("bench parse: ours: %w", err)
+		return fmt.Errorf("bench parse: %w", err)
 	}
-	oursSec := time.Since(start).Seconds()
+	oursSec, duckSec := median(r.ours), median(r.duckdb)
 
-	start = time.Now()
-	duck, err := loadDuck(ctx, db, tsv)
-	if err != nil {
-		return fmt.Errorf("bench parse: duckdb: %w", err)
-	}
-	duckSec := time.Since(start).Seconds()
-	if ours != duck {
-		return fmt.Errorf("bench parse: ours loaded %v, duckdb %v", ours, duck)
-	}
-
-	n := float64(ours.rows)
+	n := float64(r.rows)
 	w := e.Stdout
-	fmt.Fprintf(w, "rows=%d\n", ours.rows)
+	fmt.Fprintf(w, "rows=%d\n", r.rows)
 	fmt.Fprintf(w, "bytes=%d\n", size)
 	fmt.Fprintf(w, "ours_seconds=%.3f\n", oursSec)
-	fmt.Fprintf(w, "ours_parse_seconds=%.3f\n", oursParseSec)
+	fmt.Fprintf(w, "ours_parse_seconds=%.3f\n", median(r.oursParse))
 	fmt.Fprintf(w, "ours_rows_per_s=%.0f\n", n/oursSec)
 	fmt.Fprintf(w, "ours_mb_per_s=%.1f\n", float64(size)/1e6/oursSec)
 	fmt.Fprintf(w, "duckdb_seconds=%.3f\n", duckSec)
 	fmt.Fprintf(w, "duckdb_rows_per_s=%.0f\n", n/duckSec)
 	fmt.Fprintf(w, "peak_rss_mb=%.0f\n", peakRSSMB())
-	fmt.Fprintf(w, "parse_vs_duckdb_ratio=%.2f\n", duckSec/oursSec)
+	r.print(w, "")
+	printLoad(w, loadBefore)
+	// The headline, last: the median of the rounds' ratios.
+	fmt.Fprintf(w, "parse_vs_duckdb_ratio=%.2f\n", median(r.ratios()))
 	return nil
 }
 
 type loaded struct{ rows, sum int64 }
-
-// oursParseSec is how long loadOurs took to turn the TSV into Parquet,
-// before DuckDB loads the Parquet.
-var oursParseSec float64
 
 var benchMonths = []string{"Jan-2024", "Feb-2024", "Mar-2024", "Apr-2024", "May-2024", "Jun-2024",
 	"Jul-2024", "Aug-2024", "Sep-2024", "Oct-2024", "Nov-2024", "Dec-2024"}
@@ -155,16 +147,18 @@ const benchBatchRows = 2 * 122_880
 
 // loadOurs reads the TSV with counter.Read on one goroutine while another
 // writes the batches to Parquet, then loads the Parquet into DuckDB.
-func loadOurs(ctx context.Context, db *sql.DB, tsv, pq string) (loaded, error) {
+// It returns, besides what was loaded, the seconds the TSV took to become
+// Parquet, before DuckDB loads it.
+func loadOurs(ctx context.Context, db *sql.DB, tsv, pq string) (loaded, float64, error) {
 	t0 := time.Now()
 	in, err := os.Open(tsv)
 	if err != nil {
-		return loaded{}, err
+		return loaded{}, 0, err
 	}
 	defer in.Close()
 	out, err := os.Create(pq)
 	if err != nil {
-		return loaded{}, err
+		return loaded{}, 0, err
 	}
 	defer out.Close()
 	// Plain, uncompressed pages: the file is read once, straight away, and
@@ -177,7 +171,7 @@ func loadOurs(ctx context.Context, db *sql.DB, tsv, pq string) (loaded, error) {
 		parquet.WithDictionaryDefault(false), parquet.WithStats(false), parquet.WithMaxRowGroupLength(benchBatchRows))
 	fw, err := pqarrow.NewFileWriter(schemas.Usage, out, props, pqarrow.DefaultWriterProps())
 	if err != nil {
-		return loaded{}, err
+		return loaded{}, 0, err
 	}
 	batches := make(chan arrow.RecordBatch, 4)
 	done := make(chan error, 1)
@@ -198,19 +192,20 @@ func loadOurs(ctx context.Context, db *sql.DB, tsv, pq string) (loaded, error) {
 	close(batches)
 	werr := <-done
 	if rerr != nil {
-		return loaded{}, rerr
+		return loaded{}, 0, rerr
 	}
 	if werr != nil {
-		return loaded{}, werr
+		return loaded{}, 0, werr
 	}
 	if err := fw.Close(); err != nil {
-		return loaded{}, err
+		return loaded{}, 0, err
 	}
-	oursParseSec = time.Since(t0).Seconds()
+	parseSec := time.Since(t0).Seconds()
 	if _, err := db.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE usage_ours AS SELECT * FROM read_parquet('%s')", pq)); err != nil {
-		return loaded{}, err
+		return loaded{}, 0, err
 	}
-	return count(ctx, db, "usage_ours")
+	l, err := count(ctx, db, "usage_ours")
+	return l, parseSec, err
 }
 
 // duckExprs are the usage columns DuckDB's side of the parse bench does

@@ -31,6 +31,7 @@ func benchReport(ctx context.Context, e Env, args []string) error {
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
+	loadBefore := loadAverage()
 	dir := *keep
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "bibstat-bench-report-")
@@ -76,6 +77,7 @@ func benchReport(ctx context.Context, e Env, args []string) error {
 	w := e.Stdout
 	fmt.Fprintf(w, "libraries=%d\ncounties=15\nagreements=%d\nplatforms=%d\nfact_rows=%d\n", len(libs), n, *nPlatforms, facts)
 	fmt.Fprintf(w, "setup_seconds=%.2f\npages=%d\npages_per_s=%.1f\npeak_rss_mb=%.0f\n", setup.Seconds(), sum.Pages, float64(sum.Pages)/secs, peakRSSMB())
+	printLoad(w, loadBefore)
 	fmt.Fprintf(w, "report_seconds=%.2f\n", secs)
 	return nil
 }

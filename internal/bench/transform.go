@@ -48,6 +48,7 @@ func benchTransform(ctx context.Context, e Env, args []string) error {
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
+	loadBefore := loadAverage()
 	if *rows < benchLibs*benchPlatforms*12 {
 		return &cli.UsageError{Msg: fmt.Sprintf("bench transform: --rows must be at least %d", benchLibs*benchPlatforms*12)}
 	}
@@ -106,6 +107,7 @@ func benchTransform(ctx context.Context, e Env, args []string) error {
 	rss := peakRSSMB()
 	fmt.Fprintf(out, "incremental_units=%d\nincremental_rows=%d\nincremental_seconds=%.3f\n", inc.Loaded, inc.Rows, incremental)
 	fmt.Fprintf(out, "warehouse_mb=%.0f\nmemory_limit=%s\nthreads=%d\npeak_rss_mb=%.0f\n", float64(size)/(1<<20), *mem, *threads, rss)
+	printLoad(out, loadBefore)
 	fmt.Fprintf(out, "headline=%d rows rebuilt in %.1f s (%.0f rows/s), one month of one platform restated in %.1f s, peak RSS %.0f MiB\n",
 		gen.rows, rebuild, float64(sum.Rows)/rebuild, incremental, rss)
 	return nil
