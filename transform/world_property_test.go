@@ -82,11 +82,12 @@ const (
 	featTitles       feature = "titles in mart_title_month"
 	featZero         feature = "a restatement that is the vendor's 3030 (no usage)"
 	featCopyZeroed   feature = "an identical copy, under a second vendor id, of a source a 3030 replaced"
+	featPrefer       feature = "a platform that prefers harvests or uploads (prefer_source)"
 	featBroken       feature = "a newer harvest whose body does not read"
 )
 
 var features = []feature{featSplit, featOverlap, featReleases, featUnregistered, featPools, featCopyUpload, featCopyHarvest,
-	featCopyStale, featTitles, featZero, featBroken, featCopyZeroed}
+	featCopyStale, featTitles, featZero, featBroken, featCopyZeroed, featPrefer}
 
 // unfixed names, per feature, the finding in /tmp/briefs/s3/world-findings.md
 // that the current code still breaks. Generated worlds leave such a feature
@@ -99,10 +100,11 @@ var unfixed = map[feature]string{}
 // The world: what the register says and what the store holds.
 type world struct {
 	Libs    []wLib
-	Maps    []wMap    // institution_map rows
-	Pools   []wPool   // pools.csv rows
-	Sources []wSource // loaded first
-	Copies  []wSource // identical copies of sources under another vendor id, loaded second
+	Maps    []wMap            // institution_map rows
+	Pools   []wPool           // pools.csv rows
+	Sources []wSource         // loaded first
+	Copies  []wSource         // identical copies of sources under another vendor id, loaded second
+	Prefer  map[string]string // platform → the source it prefers: sushi, upload or upload/VENDOR
 }
 
 type wLib struct{ ID, Muni string }
@@ -164,7 +166,7 @@ func (w world) literal() string {
 		}
 		b.WriteString("\t")
 	}
-	b.WriteString("},\n}")
+	fmt.Fprintf(&b, "},\n\tPrefer: %#v,\n}", w.Prefer)
 	return b.String()
 }
 
@@ -246,6 +248,12 @@ func gen(seed uint64, want map[feature]bool) world {
 	}
 	for _, p := range platforms {
 		release := pick([]string{"5", "5.1"})
+		if want[featPrefer] && rng.IntN(2) == 0 {
+			if w.Prefer == nil {
+				w.Prefer = map[string]string{}
+			}
+			w.Prefer[p] = pick([]string{"sushi", "upload", "upload/" + p + "-filer"})
+		}
 		var pool string
 		if want[featPools] && rng.IntN(3) > 0 {
 			pool = "p-" + p
@@ -444,7 +452,7 @@ func check(t *testing.T, g geo, w world) []string {
 	t.Helper()
 	ctx := context.Background()
 	st := newStore(t, w)
-	wh, err := transform.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), transform.Options{Threads: 1}, slog.New(slog.DiscardHandler))
+	wh, err := transform.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), transform.Options{Threads: 1, PreferSource: w.Prefer}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,10 +493,10 @@ func check(t *testing.T, g geo, w world) []string {
 	msgs = append(msgs, registerLater(t, wh, st, g, w)...)
 	// A rebuild from the store alone gives what the updates gave.
 	path := filepath.Join(t.TempDir(), "rebuilt.duckdb")
-	if _, err := transform.Rebuild(ctx, path, transform.Options{Threads: 1}, st, slog.New(slog.DiscardHandler)); err != nil {
+	if _, err := transform.Rebuild(ctx, path, transform.Options{Threads: 1, PreferSource: w.Prefer}, st, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
-	rb, err := transform.Open(ctx, path, transform.Options{Threads: 1}, slog.New(slog.DiscardHandler))
+	rb, err := transform.Open(ctx, path, transform.Options{Threads: 1, PreferSource: w.Prefer}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -803,9 +811,18 @@ func runModel(g geo, w world) model {
 	// One cell, one source: the newest.
 	type cell struct{ kind, id, platform, report, release, month string }
 	type chosen struct {
-		at   int
-		rows []wRow
-		key  string
+		at        int
+		rows      []wRow
+		key       string
+		preferred bool
+	}
+	// The platform (its id in the sidecar) prefers a kind of source.
+	preferred := func(s wSource) bool {
+		if s.Upload {
+			p := w.Prefer[s.Platform]
+			return p == "upload" || p == "upload/"+s.Vendor
+		}
+		return w.Prefer[s.Vendor] == "sushi"
 	}
 	// A unit's newest harvest that reads replaces the older ones whole,
 	// a 3030 too; one that does not read replaces nothing.
@@ -838,9 +855,10 @@ func runModel(g geo, w world) model {
 		}
 		key, _, _ := s.object()
 		for c, rows := range by {
-			all[c] = append(all[c], chosen{s.At, rows, key})
-			if cur, ok := best[c]; !ok || s.At > cur.at {
-				best[c] = chosen{s.At, rows, key}
+			ch := chosen{s.At, rows, key, preferred(s)}
+			all[c] = append(all[c], ch)
+			if cur, ok := best[c]; !ok || ch.preferred && !cur.preferred || ch.preferred == cur.preferred && ch.at > cur.at {
+				best[c] = ch
 			}
 		}
 	}
@@ -868,7 +886,7 @@ func runModel(g geo, w world) model {
 	// which it sets aside, as mart_sources says: 1 counted, 0 set aside.
 	for c, chs := range all {
 		for _, ch := range chs {
-			counted := releaseRank(c.release) == rel[epm{c.kind, c.id, c.platform, c.month}] && ch.at == best[c].at
+			counted := releaseRank(c.release) == rel[epm{c.kind, c.id, c.platform, c.month}] && ch.key == best[c].key
 			m.sources[strings.Join([]string{c.kind, c.id, c.platform, c.report, c.month, ch.key}, "|")] = map[bool]float64{true: 1}[counted]
 		}
 	}
