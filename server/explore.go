@@ -37,7 +37,10 @@ type exploreChoice struct {
 	Libraries []bibstat.LibraryID
 	Counties  []string
 	National  bool
-	Format    string // "", "csv", "csv-machine" or "xlsx"
+	// ByPlatform draws one line per platform of the one library or area
+	// chosen, rather than one per library or area.
+	ByPlatform bool
+	Format     string // "", "csv", "csv-machine" or "xlsx"
 }
 
 // query is the choice as a URL query, in one order, so that the page's
@@ -51,6 +54,9 @@ func (c exploreChoice) query() url.Values {
 	v["county"] = append([]string(nil), c.Counties...)
 	if c.National {
 		v.Set("national", "1")
+	}
+	if c.ByPlatform {
+		v.Set("by", "platform")
 	}
 	if c.Format != "" {
 		v.Set("format", c.Format)
@@ -131,6 +137,16 @@ func parseChoice(q url.Values, u User, opts exploreOptions, w exploreWords, lang
 	if err := c.parseWhose(q, u, opts, w); err != nil {
 		return c, err
 	}
+	switch q.Get("by") {
+	case "", "entity":
+	case "platform":
+		if len(c.Libraries)+len(c.Counties)+btoi(c.National) != 1 {
+			return c, bad("%s", w.ErrByOne)
+		}
+		c.ByPlatform = true
+	default:
+		return c, bad(w.ErrBy, q.Get("by"))
+	}
 	return c, nil
 }
 
@@ -191,6 +207,13 @@ func (c *exploreChoice) parseWhose(q url.Values, u User, opts exploreOptions, w 
 // numbers are no secret.
 func (o exploreOptions) knows(id bibstat.LibraryID) bool {
 	return slices.ContainsFunc(o.register, func(l LibraryInfo) bool { return l.ID == id })
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func isCountyCode(s string) bool {

@@ -38,8 +38,31 @@ var (
 )
 
 // exploreSeries reads every chosen entity's series, libraries first, then
-// counties, then the country, in the order of the options.
+// counties, then the country, in the order of the options; by platform,
+// the one entity's platforms by name.
 func (s *Server) exploreSeries(ctx context.Context, c exploreChoice, o exploreOptions, m report.Messages, w exploreWords) ([]series, error) {
+	if c.ByPlatform {
+		src, keys := librarySeries, []string{}
+		for _, l := range c.Libraries {
+			keys = append(keys, string(l))
+		}
+		switch {
+		case len(c.Counties) == 1:
+			src, keys = countySeries, c.Counties
+		case c.National:
+			src, keys = nationalSeries, nil
+		}
+		got, err := s.readSeries(ctx, src, keys, c)
+		if err != nil {
+			return nil, err
+		}
+		var out []series
+		for p, vals := range got {
+			out = append(out, series{Name: s.platformName(p), Values: vals})
+		}
+		slices.SortFunc(out, func(a, b series) int { return strings.Compare(a.Name, b.Name) })
+		return out, nil
+	}
 	var out []series
 	var libs []string
 	for _, l := range o.Libraries {
@@ -87,7 +110,11 @@ func (s *Server) readSeries(ctx context.Context, src seriesSource, keys []string
 		return out, nil
 	}
 	// The tables and columns are the constants above; every value is a parameter.
-	q := `SELECT ` + src.key + `, month, coalesce(sum(total) FILTER (WHERE metric_type = ?), 0)::DOUBLE
+	key := src.key
+	if c.ByPlatform {
+		key = "platform" // one entity, a line per platform
+	}
+	q := `SELECT ` + key + `, month, coalesce(sum(total) FILTER (WHERE metric_type = ?), 0)::DOUBLE
 		FROM ` + src.mart + ` WHERE month BETWEEN ? AND ?`
 	args := []any{c.Metric, c.From.First(), c.To.First()}
 	q, args = inList(q, args, src.key, keys)

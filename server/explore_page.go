@@ -29,13 +29,13 @@ type option struct {
 // explorePage is what the explorer's template gets.
 type explorePage struct {
 	portalPage
-	Error, Intro                                      string
-	FromOpts, ToOpts, PlatformOpts, MetricOpts, Whose []option
-	Heading, Caption, MetricAnchor, ShareURL, NoUsage string
-	Series                                            []string
-	Rows                                              []tableRow
-	ChartJSON                                         template.JS
-	Downloads                                         []link
+	Error, Intro                                              string
+	FromOpts, ToOpts, PlatformOpts, MetricOpts, Whose, ByOpts []option
+	Heading, Caption, MetricAnchor, ShareURL, NoUsage         string
+	Series                                                    []string
+	Rows                                                      []tableRow
+	ChartJSON                                                 template.JS
+	Downloads                                                 []link
 }
 
 type tableRow struct {
@@ -153,6 +153,7 @@ func (p *explorePage) form(c exploreChoice, o exploreOptions, platform func(stri
 	for _, l := range o.Libraries {
 		p.Whose = append(p.Whose, option{"library", string(l.ID), l.Name + " (" + string(l.ID) + ")", slices.Contains(c.Libraries, l.ID)})
 	}
+	p.ByOpts = []option{{"by", "entity", w.ByEntity, !c.ByPlatform}, {"by", "platform", w.ByPlatform, c.ByPlatform}}
 	q := c.query()
 	q.Del("format")
 	p.Langs = langLinks("/utforsk", c.query())

@@ -10,7 +10,7 @@ type exploreWords struct {
 	ShareLink, ChartHeading, TableCaption, PeriodTotal, NoUsage, Home, YourAgreements, AgreementsIntro string
 	OwnShare, AgreementTotal, NotParticipating, NoAgreementsYours, ExploreLink, Refused, BadRequest    string
 	ErrLang, ErrMonth, ErrPeriod, ErrPlatform, ErrMetric, ErrLibrary, ErrCounty, ErrForbidden          string
-	ErrFormat, ErrTooMany, ErrNoData, LogOut, Language                                                 string
+	ErrFormat, ErrTooMany, ErrNoData, LogOut, Language, Lines, ByEntity, ByPlatform, ErrBy, ErrByOne   string
 }
 
 var exploreCatalog = map[report.Lang]exploreWords{
@@ -27,7 +27,9 @@ var exploreCatalog = map[report.Lang]exploreWords{
 		ErrPeriod: "Perioden slutter før den begynner.", ErrPlatform: "Ukjent tjeneste %q.", ErrMetric: "Ukjent type bruk %q.",
 		ErrLibrary: "Ukjent bibliotek %q.", ErrCounty: "Ukjent fylke %q.", ErrForbidden: "Du har ikke tilgang til %s.",
 		ErrFormat: "Ukjent format %q: velg csv, csv-machine eller xlsx.", ErrTooMany: "Velg høyst %d bibliotek og områder om gangen.",
-		ErrNoData: "Det finnes ingen bruksdata ennå.", LogOut: "Logg ut", Language: "Språk"},
+		ErrNoData: "Det finnes ingen bruksdata ennå.", LogOut: "Logg ut", Language: "Språk",
+		Lines: "Én linje for hvert", ByEntity: "bibliotek eller område", ByPlatform: "tjeneste",
+		ErrBy: "Ukjent valg av linjer %q.", ErrByOne: "Velg ett bibliotek eller område for å se hver tjeneste for seg."},
 	"nn": {Title: "Utforsk bruken", Intro: "Vel periode, tenester, type bruk og bibliotek. Adressa til sida held på valet, så du kan dele lenkja.",
 		Choose: "Vel", From: "Frå", To: "Til", PlatformsAll: "Ingen vald tyder alle tenestene.", Whose: "Bibliotek og område",
 		WholeCountry: "Heile landet (alle bibliotek)", CountyOf: "%s (heile fylket)", Show: "Vis",
@@ -41,7 +43,9 @@ var exploreCatalog = map[report.Lang]exploreWords{
 		ErrPeriod: "Perioden sluttar før han byrjar.", ErrPlatform: "Ukjend teneste %q.", ErrMetric: "Ukjend type bruk %q.",
 		ErrLibrary: "Ukjent bibliotek %q.", ErrCounty: "Ukjent fylke %q.", ErrForbidden: "Du har ikkje tilgang til %s.",
 		ErrFormat: "Ukjent format %q: vel csv, csv-machine eller xlsx.", ErrTooMany: "Vel høgst %d bibliotek og område om gongen.",
-		ErrNoData: "Det finst ingen bruksdata enno.", LogOut: "Logg ut", Language: "Språk"},
+		ErrNoData: "Det finst ingen bruksdata enno.", LogOut: "Logg ut", Language: "Språk",
+		Lines: "Éi linje for kvart", ByEntity: "bibliotek eller område", ByPlatform: "teneste",
+		ErrBy: "Ukjent val av linjer %q.", ErrByOne: "Vel eitt bibliotek eller område for å sjå kvar teneste for seg."},
 	"en": {Title: "Explore usage", Intro: "Choose a period, services, a kind of use and libraries. The page's address holds your choice, so the link can be shared.",
 		Choose: "Choose", From: "From", To: "To", PlatformsAll: "None chosen means every service.", Whose: "Libraries and areas",
 		WholeCountry: "The whole country (every library)", CountyOf: "%s (the whole county)", Show: "Show",
@@ -55,5 +59,7 @@ var exploreCatalog = map[report.Lang]exploreWords{
 		ErrPeriod: "The period ends before it begins.", ErrPlatform: "Unknown service %q.", ErrMetric: "Unknown kind of use %q.",
 		ErrLibrary: "Unknown library %q.", ErrCounty: "Unknown county %q.", ErrForbidden: "You have no access to %s.",
 		ErrFormat: "Unknown format %q: choose csv, csv-machine or xlsx.", ErrTooMany: "Choose at most %d libraries and areas at a time.",
-		ErrNoData: "There is no usage data yet.", LogOut: "Log out", Language: "Language"},
+		ErrNoData: "There is no usage data yet.", LogOut: "Log out", Language: "Language",
+		Lines: "One line for each", ByEntity: "library or area", ByPlatform: "service",
+		ErrBy: "Unknown choice of lines %q.", ErrByOne: "Choose one library or area to see each service on its own."},
 }
