@@ -60,12 +60,16 @@ var ErrLate = errors.New("older than the reorder window")
 type Counter struct {
 	Window time.Duration
 
-	clicks    map[clickKey][]click
+	clicks    map[clickKey]*clickList
 	sessions  map[string]*session
 	totals    map[UnitKey]*Counts
 	watermark int64 // newest event time seen, Unix seconds
 	flushedAt int64
-	stamp     []byte
+	// queue holds each click's key in arrival order, so that a windowed
+	// flush visits only keys with clicks old enough to decide.
+	queue []queued
+	head  int
+	stamp []byte
 }
 
 // clickKey is what a double click repeats: the same user (or session,
@@ -73,6 +77,19 @@ type Counter struct {
 type clickKey struct {
 	who, platform, item string
 	kind                Kind
+}
+
+type queued struct {
+	l *clickList
+	t int64
+}
+
+// clickList is one key's undecided clicks; done once they are all decided
+// and the key dropped (a queued pointer may outlive it).
+type clickList struct {
+	k    clickKey
+	cs   []click
+	done bool
 }
 
 type click struct {
@@ -100,7 +117,7 @@ type seenKey struct {
 
 // NewCounter returns a Counter with the given window (0: unbounded).
 func NewCounter(window time.Duration) *Counter {
-	return &Counter{Window: window, clicks: map[clickKey][]click{}, sessions: map[string]*session{}, totals: map[UnitKey]*Counts{}}
+	return &Counter{Window: window, clicks: map[clickKey]*clickList{}, sessions: map[string]*session{}, totals: map[UnitKey]*Counts{}}
 }
 
 // Add counts ev (copying what it keeps).
@@ -115,23 +132,25 @@ func (c *Counter) Add(ev *Event) error {
 		who = "s" + ev.Session
 	}
 	k := clickKey{who: who, platform: ev.Platform, item: ev.Item, kind: ev.Kind}
-	cs, ok := c.clicks[k]
-	if !ok {
-		// A reader's keys may point into its whole line: keep only the key.
-		k.item = strings.Clone(k.item)
-	}
+	l := c.clicks[k]
 	title := ev.Title
-	if title != "" && !ok {
-		title = strings.Clone(title)
-	} else if title != "" {
-		title = cs[0].title
+	if l == nil {
+		// A reader's keys may point into its whole line: keep only the key.
+		k.item, title = strings.Clone(k.item), strings.Clone(title)
+		l = &clickList{k: k}
+		c.clicks[k] = l
+	} else if len(l.cs) > 0 {
+		title = l.cs[0].title
 	}
-	c.clicks[k] = append(cs, click{t: t, s: c.sessionOf(ev, t), title: title})
+	l.cs = append(l.cs, click{t: t, s: c.sessionOf(ev, t), title: title})
+	if w > 0 {
+		c.queue = append(c.queue, queued{l, t})
+	}
 	if t > c.watermark {
 		c.watermark = t
 	}
-	if w > 0 && c.watermark-c.flushedAt > max(w/2, 60) {
-		c.flush(c.watermark - w)
+	if w > 0 && c.watermark-c.flushedAt > max(w/4, 60) {
+		c.flushQueue(c.watermark - w)
 	}
 	return nil
 }
@@ -164,18 +183,48 @@ func (c *Counter) sessionOf(ev *Event, t int64) *session {
 	return s
 }
 
+// flushQueue decides the clicks of keys queued before horizon - 30 s (in
+// arrival order, so it stops at the first newer one), then forgets sessions
+// that ended before horizon.
+func (c *Counter) flushQueue(horizon int64) {
+	for c.head < len(c.queue) && c.queue[c.head].t+doubleClick < horizon {
+		l := c.queue[c.head].l
+		c.queue[c.head] = queued{}
+		c.head++
+		if !l.done {
+			c.decideKey(l, horizon)
+		}
+	}
+	if c.head > len(c.queue)/2 {
+		c.queue = append(c.queue[:0], c.queue[c.head:]...)
+		c.head = 0
+	}
+	c.forget(horizon)
+}
+
 // flush decides every click no event at or after horizon can still
 // double, then forgets sessions that ended before it.
 func (c *Counter) flush(horizon int64) {
-	for k, cs := range c.clicks {
-		slices.SortFunc(cs, func(a, b click) int { return cmp.Compare(a.t, b.t) })
-		i := c.decide(k, cs, horizon)
-		if i == len(cs) {
-			delete(c.clicks, k)
-		} else if i > 0 {
-			c.clicks[k] = append(cs[:0:0], cs[i:]...)
-		}
+	for _, l := range c.clicks {
+		c.decideKey(l, horizon)
 	}
+	c.forget(horizon)
+}
+
+func (c *Counter) decideKey(l *clickList, horizon int64) {
+	slices.SortFunc(l.cs, func(a, b click) int { return cmp.Compare(a.t, b.t) })
+	i := c.decide(l.k, l.cs, horizon)
+	if i == len(l.cs) {
+		l.done, l.cs = true, nil
+		delete(c.clicks, l.k)
+	} else if i > 0 {
+		l.cs = append(l.cs[:0:0], l.cs[i:]...)
+	}
+}
+
+// forget drops the sessions that ended 30 s before horizon: no click of
+// theirs is undecided, and no event can join them.
+func (c *Counter) forget(horizon int64) {
 	for id, s := range c.sessions {
 		if s.end+doubleClick < horizon {
 			delete(c.sessions, id)
@@ -245,6 +294,7 @@ func (c *Counter) count(k clickKey, cl click) {
 // Finish decides every click still held and returns the totals per unit.
 func (c *Counter) Finish() map[UnitKey]Counts {
 	c.flush(1<<62 - 1)
+	c.queue, c.head = nil, 0
 	out := make(map[UnitKey]Counts, len(c.totals))
 	for k, v := range c.totals {
 		out[k] = *v

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +26,7 @@ func benchLogs(ctx context.Context, e Env, args []string) error {
 	lines := fs.Int("lines", 10_000_000, "about how many log lines to generate")
 	window := fs.Duration("window", 2*time.Hour, "the counter's reorder window")
 	dir := fs.String("dir", "", "directory for the generated log (default: a temporary one)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the read to this file")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -67,6 +69,17 @@ func benchLogs(ctx context.Context, e Env, args []string) error {
 	defer f.Close()
 	c := accesslog.NewCounter(*window)
 	maxSessions, maxClicks, n := 0, 0, 0
+	if *cpuprofile != "" {
+		pf, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start, cpu0 := time.Now(), cpuSeconds()
 	st, err := accesslog.NewReader(cfg, src, keys, robots).Read(ctx, path, f, func(ev *accesslog.Event) error {
 		if err := c.Add(ev); err != nil {
