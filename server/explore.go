@@ -69,10 +69,11 @@ type exploreOptions struct {
 	Months    []bibstat.Month // every month from the first with usage to the last
 	Platforms []string
 	Metrics   []string
-	Libraries []LibraryInfo // within the user's access
-	Counties  []area        // within the user's access
-	National  bool          // the user may choose the whole country
-	register  []LibraryInfo // every library, to tell an unknown one from a forbidden one
+	Libraries []LibraryInfo     // within the user's access
+	Counties  []area            // within the user's access
+	National  bool              // the user may choose the whole country
+	register  []LibraryInfo     // every library, to tell an unknown one from a forbidden one
+	names     map[string]string // every county's name, to say which one is refused
 }
 
 type area struct{ ID, Name string }
@@ -161,7 +162,8 @@ func (c *exploreChoice) parseWhose(q url.Values, u User, opts exploreOptions, w 
 			return &choiceError{Status: http.StatusBadRequest, Msg: fmt.Sprintf(w.ErrLibrary, s)}
 		}
 		if !slices.ContainsFunc(opts.Libraries, func(l LibraryInfo) bool { return l.ID == id }) {
-			return forbidden(s)
+			i := slices.IndexFunc(opts.register, func(l LibraryInfo) bool { return l.ID == id })
+			return forbidden(opts.register[i].Name + " (" + s + ")")
 		}
 		c.Libraries = append(c.Libraries, id)
 	}
@@ -170,7 +172,7 @@ func (c *exploreChoice) parseWhose(q url.Values, u User, opts exploreOptions, w 
 			return &choiceError{Status: http.StatusBadRequest, Msg: fmt.Sprintf(w.ErrCounty, s)}
 		}
 		if !slices.ContainsFunc(opts.Counties, func(a area) bool { return a.ID == s }) {
-			return forbidden(s)
+			return forbidden(cmpOr(opts.names[s], s))
 		}
 		c.Counties = append(c.Counties, s)
 	}
@@ -280,6 +282,7 @@ func (s *Server) exploreOptionsFor(ctx context.Context, u User) (exploreOptions,
 	if err != nil {
 		return o, err
 	}
+	o.names = names
 	for _, id := range countiesOf(libs) {
 		if u.Role == RoleAdmin || (u.Role == RoleCounty && u.County == id) {
 			o.Counties = append(o.Counties, area{ID: id, Name: cmpOr(names[id], id)})
