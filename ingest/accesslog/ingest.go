@@ -240,16 +240,21 @@ func (in *Ingester) unitParquet(w io.Writer, key string, u UnitKey, n Counts) (i
 	return pw.Rows(), nil
 }
 
-func (in *Ingester) now() time.Time {
-	if in.Now != nil {
-		return in.Now().UTC()
+func (in *Ingester) now() time.Time    { return nowOr(in.Now) }
+func (in *Ingester) log() *slog.Logger { return logOr(in.Log) }
+
+// nowOr is now() in UTC, time.Now without one.
+func nowOr(now func() time.Time) time.Time {
+	if now != nil {
+		return now().UTC()
 	}
 	return time.Now().UTC()
 }
 
-func (in *Ingester) log() *slog.Logger {
-	if in.Log != nil {
-		return in.Log
+// logOr is l, or a logger that discards.
+func logOr(l *slog.Logger) *slog.Logger {
+	if l != nil {
+		return l
 	}
 	return slog.New(slog.DiscardHandler)
 }

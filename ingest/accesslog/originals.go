@@ -98,16 +98,5 @@ func (o *Originals) Expire(ctx context.Context) ([]string, error) {
 	return gone, nil
 }
 
-func (o *Originals) now() time.Time {
-	if o.Now != nil {
-		return o.Now().UTC()
-	}
-	return time.Now().UTC()
-}
-
-func (o *Originals) log() *slog.Logger {
-	if o.Log != nil {
-		return o.Log
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (o *Originals) now() time.Time    { return nowOr(o.Now) }
+func (o *Originals) log() *slog.Logger { return logOr(o.Log) }
