@@ -184,6 +184,13 @@ func AccessLogEventsKey(m Month, at time.Time, sha string) string {
 	return AccessLogEventsPrefix(m) + at.UTC().Format("20060102T150405.000000000Z") + "-" + sha[:min(12, len(sha))] + ".csv"
 }
 
+// AccessLogConfigKey names an archived access-log declaration (sources and
+// platforms, YAML) by the start of its sha256, as UploadMappingKey does a
+// mapping: the events say which declaration read them.
+func AccessLogConfigKey(sha string) string {
+	return AccessLogPrefix + "config/" + sha[:min(12, len(sha))] + ".yaml"
+}
+
 // AccessLogEventsPrefix holds the minimised events of month m.
 func AccessLogEventsPrefix(m Month) string { return AccessLogPrefix + "events/" + m.String() + "/" }
 
