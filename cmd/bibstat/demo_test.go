@@ -56,8 +56,9 @@ func TestDemoLoadsWhatTheSimulatorGenerated(t *testing.T) {
 	if first.Harvest.Fetched != units || first.Harvest.States[bibstat.StateOK] != units {
 		t.Fatalf("first run harvested %+v, want %d units ok", first.Harvest, units)
 	}
-	// index, nation, 15 counties, one page per library and per agreement
-	if want := 2 + 15 + len(world.Libraries) + first.Agreements; first.Pages != want || first.Agreements != 3 {
+	// index, nation, glossary, accessibility statement, 15 counties, one
+	// page per library and per agreement
+	if want := 4 + 15 + len(world.Libraries) + first.Agreements; first.Pages != want || first.Agreements != 3 {
 		t.Errorf("pages = %d with %d agreements, want %d pages and 3 agreements", first.Pages, first.Agreements, want)
 	}
 	got := warehouseTotals(t, filepath.Join(dir, "warehouse.duckdb"))
@@ -173,7 +174,7 @@ func checkSiteIsOffline(t *testing.T, site string, world *sushisim.Config) {
 		if externalRef.Match(page) {
 			t.Errorf("page of %s refers to an external host", l.ID)
 		}
-		if !bytes.Contains(page, []byte(`data-chart="trend-data"`)) || !bytes.Contains(page, []byte("<table>")) {
+		if !bytes.Contains(page, []byte(`data-chart="trend-data"`)) || !bytes.Contains(page, []byte(`<table id="trend-t">`)) {
 			t.Errorf("page of %s lacks its chart or its table", l.ID)
 		}
 	}

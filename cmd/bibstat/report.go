@@ -3,9 +3,14 @@ package main
 import (
 	"cmp"
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/ingest/ledger"
 	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/internal/config"
 	"github.com/bibliotek24/bibstat/report"
@@ -48,7 +53,11 @@ func reportCommand() command {
 				return fmt.Errorf("report: %w", err)
 			}
 			defer wh.Close()
-			sum, err := (&report.Site{DB: wh.DB, Out: *out, Lang: report.Lang(*lang)}).Build(ctx)
+			site, err := newSite(cfg, wh.DB, *out, report.Lang(*lang))
+			if err != nil {
+				return err
+			}
+			sum, err := site.Build(ctx)
 			if err != nil {
 				return err
 			}
@@ -67,4 +76,31 @@ func reportCommand() command {
 			fmt.Fprintf(e.stdout, "published: %d files under reports/\n", n)
 			return nil
 		}}
+}
+
+// newSite is the report site as report and serve build it: the platforms'
+// display names from the config and, for the coverage lines, what the
+// harvest ledger knows. Without a ledger file (nothing harvested, uploads
+// only) Harvests stays nil and the pages say they cannot tell what is missing.
+func newSite(cfg *config.Loaded, db *sql.DB, out string, lang report.Lang) (*report.Site, error) {
+	site := &report.Site{DB: db, Out: out, Lang: lang, Platforms: map[string]string{}}
+	for _, p := range cfg.Platforms {
+		if p.Name != "" {
+			site.Platforms[p.ID] = p.Name
+		}
+	}
+	entries, err := ledger.ReadAll(cfg.Path(cfg.Ledger.Path))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return site, nil
+	case err != nil:
+		return nil, fmt.Errorf("report coverage: %w", err)
+	}
+	site.Harvests = []report.Harvest{}
+	for _, e := range entries {
+		if m, err := bibstat.ParseMonth(e.Month); err == nil {
+			site.Harvests = append(site.Harvests, report.Harvest{Platform: e.Platform, Library: string(e.Library), Month: m, State: e.State, At: e.UpdatedAt})
+		}
+	}
+	return site, nil
 }

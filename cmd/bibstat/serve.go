@@ -166,7 +166,11 @@ func nightlyStages(e *env, cfg *config.Loaded, st store.Store, wh *transform.War
 		sum, err := wh.Update(ctx, st)
 		return fmt.Sprintf("%d units, %d loaded, %d rows", sum.Units, sum.Loaded, sum.Rows), err
 	}}, nightly.Stage{Name: "report", Run: func(ctx context.Context, _ time.Time) (string, error) {
-		sum, err := (&report.Site{DB: wh.DB, Out: cfg.Path(cfg.Server.SiteDir), Lang: report.Lang(cfg.Server.Lang)}).Build(ctx)
+		site, err := newSite(cfg, wh.DB, cfg.Path(cfg.Server.SiteDir), report.Lang(cfg.Server.Lang))
+		if err != nil {
+			return "", err
+		}
+		sum, err := site.Build(ctx)
 		return fmt.Sprintf("%d pages", sum.Pages), whatNext(err)
 	}})
 }
