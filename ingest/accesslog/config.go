@@ -18,7 +18,12 @@ import (
 type Config struct {
 	Sources   []Source   `yaml:"sources"`
 	Platforms []Platform `yaml:"platforms"`
+
+	raw []byte // the YAML as read, archived with the events it reads
 }
+
+// Raw is the YAML the Config was parsed from.
+func (c *Config) Raw() []byte { return c.raw }
 
 // Source is one kind of log. Kind "combined" is the Apache/NGINX combined
 // format, optionally followed by extra fields (quoted or not), as EZproxy
@@ -102,6 +107,7 @@ func ParseConfig(r io.Reader) (*Config, error) {
 	if err := c.compile(); err != nil {
 		return nil, err
 	}
+	c.raw = b
 	return &c, nil
 }
 

@@ -37,10 +37,15 @@ type EventWriter struct {
 	n   int64
 }
 
-// NewEventWriter starts an events file on w.
-func NewEventWriter(w io.Writer) (*EventWriter, error) {
+// NewEventWriter starts an events file on w, noting the key of the
+// archived declaration that read the events (if any) in a comment line.
+func NewEventWriter(w io.Writer, configKey string) (*EventWriter, error) {
 	ew := &EventWriter{w: bufio.NewWriterSize(w, 64<<10)}
-	if _, err := ew.w.WriteString(eventsHeader + "\n"); err != nil {
+	head := eventsHeader + "\n"
+	if configKey != "" {
+		head += "#config " + configKey + "\n"
+	}
+	if _, err := ew.w.WriteString(head); err != nil {
 		return nil, fmt.Errorf("write events: %w", err)
 	}
 	return ew, nil
@@ -87,6 +92,9 @@ func ReadEvents(r io.Reader, fn func(ev *Event) error) error {
 	}
 	var ev Event
 	for n := 2; sc.Scan(); n++ {
+		if strings.HasPrefix(sc.Text(), "#") {
+			continue
+		}
 		f := strings.Split(sc.Text(), "\t")
 		if len(f) != 8 {
 			return fmt.Errorf("read events line %d: %w: %d fields", n, ErrEvents, len(f))

@@ -63,6 +63,8 @@ func (in *Ingester) IngestFile(ctx context.Context, path, source string) (FileRe
 	}
 	defer f.Close()
 	h := sha256.New()
+	cfgSum := sha256.Sum256(in.Config.Raw())
+	cfgKey := bibstat.AccessLogConfigKey(hex.EncodeToString(cfgSum[:]))
 	months := map[bibstat.Month]*monthSpool{}
 	defer func() {
 		for _, m := range months {
@@ -75,7 +77,7 @@ func (in *Ingester) IngestFile(ctx context.Context, path, source string) (FileRe
 		sp := months[m]
 		if sp == nil {
 			var serr error
-			if sp, serr = newMonthSpool(); serr != nil {
+			if sp, serr = newMonthSpool(cfgKey); serr != nil {
 				return serr
 			}
 			months[m] = sp
@@ -97,6 +99,9 @@ func (in *Ingester) IngestFile(ctx context.Context, path, source string) (FileRe
 			res.Duplicate = true
 			return res, nil, nil
 		}
+	}
+	if err := in.Store.Put(ctx, cfgKey, bytes.NewReader(in.Config.Raw())); err != nil {
+		return res, nil, fmt.Errorf("archive access-log declaration: %w", err)
 	}
 	at := in.now()
 	for _, m := range touched {
@@ -266,12 +271,12 @@ type monthSpool struct {
 	ew *EventWriter
 }
 
-func newMonthSpool() (*monthSpool, error) {
+func newMonthSpool(configKey string) (*monthSpool, error) {
 	f, err := os.CreateTemp("", "bibstat-accesslog-*")
 	if err != nil {
 		return nil, fmt.Errorf("spool events: %w", err)
 	}
-	ew, err := NewEventWriter(f)
+	ew, err := NewEventWriter(f, configKey)
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())

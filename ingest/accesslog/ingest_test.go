@@ -117,6 +117,11 @@ func TestIngestFixtures(t *testing.T) {
 		}
 	}
 	assertNoPseudonym(t, st)
+	decl, _ := st.List(ctx, bibstat.AccessLogPrefix+"config/")
+	raw, _ := os.ReadFile("testdata/logs.yaml")
+	if got, _ := store.ReadAll(ctx, st, decl[0], 1<<20); len(decl) != 1 || !bytes.Equal(got, raw) {
+		t.Errorf("the declaration is not archived byte-exact once: %v", decl)
+	}
 }
 
 // assertNoPseudonym: the pseudonyms are in the archived events only; no
