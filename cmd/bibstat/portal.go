@@ -43,6 +43,9 @@ func portalCommand() command {
 				return err
 			}
 			defer wh.Close()
+			if !holdsUsage(ctx, wh.DB) {
+				fmt.Fprintln(e.stdout, "portal: "+(&notLoadedError{}).Error())
+			}
 			sc, err := serverConfig(e, cfg, *addr, &server.RunLog{Path: cfg.Path(cfg.Server.RunLog)})
 			if err != nil {
 				return err
