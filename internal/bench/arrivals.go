@@ -1,14 +1,13 @@
 package bench
 
 import (
-	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/bibliotek24/bibstat/internal/demo"
 	"github.com/bibliotek24/bibstat/internal/sushisim"
 )
 
@@ -71,36 +70,17 @@ func (a *arrivals) note(to map[string][]time.Time, platform string, t time.Time)
 }
 
 // serveRecorded starts the simulator's servers, one loopback host per
-// platform, recording request arrivals per host. It is demo.ServeVendors
-// with the socket's receive times noted too.
+// platform, recording request arrivals per host at the handler and at the
+// socket.
 func serveRecorded(world *sushisim.Config) (*arrivals, map[string]string, func(), error) {
 	arr := &arrivals{handler: map[string][]time.Time{}, wire: map[string][]time.Time{}}
-	bases := map[string]string{}
-	var servers []*http.Server
-	stop := func() {
-		for _, s := range servers {
-			s.Close()
-		}
-	}
-	for _, p := range world.Platforms {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			stop()
-			return nil, nil, nil, fmt.Errorf("start simulator: %w", err)
-		}
-		bases[p.ID] = "http://" + ln.Addr().String()
-		ln = stampListener(ln, func(t time.Time) { arr.note(arr.wire, p.ID, t) })
-		inner := world.Handler(p.ID)
-		srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			arr.note(arr.handler, p.ID, time.Now())
-			inner.ServeHTTP(w, r)
-		})}
-		servers = append(servers, srv)
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				_ = err // the harvest sees the failure as transport errors
-			}
-		}()
-	}
-	return arr, bases, stop, nil
+	bases, stop, err := demo.ServeVendorsOn(world, func(platform string, h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			arr.note(arr.handler, platform, time.Now())
+			h.ServeHTTP(w, r)
+		})
+	}, func(platform string, ln net.Listener) net.Listener {
+		return stampListener(ln, func(t time.Time) { arr.note(arr.wire, platform, t) })
+	})
+	return arr, bases, stop, err
 }

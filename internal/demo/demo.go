@@ -26,6 +26,12 @@ import (
 // wrap, when not nil, wraps each platform's handler (benches record
 // request arrivals with it).
 func ServeVendors(world *sushisim.Config, wrap func(platform string, h http.Handler) http.Handler) (map[string]string, func(), error) {
+	return ServeVendorsOn(world, wrap, func(string, net.Listener) net.Listener { return nil })
+}
+
+// ServeVendorsOn is ServeVendors with each platform's listener replaced by
+// listen's answer when not nil (the harvest bench stamps arrivals on it).
+func ServeVendorsOn(world *sushisim.Config, wrap func(platform string, h http.Handler) http.Handler, listen func(platform string, ln net.Listener) net.Listener) (map[string]string, func(), error) {
 	bases := map[string]string{}
 	var servers []*http.Server
 	var once sync.Once
@@ -41,6 +47,9 @@ func ServeVendors(world *sushisim.Config, wrap func(platform string, h http.Hand
 		if err != nil {
 			stop()
 			return nil, nil, fmt.Errorf("start simulator: %w", err)
+		}
+		if l := listen(p.ID, ln); l != nil {
+			ln = l
 		}
 		h := world.Handler(p.ID)
 		if wrap != nil {
