@@ -37,7 +37,7 @@ func openStore(ctx context.Context, cfg *config.Loaded, dir string) (store.Store
 		return nil, fmt.Errorf("store: secret_access_key: %w", err)
 	}
 	return store.NewS3(ctx, store.S3Config{Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket, Prefix: s.Prefix,
-		PathStyle: s.PathStyle, AccessKeyID: ak, SecretAccessKey: sk})
+		PathStyle: s.PathStyle, AccessKeyID: ak, SecretAccessKey: sk, Timeout: s.Timeout.D()})
 }
 
 // staleTempAge is how old a temporary file must be before it is taken for

@@ -117,6 +117,9 @@ type Store struct {
 	PathStyle       bool   `yaml:"path_style"`
 	AccessKeyID     Secret `yaml:"access_key_id"`
 	SecretAccessKey Secret `yaml:"secret_access_key"`
+	// Timeout bounds one S3 operation, retries included, so that a server
+	// that takes connections and never answers stops a harvest in seconds.
+	Timeout Duration `yaml:"timeout"`
 }
 
 // Warehouse is the DuckDB warehouse.
@@ -206,7 +209,7 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 func Default() Config {
 	return Config{
 		Schedule:  Schedule{Cron: "0 2 * * *", Timezone: "Europe/Oslo", RefreshMonths: 3},
-		Store:     Store{Kind: "local", Dir: "archive"},
+		Store:     Store{Kind: "local", Dir: "archive", Timeout: Duration(25 * time.Second)}, // store.DefaultS3Timeout
 		Warehouse: Warehouse{Path: "warehouse.duckdb"},
 		Ledger:    Ledger{Path: "ledger.jsonl"},
 		Harvest:   Harvest{Spacing: Duration(3 * time.Second), Timeout: Duration(5 * time.Minute), UserAgent: "BibStat (Bibliotek24)"},

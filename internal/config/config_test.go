@@ -32,9 +32,40 @@ func TestExampleParsesAndValidates(t *testing.T) {
 	}
 }
 
+// TestExampleS3 reads the example's commented S3 store as an operator
+// who uncomments it would, so that every key it documents exists.
+func TestExampleS3(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "config.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "\nstore:")
+	block, _, ok2 := strings.Cut(rest, "\nwarehouse:")
+	if !ok || !ok2 {
+		t.Fatal("no store section in the example")
+	}
+	s3 := "store:\n"
+	for _, line := range strings.Split(block, "\n") {
+		if v, ok := strings.CutPrefix(line, "  # "); ok {
+			s3 += "  " + v + "\n"
+		}
+	}
+	cfg, err := Parse(strings.NewReader(base + s3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Store.Kind != "s3" || cfg.Store.Bucket == "" || cfg.Store.Timeout.D() != 25*time.Second {
+		t.Errorf("uncommented store %+v", cfg.Store)
+	}
+}
+
 func TestDefault(t *testing.T) {
 	d := Default()
-	if d.Schedule.Cron != "0 2 * * *" || d.Schedule.Timezone != "Europe/Oslo" || d.Harvest.Spacing.D() != 3*time.Second || d.Schedule.RefreshMonths != 3 {
+	if d.Schedule.Cron != "0 2 * * *" || d.Schedule.Timezone != "Europe/Oslo" || d.Harvest.Spacing.D() != 3*time.Second || d.Schedule.RefreshMonths != 3 ||
+		d.Store.Timeout.D() != 25*time.Second {
 		t.Fatalf("defaults %+v", d)
 	}
 	if err := d.Validate(); err != nil {
@@ -103,6 +134,10 @@ func TestValidate(t *testing.T) {
 		{"bad cron", func(s string) string { return s + "schedule:\n  cron: \"61 * * * *\"\n" }, "cron"},
 		{"bad zone", func(s string) string { return s + "schedule:\n  timezone: Europe/Atlantis\n" }, "timezone"},
 		{"s3 without bucket", func(s string) string { return s + "store:\n  kind: s3\n" }, "bucket"},
+		{"store timeout", func(s string) string { return s + "store:\n  timeout: 10m\n" }, ""},
+		{"store timeout zero", func(s string) string { return s + "store:\n  timeout: 0s\n" }, "store: timeout 0s"},
+		{"store timeout negative", func(s string) string { return s + "store:\n  timeout: -1s\n" }, "store: timeout -1s"},
+		{"store timeout too long", func(s string) string { return s + "store:\n  timeout: 10m1s\n" }, "store: timeout 10m1s"},
 		{"missing customer", func(s string) string { return strings.Replace(s, "    customer_id: c1\n", "", 1) }, "customer_id is required"},
 		{"proxies", func(s string) string { return s + "server:\n  trusted_proxies: [127.0.0.1/32, \"::1\", 10.1.2.3]\n" }, ""},
 		{"bad proxy", func(s string) string { return s + "server:\n  trusted_proxies: [proxy.example]\n" }, "trusted_proxies"},

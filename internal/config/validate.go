@@ -158,7 +158,14 @@ func (s *Schedule) validate(bad *problems) {
 	}
 }
 
+// maxStoreTimeout is the longest store.timeout: longer, and a frozen
+// server would hold a night's harvest hostage rather than fail it.
+const maxStoreTimeout = Duration(10 * time.Minute)
+
 func (s *Store) validate(bad *problems) {
+	if s.Timeout <= 0 || s.Timeout > maxStoreTimeout {
+		bad.add("store: timeout %s: want more than 0 and at most 10m", s.Timeout.D())
+	}
 	switch s.Kind {
 	case "local":
 		if s.Dir == "" {
