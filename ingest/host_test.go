@@ -70,7 +70,9 @@ func TestSpacingStartToStart(t *testing.T) {
 		{"fast", func(int) time.Duration { return time.Millisecond }},
 		{"as long as the spacing", func(int) time.Duration { return spacing }},
 		{"slow", func(int) time.Duration { return 3 * spacing }},
-		{"mixed", func(i int) time.Duration { return []time.Duration{0, 5 * spacing, spacing / 2, 39 * time.Millisecond, 41 * time.Millisecond}[i%5] }},
+		{"mixed", func(i int) time.Duration {
+			return []time.Duration{0, 5 * spacing, spacing / 2, 39 * time.Millisecond, 41 * time.Millisecond}[i%5]
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t, "5.1")
