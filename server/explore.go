@@ -117,6 +117,11 @@ func parseChoice(q url.Values, u User, opts exploreOptions, w exploreWords, lang
 	if c.To.Before(c.From) {
 		return c, bad("%s", w.ErrPeriod)
 	}
+	// Only months with data are shown: a period of centuries is no page.
+	if c.To.Before(opts.Months[0]) || last.Before(c.From) {
+		return c, &choiceError{Status: http.StatusOK, Msg: w.NoUsage}
+	}
+	c.From, c.To = latest(c.From, opts.Months[0]), earliest(c.To, last)
 	chosen := uniq(q["platform"])
 	for _, p := range chosen {
 		if !slices.Contains(opts.Platforms, p) {
@@ -220,6 +225,20 @@ func btoi(b bool) int {
 
 func isCountyCode(s string) bool {
 	return len(s) == 2 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9'
+}
+
+func latest(a, b bibstat.Month) bibstat.Month {
+	if a.Before(b) {
+		return b
+	}
+	return a
+}
+
+func earliest(a, b bibstat.Month) bibstat.Month {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // max12 is the first of the last 12 months with usage.
