@@ -85,36 +85,62 @@ var ErrEvents = errors.New("bad events file")
 // ReadEvents reads an events file written by EventWriter, calling fn for
 // each event (ev is reused).
 func ReadEvents(r io.Reader, fn func(ev *Event) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	if !sc.Scan() || sc.Text() != eventsHeader {
-		return fmt.Errorf("read events: %w: no header %q", ErrEvents, eventsHeader)
+	es, err := newEventScanner(r)
+	if err != nil {
+		return err
 	}
-	var ev Event
-	for n := 2; sc.Scan(); n++ {
-		if strings.HasPrefix(sc.Text(), "#") {
-			continue
+	for {
+		ev, err := es.next()
+		if ev == nil || err != nil {
+			return err
 		}
-		f := strings.Split(sc.Text(), "\t")
-		if len(f) != 8 {
-			return fmt.Errorf("read events line %d: %w: %d fields", n, ErrEvents, len(f))
-		}
-		sec, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			return fmt.Errorf("read events line %d: %w: time", n, ErrEvents)
-		}
-		k := Kind(f[5])
-		if checkKind(k) != nil {
-			return fmt.Errorf("read events line %d: %w: kind", n, ErrEvents)
-		}
-		ev = Event{Time: time.Unix(sec, 0).UTC(), User: f[1], Session: f[2], Library: bibstat.LibraryID(f[3]),
-			Platform: f[4], Kind: k, Item: f[6], Title: f[7]}
-		if err := fn(&ev); err != nil {
+		if err := fn(ev); err != nil {
 			return err
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read events: %w", err)
+}
+
+// eventScanner reads an events file one event at a time.
+type eventScanner struct {
+	sc *bufio.Scanner
+	n  int
+	ev Event
+}
+
+func newEventScanner(r io.Reader) (*eventScanner, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	if !sc.Scan() || sc.Text() != eventsHeader {
+		return nil, fmt.Errorf("read events: %w: no header %q", ErrEvents, eventsHeader)
 	}
-	return nil
+	return &eventScanner{sc: sc, n: 1}, nil
+}
+
+// next returns the next event (reused), or nil at the end.
+func (es *eventScanner) next() (*Event, error) {
+	for es.sc.Scan() {
+		es.n++
+		if strings.HasPrefix(es.sc.Text(), "#") {
+			continue
+		}
+		f := strings.Split(es.sc.Text(), "\t")
+		if len(f) != 8 {
+			return nil, fmt.Errorf("read events line %d: %w: %d fields", es.n, ErrEvents, len(f))
+		}
+		sec, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("read events line %d: %w: time", es.n, ErrEvents)
+		}
+		k := Kind(f[5])
+		if checkKind(k) != nil {
+			return nil, fmt.Errorf("read events line %d: %w: kind", es.n, ErrEvents)
+		}
+		es.ev = Event{Time: time.Unix(sec, 0).UTC(), User: f[1], Session: f[2], Library: bibstat.LibraryID(f[3]),
+			Platform: f[4], Kind: k, Item: f[6], Title: f[7]}
+		return &es.ev, nil
+	}
+	if err := es.sc.Err(); err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	return nil, nil
 }

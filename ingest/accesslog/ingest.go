@@ -129,20 +129,17 @@ func (in *Ingester) seen(ctx context.Context, m bibstat.Month, sha string) (bool
 
 // Recount counts month m again from every archived events object of it and
 // writes one unit per platform and library, superseding the earlier count.
-// It holds the month's clicks (Window 0): archived logs may overlap in
-// time, and a recount must not depend on their order.
+// The objects are merged by time (countMonth), so archived logs that
+// overlap in time count the same as one log, in any order.
 func (in *Ingester) Recount(ctx context.Context, m bibstat.Month) ([]UnitResult, error) {
 	keys, err := in.Store.List(ctx, bibstat.AccessLogEventsPrefix(m))
 	if err != nil {
 		return nil, fmt.Errorf("list access-log events: %w", err)
 	}
-	c := NewCounter(0)
-	for _, k := range keys {
-		if err := in.readEvents(ctx, k, c); err != nil {
-			return nil, err
-		}
+	totals, err := in.countMonth(ctx, keys)
+	if err != nil {
+		return nil, err
 	}
-	totals := c.Finish()
 	units := slices.SortedFunc(maps.Keys(totals), func(a, b UnitKey) int {
 		return strings.Compare(a.Platform+"/"+string(a.Library), b.Platform+"/"+string(b.Library))
 	})
@@ -159,18 +156,6 @@ func (in *Ingester) Recount(ctx context.Context, m bibstat.Month) ([]UnitResult,
 		out = append(out, UnitResult{Unit: u, Key: key, Counts: totals[u]})
 	}
 	return out, nil
-}
-
-func (in *Ingester) readEvents(ctx context.Context, key string, c *Counter) error {
-	rc, err := in.Store.Get(ctx, key)
-	if err != nil {
-		return fmt.Errorf("read access-log events %s: %w", key, err)
-	}
-	defer rc.Close()
-	if err := ReadEvents(rc, c.Add); err != nil {
-		return fmt.Errorf("%s: %w", key, err)
-	}
-	return nil
 }
 
 // writeUnit stores one unit's rows as Parquet and its sidecar. Like an
