@@ -22,11 +22,13 @@ type Reader struct {
 	extra   [3]int // combined: which field holds user, library, session
 	fields  []string
 	jsonbuf map[string]any
+	libs    map[string]bibstat.LibraryID // interned: a log names few libraries
 }
 
 // NewReader returns a Reader of source src under c.
 func NewReader(c *Config, src *Source, keys *Keyring, robots *Robots) *Reader {
-	rd := &Reader{src: src, keys: keys, robots: robots, byHost: map[string]*Platform{}, bySvc: map[string]*Platform{}}
+	rd := &Reader{src: src, keys: keys, robots: robots, byHost: map[string]*Platform{}, bySvc: map[string]*Platform{},
+		libs: map[string]bibstat.LibraryID{}}
 	for i := range c.Platforms {
 		p := &c.Platforms[i]
 		for _, h := range p.Hosts {
@@ -169,9 +171,17 @@ func (rd *Reader) finish(ev *Event, t time.Time, user, session, library string) 
 	if library == "" {
 		return isBad, "no library"
 	}
-	lib, err := bibstat.ParseLibraryID(library)
-	if err != nil {
-		return isBad, "library is not a library number"
+	lib, ok := rd.libs[library]
+	if !ok {
+		l, err := bibstat.ParseLibraryID(library)
+		if err != nil {
+			return isBad, "library is not a library number"
+		}
+		if len(rd.libs) < maxCached {
+			// A copy: library may point into the whole line.
+			rd.libs[strings.Clone(library)] = bibstat.LibraryID(strings.Clone(string(l)))
+		}
+		lib = l
 	}
 	if strings.ContainsAny(ev.Item, "\t\n\r") || strings.ContainsAny(ev.Title, "\t\n\r") {
 		return isBad, "item key holds a control character"
