@@ -1,7 +1,7 @@
 // Package config reads BibStat's one YAML configuration file: the vendor
 // platforms, the SUSHI credentials of each library on each platform, the
-// libraries, the harvest schedule, the object store, the warehouse and the
-// ledger.
+// libraries, the harvest schedule, the object store, the warehouse, the
+// ledger, the server, and the mail, alerts and access requests.
 //
 // The file is parsed strictly: an unknown key is an error that names the key
 // and its line. Secrets are never written in the file, only referenced:
