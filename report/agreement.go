@@ -50,19 +50,32 @@ func (s *Site) agreements(ctx context.Context, m messages) ([]agreementRow, erro
 	if err != nil {
 		return nil, err
 	}
+	var src *valuationSource
+	if len(list) > 0 {
+		first, last := list[0].From, list[0].To
+		for _, a := range list {
+			if a.From.Before(first) {
+				first = a.From
+			}
+			if last.Before(a.To) {
+				last = a.To
+			}
+		}
+		src = newValuationSource(w, first, last)
+	}
 	values := map[string]*agreements.Valuation{}
 	for _, a := range list {
 		if bibstat.CheckSegment(a.ID) != nil {
 			return nil, fmt.Errorf("report agreements: id %q cannot name a page", a.ID)
 		}
-		if values[a.ID], err = value(ctx, w, a, a.From, a.To); err != nil {
+		if values[a.ID], err = value(ctx, src, a, a.From, a.To); err != nil {
 			return nil, err
 		}
 	}
 	var out []agreementRow
 	for _, a := range list {
 		v := s.viewOf(m, a, values[a.ID], names)
-		if err := s.overTime(ctx, m, w, a, v); err != nil {
+		if err := s.overTime(ctx, m, src, a, v); err != nil {
 			return nil, err
 		}
 		v.tables = append(v.tables, s.renewal(m, a, list, values))
@@ -73,7 +86,7 @@ func (s *Site) agreements(ctx context.Context, m messages) ([]agreementRow, erro
 }
 
 // value is agreements.Value, with a period outside the agreement as no valuation.
-func value(ctx context.Context, w *agreements.Warehouse, a agreements.Agreement, first, last bibstat.Month) (*agreements.Valuation, error) {
+func value(ctx context.Context, w agreements.Source, a agreements.Agreement, first, last bibstat.Month) (*agreements.Valuation, error) {
 	v, err := agreements.Value(ctx, w, a, first, last)
 	if errors.Is(err, agreements.ErrOutsidePeriod) {
 		return nil, nil
@@ -145,7 +158,7 @@ func (s *Site) viewOf(m messages, a agreements.Agreement, v *agreements.Valuatio
 }
 
 // overTime adds the agreement's cost per use by month and by year.
-func (s *Site) overTime(ctx context.Context, m messages, w *agreements.Warehouse, a agreements.Agreement, view *agreementView) error {
+func (s *Site) overTime(ctx context.Context, m messages, w agreements.Source, a agreements.Agreement, view *agreementView) error {
 	byMonth := &table{ID: "cpu-month", Heading: m.CostByMonthHeading, Caption: m.CostByMonthCaption, RowHead: m.Month,
 		Series: []string{m.CostPerUse, m.Cost, m.Uses}, Charted: 1, Line: true, XTitle: m.AxisMonth, YTitle: m.AxisNOKPerUse, Empty: m.NoData}
 	byYear := &table{ID: "cpu-year", Heading: m.CostByYearHeading, Caption: m.CostByYearCaption, RowHead: m.Year,

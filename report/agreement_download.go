@@ -59,7 +59,7 @@ func (s *Site) writeAgreementDownloads(m messages, a agreementRow) error {
 		if err := w.Error(); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(filepath.Join(dir, names[i].Name), buf.Bytes()); err != nil {
+		if err := s.writeFile(filepath.Join(dir, names[i].Name), buf.Bytes()); err != nil {
 			return err
 		}
 	}
@@ -67,7 +67,7 @@ func (s *Site) writeAgreementDownloads(m messages, a agreementRow) error {
 	if err != nil {
 		return fmt.Errorf("download %s: %w", names[2].Name, err)
 	}
-	return writeFileAtomic(filepath.Join(dir, names[2].Name), b)
+	return s.writeFile(filepath.Join(dir, names[2].Name), b)
 }
 
 func agreementXLSX(m messages, header []string, figures []figureRow) ([]byte, error) {

@@ -66,13 +66,24 @@ const hostileAgreement = `agreements:
 // agreement names try to break out of every context they are written into.
 func buildHostileSite(t *testing.T, lang Lang) string {
 	t.Helper()
+	site := newHostileSite(t, lang)
+	if _, err := site.Build(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return site.Out
+}
+
+// newHostileSite is buildHostileSite's site, not yet built; its warehouse
+// closes with the test.
+func newHostileSite(t *testing.T, lang Lang) *Site {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	wh, err := transform.Open(ctx, filepath.Join(dir, "w.duckdb"), transform.Options{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer wh.Close()
+	t.Cleanup(func() { wh.Close() })
 	libs := []transform.Library{
 		{ID: "2030100", Name: "Oslo " + hostile[1], Municipality: "0301", Type: "FBI"},
 		{ID: "2190200", Name: "Tromsø demobibliotek", Municipality: "5501", Type: "FBI"},
@@ -135,10 +146,7 @@ func buildHostileSite(t *testing.T, lang Lang) string {
 				At: time.Date(2026, 1, 5, 2, 14, 0, 0, time.UTC)})
 		}
 	}
-	if _, err := site.Build(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return site
 }
 
 // insertLoadedUnits records a loaded unit for every unit the facts hold,

@@ -44,7 +44,7 @@ func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []
 			continue // no COUNTER file for a scope without usage (counterDownload)
 		}
 		name := sc.FileStem + f.suffix
-		if err := writeFileAtomic(filepath.Join(dir, name), b); err != nil {
+		if err := s.writeFile(filepath.Join(dir, name), b); err != nil {
 			return nil, err
 		}
 		out = append(out, download{Name: name, Label: f.label})
@@ -247,7 +247,24 @@ func (s *Site) usageParquet(ctx context.Context, sc Scope, path string) error {
 		os.Remove(tmp)
 		return fmt.Errorf("download %s: %w", path, err)
 	}
-	return os.Rename(tmp, path)
+	if sameFile(tmp, path) {
+		return os.Remove(tmp)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	s.written.Add(1)
+	return nil
+}
+
+// sameFile reports whether the files at a and b hold the same bytes.
+func sameFile(a, b string) bool {
+	x, err := os.ReadFile(a)
+	if err != nil {
+		return false
+	}
+	y, err := os.ReadFile(b)
+	return err == nil && bytes.Equal(x, y)
 }
 
 // sqlString escapes s for a single-quoted SQL literal (COPY takes no parameters).

@@ -12,8 +12,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/bibliotek24/bibstat"
 )
@@ -41,6 +45,7 @@ type Site struct {
 	libUsage map[string][]usageRow    // per library, read once by Build
 	libTop   map[string][][3]string   // per library, read once by Build
 	libPop   map[string]map[int]int64 // per library and year, read once by Build
+	written  atomic.Int64             // files Build wrote, for Summary.Written
 }
 
 // Harvest is the state of one harvest unit, as the ledger has it.
@@ -55,7 +60,10 @@ type Harvest struct {
 // Summary counts what Build wrote.
 type Summary struct {
 	Pages int
-	Index string // path of index.html
+	// Written counts the files (pages, downloads, assets) actually
+	// written: a file that already holds what Build made is left alone.
+	Written int
+	Index   string // path of index.html
 }
 
 type libraryRow struct {
@@ -115,7 +123,8 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 	if err := removeTemporaries(s.Out); err != nil {
 		return Summary{}, err
 	}
-	if err := writeAssets(s.Out); err != nil {
+	s.written.Store(0)
+	if err := s.writeAssets(); err != nil {
 		return Summary{}, err
 	}
 	if err := s.prefetchLibraries(ctx, m); err != nil {
@@ -134,53 +143,61 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 		return Summary{}, err
 	}
 
-	common := page{M: m, Generated: m.formatTime(s.now())}
-	sum := Summary{Index: filepath.Join(s.Out, "index.html")}
+	var pages atomic.Int64
 	emit := func(rel, tpl string, p page) error {
-		if err := render(filepath.Join(s.Out, filepath.FromSlash(rel)), tpl, p); err != nil {
+		if err := s.render(filepath.Join(s.Out, filepath.FromSlash(rel)), tpl, p); err != nil {
 			return err
 		}
-		sum.Pages++
+		pages.Add(1)
 		return nil
 	}
+	err = s.buildPages(ctx, page{M: m, Generated: m.formatTime(s.now())}, libs, counties, agrs, emit)
+	return Summary{Pages: int(pages.Load()), Written: int(s.written.Load()), Index: filepath.Join(s.Out, "index.html")}, err
+}
 
+// buildPages writes every page with emit, the many county, library and
+// agreement pages in parallel: rendering them (and their downloads) is
+// most of a build.
+func (s *Site) buildPages(ctx context.Context, common page, libs []libraryRow, counties []countyRow, agrs []agreementRow, emit emitFunc) error {
+	m := common.M
 	idx := common
 	idx.Title, idx.Libraries, idx.Counties, idx.Agreements = m.SiteTitle, libs, counties, agrs
 	idx.HasNation = len(s.libUsage) > 0
 	if err := emit("index.html", "index.html", idx); err != nil {
-		return sum, err
+		return err
 	}
 	if err := s.staticPages(common, emit); err != nil {
-		return sum, err
+		return err
 	}
-
-	nation := common
-	nation.Title, nation.Intro = m.National, m.NationalIntro
-	nsc := Scope{Kind: "nation", Name: m.National, FileStem: "nasjonalt-bruk", Directory: "."}
-	if err := s.fillUsage(ctx, &nation, nsc, libs); err != nil {
-		return sum, err
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	g.Go(func() error {
+		nation := common
+		nation.Title, nation.Intro = m.National, m.NationalIntro
+		nsc := Scope{Kind: "nation", Name: m.National, FileStem: "nasjonalt-bruk", Directory: "."}
+		if err := s.fillUsage(gctx, &nation, nsc, libs); err != nil {
+			return err
+		}
+		return emit("nasjonalt.html", "usage.html", nation)
+	})
+	for _, c := range counties {
+		g.Go(func() error { return s.countyPage(gctx, common, c, libs, emit) })
 	}
-	if err := emit("nasjonalt.html", "usage.html", nation); err != nil {
-		return sum, err
-	}
-	if err := s.countyPages(ctx, common, counties, libs, emit); err != nil {
-		return sum, err
-	}
-	if err := s.libraryPages(ctx, common, libs, emit); err != nil {
-		return sum, err
+	for _, lib := range libs {
+		g.Go(func() error { return s.libraryPage(gctx, common, lib, emit) })
 	}
 	for _, a := range agrs {
-		p := common
-		p.Title, p.Root, p.Agreement = a.Name, "../", a.view
-		p.Charts, p.Tables, p.Downloads = a.view.charts, a.view.tables, a.view.downloads
-		if err := s.writeAgreementDownloads(m, a); err != nil {
-			return sum, err
-		}
-		if err := emit("avtale/"+a.ID+".html", "agreement.html", p); err != nil {
-			return sum, err
-		}
+		g.Go(func() error {
+			p := common
+			p.Title, p.Root, p.Agreement = a.Name, "../", a.view
+			p.Charts, p.Tables, p.Downloads = a.view.charts, a.view.tables, a.view.downloads
+			if err := s.writeAgreementDownloads(m, a); err != nil {
+				return err
+			}
+			return emit("avtale/"+a.ID+".html", "agreement.html", p)
+		})
 	}
-	return sum, nil
+	return g.Wait()
 }
 
 // emitFunc writes page p with template tpl at rel under the site.
@@ -203,45 +220,35 @@ func (s *Site) staticPages(common page, emit emitFunc) error {
 	return emit("tilgjengelighet.html", "accessibility.html", a)
 }
 
-// countyPages writes each county's usage page with its libraries compared.
-func (s *Site) countyPages(ctx context.Context, common page, counties []countyRow, libs []libraryRow, emit emitFunc) error {
+// countyPage writes a county's usage page with its libraries compared.
+func (s *Site) countyPage(ctx context.Context, common page, c countyRow, libs []libraryRow, emit emitFunc) error {
 	m := common.M
-	for _, c := range counties {
-		p := common
-		p.Title, p.Root, p.Intro = c.Name, "../", m.CountyIntro
-		sc := Scope{Kind: "county", ID: c.ID, Name: c.Name, FileStem: "fylke-" + c.ID + "-bruk", Directory: "fylke"}
-		var members []libraryRow
-		for _, l := range libs {
-			if l.County == c.ID {
-				members = append(members, l)
-			}
-		}
-		if err := s.fillUsage(ctx, &p, sc, members); err != nil {
-			return err
-		}
-		if err := emit("fylke/"+c.ID+".html", "usage.html", p); err != nil {
-			return err
+	p := common
+	p.Title, p.Root, p.Intro = c.Name, "../", m.CountyIntro
+	sc := Scope{Kind: "county", ID: c.ID, Name: c.Name, FileStem: "fylke-" + c.ID + "-bruk", Directory: "fylke"}
+	var members []libraryRow
+	for _, l := range libs {
+		if l.County == c.ID {
+			members = append(members, l)
 		}
 	}
-	return nil
+	if err := s.fillUsage(ctx, &p, sc, members); err != nil {
+		return err
+	}
+	return emit("fylke/"+c.ID+".html", "usage.html", p)
 }
 
-// libraryPages writes each library's usage page.
-func (s *Site) libraryPages(ctx context.Context, common page, libs []libraryRow, emit emitFunc) error {
+// libraryPage writes a library's usage page.
+func (s *Site) libraryPage(ctx context.Context, common page, lib libraryRow, emit emitFunc) error {
 	m := common.M
-	for _, lib := range libs {
-		p := common
-		p.Title, p.Root = lib.Name, "../"
-		p.Intro = fmt.Sprintf(m.LibraryIntro, lib.ID, lib.ISIL, lib.Municipality)
-		sc := Scope{Kind: "library", ID: lib.ID, Name: lib.Name, ISIL: lib.ISIL, FileStem: lib.ID + "-bruk", Directory: "bibliotek"}
-		if err := s.fillUsage(ctx, &p, sc, []libraryRow{lib}); err != nil {
-			return err
-		}
-		if err := emit("bibliotek/"+lib.ID+".html", "usage.html", p); err != nil {
-			return err
-		}
+	p := common
+	p.Title, p.Root = lib.Name, "../"
+	p.Intro = fmt.Sprintf(m.LibraryIntro, lib.ID, lib.ISIL, lib.Municipality)
+	sc := Scope{Kind: "library", ID: lib.ID, Name: lib.Name, ISIL: lib.ISIL, FileStem: lib.ID + "-bruk", Directory: "bibliotek"}
+	if err := s.fillUsage(ctx, &p, sc, []libraryRow{lib}); err != nil {
+		return err
 	}
-	return nil
+	return emit("bibliotek/"+lib.ID+".html", "usage.html", p)
 }
 
 func (s *Site) now() time.Time {
@@ -275,7 +282,7 @@ var pageTemplates = func() map[string]*template.Template {
 	return out
 }()
 
-func render(path, name string, p page) error {
+func (s *Site) render(path, name string, p page) error {
 	for _, c := range p.Charts {
 		c.Note, c.Empty = p.M.ChartNumbersIn, p.M.NoData
 		if err := c.render(); err != nil {
@@ -286,10 +293,10 @@ func render(path, name string, p page) error {
 	if err := pageTemplates[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		return fmt.Errorf("report %s: %w", path, err)
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return s.writeFile(path, buf.Bytes())
 }
 
-func writeAssets(out string) error {
+func (s *Site) writeAssets() error {
 	return fs.WalkDir(assets, "assets", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -298,8 +305,22 @@ func writeAssets(out string) error {
 		if err != nil {
 			return err
 		}
-		return writeFileAtomic(filepath.Join(out, filepath.FromSlash(p)), b)
+		return s.writeFile(filepath.Join(s.Out, filepath.FromSlash(p)), b)
 	})
+}
+
+// writeFile writes b at path unless the file there holds b already: a
+// rebuild leaves an unchanged file, and its modification time, alone, so
+// caches and mirrors see only what changed.
+func (s *Site) writeFile(path string, b []byte) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
+		return nil
+	}
+	if err := writeFileAtomic(path, b); err != nil {
+		return err
+	}
+	s.written.Add(1)
+	return nil
 }
 
 // removeTemporaries deletes the temporary files (.tmp-*) that a Build killed

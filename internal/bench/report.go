@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ func benchReport(ctx context.Context, e Env, args []string) error {
 	nPlatforms := fs.Int("platforms", 25, "how many `n` platforms")
 	nAgreements := fs.Int("agreements", 30, "how many `n` agreements")
 	keep := fs.String("keep", "", "write the warehouse and site into this `dir` and keep them")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the build to this `file`")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -68,6 +70,17 @@ func benchReport(ctx context.Context, e Env, args []string) error {
 	}
 	setup := time.Since(start)
 
+	if *cpuprofile != "" {
+		pf, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start = time.Now()
 	sum, err := (&report.Site{DB: wh.DB, Out: filepath.Join(dir, "site")}).Build(ctx)
 	if err != nil {
