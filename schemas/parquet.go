@@ -1,6 +1,7 @@
 package schemas
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 
@@ -57,4 +58,29 @@ func (p *ParquetWriter) Close() error {
 		return fmt.Errorf("parquet close: %w", err)
 	}
 	return nil
+}
+
+// ParquetOf is rows as one Parquet file in memory: for fixtures and other
+// handfuls of rows, where a writer, a Batcher and their closing would be
+// more lines than the rows.
+func ParquetOf(rows []Row) ([]byte, error) {
+	var buf bytes.Buffer
+	pw, err := NewParquetWriter(&buf)
+	if err != nil {
+		return nil, err
+	}
+	bt := NewBatcher(nil, 0, pw.Write)
+	defer bt.Release()
+	for i := range rows {
+		if err := bt.Add(&rows[i]); err != nil {
+			return nil, fmt.Errorf("parquet of rows: row %d: %w", i, err)
+		}
+	}
+	if err := bt.Flush(); err != nil {
+		return nil, err
+	}
+	if err := pw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

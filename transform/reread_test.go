@@ -58,20 +58,8 @@ func archiveUpload(t *testing.T, st store.Store, vendor, file, mappingYAML strin
 		if ver == schemas.Version {
 			row.DataType = "as stored"
 		}
-		var pq bytes.Buffer
-		pw, err := schemas.NewParquetWriter(&pq)
+		pq, err := schemas.ParquetOf([]schemas.Row{row})
 		if err != nil {
-			t.Fatal(err)
-		}
-		b := schemas.NewBatcher(nil, 0, pw.Write)
-		if err := b.Add(&row); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		b.Release()
-		if err := pw.Close(); err != nil {
 			t.Fatal(err)
 		}
 		side := bibstat.Sidecar{Key: key, Source: "upload", Platform: vendor, Library: "2030100", Report: "pr", Month: month,
@@ -81,7 +69,7 @@ func archiveUpload(t *testing.T, st store.Store, vendor, file, mappingYAML strin
 		if err != nil {
 			t.Fatal(err)
 		}
-		put(side.ParsedKey, pq.Bytes())
+		put(side.ParsedKey, pq)
 		put(bibstat.SidecarKey(key), js)
 	}
 }

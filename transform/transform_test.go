@@ -67,30 +67,18 @@ func archive(t *testing.T, st store.Store, h harvest) {
 	if len(h.rows) > 0 {
 		release = h.rows[0].Release
 	}
-	var pq bytes.Buffer
-	pw, err := schemas.NewParquetWriter(&pq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := schemas.NewBatcher(nil, 0, pw.Write)
 	for i := range h.rows {
 		h.rows[i].SourceKey = key
-		if err := b.Add(&h.rows[i]); err != nil {
-			t.Fatal(err)
-		}
 	}
-	if err := b.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	b.Release()
-	if err := pw.Close(); err != nil {
+	pq, err := schemas.ParquetOf(h.rows)
+	if err != nil {
 		t.Fatal(err)
 	}
 	side := bibstat.Sidecar{Key: key, Source: source, Platform: h.platform, Credential: h.cred, Library: h.lib,
 		Report: h.report, Month: h.month, HarvestedAt: h.at, State: bibstat.StateOK, Rows: int64(len(h.rows)), Release: release, SHA256: h.sha,
 		ParsedKey: bibstat.ParsedKey(key, schemas.Version), ParserVersion: schemas.Version}
 	js, _ := json.Marshal(side)
-	for k, v := range map[string][]byte{key: []byte("{}"), side.ParsedKey: pq.Bytes(), key + bibstat.SidecarSuffix: js} {
+	for k, v := range map[string][]byte{key: []byte("{}"), side.ParsedKey: pq, key + bibstat.SidecarSuffix: js} {
 		if err := st.Put(ctx, k, bytes.NewReader(v)); err != nil {
 			t.Fatal(err)
 		}

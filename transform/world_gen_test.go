@@ -365,27 +365,16 @@ func archiveSource(t *testing.T, st store.Store, s wSource) {
 		return
 	}
 	side.ParsedKey = bibstat.ParsedKey(side.Key, schemas.Version)
-	var pq bytes.Buffer
-	pw, err := schemas.NewParquetWriter(&pq)
+	rows := make([]schemas.Row, 0, len(s.Rows))
+	for _, r := range s.Rows {
+		rows = append(rows, schemas.Row{Release: s.Release, ReportID: s.Report, InstitutionID: r.Inst, Platform: s.Platform, Title: r.Title,
+			DataType: "Newspaper_or_Newsletter", AccessMethod: "Regular", MetricType: r.Metric, SourceKey: side.Key, Month: mon.First(), Count: r.Count})
+	}
+	pq, err := schemas.ParquetOf(rows)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := schemas.NewBatcher(nil, 0, pw.Write)
-	for _, r := range s.Rows {
-		row := schemas.Row{Release: s.Release, ReportID: s.Report, InstitutionID: r.Inst, Platform: s.Platform, Title: r.Title,
-			DataType: "Newspaper_or_Newsletter", AccessMethod: "Regular", MetricType: r.Metric, SourceKey: side.Key, Month: mon.First(), Count: r.Count}
-		if err := b.Add(&row); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := b.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	b.Release()
-	if err := pw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	put(t, st, side.ParsedKey, pq.Bytes())
+	put(t, st, side.ParsedKey, pq)
 	put(t, st, bibstat.SidecarKey(side.Key), encode(t, side))
 }
 
