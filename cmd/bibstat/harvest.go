@@ -97,6 +97,9 @@ func runHarvest(ctx context.Context, e *env, cfg *config.Loaded, o ingest.PlanOp
 		o.Now = time.Now().In(loc)
 	}
 	jobs, from, to, errs := ingest.Plan(&cfg.Config, o)
+	if to.Before(from) {
+		return ingest.Summary{}, &cli.UsageError{Msg: fmt.Sprintf("harvest: the first month %s is after the last %s; check --from and --to", from, to)}
+	}
 	notRun := &unitsNotRunError{}
 	for _, err := range errs {
 		e.log.Error("credential left out of the harvest", "error", err)
@@ -162,6 +165,9 @@ func (e *unitsNotRunError) Error() string {
 		creds = "credential"
 	}
 	msg := fmt.Sprintf("%d units of %d %s could not run: %v", e.units, e.creds, creds, e.first)
+	if e.units == 0 { // nothing was due for them, but their secrets still need mending
+		msg = fmt.Sprintf("%d %s could not run: %v", e.creds, creds, e.first)
+	}
 	if e.creds > 1 {
 		msg += fmt.Sprintf(" (and %d more credentials, see the log)", e.creds-1)
 	}
