@@ -80,6 +80,7 @@ func benchLogs(ctx context.Context, e Env, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	loadBefore := loadAverage()
 	start, cpu0 := time.Now(), cpuSeconds()
 	st, err := accesslog.NewReader(cfg, src, keys, robots).Read(ctx, path, f, func(ev *accesslog.Event) error {
 		if err := c.Add(ev); err != nil {
@@ -108,6 +109,7 @@ func benchLogs(ctx context.Context, e Env, args []string) error {
 	// The machine is shared: CPU time says what the reader costs when
 	// wall time mostly measures the others' load.
 	fmt.Fprintf(w, "seconds=%.2f\ncpu_seconds=%.2f\nlines_per_cpu_s=%.0f\npeak_rss_mb=%.1f\n", secs, cpu, float64(st.Lines)/cpu, peakRSSMB())
+	printLoad(w, loadBefore)
 	fmt.Fprintf(w, "lines_per_s=%.0f\n", float64(st.Lines)/secs)
 	if mismatch > 0 || st.Lines != truth.Lines {
 		return fmt.Errorf("bench logs: %d units and %d of %d lines differ from the generator's truth", mismatch, st.Lines, truth.Lines)
