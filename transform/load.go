@@ -2,20 +2,14 @@ package transform
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"github.com/bibliotek24/bibstat"
-	"github.com/bibliotek24/bibstat/counter"
-	"github.com/bibliotek24/bibstat/schemas"
 )
 
 // Source is what loading needs of the object store.
@@ -296,10 +290,10 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 			SELECT f.* EXCLUDE (filename), m.unit_key, m.library_id
 			FROM read_parquet(`+sqlList(copied)+`, filename = true, union_by_name = true) f JOIN load_map m ON f.filename = m.file`)
 	}
-	if files.parsed != "" {
+	if len(files.parsed) > 0 {
 		inserts = append(inserts, `INSERT INTO facts BY NAME
 			SELECT f.*, m.unit_key, m.library_id
-			FROM read_parquet(`+sqlList([]string{files.parsed})+`) f JOIN load_map m ON f.source_key = m.raw_key`)
+			FROM read_parquet(`+sqlList(files.parsed)+`) f JOIN load_map m ON f.source_key = m.raw_key`)
 	}
 	for _, q := range inserts {
 		res, err := tx.ExecContext(ctx, q)
@@ -322,163 +316,6 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 		return 0, nil, fmt.Errorf("load: commit: %w", err)
 	}
 	return n, bad, nil
-}
-
-// chunkFiles are a chunk's parsed rows in local files for read_parquet.
-type chunkFiles struct {
-	perUnit []string // by chunk index: a copy of the unit's stored Parquet, or ""
-	parsed  string   // every other unit's raw object, parsed into one file; or ""
-}
-
-// copied lists the per-unit copies.
-func (c chunkFiles) copied() []string {
-	var out []string
-	for _, f := range c.perUnit {
-		if f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-func (c chunkFiles) remove() {
-	for _, f := range append(c.copied(), c.parsed) {
-		if f != "" {
-			os.Remove(f)
-		}
-	}
-}
-
-// localParsed gathers a chunk's rows, and says which harvests (by chunk
-// index) do not read, with why: their rows, if any were written before the
-// reader stopped, carry a raw key the load map does not name. A unit with stored parsed rows of
-// this parser version (uploads) is copied as it is; every other unit's raw
-// object is parsed now, all into one Parquet file: one writer for hundreds
-// of units costs a fraction of a file each, and the rows carry their raw
-// key (source_key) to find their unit.
-func localParsed(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar) (chunkFiles, map[int]string, error) {
-	files := chunkFiles{perUnit: make([]string, len(chunk))}
-	bad := map[int]string{}
-	var pf *os.File
-	var pw *schemas.ParquetWriter
-	uploads := newRereads()
-	for i, side := range chunk {
-		name, ok, err := copyParsed(ctx, src, tmp, i, side)
-		if err != nil {
-			return files, bad, err
-		}
-		if ok {
-			files.perUnit[i] = name
-			continue
-		}
-		if pw == nil {
-			if pf, err = os.Create(filepath.Join(tmp, "parsed.parquet")); err != nil {
-				return files, bad, fmt.Errorf("load: %w", err)
-			}
-			files.parsed = pf.Name()
-			if pw, err = schemas.NewParquetWriter(pf); err != nil {
-				pf.Close()
-				return files, bad, err
-			}
-		}
-		var why string
-		if side.Upload != nil { // its key names a unit, not an object: its file is read
-			why, err = uploads.read(ctx, src, side, pw)
-		} else {
-			why, err = parseRaw(ctx, src, side, pw)
-		}
-		if err != nil {
-			pw.Close()
-			pf.Close()
-			return files, bad, err
-		}
-		if why != "" {
-			bad[i] = why
-		}
-	}
-	if pw != nil {
-		err := pw.Close()
-		// The Parquet writer closes its file too; closing it again is harmless.
-		if cerr := pf.Close(); cerr != nil && !errors.Is(cerr, os.ErrClosed) && err == nil {
-			err = fmt.Errorf("load: %w", cerr)
-		}
-		if err != nil {
-			return files, bad, err
-		}
-	}
-	return files, bad, nil
-}
-
-// copyParsed copies the unit's stored parsed rows when this parser version
-// wrote them; older ones are read again from raw (an upload's from its
-// file, rereadUpload), so that a reader fix reaches every unit.
-func copyParsed(ctx context.Context, src Source, tmp string, i int, side bibstat.Sidecar) (string, bool, error) {
-	current := side.ParserVersion == schemas.Version
-	if !current || side.ParsedKey == "" {
-		return "", false, nil
-	}
-	rc, err := src.Get(ctx, side.ParsedKey)
-	if errors.Is(err, bibstat.ErrNotFound) {
-		return "", false, nil // made again from the raw object
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("load %s: %w", side.ParsedKey, err)
-	}
-	defer rc.Close()
-	name := filepath.Join(tmp, fmt.Sprintf("%06d.parquet", i))
-	f, err := os.Create(name)
-	if err != nil {
-		return "", false, fmt.Errorf("load %s: %w", side.Key, err)
-	}
-	if _, err := io.Copy(f, rc); err != nil {
-		f.Close()
-		return "", false, fmt.Errorf("load %s: %w", side.ParsedKey, err)
-	}
-	return name, true, f.Close()
-}
-
-// parseRaw reads a unit's raw object with this binary's reader into pw.
-// why says, when it is not "", why the harvest is not loaded: the object
-// does not read, or reads to no rows without being the vendor's positive
-// "no usage" (an Empty report, or exception 3030). Its error is for the
-// store and ctx.
-func parseRaw(ctx context.Context, src Source, side bibstat.Sidecar, pw *schemas.ParquetWriter) (why string, err error) {
-	rc, err := src.Get(ctx, side.Key)
-	if err != nil {
-		return "", fmt.Errorf("parse %s: %w", side.Key, err)
-	}
-	defer rc.Close()
-	// A failed write (the disk) stops the load; a failed read is the object's.
-	var werr error
-	doc, err := counter.Read(ctx, rc, counter.Options{Name: side.Key, SourceKey: side.Key}, func(rec arrow.RecordBatch) error {
-		if err := pw.Write(rec); err != nil {
-			werr = err
-			return err
-		}
-		return nil
-	})
-	switch {
-	case ctx.Err() != nil:
-		return "", ctx.Err()
-	case werr != nil:
-		return "", fmt.Errorf("parse %s: %w", side.Key, werr)
-	case err != nil:
-		return err.Error(), nil
-	case doc.Rows > 0 || doc.Empty || hasCode(doc.Exceptions, 3030):
-		return "", nil
-	case doc.Skipped > 0:
-		return fmt.Sprintf("%s: no usage: all %d values were set aside", side.Key, doc.Skipped), nil
-	}
-	return fmt.Sprintf("%s: no usage rows, and not the vendor's \"no usage\" (an empty report or 3030)", side.Key), nil
-}
-
-func hasCode(excs []counter.Exception, code int) bool {
-	for _, e := range excs {
-		if e.Code == code {
-			return true
-		}
-	}
-	return false
 }
 
 // sqlList writes paths as a DuckDB list literal.

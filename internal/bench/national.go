@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -42,6 +43,7 @@ func benchNational(ctx context.Context, e Env, args []string) error {
 	fs.IntVar(&o.parseRows, "parse-rows", 200_000, "data `rows` of the generated TSV for the parse comparison (0 skips it)")
 	fs.StringVar(&o.storeKind, "store", "memory", "object store for the archive: memory or local (a directory under --dir; fsync per object)")
 	fs.StringVar(&o.dir, "dir", "", "directory for the ledger, warehouse and site (default: a temporary one, removed)")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the warehouse load to this `file`")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -67,7 +69,7 @@ type nationalOptions struct {
 	libraries, platforms, months, parseRows int
 	spacing                                 time.Duration
 	faults                                  float64
-	storeKind, dir                          string
+	storeKind, dir, cpuprofile              string
 }
 
 // archive is what the harvest writes and the warehouse reads.
@@ -117,7 +119,12 @@ func runNational(ctx context.Context, e Env, o nationalOptions) error {
 		return err
 	}
 	defer wh.Close()
+	stopProfile, err := startCPUProfile(o.cpuprofile)
+	if err != nil {
+		return err
+	}
 	load, transformSec, err := nationalTransform(ctx, w, wh, &world, st, start)
+	stopProfile()
 	if err != nil {
 		return err
 	}
@@ -143,6 +150,23 @@ func runNational(ctx context.Context, e Env, o nationalOptions) error {
 		return fmt.Errorf("bench national: %d requests closer than the spacing", hv.violations)
 	}
 	return nil
+}
+
+// startCPUProfile profiles the CPU into file until stop is called; with
+// file "" it does nothing.
+func startCPUProfile(file string) (stop func(), err error) {
+	if file == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // nationalParse times our reader against DuckDB's own, side by side on
