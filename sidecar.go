@@ -12,7 +12,7 @@ import (
 // and never holds a secret: URLs are stored with credentials removed.
 type Sidecar struct {
 	Key         string    `json:"key"`
-	Source      string    `json:"source"` // "sushi" or "upload"
+	Source      string    `json:"source"` // "sushi", "upload" or SourceAccessLog
 	Platform    string    `json:"platform"`
 	Credential  string    `json:"credential,omitempty"`
 	Library     LibraryID `json:"library,omitempty"`
@@ -46,10 +46,17 @@ type UploadInfo struct {
 	RejectedRows []string `json:"rejected_rows,omitempty"`
 }
 
+// SourceAccessLog is the source of usage counted from the consortium's own
+// access logs (package ingest/accesslog).
+const SourceAccessLog = "access-log"
+
 // Loadable reports whether the object's rows belong in the facts: a usable
-// report, possibly empty or partial.
+// report, possibly empty or partial. Access-log units are kept, not loaded:
+// their platforms are named by our declarations, not by the vendors' COUNTER
+// Platform, so beside the vendor's units they would count one use twice
+// under two names until the config says, per platform, which source counts.
 func (s *Sidecar) Loadable() bool {
-	return s.State.Loadable()
+	return s.State.Loadable() && s.Source != SourceAccessLog
 }
 
 // MaxSidecarBytes bounds a sidecar read back from the store. An upload's

@@ -43,3 +43,24 @@ func TestDecodeSidecarRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestAccessLogUnitsAreNotLoaded: an access-log unit is kept beside the
+// vendors' units but never loaded with them, whatever its state.
+func TestAccessLogUnitsAreNotLoaded(t *testing.T) {
+	for _, tc := range []struct {
+		source string
+		state  State
+		want   bool
+	}{
+		{"sushi", StateOK, true},
+		{"upload", StateZero, true},
+		{"sushi", StateFailed, false},
+		{SourceAccessLog, StateOK, false},
+		{SourceAccessLog, StatePartial, false},
+	} {
+		s := Sidecar{Source: tc.source, State: tc.state}
+		if got := s.Loadable(); got != tc.want {
+			t.Errorf("%s %s: Loadable = %v, want %v", tc.source, tc.state, got, tc.want)
+		}
+	}
+}

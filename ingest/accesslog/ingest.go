@@ -20,7 +20,7 @@ import (
 )
 
 // SourceName is the Sidecar.Source of access-log units.
-const SourceName = "access-log"
+const SourceName = bibstat.SourceAccessLog
 
 // Ingester archives access logs, minimised, and recounts the months they touch.
 type Ingester struct {
