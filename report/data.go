@@ -140,6 +140,9 @@ func (s *Site) prefetchLibraries(ctx context.Context, m messages) error {
 	if err != nil {
 		return err
 	}
+	if err := s.prefetchCounter(ctx); err != nil {
+		return err
+	}
 	// The one definition of a library's inhabitants (or a school's pupils) per year.
 	pops, err := s.DB.QueryContext(ctx, `SELECT library_id, year, coalesce(max(population), 0)
 		FROM library_population GROUP BY library_id, year`)
@@ -169,4 +172,38 @@ func latestYear(rows []usageRow) int {
 		year = max(year, r.Month.Year())
 	}
 	return year
+}
+
+// prefetchCounter reads every library's rows for its COUNTER download
+// (counterQueries' "library", for all libraries at once), each library
+// having rows even when none are R5, so that counterRows asks no more.
+func (s *Site) prefetchCounter(ctx context.Context) error {
+	var typed int
+	if err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.columns
+		WHERE table_name = 'mart_library_month' AND column_name = 'data_type'`).Scan(&typed); err != nil {
+		return fmt.Errorf("COUNTER downloads of libraries: %w", err)
+	}
+	s.libCounter = nil
+	if typed == 0 {
+		return nil
+	}
+	rs, err := s.DB.QueryContext(ctx, `SELECT library_id, platform, coalesce(data_type, ''), metric_type, month, sum(count)::BIGINT
+		FROM mart_library_month WHERE release <> '4' GROUP BY ALL ORDER BY ALL`)
+	if err != nil {
+		return fmt.Errorf("COUNTER downloads of libraries: %w", err)
+	}
+	defer rs.Close()
+	s.libCounter = map[string][]counterRow{}
+	for id := range s.libUsage {
+		s.libCounter[id] = []counterRow{}
+	}
+	for rs.Next() {
+		var id string
+		var r counterRow
+		if err := rs.Scan(&id, &r.Platform, &r.DataType, &r.Metric, &r.Month, &r.Count); err != nil {
+			return fmt.Errorf("COUNTER downloads of libraries: %w", err)
+		}
+		s.libCounter[id] = append(s.libCounter[id], r)
+	}
+	return rs.Err()
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -33,6 +32,7 @@ func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []
 		{"-maskin.csv", m.DownloadCSVMachine, func() ([]byte, error) { return sheet.csv(m, true) }},
 		{".xlsx", m.DownloadXLSX, func() ([]byte, error) { return sheet.xlsx(m) }},
 		{".tsv", m.DownloadTSV, func() ([]byte, error) { return s.counterDownload(ctx, sc, rows) }},
+		{".parquet", m.DownloadParquet, sheet.parquet},
 	}
 	var out []download
 	for _, f := range files {
@@ -49,11 +49,7 @@ func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []
 		}
 		out = append(out, download{Name: name, Label: f.label})
 	}
-	name := sc.FileStem + ".parquet"
-	if err := s.usageParquet(ctx, sc, filepath.Join(dir, name)); err != nil {
-		return nil, err
-	}
-	return append(out, download{Name: name, Label: m.DownloadParquet}), nil
+	return out, nil
 }
 
 type download struct{ Name, Label string }
@@ -213,59 +209,3 @@ func (sh sheet) xlsx(m messages) ([]byte, error) {
 }
 
 func strPtr(s string) *string { return &s }
-
-// parquetQueries select a scope's usage per library for its Parquet
-// download, as the CSV for machines holds it; the nation's adds the usage
-// no library could be attributed, under no number. Each takes the scope id.
-var parquetFilters = map[string]string{
-	"library": `WHERE u.library_id = ?`,
-	"county":  `WHERE u.library_id IN (SELECT library_id FROM library_county WHERE county = ?)`,
-	"nation":  `WHERE ? = ''`,
-}
-
-const parquetUnattributed = ` UNION ALL SELECT '', '', month, platform, '', metric_type, sum(unattributed)::BIGINT, 0::DOUBLE,
-	sum(unattributed)::DOUBLE FROM mart_national_month GROUP BY ALL HAVING sum(unattributed) <> 0`
-
-const parquetSelect = `SELECT u.library_id AS Library_ID, l.name AS Library_Name, u.month AS Month, u.platform AS Platform,
-	u.release AS Release, u.metric_type AS Metric_Type, sum(u.count)::BIGINT AS Count, sum(u.pooled) AS Pooled, sum(u.total) AS Total
-	FROM mart_library_month u JOIN libraries l USING (library_id) `
-
-// usageParquet has DuckDB write the scope's usage rows, as the other
-// downloads hold them, straight from the marts.
-func (s *Site) usageParquet(ctx context.Context, sc Scope, path string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := filepath.Join(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	// COPY takes no parameters: the scope id is put in as an escaped literal.
-	query := parquetSelect + strings.Replace(parquetFilters[sc.Kind], "?", "'"+sqlString(sc.ID)+"'", 1) + " GROUP BY ALL"
-	if sc.Kind == "nation" {
-		query += parquetUnattributed
-	}
-	query += " ORDER BY ALL"
-	if _, err := s.DB.ExecContext(ctx, `COPY (`+query+`) TO '`+sqlString(tmp)+`' (FORMAT parquet)`); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("download %s: %w", path, err)
-	}
-	if sameFile(tmp, path) {
-		return os.Remove(tmp)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	s.written.Add(1)
-	return nil
-}
-
-// sameFile reports whether the files at a and b hold the same bytes.
-func sameFile(a, b string) bool {
-	x, err := os.ReadFile(a)
-	if err != nil {
-		return false
-	}
-	y, err := os.ReadFile(b)
-	return err == nil && bytes.Equal(x, y)
-}
-
-// sqlString escapes s for a single-quoted SQL literal (COPY takes no parameters).
-func sqlString(s string) string { return strings.ReplaceAll(s, "'", "''") }

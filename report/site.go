@@ -45,7 +45,10 @@ type Site struct {
 	libUsage map[string][]usageRow    // per library, read once by Build
 	libTop   map[string][][3]string   // per library, read once by Build
 	libPop   map[string]map[int]int64 // per library and year, read once by Build
-	written  atomic.Int64             // files Build wrote, for Summary.Written
+	// libCounter is per library its COUNTER download's rows, read once by
+	// Build; nil when the marts keep no data_type.
+	libCounter map[string][]counterRow
+	written    atomic.Int64 // files Build wrote, for Summary.Written
 }
 
 // Harvest is the state of one harvest unit, as the ledger has it.
