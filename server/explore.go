@@ -94,14 +94,14 @@ func parseChoice(q url.Values, u User, opts exploreOptions, w exploreWords, lang
 		return &choiceError{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...)}
 	}
 	c := exploreChoice{Lang: lang, Format: q.Get("format")}
-	if !slices.Contains([]string{"", "csv", "csv-machine", "xlsx"}, c.Format) {
-		return c, bad(w.ErrFormat, c.Format)
-	}
 	if len(opts.Months) == 0 {
 		return c, &choiceError{Status: http.StatusOK, Msg: w.ErrNoData}
 	}
 	last := opts.Months[len(opts.Months)-1]
-	c.From, c.To = max12(opts.Months), last
+	c.From, c.To, c.Metric = max12(opts.Months), last, defaultMetric(opts.Metrics)
+	if !slices.Contains([]string{"", "csv", "csv-machine", "xlsx"}, c.Format) {
+		return c, bad(w.ErrFormat, c.Format)
+	}
 	for _, p := range []struct {
 		name string
 		m    *bibstat.Month
@@ -134,11 +134,11 @@ func parseChoice(q url.Values, u User, opts exploreOptions, w exploreWords, lang
 			c.Platforms = append(c.Platforms, p)
 		}
 	}
-	c.Metric = q.Get("metric")
-	if c.Metric == "" {
-		c.Metric = defaultMetric(opts.Metrics)
-	} else if !slices.Contains(opts.Metrics, c.Metric) {
-		return c, bad(w.ErrMetric, c.Metric)
+	if mt := q.Get("metric"); mt != "" {
+		if !slices.Contains(opts.Metrics, mt) {
+			return c, bad(w.ErrMetric, mt)
+		}
+		c.Metric = mt
 	}
 	if err := c.parseWhose(q, u, opts, w); err != nil {
 		return c, err

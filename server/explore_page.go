@@ -111,7 +111,8 @@ func (s *Server) explore(w http.ResponseWriter, r *http.Request) {
 		if ce.Status == http.StatusForbidden {
 			s.log.Info("denied", "user", u.Name, "path", "/utforsk", "query", r.URL.RawQuery)
 		}
-		p.Error = ce.Msg
+		// The form stays, to choose again; nothing links to a refused choice.
+		p.Error, p.Downloads, p.ShareURL = ce.Msg, nil, ""
 		s.renderExplore(w, ce.Status, "explore", p)
 		return
 	}

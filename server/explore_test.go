@@ -174,6 +174,10 @@ func TestExploreAccessAndValidation(t *testing.T) {
 		if !strings.Contains(body, tt.says) {
 			t.Errorf("%s %s: the page does not say %q", tt.user, tt.query, tt.says)
 		}
+		if code != 200 && (strings.Contains(body, "format=csv") ||
+			strings.Contains(body, `<form class="explore"`) && !strings.Contains(body, `<option value="Total_Item_Requests" selected>`)) {
+			t.Errorf("%s %s: a refused choice offers downloads, or no metric chosen in its form", tt.user, tt.query)
+		}
 		if code == 200 && !strings.Contains(tt.says, "ingen bruksdata") && (!strings.Contains(body, `<table id="explore-t">`) || !strings.Contains(h.Get("Content-Security-Policy"), "script-src 'self'")) {
 			t.Errorf("%s %s: no table, or no script policy", tt.user, tt.query)
 		}
