@@ -246,32 +246,8 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 		return 0, nil, fmt.Errorf("load: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE load_map (file VARCHAR, unit_key VARCHAR, raw_key VARCHAR, parsed_key VARCHAR,
-		library_id VARCHAR, platform VARCHAR, report_id VARCHAR, month DATE, state VARCHAR, rows BIGINT,
-		release VARCHAR, source VARCHAR, harvested_at TIMESTAMP)`); err != nil {
-		return 0, nil, fmt.Errorf("load: %w", err)
-	}
-	// One multi-row insert: a statement per unit would cost more than
-	// reading the unit's rows.
-	var vals strings.Builder
-	args := make([]any, 0, 13*len(chunk))
-	for i, side := range chunk {
-		if _, failed := bad[i]; failed {
-			continue
-		}
-		m, err := bibstat.ParseMonth(side.Month)
-		if err != nil {
-			return 0, nil, fmt.Errorf("load %s: sidecar month: %w", side.Key, err)
-		}
-		if len(args) > 0 {
-			vals.WriteString(", ")
-		}
-		vals.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, files.perUnit[i], sourceKey(side), side.Key, side.ParsedKey, string(side.Library), side.Platform,
-			string(side.Report), m.First(), string(side.State), side.Rows, side.Release, sourceOf(side), arrivedAt(side, arrived))
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO load_map VALUES `+vals.String(), args...); err != nil {
-		return 0, nil, fmt.Errorf("load: %w", err)
+	if err := putLoadMap(ctx, tx, tmp, chunk, bad, files, arrived); err != nil {
+		return 0, nil, err
 	}
 	if reloads {
 		// The months the superseded facts covered must be summed again too.
