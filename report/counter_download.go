@@ -56,8 +56,8 @@ var counterQueries = map[string]struct{ table, query string }{
 // error, when the mart has no data_type column (a warehouse built before
 // it had one).
 func (s *Site) counterRows(ctx context.Context, sc Scope) ([]counterRow, error) {
-	if rows, ok := s.libCounter[sc.ID]; ok && sc.Kind == "library" {
-		return rows, nil // prefetchCounter read every library's at once
+	if rows, ok := s.counterCache[sc.Kind][sc.ID]; ok {
+		return rows, nil // prefetchCounter read every scope's at once
 	}
 	q, ok := counterQueries[sc.Kind]
 	if !ok || s.DB == nil {

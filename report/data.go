@@ -41,8 +41,11 @@ var usageQueries = map[string]string{
 }
 
 func (s *Site) usage(ctx context.Context, sc Scope) ([]usageRow, error) {
-	if sc.Kind == "library" && s.libUsage != nil {
+	switch {
+	case sc.Kind == "library" && s.libUsage != nil:
 		return s.libUsage[sc.ID], nil
+	case sc.Kind == "county" && s.countyUsage != nil:
+		return s.countyUsage[sc.ID], nil
 	}
 	rows, err := s.DB.QueryContext(ctx, usageQueries[sc.Kind], sc.ID)
 	if err != nil {
@@ -109,27 +112,18 @@ func (s *Site) queryTopTitles(ctx context.Context, m messages, query string) (ma
 	return out, rows.Err()
 }
 
-// prefetchLibraries reads every library's usage, top titles and inhabitants
-// in one query each: a site has hundreds of library pages, and one scan
-// beats hundreds.
+// prefetchLibraries reads every library's and county's usage, the
+// libraries' top titles and inhabitants, and the COUNTER downloads' rows in
+// one query each: a site has hundreds of pages, and one scan beats hundreds.
 func (s *Site) prefetchLibraries(ctx context.Context, m messages) error {
-	rows, err := s.DB.QueryContext(ctx, `SELECT library_id, platform, release, metric_type, month, sum(count)::BIGINT, sum(pooled), sum(total)
-		FROM mart_library_month GROUP BY ALL ORDER BY ALL`)
-	if err != nil {
+	var err error
+	if s.libUsage, err = s.scopeUsage(ctx, `SELECT library_id, platform, release, metric_type, month, sum(count)::BIGINT, sum(pooled), sum(total)
+		FROM mart_library_month GROUP BY ALL ORDER BY ALL`); err != nil {
 		return fmt.Errorf("report usage of libraries: %w", err)
 	}
-	defer rows.Close()
-	s.libUsage = map[string][]usageRow{}
-	for rows.Next() {
-		var id string
-		var r usageRow
-		if err := rows.Scan(&id, &r.Platform, &r.Release, &r.Metric, &r.Month, &r.Count, &r.Pooled, &r.Total); err != nil {
-			return fmt.Errorf("report usage of libraries: %w", err)
-		}
-		s.libUsage[id] = append(s.libUsage[id], r)
-	}
-	if err := rows.Err(); err != nil {
-		return err
+	if s.countyUsage, err = s.scopeUsage(ctx, `SELECT county, platform, '', metric_type, month, round(sum(count))::BIGINT, sum(pooled), sum(total)
+		FROM mart_county_month_current GROUP BY ALL ORDER BY ALL`); err != nil {
+		return fmt.Errorf("report usage of counties: %w", err)
 	}
 	s.libTop, err = s.queryTopTitles(ctx, m, `SELECT library_id, title, platform, n FROM (
 		SELECT target_id AS library_id, title, platform, sum(count)::BIGINT AS n,
@@ -166,6 +160,25 @@ func (s *Site) prefetchLibraries(ctx context.Context, m messages) error {
 	return pops.Err()
 }
 
+// scopeUsage reads (scope id, usageRow) rows into lists per scope.
+func (s *Site) scopeUsage(ctx context.Context, query string) (map[string][]usageRow, error) {
+	rows, err := s.DB.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]usageRow{}
+	for rows.Next() {
+		var id string
+		var r usageRow
+		if err := rows.Scan(&id, &r.Platform, &r.Release, &r.Metric, &r.Month, &r.Count, &r.Pooled, &r.Total); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], r)
+	}
+	return out, rows.Err()
+}
+
 func latestYear(rows []usageRow) int {
 	year := 0
 	for _, r := range rows {
@@ -174,36 +187,60 @@ func latestYear(rows []usageRow) int {
 	return year
 }
 
-// prefetchCounter reads every library's rows for its COUNTER download
-// (counterQueries' "library", for all libraries at once), each library
-// having rows even when none are R5, so that counterRows asks no more.
+// counterPrefetch read, for every library or county at once, the rows
+// counterQueries read for one.
+var counterPrefetch = map[string]string{
+	"library": `SELECT library_id, platform, coalesce(data_type, ''), metric_type, month, sum(count)::BIGINT
+		FROM mart_library_month WHERE release <> '4' GROUP BY ALL ORDER BY ALL`,
+	"county": `SELECT county, platform, coalesce(data_type, ''), metric_type, month, round(count)::BIGINT
+		FROM mart_county_month_current ORDER BY ALL`,
+}
+
+// prefetchCounter reads every library's and county's rows for its COUNTER
+// download, so that counterRows asks no more; a scope with usage but no
+// row (R4 only) has an empty list. A mart without data_type is left to
+// counterRows.
 func (s *Site) prefetchCounter(ctx context.Context) error {
-	var typed int
-	if err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.columns
-		WHERE table_name = 'mart_library_month' AND column_name = 'data_type'`).Scan(&typed); err != nil {
-		return fmt.Errorf("COUNTER downloads of libraries: %w", err)
+	s.counterCache = map[string]map[string][]counterRow{}
+	for kind, query := range counterPrefetch {
+		var typed int
+		if err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.columns
+			WHERE table_name = ? AND column_name = 'data_type'`, counterQueries[kind].table).Scan(&typed); err != nil {
+			return fmt.Errorf("COUNTER downloads: %w", err)
+		}
+		if typed == 0 {
+			continue
+		}
+		rows, err := s.scopeCounterRows(ctx, query)
+		if err != nil {
+			return fmt.Errorf("COUNTER downloads: %w", err)
+		}
+		if kind == "library" {
+			for id := range s.libUsage {
+				if rows[id] == nil {
+					rows[id] = []counterRow{}
+				}
+			}
+		}
+		s.counterCache[kind] = rows
 	}
-	s.libCounter = nil
-	if typed == 0 {
-		return nil
-	}
-	rs, err := s.DB.QueryContext(ctx, `SELECT library_id, platform, coalesce(data_type, ''), metric_type, month, sum(count)::BIGINT
-		FROM mart_library_month WHERE release <> '4' GROUP BY ALL ORDER BY ALL`)
+	return nil
+}
+
+func (s *Site) scopeCounterRows(ctx context.Context, query string) (map[string][]counterRow, error) {
+	rs, err := s.DB.QueryContext(ctx, query)
 	if err != nil {
-		return fmt.Errorf("COUNTER downloads of libraries: %w", err)
+		return nil, err
 	}
 	defer rs.Close()
-	s.libCounter = map[string][]counterRow{}
-	for id := range s.libUsage {
-		s.libCounter[id] = []counterRow{}
-	}
+	out := map[string][]counterRow{}
 	for rs.Next() {
 		var id string
 		var r counterRow
 		if err := rs.Scan(&id, &r.Platform, &r.DataType, &r.Metric, &r.Month, &r.Count); err != nil {
-			return fmt.Errorf("COUNTER downloads of libraries: %w", err)
+			return nil, err
 		}
-		s.libCounter[id] = append(s.libCounter[id], r)
+		out[id] = append(out[id], r)
 	}
-	return rs.Err()
+	return out, rs.Err()
 }

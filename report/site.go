@@ -42,13 +42,14 @@ type Site struct {
 	// line; nil when the ledger is not at hand (the pages then say so).
 	Harvests []Harvest
 
-	libUsage map[string][]usageRow    // per library, read once by Build
-	libTop   map[string][][3]string   // per library, read once by Build
-	libPop   map[string]map[int]int64 // per library and year, read once by Build
-	// libCounter is per library its COUNTER download's rows, read once by
-	// Build; nil when the marts keep no data_type.
-	libCounter map[string][]counterRow
-	written    atomic.Int64 // files Build wrote, for Summary.Written
+	libUsage    map[string][]usageRow    // per library, read once by Build
+	libTop      map[string][][3]string   // per library, read once by Build
+	countyUsage map[string][]usageRow    // per county, read once by Build
+	libPop      map[string]map[int]int64 // per library and year, read once by Build
+	// counterCache is per scope kind and id its COUNTER download's rows,
+	// read once by Build; a kind is absent when its mart has no data_type.
+	counterCache map[string]map[string][]counterRow
+	written      atomic.Int64 // files Build wrote, for Summary.Written
 }
 
 // Harvest is the state of one harvest unit, as the ledger has it.
