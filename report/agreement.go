@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/agreements"
@@ -50,37 +53,47 @@ func (s *Site) agreements(ctx context.Context, m messages) ([]agreementRow, erro
 	if err != nil {
 		return nil, err
 	}
-	var src *valuationSource
-	if len(list) > 0 {
-		first, last := list[0].From, list[0].To
-		for _, a := range list {
-			if a.From.Before(first) {
-				first = a.From
-			}
-			if last.Before(a.To) {
-				last = a.To
-			}
-		}
-		src = newValuationSource(w, first, last)
-	}
-	values := map[string]*agreements.Valuation{}
+	src := newValuationSource(w, list)
 	for _, a := range list {
 		if bibstat.CheckSegment(a.ID) != nil {
 			return nil, fmt.Errorf("report agreements: id %q cannot name a page", a.ID)
 		}
-		if values[a.ID], err = value(ctx, src, a, a.From, a.To); err != nil {
-			return nil, err
-		}
 	}
-	var out []agreementRow
-	for _, a := range list {
-		v := s.viewOf(m, a, values[a.ID], names)
-		if err := s.overTime(ctx, m, src, a, v); err != nil {
-			return nil, err
-		}
-		v.tables = append(v.tables, s.renewal(m, a, list, values))
-		v.downloads = agreementDownloads(m, a.ID)
-		out = append(out, agreementRow{ID: a.ID, Name: a.Name, view: v})
+	// Each agreement is valued some dozen times (its period, months,
+	// years), in Go once the usage is read: across the cores.
+	vals := make([]*agreements.Valuation, len(list))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, a := range list {
+		g.Go(func() (err error) {
+			vals[i], err = value(gctx, src, a, a.From, a.To)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	values := map[string]*agreements.Valuation{}
+	for i, a := range list {
+		values[a.ID] = vals[i]
+	}
+	out := make([]agreementRow, len(list))
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, a := range list {
+		g.Go(func() error {
+			v := s.viewOf(m, a, values[a.ID], names)
+			if err := s.overTime(gctx, m, src, a, v); err != nil {
+				return err
+			}
+			v.tables = append(v.tables, s.renewal(m, a, list, values))
+			v.downloads = agreementDownloads(m, a.ID)
+			out[i] = agreementRow{ID: a.ID, Name: a.Name, view: v}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

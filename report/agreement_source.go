@@ -33,10 +33,19 @@ type valuationSource struct {
 
 var _ agreements.Source = (*valuationSource)(nil)
 
-// newValuationSource reads usage for first–last, the span of every period
-// that will be valued.
-func newValuationSource(w *agreements.Warehouse, first, last bibstat.Month) *valuationSource {
-	return &valuationSource{w: w, uses: map[string][]agreements.Use{}, span: [2]bibstat.Month{first, last}}
+// newValuationSource reads usage for the span of every period that will
+// be valued: from the earliest agreement's first month to the latest's last.
+func newValuationSource(w *agreements.Warehouse, list []agreements.Agreement) *valuationSource {
+	v := &valuationSource{w: w, uses: map[string][]agreements.Use{}}
+	for i, a := range list {
+		if i == 0 || a.From.Before(v.span[0]) {
+			v.span[0] = a.From
+		}
+		if i == 0 || v.span[1].Before(a.To) {
+			v.span[1] = a.To
+		}
+	}
+	return v
 }
 
 func (v *valuationSource) load(ctx context.Context) error {
