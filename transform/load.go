@@ -2,11 +2,13 @@ package transform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bibliotek24/bibstat"
@@ -147,15 +149,18 @@ func loadableHarvests(ctx context.Context, src Source) (map[string][]bibstat.Sid
 	if err != nil {
 		return nil, fmt.Errorf("list raw archive: %w", err)
 	}
-	out := map[string][]bibstat.Sidecar{}
+	var sidecars []string
 	for _, k := range keys {
-		if !bibstat.IsSidecar(k) {
-			continue
+		if bibstat.IsSidecar(k) {
+			sidecars = append(sidecars, k)
 		}
-		side, err := readSidecar(ctx, src, k)
-		if err != nil {
-			return nil, err
-		}
+	}
+	sides, err := readSidecars(ctx, src, sidecars)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]bibstat.Sidecar{}
+	for _, side := range sides {
 		if !side.Loadable() {
 			continue
 		}
@@ -194,6 +199,51 @@ func sourceOf(side bibstat.Sidecar) string {
 		return "sushi"
 	}
 	return side.Source
+}
+
+// sidecarReaders bounds the sidecar GETs in flight: a national archive
+// has 135,000, and one after the other they are a round trip each to S3.
+const sidecarReaders = 16
+
+// readSidecars reads the sidecars keys, sidecarReaders at a time, in the
+// order of keys.
+func readSidecars(ctx context.Context, src Source, keys []string) ([]bibstat.Sidecar, error) {
+	out := make([]bibstat.Sidecar, len(keys))
+	errs := make([]error, len(keys))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(sidecarReaders, len(keys)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if out[i], errs[i] = readSidecar(ctx, src, keys[i]); errs[i] != nil {
+					cancel()
+				}
+			}
+		}()
+	}
+	for i := range keys {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	// The first error in key order that is not the cancellation it caused.
+	var first error
+	for _, err := range errs {
+		if err != nil && (first == nil || errors.Is(first, context.Canceled)) {
+			first = err
+		}
+	}
+	if first == nil && ctx.Err() != nil {
+		first = ctx.Err()
+	}
+	return out, first
 }
 
 func readSidecar(ctx context.Context, src Source, key string) (bibstat.Sidecar, error) {
