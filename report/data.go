@@ -162,16 +162,23 @@ func (s *Site) prefetchLibraries(ctx context.Context, m messages) error {
 
 // scopeUsage reads (scope id, usageRow) rows into lists per scope.
 func (s *Site) scopeUsage(ctx context.Context, query string) (map[string][]usageRow, error) {
+	return byScope(ctx, s, query, func(r *usageRow) []any {
+		return []any{&r.Platform, &r.Release, &r.Metric, &r.Month, &r.Count, &r.Pooled, &r.Total}
+	})
+}
+
+// byScope reads rows of a scope id and the fields of a T into lists per scope.
+func byScope[T any](ctx context.Context, s *Site, query string, fields func(*T) []any) (map[string][]T, error) {
 	rows, err := s.DB.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string][]usageRow{}
+	out := map[string][]T{}
 	for rows.Next() {
 		var id string
-		var r usageRow
-		if err := rows.Scan(&id, &r.Platform, &r.Release, &r.Metric, &r.Month, &r.Count, &r.Pooled, &r.Total); err != nil {
+		var r T
+		if err := rows.Scan(append([]any{&id}, fields(&r)...)...); err != nil {
 			return nil, err
 		}
 		out[id] = append(out[id], r)
@@ -211,7 +218,9 @@ func (s *Site) prefetchCounter(ctx context.Context) error {
 		if typed == 0 {
 			continue
 		}
-		rows, err := s.scopeCounterRows(ctx, query)
+		rows, err := byScope(ctx, s, query, func(r *counterRow) []any {
+			return []any{&r.Platform, &r.DataType, &r.Metric, &r.Month, &r.Count}
+		})
 		if err != nil {
 			return fmt.Errorf("COUNTER downloads: %w", err)
 		}
@@ -225,22 +234,4 @@ func (s *Site) prefetchCounter(ctx context.Context) error {
 		s.counterCache[kind] = rows
 	}
 	return nil
-}
-
-func (s *Site) scopeCounterRows(ctx context.Context, query string) (map[string][]counterRow, error) {
-	rs, err := s.DB.QueryContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
-	out := map[string][]counterRow{}
-	for rs.Next() {
-		var id string
-		var r counterRow
-		if err := rs.Scan(&id, &r.Platform, &r.DataType, &r.Metric, &r.Month, &r.Count); err != nil {
-			return nil, err
-		}
-		out[id] = append(out[id], r)
-	}
-	return out, rs.Err()
 }

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -70,17 +69,11 @@ func benchReport(ctx context.Context, e Env, args []string) error {
 	}
 	setup := time.Since(start)
 
-	if *cpuprofile != "" {
-		pf, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	// One stamp for both builds, so that the second finds every file unchanged.
 	stamp := time.Now()
 	site := &report.Site{DB: wh.DB, Out: filepath.Join(dir, "site"), Now: func() time.Time { return stamp }}
