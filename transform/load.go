@@ -2,13 +2,11 @@ package transform
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bibliotek24/bibstat"
@@ -103,9 +101,11 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
 		return sum, fmt.Errorf("load: %w", err)
 	}
 	if dirty > 0 || sum.Loaded > 0 || copiesChanged {
+		start := time.Now()
 		if err := w.Refresh(ctx); err != nil {
 			return sum, err
 		}
+		w.log.Debug("refreshed marts", "took", time.Since(start))
 	}
 	return sum, nil
 }
@@ -155,12 +155,12 @@ func loadableHarvests(ctx context.Context, src Source) (map[string][]bibstat.Sid
 			sidecars = append(sidecars, k)
 		}
 	}
-	sides, err := readSidecars(ctx, src, sidecars)
-	if err != nil {
-		return nil, err
-	}
 	out := map[string][]bibstat.Sidecar{}
-	for _, side := range sides {
+	for _, k := range sidecars {
+		side, err := readSidecar(ctx, src, k)
+		if err != nil {
+			return nil, err
+		}
 		if !side.Loadable() {
 			continue
 		}
@@ -199,51 +199,6 @@ func sourceOf(side bibstat.Sidecar) string {
 		return "sushi"
 	}
 	return side.Source
-}
-
-// sidecarReaders bounds the sidecar GETs in flight: a national archive
-// has 135,000, and one after the other they are a round trip each to S3.
-const sidecarReaders = 16
-
-// readSidecars reads the sidecars keys, sidecarReaders at a time, in the
-// order of keys.
-func readSidecars(ctx context.Context, src Source, keys []string) ([]bibstat.Sidecar, error) {
-	out := make([]bibstat.Sidecar, len(keys))
-	errs := make([]error, len(keys))
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(sidecarReaders, len(keys)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if out[i], errs[i] = readSidecar(ctx, src, keys[i]); errs[i] != nil {
-					cancel()
-				}
-			}
-		}()
-	}
-	for i := range keys {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	// The first error in key order that is not the cancellation it caused.
-	var first error
-	for _, err := range errs {
-		if err != nil && (first == nil || errors.Is(first, context.Canceled)) {
-			first = err
-		}
-	}
-	if first == nil && ctx.Err() != nil {
-		first = ctx.Err()
-	}
-	return out, first
 }
 
 func readSidecar(ctx context.Context, src Source, key string) (bibstat.Sidecar, error) {
@@ -285,11 +240,16 @@ func (w *Warehouse) loadedUnits(ctx context.Context) (map[string]string, error) 
 // The harvests that do not read are left out and returned, by chunk index,
 // with why.
 func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar, reloads bool, arrived map[string]time.Time) (int64, map[int]string, error) {
+	start := time.Now()
 	files, bad, err := localParsed(ctx, src, tmp, chunk)
 	defer files.remove()
 	if err != nil || len(bad) == len(chunk) {
 		return 0, bad, err
 	}
+	parsed := time.Now()
+	defer func() {
+		w.log.Debug("load chunk", "units", len(chunk), "parse", parsed.Sub(start), "sql", time.Since(parsed))
+	}()
 
 	tx, err := w.DB.BeginTx(ctx, nil)
 	if err != nil {

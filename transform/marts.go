@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/bibliotek24/bibstat/schemas"
 )
@@ -47,7 +48,7 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 	}
 	// agg_usage is kept per month: only the months a load touched are
 	// summed again, so restating one month never rescans the whole facts.
-	for _, q := range []string{
+	for i, q := range []string{
 		`DELETE FROM agg_usage WHERE month IN (SELECT month FROM dirty_months)`,
 		`INSERT INTO agg_usage
 		 SELECT month, platform, release, report_id, metric_type, coalesce(data_type, ''), library_id,
@@ -58,9 +59,12 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 		ddl,
 		views,
 	} {
+		start := time.Now()
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("refresh marts: %w", err)
 		}
+		// Which step a slow refresh spends its time in (4 is marts.sql).
+		w.log.Debug("refresh step", "step", i, "took", time.Since(start))
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("refresh marts: %w", err)

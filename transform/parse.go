@@ -138,7 +138,12 @@ func parseRaws(ctx context.Context, src Source, tmp string, chunk []bibstat.Side
 	close(next)
 	wg.Wait()
 	files.parsed = append(files.parsed, names...)
-	// The first real error, not the cancellation it caused in the others.
+	return firstError(errs)
+}
+
+// firstError is the first of errs that is not the cancellation the first
+// failure caused in the other workers, or nil.
+func firstError(errs []error) error {
 	var first error
 	for _, err := range errs {
 		if err != nil && (first == nil || errors.Is(first, context.Canceled)) {
