@@ -2,14 +2,13 @@ package accesslog
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
-	"os"
 	"strings"
+
+	"github.com/bibliotek24/bibstat/internal/keyfile"
 )
 
 // Keyring turns user ids (and session ids) into pseudonyms: HMAC-SHA256
@@ -63,40 +62,7 @@ func (k *Keyring) Pseudonym(kind, id string) string {
 // with 32 random bytes on first use. A key file readable by others is an
 // error: whoever reads the key can test card numbers against the archive.
 func LoadKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		st, serr := os.Stat(path)
-		if serr != nil {
-			return nil, fmt.Errorf("pseudonym key: %w", serr)
-		}
-		if st.Mode().Perm()&0o077 != 0 {
-			return nil, fmt.Errorf("pseudonym key %s: mode %v, want 0600", path, st.Mode().Perm())
-		}
-		key, derr := hex.DecodeString(strings.TrimSpace(string(b)))
-		if derr != nil || len(key) < 16 {
-			return nil, fmt.Errorf("pseudonym key %s: not 16+ hex bytes", path)
-		}
-		return key, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("pseudonym key: %w", err)
-	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go 1.24+)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return LoadKey(path) // another process made it first
-	}
-	if err != nil {
-		return nil, fmt.Errorf("pseudonym key: %w", err)
-	}
-	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
-	if serr := f.Sync(); err == nil {
-		err = serr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	key, err := keyfile.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("pseudonym key: %w", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,11 +13,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/internal/keyfile"
 )
 
 // Entry is the latest known state of one unit.
@@ -310,33 +309,7 @@ func (l *Ledger) Fingerprint(parts ...string) string {
 // fingerprintKey reads the key file at path, creating it (mode 0600) with
 // 32 random bytes on first use.
 func fingerprintKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		key, derr := hex.DecodeString(strings.TrimSpace(string(b)))
-		if derr != nil || len(key) < 16 {
-			return nil, fmt.Errorf("ledger fingerprint key %s: not 16+ hex bytes", path)
-		}
-		return key, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("ledger fingerprint key: %w", err)
-	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go 1.24+)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return fingerprintKey(path) // another process made it first
-	}
-	if err != nil {
-		return nil, fmt.Errorf("ledger fingerprint key: %w", err)
-	}
-	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
-	if serr := f.Sync(); err == nil {
-		err = serr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	key, err := keyfile.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("ledger fingerprint key: %w", err)
 	}
