@@ -38,7 +38,7 @@ var nb = messages{Lang: "nb", SiteTitle: "BibStat – bruk av digitale tjenester
 	Agreements: "Avtaler", Agreement: "Avtale", Vendor: "Leverandør", Services: "Tjenester", Period: "Periode",
 	Model: "Fordeling av kostnaden", Cost: "Kostnad med mva.", CostPerUse: "Kostnad per bruk",
 	CostPerInhabitant: "Kostnad per innbygger", Participation: "Deltakere", ParticipationText: "%d bibliotek, %s innbyggere",
-	Participant: "Deltaker", MonthsTaking: "Måneder", Allocated: "Fordelt kostnad", OwnUses: "Egen bruk",
+	Participant: "Deltaker", MonthsTaking: "Måneder", Allocated: "Fordelt kostnad", OwnUses: "Bruk (egen og andel av felles)",
 	OwnCostPerUse: "Egen kostnad per bruk", UsesCounted: "Bruk telles som: %s.", Formulas: "Slik er tallene regnet ut",
 	FormulaCost:              "Kostnad: %s med merverdiavgift for %s.",
 	FormulaCostPerUse:        "Kostnad per bruk = kostnad ÷ bruk = %s ÷ %s = %s.",

@@ -38,7 +38,7 @@ var nn = messages{Lang: "nn", SiteTitle: "BibStat – bruk av digitale tenester"
 	Agreements: "Avtalar", Agreement: "Avtale", Vendor: "Leverandør", Services: "Tenester", Period: "Periode",
 	Model: "Fordeling av kostnaden", Cost: "Kostnad med mva.", CostPerUse: "Kostnad per bruk",
 	CostPerInhabitant: "Kostnad per innbyggjar", Participation: "Deltakarar", ParticipationText: "%d bibliotek, %s innbyggjarar",
-	Participant: "Deltakar", MonthsTaking: "Månader", Allocated: "Fordelt kostnad", OwnUses: "Eigen bruk",
+	Participant: "Deltakar", MonthsTaking: "Månader", Allocated: "Fordelt kostnad", OwnUses: "Bruk (eigen og del av felles)",
 	OwnCostPerUse: "Eigen kostnad per bruk", UsesCounted: "Bruk blir talt som: %s.", Formulas: "Slik er tala rekna ut",
 	FormulaCost:              "Kostnad: %s med meirverdiavgift for %s.",
 	FormulaCostPerUse:        "Kostnad per bruk = kostnad ÷ bruk = %s ÷ %s = %s.",
