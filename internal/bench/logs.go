@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -69,17 +68,11 @@ func benchLogs(ctx context.Context, e Env, args []string) error {
 	defer f.Close()
 	c := accesslog.NewCounter(*window)
 	maxSessions, maxClicks, n := 0, 0, 0
-	if *cpuprofile != "" {
-		pf, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	loadBefore := loadAverage()
 	start, cpu0 := time.Now(), cpuSeconds()
 	st, err := accesslog.NewReader(cfg, src, keys, robots).Read(ctx, path, f, func(ev *accesslog.Event) error {

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -150,23 +149,6 @@ func runNational(ctx context.Context, e Env, o nationalOptions) error {
 		return fmt.Errorf("bench national: %d requests closer than the spacing", hv.violations)
 	}
 	return nil
-}
-
-// startCPUProfile profiles the CPU into file until stop is called; with
-// file "" it does nothing.
-func startCPUProfile(file string) (stop func(), err error) {
-	if file == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(file)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // nationalParse times our reader against DuckDB's own, side by side on

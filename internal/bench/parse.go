@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -60,17 +59,11 @@ func benchParse(ctx context.Context, e Env, args []string) error {
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 
-	if *cpuprofile != "" {
-		pf, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	loadBefore := loadAverage()
 	r, err := alternate(ctx, db, tsv, filepath.Join(*dir, "usage.parquet"), *nRounds)
 	if err != nil {
