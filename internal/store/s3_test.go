@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"go/build"
 	"io"
 	"net"
 	"net/http"
@@ -25,6 +24,7 @@ import (
 	"github.com/bibliotek24/bibstat"
 	"github.com/bibliotek24/bibstat/internal/store"
 	"github.com/bibliotek24/bibstat/internal/store/storetest"
+	"github.com/bibliotek24/bibstat/internal/testtool"
 )
 
 // Credentials of the throwaway versitygw root account.
@@ -330,36 +330,7 @@ type versitygw struct {
 // it is missing the test is skipped, or fails if BIBSTAT_REQUIRE_S3=1.
 func versitygwBinary(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p
-	}
-	var dirs []string
-	if out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); err == nil {
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		if len(lines) == 2 {
-			if gobin := strings.TrimSpace(lines[0]); gobin != "" {
-				dirs = append(dirs, gobin)
-			}
-			for _, p := range filepath.SplitList(strings.TrimSpace(lines[1])) {
-				dirs = append(dirs, filepath.Join(p, "bin"))
-			}
-		}
-	}
-	for _, p := range filepath.SplitList(build.Default.GOPATH) {
-		dirs = append(dirs, filepath.Join(p, "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "versitygw")
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	msg := "versitygw not found on PATH or in $(go env GOPATH)/bin; install it with .ci/install-versitygw"
-	if os.Getenv("BIBSTAT_REQUIRE_S3") == "1" {
-		t.Fatal(msg + " (BIBSTAT_REQUIRE_S3=1, so this is a failure)")
-	}
-	t.Skip(msg + " (set BIBSTAT_REQUIRE_S3=1 to make this a failure)")
-	return ""
+	return testtool.Binary(t, "versitygw", ".ci/install-versitygw", "BIBSTAT_REQUIRE_S3")
 }
 
 // startVersitygw starts versitygw with a posix backend in a temporary

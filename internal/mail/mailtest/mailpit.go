@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"go/build"
 	"io"
 	"math/big"
 	"net"
@@ -28,6 +27,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bibliotek24/bibstat/internal/testtool"
 )
 
 // Mailpit is a running mailpit.
@@ -68,36 +69,7 @@ func Start(t testing.TB, o Options) *Mailpit {
 
 func binary(t testing.TB) string {
 	t.Helper()
-	if p, err := exec.LookPath("mailpit"); err == nil {
-		return p
-	}
-	var dirs []string
-	if out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); err == nil {
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		if len(lines) == 2 {
-			if gobin := strings.TrimSpace(lines[0]); gobin != "" {
-				dirs = append(dirs, gobin)
-			}
-			for _, p := range filepath.SplitList(strings.TrimSpace(lines[1])) {
-				dirs = append(dirs, filepath.Join(p, "bin"))
-			}
-		}
-	}
-	for _, p := range filepath.SplitList(build.Default.GOPATH) {
-		dirs = append(dirs, filepath.Join(p, "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "mailpit")
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	msg := "mailpit not found on PATH or in $(go env GOPATH)/bin; install it with .ci/install-mailpit"
-	if os.Getenv("BIBSTAT_REQUIRE_SMTP") == "1" {
-		t.Fatal(msg + " (BIBSTAT_REQUIRE_SMTP=1, so this is a failure)")
-	}
-	t.Skip(msg + " (set BIBSTAT_REQUIRE_SMTP=1 to make this a failure)")
-	return ""
+	return testtool.Binary(t, "mailpit", ".ci/install-mailpit", "BIBSTAT_REQUIRE_SMTP")
 }
 
 func freePort() (int, error) {
