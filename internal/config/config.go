@@ -54,7 +54,19 @@ type Platform struct {
 	// same release: "sushi", "upload", or "upload/VENDOR". Empty: the
 	// newest counts. The warehouse's rule is in transform's doc.
 	PreferSource string `yaml:"prefer_source"`
+	// CountSource names the class of source whose usage counts:
+	// CountCounter (the vendor's COUNTER reports, harvested or uploaded;
+	// the default) or CountAccessLog (the consortium's own logins). The
+	// other is kept for comparison, never added. The warehouse's rule is
+	// in transform's doc.
+	CountSource string `yaml:"count_source"`
 }
+
+// The values of Platform.CountSource; empty means CountCounter.
+const (
+	CountCounter   = "counter"
+	CountAccessLog = "access-log"
+)
 
 // ConsortiumCredential is the consortium's credential on a platform.
 type ConsortiumCredential struct {

@@ -138,6 +138,15 @@ func TestValidate(t *testing.T) {
 		{"store timeout zero", func(s string) string { return s + "store:\n  timeout: 0s\n" }, "store: timeout 0s"},
 		{"store timeout negative", func(s string) string { return s + "store:\n  timeout: -1s\n" }, "store: timeout -1s"},
 		{"store timeout too long", func(s string) string { return s + "store:\n  timeout: 10m1s\n" }, "store: timeout 10m1s"},
+		{"count_source access-log", func(s string) string {
+			return strings.Replace(s, `release: "5.1"`, "release: \"5.1\"\n    count_source: access-log", 1)
+		}, ""},
+		{"count_source counter", func(s string) string {
+			return strings.Replace(s, `release: "5.1"`, "release: \"5.1\"\n    count_source: counter", 1)
+		}, ""},
+		{"unknown count_source", func(s string) string {
+			return strings.Replace(s, `release: "5.1"`, "release: \"5.1\"\n    count_source: logins", 1)
+		}, `platforms[0] (p1): count_source "logins"`},
 		{"missing customer", func(s string) string { return strings.Replace(s, "    customer_id: c1\n", "", 1) }, "customer_id is required"},
 		{"proxies", func(s string) string { return s + "server:\n  trusted_proxies: [127.0.0.1/32, \"::1\", 10.1.2.3]\n" }, ""},
 		{"bad proxy", func(s string) string { return s + "server:\n  trusted_proxies: [proxy.example]\n" }, "trusted_proxies"},

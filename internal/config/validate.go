@@ -70,6 +70,9 @@ func (c *Config) validatePlatforms(bad *problems) map[string]*Platform {
 			(!ok || bibstat.CheckSegment(v) != nil) {
 			bad.add("%s: prefer_source %q: want \"sushi\", \"upload\" or \"upload/VENDOR\"", where, p.PreferSource)
 		}
+		if p.CountSource != "" && p.CountSource != CountCounter && p.CountSource != CountAccessLog {
+			bad.add("%s: count_source %q: want %q or %q", where, p.CountSource, CountCounter, CountAccessLog)
+		}
 		for _, r := range p.Reports {
 			if _, err := bibstat.ParseReportID(string(r)); err != nil {
 				bad.add("%s: %v", where, err)
