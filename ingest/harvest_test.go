@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -125,8 +126,17 @@ func newRig(t *testing.T, release string, faults ...sushisim.Fault) *rig {
 	st := store.NewMemory()
 	pol := DefaultPolicy
 	pol.QueuedDelay, pol.ThrottleDelay, pol.Jitter = 5*time.Millisecond, 5*time.Millisecond, 0
+	tr := countingTransport(hits)
+	dial := tr.DialContext
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return sushi.GateConn(c), nil // paced at the socket, as the harvest's own transport is
+	}
 	h := &Harvester{Store: st, Ledger: led, Policy: pol,
-		Fetcher: &sushi.Client{HTTP: &http.Client{Timeout: 300 * time.Millisecond, Transport: countingTransport(hits)}}}
+		Fetcher: &sushi.Client{HTTP: &http.Client{Timeout: 300 * time.Millisecond, Transport: tr}}}
 	r := &rig{world: world, srv: srv, st: st, led: led, h: h, hits: hits}
 	_ = release
 	return r

@@ -5,9 +5,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/http/httptrace"
 	"slices"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/bibliotek24/bibstat"
@@ -27,27 +26,86 @@ type pending struct {
 // hostWorker is one host's queue and pace during a run; only the host's
 // worker goroutine touches it.
 type hostWorker struct {
-	h       *Harvester
-	rs      *runState
-	pol     Policy
-	log     *slog.Logger
-	spacing time.Duration
+	h   *Harvester
+	rs  *runState
+	pol Policy
+	log *slog.Logger
 
 	jobs    []*Job
 	next    int        // jobs[next:] are not asked yet
 	retries []*pending // asked again in this run: queued or throttled
 
-	started     time.Time // when the previous request went out
-	pausedUntil time.Time // the host throttled: no request before
-	throttles   int       // throttled answers in this run
-	down        int       // transport failures in a row
+	gate      *hostGate
+	throttles int // throttled answers in this run
+	down      int // transport failures in a row
+}
+
+// hostGate is a host's pace at the socket, kept by the SUSHI client's
+// connections (sushi.Gate): a request's first byte is handed to the
+// kernel only a spacing after the previous request's last byte was, and
+// not while the host is paused. Counted there, no delay of the client's
+// own (a goroutine descheduled between building a request and writing it,
+// a retry on a fresh connection, a redirect) can bring two requests closer
+// than the spacing; the spacing is start to start, so a slow answer makes
+// the next request wait for it, not for it plus the spacing.
+type hostGate struct {
+	ctx     context.Context
+	clk     waitClock
+	spacing time.Duration
+
+	mu          sync.Mutex // Wait and Sent run on the transport's goroutine
+	started     time.Time  // when the previous request's last write returned
+	pausedUntil time.Time  // the host throttled: no request before
+	sent        bool       // the request in flight passed the gate
+}
+
+// turn is when the next request may go.
+func (g *hostGate) turn() time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	at := g.pausedUntil
+	if !g.started.IsZero() && g.started.Add(g.spacing).After(at) {
+		at = g.started.Add(g.spacing)
+	}
+	return at
+}
+
+// Wait holds the request's first write until the host's turn.
+func (g *hostGate) Wait() error { return g.clk.sleepUntil(g.ctx, g.turn()) }
+
+// Sent notes a write of the request: the last one counts.
+func (g *hostGate) Sent() {
+	t := g.clk.now()
+	g.mu.Lock()
+	g.started, g.sent = t, true
+	g.mu.Unlock()
+}
+
+// answered ends a request: where no write passed the gate (another
+// Fetcher, or a transport without gated connections), the answer's end
+// stands in for the start, which is never too early.
+func (g *hostGate) answered() {
+	t := g.clk.now()
+	g.mu.Lock()
+	if !g.sent {
+		g.started = t
+	}
+	g.sent = false
+	g.mu.Unlock()
+}
+
+func (g *hostGate) pause(until time.Time) {
+	g.mu.Lock()
+	g.pausedUntil = until
+	g.mu.Unlock()
 }
 
 // runHost is one host's worker: one request in flight, spaced, pausing
 // the whole host when the vendor throttles.
 func (h *Harvester) runHost(ctx context.Context, host string, jobs []*Job, rs *runState, pol Policy) error {
-	w := &hostWorker{h: h, rs: rs, pol: pol, log: h.log().With("host", host), spacing: hostSpacing(jobs, h.Spacing), jobs: jobs}
 	clk := h.clock()
+	w := &hostWorker{h: h, rs: rs, pol: pol, log: h.log().With("host", host), jobs: jobs,
+		gate: &hostGate{ctx: ctx, clk: clk, spacing: hostSpacing(jobs, h.Spacing)}}
 	for {
 		p, wake := w.pick(clk.now())
 		if p == nil {
@@ -69,7 +127,7 @@ func (h *Harvester) runHost(ctx context.Context, host string, jobs []*Job, rs *r
 			}
 			continue
 		}
-		if err := clk.sleepUntil(ctx, w.turn()); err != nil {
+		if err := clk.sleepUntil(ctx, w.gate.turn()); err != nil {
 			return nil
 		}
 
@@ -143,37 +201,10 @@ func (w *hostWorker) pick(now time.Time) (*pending, time.Time) {
 	return nil, earliest
 }
 
-// turn is when the next request may go: a spacing after the previous one
-// went out, and not while the host is paused. The spacing is counted start
-// to start; as the worker asks only after the previous answer is read, a
-// slow answer makes the next request wait for it, not for it plus the
-// spacing.
-func (w *hostWorker) turn() time.Time {
-	at := w.pausedUntil
-	if !w.started.IsZero() && w.started.Add(w.spacing).After(at) {
-		at = w.started.Add(w.spacing)
-	}
-	return at
-}
-
-// fetch asks the vendor for j's unit and notes when the request went out:
-// when the transport finished writing it, as the vendor cannot have seen
-// it earlier; a new connection's dial and TLS handshake come before that
-// and must not eat into the next gap. Where the transport does not say
-// (another Fetcher, or the answer came before the transport's note), the
-// answer's end stands in: never too early.
+// fetch asks the vendor for j's unit through the host's gate.
 func (w *hostWorker) fetch(ctx context.Context, j Job) (*sushi.Response, error) {
-	clk := w.h.clock()
-	var wrote atomic.Pointer[time.Time]
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) {
-		t := clk.now()
-		wrote.Store(&t) // a retried request on a fresh connection writes again: the last counts
-	}}
-	resp, err := w.h.Fetcher.Report(httptrace.WithClientTrace(ctx, trace), j.Cred, j.Unit.Report, j.Unit.Month, j.Unit.Month)
-	w.started = clk.now()
-	if t := wrote.Load(); t != nil {
-		w.started = *t
-	}
+	resp, err := w.h.Fetcher.Report(sushi.WithGate(ctx, w.gate), j.Cred, j.Unit.Report, j.Unit.Month, j.Unit.Month)
+	w.gate.answered()
 	return resp, err
 }
 
@@ -221,7 +252,7 @@ func (w *hostWorker) pause(p *pending, retryAfter time.Duration) bool {
 		return false
 	}
 	w.log.Info("host throttles; pausing it", "pause", pause, "unit", p.j.Unit.String())
-	w.pausedUntil = w.h.clock().now().Add(pause)
+	w.gate.pause(w.h.clock().now().Add(pause))
 	w.retries = append([]*pending{{j: p.j, tries: p.tries}}, w.retries...)
 	return true
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -99,19 +100,37 @@ func TestSpacingStartToStart(t *testing.T) {
 	}
 }
 
-// TestSpacingPerHost: against a real server answering some requests
-// slowly, the server never has two requests at once nor one before the
-// previous answer is done, and no two requests reach the socket closer
-// than the spacing. That is noted at the client's socket, which is what
-// the harvester's pace decides: the server's handler adds its own
-// scheduling. The harvester counts a request as sent when net/http has
-// buffered it, and the flush follows at once unless the machine
-// deschedules the thread in between; the test allows for that much.
+// TestSpacingPerHost: against a real loopback server answering some
+// requests slowly, on a busy scheduler (one P, a goroutine always runnable) and with
+// every other request's bytes held back on their way to the socket as a
+// descheduled writer would hold them, the server never has two requests at
+// once nor one before the previous answer is done, and no two requests
+// reach the socket closer than the spacing. Each request reaches the server
+// between the start and the end of its write to the kernel, so the gap the
+// server can see is at least the next write's start less this one's end.
+// Before the gate was kept at the socket, the harvester counted a request
+// as sent when net/http had buffered it, and a held-back write made the
+// next gap short by however long it was held.
 func TestSpacingPerHost(t *testing.T) {
-	const spacing = 30 * time.Millisecond
+	const spacing = 50 * time.Millisecond
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // noise: always runnable, so every wake-up queues behind it
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				runtime.Gosched()
+			}
+		}
+	}()
+
 	r := newRig(t, "5.1")
 	var mu sync.Mutex
-	var written, arrivals, finished []time.Time
+	var writes []socketWrite
+	var arrivals, finished []time.Time
 	inFlight, most := 0, 0
 	inner := r.world.Handler("avis")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -136,7 +155,10 @@ func TestSpacingPerHost(t *testing.T) {
 	var d net.Dialer
 	r.h.Fetcher = &sushi.Client{HTTP: &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := d.DialContext(ctx, network, addr)
-		return &notedConn{Conn: c, note: func() { mu.Lock(); written = append(written, time.Now()); mu.Unlock() }}, err
+		if err != nil {
+			return nil, err
+		}
+		return sushi.GateConn(&notedConn{Conn: c, hold: spacing * 2 / 3, note: func(w socketWrite) { mu.Lock(); writes = append(writes, w); mu.Unlock() }}), nil
 	}}}}
 	months := bibstat.MonthsBetween(jan, bibstat.Month{Year: 2025, Mon: 9})
 	if _, err := r.h.Run(context.Background(), r.jobs("2030100", "5.1", months...)); err != nil {
@@ -144,13 +166,12 @@ func TestSpacingPerHost(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(arrivals) != len(months) || len(written) != len(months) || most != 1 {
-		t.Fatalf("%d requests (%d written), at most %d at once; want %d, one at a time", len(arrivals), len(written), most, len(months))
+	if len(arrivals) != len(months) || len(writes) != len(months) || most != 1 {
+		t.Fatalf("%d requests (%d written), at most %d at once; want %d, one at a time", len(arrivals), len(writes), most, len(months))
 	}
-	const descheduled = spacing / 2
-	for i := 1; i < len(written); i++ {
-		if gap := written[i].Sub(written[i-1]); gap < spacing-descheduled {
-			t.Errorf("gap %d: %v < spacing %v", i, gap, spacing)
+	for i := 1; i < len(writes); i++ {
+		if gap := writes[i].start.Sub(writes[i-1].end); gap < spacing {
+			t.Errorf("gap %d: %v < spacing %v at the socket", i, gap, spacing)
 		}
 		if arrivals[i].Before(finished[i-1]) {
 			t.Errorf("request %d came before the answer to %d was done", i, i-1)
@@ -158,14 +179,24 @@ func TestSpacingPerHost(t *testing.T) {
 	}
 }
 
-// notedConn calls note after each write (a GET is one write).
+// socketWrite is when a write to the kernel began and returned.
+type socketWrite struct{ start, end time.Time }
+
+// notedConn notes each write (a GET is one write), holding every other
+// one back by hold before it reaches the socket.
 type notedConn struct {
 	net.Conn
-	note func()
+	hold time.Duration
+	n    int
+	note func(socketWrite)
 }
 
 func (c *notedConn) Write(b []byte) (int, error) {
+	if c.n++; c.n%2 == 1 {
+		time.Sleep(c.hold)
+	}
+	start := time.Now()
 	n, err := c.Conn.Write(b)
-	c.note()
+	c.note(socketWrite{start, time.Now()})
 	return n, err
 }

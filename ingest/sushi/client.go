@@ -81,6 +81,8 @@ const DefaultMaxBody = 512 << 20
 
 // Client fetches reports.
 type Client struct {
+	// HTTP sends the requests; nil, or one without a Transport, sends them
+	// through connections that keep a request's Gate (NewTransport).
 	HTTP    *http.Client
 	MaxBody int64
 	// UserAgent names BibStat to vendors.
@@ -186,7 +188,7 @@ func (cl *Client) Report(ctx context.Context, c Credential, report bibstat.Repor
 func (cl *Client) get(ctx context.Context, c Credential, u *url.URL) (*Response, error) {
 	red := NewRedactor(c)
 	redacted := red.String(Redact(u))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(withGateTrace(ctx), http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("request %s: build request failed", redacted)
 	}
@@ -194,12 +196,8 @@ func (cl *Client) get(ctx context.Context, c Credential, u *url.URL) (*Response,
 	if cl.UserAgent != "" {
 		req.Header.Set("User-Agent", cl.UserAgent)
 	}
-	httpc := cl.HTTP
-	if httpc == nil {
-		httpc = http.DefaultClient
-	}
 	sent := time.Now()
-	resp, err := httpc.Do(req)
+	resp, err := cl.httpClient().Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("request %s: %w", redacted, scrub(err, u, red))
 	}

@@ -235,7 +235,8 @@ func (c *countingReader) Read(b []byte) (int, error) {
 // benchFetcher is the benches' SUSHI client: a few idle connections kept
 // per simulated host, bodies uncompressed as the simulator sends them.
 func benchFetcher() *sushi.Client {
-	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute, DisableCompression: true}
+	tr := sushi.NewTransport() // its connections keep the hosts' gates
+	tr.MaxIdleConnsPerHost, tr.IdleConnTimeout, tr.DisableCompression = 4, time.Minute, true
 	return &sushi.Client{HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, UserAgent: "BibStat bench"}
 }
 
