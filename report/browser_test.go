@@ -116,6 +116,9 @@ func newHostileSite(t *testing.T, lang Lang) *Site {
 	if err := wh.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if err := addComparison(ctx, wh.DB); err != nil { // comparison_test.go
+		t.Fatal(err)
+	}
 	aw := &agreements.Warehouse{DB: wh.DB}
 	known, err := aw.Known(ctx)
 	if err != nil {
@@ -194,6 +197,8 @@ var pageTypes = []struct {
 	{"county-empty", "fylke/11.html", false},
 	{"library", "bibliotek/2030100.html", true},
 	{"agreement", "avtale/avis-2025.html", true},
+	{"comparison", "sammenligning/avisarkiv.html", true},
+	{"comparison-library", "sammenligning/avisarkiv/2190200.html", true},
 	{"glossary", "ordliste.html", false},
 	{"accessibility", "tilgjengelighet.html", false},
 }

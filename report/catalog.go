@@ -38,6 +38,7 @@ type messages struct {
 	Models                                                                                                   map[string]string    // allocation model → words
 	Reasons                                                                                                  map[string]string    // harvest state → why a month is missing
 	Metrics                                                                                                  map[string][2]string // COUNTER Metric_Type → label, plain explanation
+	Comparison                                                                                               comparisonWords      // the vendor's figures against the logins (comparison.go)
 }
 
 // glossaryMetrics are the metrics the glossary explains, in its order.

@@ -137,6 +137,9 @@ func (s *Site) prefetchLibraries(ctx context.Context, m messages) error {
 	if err := s.prefetchCounter(ctx); err != nil {
 		return err
 	}
+	if err := s.prefetchComparison(ctx); err != nil {
+		return err
+	}
 	// The one definition of a library's inhabitants (or a school's pupils) per year.
 	pops, err := s.DB.QueryContext(ctx, `SELECT library_id, year, coalesce(max(population), 0)
 		FROM library_population GROUP BY library_id, year`)

@@ -16,7 +16,8 @@ import (
 // languagePages are every page type, with a county that has data and one
 // that has none.
 var languagePages = []string{"index.html", "nasjonalt.html", "fylke/55.html", "fylke/11.html", "bibliotek/2030100.html",
-	"bibliotek/2190200.html", "avtale/avis-2025.html", "avtale/avis-2024.html", "ordliste.html", "tilgjengelighet.html"}
+	"bibliotek/2190200.html", "avtale/avis-2025.html", "avtale/avis-2024.html", "ordliste.html", "tilgjengelighet.html",
+	"sammenligning/avisarkiv.html", "sammenligning/avisarkiv/2190200.html"}
 
 // rawIdentifiers are what a reader must never see in a page's text: the
 // COUNTER names (the glossary shows them, as code), platform ids that have a

@@ -49,7 +49,8 @@ type Site struct {
 	// counterCache is per scope kind and id its COUNTER download's rows,
 	// read once by Build; a kind is absent when its mart has no data_type.
 	counterCache map[string]map[string][]counterRow
-	written      atomic.Int64 // files Build wrote, for Summary.Written
+	comparison   comparisonData // vendor against logins, read once by Build
+	written      atomic.Int64   // files Build wrote, for Summary.Written
 }
 
 // Harvest is the state of one harvest unit, as the ledger has it.
@@ -102,8 +103,9 @@ type page struct {
 	Tables    []*table // tables without a chart
 	Downloads []download
 
-	Agreement *agreementView
-	Glossary  [][3]string // label, COUNTER name, explanation
+	Agreement  *agreementView
+	Comparison *comparisonView
+	Glossary   [][3]string // label, COUNTER name, explanation
 }
 
 // TrendLabel is the trend metric's label, for the index's heading.
@@ -182,6 +184,7 @@ func (s *Site) buildPages(ctx context.Context, common page, libs []libraryRow, c
 		if err := s.fillUsage(gctx, &nation, nsc, libs); err != nil {
 			return err
 		}
+		nation.Tables = append(nation.Tables, s.comparisonLinks(m, "")...)
 		return emit("nasjonalt.html", "usage.html", nation)
 	})
 	for _, c := range counties {
@@ -189,6 +192,9 @@ func (s *Site) buildPages(ctx context.Context, common page, libs []libraryRow, c
 	}
 	for _, lib := range libs {
 		g.Go(func() error { return s.libraryPage(gctx, common, lib, emit) })
+	}
+	for _, job := range s.comparisonJobs(common, libs, emit) {
+		g.Go(job)
 	}
 	for _, a := range agrs {
 		g.Go(func() error {
@@ -252,6 +258,7 @@ func (s *Site) libraryPage(ctx context.Context, common page, lib libraryRow, emi
 	if err := s.fillUsage(ctx, &p, sc, []libraryRow{lib}); err != nil {
 		return err
 	}
+	p.Tables = append(p.Tables, s.comparisonLinks(m, lib.ID)...)
 	return emit("bibliotek/"+lib.ID+".html", "usage.html", p)
 }
 
