@@ -49,7 +49,7 @@ type Ledger struct {
 	mu      sync.Mutex
 	f       *os.File
 	path    string
-	entries map[bibstat.Unit]*Entry
+	entries *entrySet
 	written uint64 // lines appended, under mu
 
 	syncMu sync.Mutex
@@ -122,7 +122,7 @@ func Open(path string) (*Ledger, error) {
 		f.Close()
 		return nil, err
 	}
-	l := &Ledger{f: f, path: path, entries: map[bibstat.Unit]*Entry{}, fpKey: key}
+	l := &Ledger{f: f, path: path, entries: newEntrySet(), fpKey: key}
 	good, err := l.replay(f)
 	if err != nil {
 		f.Close()
@@ -156,7 +156,7 @@ func (l *Ledger) replay(r io.Reader) (int64, error) {
 		if err := json.Unmarshal(bytes.TrimSpace(b), &e); err != nil {
 			return 0, fmt.Errorf("read ledger %s line %d: %w", l.path, line, err)
 		}
-		l.entries[e.Unit()] = &e
+		l.entries.put(&e)
 		off += int64(len(b))
 	}
 }
@@ -165,11 +165,7 @@ func (l *Ledger) replay(r io.Reader) (int64, error) {
 func (l *Ledger) Get(u bibstat.Unit) (Entry, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e, ok := l.entries[u]
-	if !ok {
-		return Entry{}, false
-	}
-	return *e, true
+	return l.entries.get(u)
 }
 
 // Record appends e as the new state of its unit and syncs it to disk
@@ -187,7 +183,7 @@ func (l *Ledger) Record(e Entry) error {
 		l.mu.Unlock()
 		return fmt.Errorf("ledger record %s: %w", e.Unit(), err)
 	}
-	l.entries[e.Unit()] = &e
+	l.entries.put(&e)
 	l.written++
 	seq := l.written
 	async := l.interval > 0
@@ -218,16 +214,14 @@ func (l *Ledger) Path() string { return l.path }
 func (l *Ledger) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.entries)
+	return l.entries.len()
 }
 
 // All returns every entry, sorted by platform, credential, report and month.
 func (l *Ledger) All() []Entry {
 	l.mu.Lock()
-	out := make([]Entry, 0, len(l.entries))
-	for _, e := range l.entries {
-		out = append(out, *e)
-	}
+	out := make([]Entry, 0, l.entries.len())
+	l.entries.each(func(e *Entry) { out = append(out, *e) })
 	l.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool {
 		a, b := &out[i], &out[j]
@@ -246,13 +240,12 @@ func (l *Ledger) All() []Entry {
 }
 
 // Each calls fn for every entry, in no order, holding the ledger's lock:
-// fn must not call the ledger.
+// fn must not call the ledger, and e is valid only during the call (copy
+// *e to keep it).
 func (l *Ledger) Each(fn func(e *Entry)) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, e := range l.entries {
-		fn(e)
-	}
+	l.entries.each(fn)
 }
 
 // Close syncs and closes the journal.
@@ -284,7 +277,7 @@ func ReadAll(path string) ([]Entry, error) {
 		return nil, fmt.Errorf("read ledger: %w", err)
 	}
 	defer f.Close()
-	l := &Ledger{path: path, entries: map[bibstat.Unit]*Entry{}}
+	l := &Ledger{path: path, entries: newEntrySet()}
 	if _, err := l.replay(f); err != nil {
 		return nil, err
 	}

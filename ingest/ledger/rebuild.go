@@ -80,7 +80,7 @@ func Rebuild(ctx context.Context, src Source, path string, o RebuildOptions) (in
 	if err != nil {
 		return 0, err
 	}
-	l := &Ledger{path: path, entries: map[bibstat.Unit]*Entry{}, fpKey: key}
+	l := &Ledger{path: path, entries: newEntrySet(), fpKey: key}
 	for _, s := range sides {
 		if err := l.replaySidecar(s, o); err != nil {
 			return 0, err
@@ -193,10 +193,7 @@ func (l *Ledger) replaySidecar(s bibstat.Sidecar, o RebuildOptions) error {
 	if s.Source != "sushi" || bibstat.UnitPrefixOf(s.Key) != u.UnitPrefix() {
 		return fmt.Errorf("rebuild ledger: sidecar %s names unit %s: %w", s.Key, u, bibstat.ErrBadKey)
 	}
-	prev, ok := l.entries[u]
-	if !ok {
-		prev = &Entry{}
-	}
+	prev, _ := l.entries.get(u)
 	e := Entry{Platform: u.Platform, Credential: u.Credential, Library: s.Library, Report: u.Report, Month: s.Month,
 		State: s.State, Attempts: prev.Attempts + 1, LastError: s.Error, Code: codeOf(s.Error), HTTPStatus: s.Status,
 		RawKey: prev.RawKey, UpdatedAt: s.HarvestedAt}
@@ -212,7 +209,7 @@ func (l *Ledger) replaySidecar(s bibstat.Sidecar, o RebuildOptions) error {
 	if o.Fingerprint != nil {
 		e.CredFP, _ = o.Fingerprint(l, u.Platform, u.Credential)
 	}
-	l.entries[u] = &e
+	l.entries.put(&e)
 	return nil
 }
 
