@@ -1,6 +1,7 @@
 package accesslog
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -39,83 +40,75 @@ func combinedField(name string) (int, bool) {
 }
 
 // combinedLine reads `host ident authuser [time] "request" status bytes
-// "referer" "agent" extra…`.
-func (rd *Reader) combinedLine(s string, ev *Event) (outcome, string) {
-	f, ok := splitCombined(s, rd.fields[:0])
-	rd.fields = f
+// "referer" "agent" extra…`. It works on the line's bytes in place: the
+// strings an Event keeps come from the parser's caches, never the line.
+func (p *parser) combinedLine(b []byte, ev *Event) (outcome, string) {
+	f, ok := splitCombined(b, p.fields[:0])
+	p.fields = f
 	if !ok || len(f) <= fAgent {
 		return isBad, "not the combined log format"
 	}
-	t, ok := parseCLFTime(f[fTime])
+	t, ok := p.clfTime(f[fTime])
 	if !ok {
 		return isBad, "time is not dd/Mon/yyyy:hh:mm:ss ±zzzz"
 	}
-	agent := f[fAgent]
-	if rd.robots.IsRobot(agent) {
+	if p.robots.isRobot(f[fAgent]) {
 		return isRobot, ""
 	}
-	status, err := strconv.Atoi(f[fStatus])
-	if err != nil {
+	status, ok := atoi(f[fStatus])
+	if !ok {
 		return isBad, "status is not a number"
 	}
-	method, rest, ok1 := strings.Cut(f[fRequest], " ")
-	url, _, ok2 := strings.Cut(rest, " ")
+	method, rest, ok1 := bytes.Cut(f[fRequest], []byte{' '})
+	url, _, ok2 := bytes.Cut(rest, []byte{' '})
 	if !ok1 || !ok2 {
 		return isBad, "request is not METHOD URL PROTOCOL"
 	}
 	// Only successful page views are usage (CoP 7.1: 200 and 304); a
 	// POST of a search form is one too.
-	if (status != 200 && status != 304) || (method != "GET" && method != "POST") {
+	if (status != 200 && status != 304) || (string(method) != "GET" && string(method) != "POST") {
 		return isIgnored, ""
 	}
-	*ev = Event{}
-	if !rd.fromURL(url, ev) {
+	m := p.matchURL(url)
+	if !m.ok {
 		return isIgnored, ""
 	}
-	if ev.Kind == Search && ev.Item == "" {
-		ev.Item = rd.keys.Pseudonym("search", url)[:16]
-	}
-	return rd.finish(ev, t, rd.pick(f, 0), rd.pick(f, 2), rd.pick(f, 1))
+	*ev = Event{Platform: m.platform, Kind: m.kind, Item: m.item, Title: m.title}
+	return p.finish(ev, t, p.pick(f, 0), p.pick(f, 2), p.pick(f, 1))
 }
 
-// pick returns the configured field i (user, library, session), "" for "-".
-func (rd *Reader) pick(f []string, i int) string {
-	j := rd.extra[i]
-	if j < 0 || j >= len(f) || f[j] == "-" {
-		return ""
+// pick returns the configured field i (user, library, session), nil for "-".
+func (p *parser) pick(f [][]byte, i int) []byte {
+	j := p.rd.extra[i]
+	if j < 0 || j >= len(f) || string(f[j]) == "-" {
+		return nil
 	}
 	return f[j]
 }
 
 // splitCombined splits a line into fields: plain words, [bracketed] or
 // "quoted" (with \" escapes, left escaped: no key needs them undone).
-func splitCombined(s string, out []string) ([]string, bool) {
+func splitCombined(s []byte, out [][]byte) ([][]byte, bool) {
 	for i := 0; i < len(s); {
 		switch s[i] {
 		case ' ':
 			i++
 		case '[':
-			j := strings.IndexByte(s[i:], ']')
+			j := bytes.IndexByte(s[i:], ']')
 			if j < 0 {
 				return out, false
 			}
 			out = append(out, s[i+1:i+j])
 			i += j + 1
 		case '"':
-			j := i + 1
-			for j < len(s) && s[j] != '"' {
-				if s[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(s) {
+			q, ok := closingQuote(s, i)
+			if !ok {
 				return out, false
 			}
-			out = append(out, s[i+1:j])
-			i = j + 1
+			out = append(out, s[i+1:q])
+			i = q + 1
 		default:
-			j := strings.IndexByte(s[i:], ' ')
+			j := bytes.IndexByte(s[i:], ' ')
 			if j < 0 {
 				j = len(s) - i
 			}
@@ -126,18 +119,75 @@ func splitCombined(s string, out []string) ([]string, bool) {
 	return out, true
 }
 
-var monthAbbr = map[string]time.Month{"Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
-	"Jul": 7, "Aug": 8, "Sep": 9, "Oct": 10, "Nov": 11, "Dec": 12}
+// closingQuote finds the quote that closes the one at s[open]: the first
+// not escaped, that is not after an odd run of backslashes (a backslash
+// escapes whatever follows it, a backslash too).
+func closingQuote(s []byte, open int) (int, bool) {
+	for from := open + 1; ; {
+		k := bytes.IndexByte(s[from:], '"')
+		if k < 0 {
+			return 0, false
+		}
+		q := from + k
+		n := 0
+		for q-1-n > open && s[q-1-n] == '\\' {
+			n++
+		}
+		if n%2 == 0 {
+			return q, true
+		}
+		from = q + 1
+	}
+}
+
+// atoi is strconv.Atoi without a string for the common case of a few digits.
+func atoi(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		n, err := strconv.Atoi(string(b))
+		return n, err == nil
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			n, err := strconv.Atoi(string(b)) // a sign, or not a number
+			return n, err == nil
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// clfTime parses 02/Jan/2006:15:04:05 -0700. Lines in time order share
+// their minute, so the minute's start is kept and a line of the same
+// minute and zone costs a comparison and two digits.
+func (p *parser) clfTime(s []byte) (time.Time, bool) {
+	if len(s) == 26 && s[17] == ':' && s[20] == ' ' && p.minuteOK &&
+		string(s[:17]) == string(p.minute[:17]) && string(s[21:]) == string(p.minute[17:]) {
+		if a, b := s[18], s[19]; a >= '0' && a <= '5' && b >= '0' && b <= '9' {
+			return p.minuteAt.Add(time.Duration(int(a-'0')*10+int(b-'0')) * time.Second), true
+		}
+	}
+	t, ok := parseCLFTime(s)
+	// Second 60 may roll the minute over (or the day, which makes it
+	// bad): only a line of seconds 00–59 sets the cached minute.
+	if ok && s[18] <= '5' {
+		p.minuteOK = true
+		copy(p.minute[:17], s[:17])
+		copy(p.minute[17:], s[21:])
+		p.minuteAt = t.Add(-time.Duration(int(s[18]-'0')*10+int(s[19]-'0')) * time.Second)
+	}
+	return t, ok
+}
 
 // parseCLFTime parses 02/Jan/2006:15:04:05 -0700 by hand: time.Parse was a
 // fifth of the cost of a line.
-func parseCLFTime(s string) (time.Time, bool) {
+func parseCLFTime(s []byte) (time.Time, bool) {
 	if len(s) != 26 || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':' || s[20] != ' ' {
 		return time.Time{}, false
 	}
 	num := func(a, b int) (int, bool) {
 		n := 0
-		for _, c := range []byte(s[a:b]) {
+		for _, c := range s[a:b] {
 			if c < '0' || c > '9' {
 				return 0, false
 			}
@@ -146,7 +196,7 @@ func parseCLFTime(s string) (time.Time, bool) {
 		return n, true
 	}
 	day, ok1 := num(0, 2)
-	mon, ok2 := monthAbbr[s[3:6]]
+	mon, ok2 := monthAbbr(s[3:6])
 	year, ok3 := num(7, 11)
 	hh, ok4 := num(12, 14)
 	mm, ok5 := num(15, 17)
@@ -166,4 +216,34 @@ func parseCLFTime(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t.Add(-time.Duration(off) * time.Second), true
+}
+
+func monthAbbr(b []byte) (time.Month, bool) {
+	switch string(b) {
+	case "Jan":
+		return time.January, true
+	case "Feb":
+		return time.February, true
+	case "Mar":
+		return time.March, true
+	case "Apr":
+		return time.April, true
+	case "May":
+		return time.May, true
+	case "Jun":
+		return time.June, true
+	case "Jul":
+		return time.July, true
+	case "Aug":
+		return time.August, true
+	case "Sep":
+		return time.September, true
+	case "Oct":
+		return time.October, true
+	case "Nov":
+		return time.November, true
+	case "Dec":
+		return time.December, true
+	}
+	return 0, false
 }

@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/bibliotek24/bibstat"
@@ -57,39 +55,49 @@ var ErrLate = errors.New("older than the reorder window")
 // sessions once events are Window past them, so memory is bounded by the
 // sessions open in that window, and an event older than that is ErrLate.
 // Not safe for concurrent use.
+//
+// It keeps what it holds in compact structures: a key's undecided clicks
+// in a reused slot of lists (so a click costs no allocation), the queue of
+// clicks by slot number, sessions by their end for forgetting them, and a
+// session's unique items in a short slice.
 type Counter struct {
 	Window time.Duration
 
-	clicks    map[clickKey]*clickList
-	sessions  map[string]*session
+	clicks    map[clickKey]int32 // the slot in lists of a key's undecided clicks
+	lists     []clickList
+	free      []int32 // slots of lists not in use
+	sessions  map[sessionKey]*session
+	ends      map[int64][]*session // open sessions by end
 	totals    map[UnitKey]*Counts
 	watermark int64 // newest event time seen, Unix seconds
 	flushedAt int64
-	// queue holds each click's key in arrival order, so that a windowed
+	// queue holds each click's slot in arrival order, so that a windowed
 	// flush visits only keys with clicks old enough to decide.
 	queue []queued
 	head  int
-	stamp []byte
 }
 
 // clickKey is what a double click repeats: the same user (or session,
 // without one) on the same item, of the same kind.
 type clickKey struct {
 	who, platform, item string
-	kind                Kind
+	kind                byte // kindCode
+	bySession           bool // who is the session, the event had no user
 }
 
+// queued is a click's slot, and the slot's generation then: a slot
+// decided and reused since is another key's.
 type queued struct {
-	l *clickList
-	t int64
+	slot int32
+	gen  uint32
+	t    int64
 }
 
-// clickList is one key's undecided clicks; done once they are all decided
-// and the key dropped (a queued pointer may outlive it).
+// clickList is one key's undecided clicks.
 type clickList struct {
-	k    clickKey
-	cs   []click
-	done bool
+	k   clickKey
+	cs  []click
+	gen uint32
 }
 
 type click struct {
@@ -98,53 +106,81 @@ type click struct {
 	title string
 }
 
+type sessionKey struct {
+	who       string
+	lib       bibstat.LibraryID
+	slot      int64 // the start of its date or hour, Unix seconds
+	bySession bool
+}
+
 // session holds what a session has counted once: its unique items and
 // titles, and its units' counts by platform.
 type session struct {
-	id    string
-	lib   bibstat.LibraryID
+	key   sessionKey
 	month bibstat.Month
 	end   int64 // Unix seconds after which no event belongs to it
-	seen  map[seenKey]struct{}
-	units map[string]*Counts
+	seen  []seenKey
+	seenM map[seenKey]struct{} // seen, once too many for a slice
+	units []sessionUnit
+}
+
+type sessionUnit struct {
+	platform string
+	n        *Counts
 }
 
 type seenKey struct {
 	platform, value string
-	what            byte // 'i' item, 't' title
-	kind            Kind
+	what, kind      byte // 'i' item or 't' title; kindCode
+}
+
+// maxSeenSlice is how many unique keys a session holds in a slice, searched
+// from end to end, before a map: most sessions have a few.
+const maxSeenSlice = 32
+
+func kindCode(k Kind) byte {
+	switch k {
+	case Search:
+		return 1
+	case Investigation:
+		return 2
+	case Request:
+		return 3
+	}
+	return 0
 }
 
 // NewCounter returns a Counter with the given window (0: unbounded).
 func NewCounter(window time.Duration) *Counter {
-	return &Counter{Window: window, clicks: map[clickKey]*clickList{}, sessions: map[string]*session{}, totals: map[UnitKey]*Counts{}}
+	return &Counter{Window: window, clicks: map[clickKey]int32{}, sessions: map[sessionKey]*session{},
+		ends: map[int64][]*session{}, totals: map[UnitKey]*Counts{}}
 }
 
-// Add counts ev (copying what it keeps).
+// Add counts ev. It keeps ev's strings (immutable) as long as their clicks
+// and sessions are open, not ev.
 func (c *Counter) Add(ev *Event) error {
 	t := ev.Time.Unix()
 	w := int64(c.Window / time.Second)
 	if w > 0 && t < c.watermark-w {
 		return ErrLate
 	}
-	who := ev.User
-	if who == "" {
-		who = "s" + ev.Session
+	k := clickKey{who: ev.User, platform: ev.Platform, item: ev.Item, kind: kindCode(ev.Kind)}
+	if ev.User == "" {
+		k.who, k.bySession = ev.Session, true
 	}
-	k := clickKey{who: who, platform: ev.Platform, item: ev.Item, kind: ev.Kind}
-	l := c.clicks[k]
+	slot, ok := c.clicks[k]
+	if !ok {
+		slot = c.newList(k)
+		c.clicks[k] = slot
+	}
+	l := &c.lists[slot]
 	title := ev.Title
-	if l == nil {
-		// A reader's keys may point into its whole line: keep only the key.
-		k.item, title = strings.Clone(k.item), strings.Clone(title)
-		l = &clickList{k: k}
-		c.clicks[k] = l
-	} else if len(l.cs) > 0 {
+	if len(l.cs) > 0 {
 		title = l.cs[0].title
 	}
 	l.cs = append(l.cs, click{t: t, s: c.sessionOf(ev, t), title: title})
 	if w > 0 {
-		c.queue = append(c.queue, queued{l, t})
+		c.queue = append(c.queue, queued{slot, l.gen, t})
 	}
 	if t > c.watermark {
 		c.watermark = t
@@ -155,31 +191,36 @@ func (c *Counter) Add(ev *Event) error {
 	return nil
 }
 
+func (c *Counter) newList(k clickKey) int32 {
+	if n := len(c.free); n > 0 {
+		slot := c.free[n-1]
+		c.free = c.free[:n-1]
+		c.lists[slot].k = k
+		return slot
+	}
+	c.lists = append(c.lists, clickList{k: k})
+	return int32(len(c.lists) - 1)
+}
+
 // sessionOf names ev's session (CoP 5.1 7.3): the log's session id and the
 // date, or else the user, the date and the hour.
 func (c *Counter) sessionOf(ev *Event, t int64) *session {
 	day := t - t%86400
-	var end int64
-	b := c.stamp[:0]
-	if ev.Session != "" {
-		b = append(append(b, 's'), ev.Session...)
-		b = strconv.AppendInt(append(append(append(b, '/'), ev.Library...), '/'), day, 10)
-		end = day + 86400
-	} else {
+	k := sessionKey{who: ev.Session, lib: ev.Library, slot: day, bySession: true}
+	end := day + 86400
+	if ev.Session == "" {
 		hour := t - t%3600
-		b = append(append(b, 'u'), ev.User...)
-		b = strconv.AppendInt(append(append(append(b, '/'), ev.Library...), '/'), hour, 10)
+		k = sessionKey{who: ev.User, lib: ev.Library, slot: hour}
 		end = hour + 3600
 	}
-	c.stamp = b
-	// The library is part of the id, so a session has one library (and,
-	// within a date, one month); the lookup by string(b) does not allocate.
-	if s, ok := c.sessions[string(b)]; ok {
+	// The library is part of the key, so a session has one library (and,
+	// within a date, one month).
+	if s, ok := c.sessions[k]; ok {
 		return s
 	}
-	s := &session{id: string(b), lib: ev.Library, month: bibstat.MonthOf(time.Unix(t, 0).UTC()), end: end,
-		seen: map[seenKey]struct{}{}, units: map[string]*Counts{}}
-	c.sessions[s.id] = s
+	s := &session{key: k, month: bibstat.MonthOf(time.Unix(t, 0).UTC()), end: end}
+	c.sessions[k] = s
+	c.ends[end] = append(c.ends[end], s)
 	return s
 }
 
@@ -188,11 +229,10 @@ func (c *Counter) sessionOf(ev *Event, t int64) *session {
 // that ended before horizon.
 func (c *Counter) flushQueue(horizon int64) {
 	for c.head < len(c.queue) && c.queue[c.head].t+doubleClick < horizon {
-		l := c.queue[c.head].l
-		c.queue[c.head] = queued{}
+		q := c.queue[c.head]
 		c.head++
-		if !l.done {
-			c.decideKey(l, horizon)
+		if c.lists[q.slot].gen == q.gen {
+			c.decideKey(q.slot, horizon)
 		}
 	}
 	if c.head > len(c.queue)/2 {
@@ -205,29 +245,42 @@ func (c *Counter) flushQueue(horizon int64) {
 // flush decides every click no event at or after horizon can still
 // double, then forgets sessions that ended before it.
 func (c *Counter) flush(horizon int64) {
-	for _, l := range c.clicks {
-		c.decideKey(l, horizon)
+	for _, slot := range c.clicks {
+		c.decideKey(slot, horizon)
 	}
 	c.forget(horizon)
 }
 
-func (c *Counter) decideKey(l *clickList, horizon int64) {
-	slices.SortFunc(l.cs, func(a, b click) int { return cmp.Compare(a.t, b.t) })
+func (c *Counter) decideKey(slot int32, horizon int64) {
+	l := &c.lists[slot]
+	if !slices.IsSortedFunc(l.cs, byTime) {
+		slices.SortFunc(l.cs, byTime)
+	}
 	i := c.decide(l.k, l.cs, horizon)
 	if i == len(l.cs) {
-		l.done, l.cs = true, nil
+		// The slot is free: a queued click of it is of a decided key.
 		delete(c.clicks, l.k)
+		clear(l.cs) // drop the sessions and titles
+		l.k, l.cs, l.gen = clickKey{}, l.cs[:0], l.gen+1
+		c.free = append(c.free, slot)
 	} else if i > 0 {
-		l.cs = append(l.cs[:0:0], l.cs[i:]...)
+		n := copy(l.cs, l.cs[i:])
+		clear(l.cs[n:])
+		l.cs = l.cs[:n]
 	}
 }
+
+func byTime(a, b click) int { return cmp.Compare(a.t, b.t) }
 
 // forget drops the sessions that ended 30 s before horizon: no click of
 // theirs is undecided, and no event can join them.
 func (c *Counter) forget(horizon int64) {
-	for id, s := range c.sessions {
-		if s.end+doubleClick < horizon {
-			delete(c.sessions, id)
+	for end, ss := range c.ends {
+		if end+doubleClick < horizon {
+			for _, s := range ss {
+				delete(c.sessions, s.key)
+			}
+			delete(c.ends, end)
 		}
 	}
 	c.flushedAt = c.watermark
@@ -254,41 +307,67 @@ func (c *Counter) decide(k clickKey, cs []click, horizon int64) int {
 // count adds one counted click to its unit: a request is an investigation too.
 func (c *Counter) count(k clickKey, cl click) {
 	s := cl.s
-	n := s.units[k.platform]
-	if n == nil {
-		u := UnitKey{Platform: k.platform, Library: s.lib, Month: s.month}
-		if n = c.totals[u]; n == nil {
-			n = &Counts{}
-			c.totals[u] = n
-		}
-		s.units[k.platform] = n
-	}
-	once := func(what byte, kind Kind, v string) bool {
-		sk := seenKey{platform: k.platform, what: what, kind: kind, value: v}
-		if _, ok := s.seen[sk]; ok {
-			return false
-		}
-		s.seen[sk] = struct{}{}
-		return true
-	}
-	add := func(kind Kind, total, uitem, utitle int) {
+	n := s.unit(c, k.platform)
+	add := func(kind byte, total, uitem, utitle int) {
 		n[total]++
-		if once('i', kind, k.item) {
+		if s.once(seenKey{platform: k.platform, what: 'i', kind: kind, value: k.item}) {
 			n[uitem]++
 		}
-		if cl.title != "" && once('t', kind, cl.title) {
+		if cl.title != "" && s.once(seenKey{platform: k.platform, what: 't', kind: kind, value: cl.title}) {
 			n[utitle]++
 		}
 	}
 	switch k.kind {
-	case Search:
+	case 1:
 		n[0]++
-	case Investigation:
-		add(Investigation, 1, 2, 3)
-	case Request:
-		add(Investigation, 1, 2, 3)
-		add(Request, 4, 5, 6)
+	case 2:
+		add(2, 1, 2, 3)
+	case 3:
+		add(2, 1, 2, 3)
+		add(3, 4, 5, 6)
 	}
+}
+
+// unit is the session's counts on platform, in the Counter's totals.
+func (s *session) unit(c *Counter, platform string) *Counts {
+	for _, u := range s.units {
+		if u.platform == platform {
+			return u.n
+		}
+	}
+	u := UnitKey{Platform: platform, Library: s.key.lib, Month: s.month}
+	n := c.totals[u]
+	if n == nil {
+		n = &Counts{}
+		c.totals[u] = n
+	}
+	s.units = append(s.units, sessionUnit{platform, n})
+	return n
+}
+
+// once reports whether k is new to the session, and notes it.
+func (s *session) once(k seenKey) bool {
+	if s.seenM != nil {
+		if _, ok := s.seenM[k]; ok {
+			return false
+		}
+		s.seenM[k] = struct{}{}
+		return true
+	}
+	if slices.Contains(s.seen, k) {
+		return false
+	}
+	if len(s.seen) < maxSeenSlice {
+		s.seen = append(s.seen, k)
+		return true
+	}
+	s.seenM = make(map[seenKey]struct{}, 2*maxSeenSlice)
+	for _, o := range s.seen {
+		s.seenM[o] = struct{}{}
+	}
+	s.seenM[k] = struct{}{}
+	s.seen = nil
+	return true
 }
 
 // Finish decides every click still held and returns the totals per unit.

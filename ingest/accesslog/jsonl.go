@@ -8,20 +8,20 @@ import (
 
 // jsonLine reads one single sign-on event: a JSON object with the fields
 // the source names.
-func (rd *Reader) jsonLine(b []byte, ev *Event) (outcome, string) {
-	clear(rd.jsonbuf)
-	if rd.jsonbuf == nil {
-		rd.jsonbuf = map[string]any{}
+func (p *parser) jsonLine(b []byte, ev *Event) (outcome, string) {
+	clear(p.jsonbuf)
+	if p.jsonbuf == nil {
+		p.jsonbuf = map[string]any{}
 	}
-	if err := json.Unmarshal(b, &rd.jsonbuf); err != nil {
+	if err := json.Unmarshal(b, &p.jsonbuf); err != nil {
 		return isBad, "not a JSON object"
 	}
-	fl := &rd.src.Fields
+	fl := &p.rd.src.Fields
 	get := func(k string) (string, bool) {
 		if k == "" {
 			return "", true
 		}
-		switch v := rd.jsonbuf[k].(type) {
+		switch v := p.jsonbuf[k].(type) {
 		case nil:
 			return "", true
 		case string:
@@ -42,7 +42,7 @@ func (rd *Reader) jsonLine(b []byte, ev *Event) (outcome, string) {
 	if !ok {
 		return isBad, "agent is not a string"
 	}
-	if fl.Agent != "" && rd.robots.IsRobot(agent) {
+	if fl.Agent != "" && p.robots.isRobot([]byte(agent)) {
 		return isRobot, ""
 	}
 	user, ok1 := get(fl.User)
@@ -54,13 +54,12 @@ func (rd *Reader) jsonLine(b []byte, ev *Event) (outcome, string) {
 	}
 	*ev = Event{}
 	if url != "" {
-		if !rd.fromURL(url, ev) {
+		m := p.matchURL([]byte(url))
+		if !m.ok {
 			return isIgnored, ""
 		}
-		if ev.Kind == Search && ev.Item == "" {
-			ev.Item = rd.keys.Pseudonym("search", url)[:16]
-		}
-		return rd.finish(ev, t, user, session, library)
+		ev.Platform, ev.Kind, ev.Item, ev.Title = m.platform, m.kind, m.item, m.title
+		return p.finish(ev, t, []byte(user), []byte(session), []byte(library))
 	}
 	svc, ok1 := get(fl.Service)
 	name, ok2 := get(fl.Event)
@@ -69,20 +68,20 @@ func (rd *Reader) jsonLine(b []byte, ev *Event) (outcome, string) {
 	if !(ok1 && ok2 && ok3 && ok4) {
 		return isBad, "service, event, item or title is not a string"
 	}
-	p := rd.bySvc[svc]
-	if p == nil {
+	pl := p.rd.bySvc[svc]
+	if pl == nil {
 		return isIgnored, ""
 	}
-	kind, ok := p.Events[name]
+	kind, ok := pl.Events[name]
 	if !ok {
 		return isIgnored, ""
 	}
 	if kind != Search && item == "" {
 		return isBad, "a " + string(kind) + " event without an item"
 	}
-	ev.Platform, ev.Kind, ev.Item, ev.Title = p.ID, kind, item, title
+	ev.Platform, ev.Kind, ev.Item, ev.Title = pl.ID, kind, item, title
 	if kind == Search && item == "" {
-		ev.Item = rd.keys.Pseudonym("search", ts+"\x00"+user+session)[:16]
+		ev.Item = p.keys.Pseudonym("search", ts+"\x00"+user+session)[:16]
 	}
-	return rd.finish(ev, t, user, session, library)
+	return p.finish(ev, t, []byte(user), []byte(session), []byte(library))
 }

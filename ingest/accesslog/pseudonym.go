@@ -1,12 +1,12 @@
 package accesslog
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"hash"
-	"strings"
 
 	"github.com/bibliotek24/bibstat/internal/keyfile"
 )
@@ -14,15 +14,17 @@ import (
 // Keyring turns user ids (and session ids) into pseudonyms: HMAC-SHA256
 // under a key that lives outside the archive, so the archived events alone
 // cannot be tested against a candidate card number offline. A Keyring is
-// not safe for concurrent use.
+// not safe for concurrent use; each of a Reader's workers has its own.
 type Keyring struct {
-	mac   hash.Hash
-	sum   []byte
-	cache map[string]map[string]string // kind → id → pseudonym
+	key    []byte
+	mac    hash.Hash
+	sum    []byte
+	caches map[string]*pseudonymCache // by kind
 }
 
-// maxCached bounds the pseudonym cache: a patron's lines come together, so
-// a small cache spares most HMACs without growing with the log.
+// maxCached bounds each cache of the readers: a patron's lines come
+// together, so a bounded cache spares most HMACs (and robots matches) without
+// growing with the log.
 const maxCached = 1 << 16
 
 // NewKeyring returns a Keyring on key (16 bytes or more).
@@ -30,32 +32,66 @@ func NewKeyring(key []byte) (*Keyring, error) {
 	if len(key) < 16 {
 		return nil, fmt.Errorf("pseudonym key: %d bytes, want 16 or more", len(key))
 	}
-	return &Keyring{mac: hmac.New(sha256.New, key), cache: map[string]map[string]string{}}, nil
+	key = bytes.Clone(key)
+	return &Keyring{key: key, mac: hmac.New(sha256.New, key), caches: map[string]*pseudonymCache{}}, nil
+}
+
+// clone is a Keyring on the same key with caches of its own.
+func (k *Keyring) clone() *Keyring {
+	return &Keyring{key: k.key, mac: hmac.New(sha256.New, k.key), caches: map[string]*pseudonymCache{}}
 }
 
 // Pseudonym is the pseudonym of id ("" stays ""): 16 bytes of the HMAC in
 // hex, the kind ("user", "session") mixed in so equal ids of two kinds differ.
-func (k *Keyring) Pseudonym(kind, id string) string {
-	if id == "" {
+func (k *Keyring) Pseudonym(kind, id string) string { return k.pseudonym(kind, []byte(id)) }
+
+// pseudonym is Pseudonym of an id read from a line, without copying it
+// unless it is new to the cache.
+func (k *Keyring) pseudonym(kind string, id []byte) string {
+	if len(id) == 0 {
 		return ""
 	}
-	c := k.cache[kind]
-	if p, ok := c[id]; ok {
-		return p
+	c := k.caches[kind]
+	if c == nil {
+		c = &pseudonymCache{}
+		k.caches[kind] = c
 	}
-	if c == nil || len(c) >= maxCached {
-		c = map[string]string{}
-		k.cache[kind] = c
+	if p, ok := c.get(id); ok {
+		return p
 	}
 	k.mac.Reset()
 	k.mac.Write([]byte("bibstat-accesslog-v1\x00"))
 	k.mac.Write([]byte(kind))
 	k.mac.Write([]byte{0})
-	k.mac.Write([]byte(id))
+	k.mac.Write(id)
 	k.sum = k.mac.Sum(k.sum[:0])
 	p := hex.EncodeToString(k.sum[:16])
-	c[strings.Clone(id)] = p // id may point into a whole log line
+	c.put(string(id), p)
 	return p
+}
+
+// pseudonymCache holds the pseudonyms of recent ids in two generations:
+// when the current is full it becomes the old one, and an id found in the
+// old one moves back, so the ids of open sessions stay while the cache is
+// bounded (unlike clearing it all, which would recompute them all at once).
+type pseudonymCache struct{ cur, old map[string]string }
+
+func (c *pseudonymCache) get(id []byte) (string, bool) {
+	if p, ok := c.cur[string(id)]; ok {
+		return p, true
+	}
+	if p, ok := c.old[string(id)]; ok {
+		c.put(string(id), p)
+		return p, true
+	}
+	return "", false
+}
+
+func (c *pseudonymCache) put(id, p string) {
+	if c.cur == nil || len(c.cur) >= maxCached/2 {
+		c.old, c.cur = c.cur, make(map[string]string, 1024)
+	}
+	c.cur[id] = p
 }
 
 // LoadKey reads the pseudonym key file at path, creating it (mode 0600)

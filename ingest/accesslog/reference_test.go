@@ -416,4 +416,4 @@ func refCount(evs []Event) map[UnitKey]Counts {
 }
 
 // SetBlockSize sets the size of the blocks rd reads (0: the default).
-func SetBlockSize(rd *Reader, n int) {}
+func SetBlockSize(rd *Reader, n int) { rd.blockSize = n }

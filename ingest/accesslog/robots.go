@@ -15,7 +15,8 @@ var robotsList string
 
 // Robots tells robots and crawlers from patrons by user agent. Matching
 // the whole list is slow, and a log holds few distinct agents, so answers
-// are cached. Not safe for concurrent use.
+// are cached: IsRobot's cache is not safe for concurrent use (a Reader's
+// workers each keep their own and share only the compiled list).
 type Robots struct {
 	re    *regexp.Regexp
 	cache map[string]bool
@@ -53,10 +54,32 @@ func (r *Robots) IsRobot(agent string) bool {
 	if v, ok := r.cache[agent]; ok {
 		return v
 	}
-	v := r.re.MatchString(agent)
+	v := r.match(agent)
 	if len(r.cache) >= maxCached {
 		clear(r.cache)
 	}
 	r.cache[agent] = v
+	return v
+}
+
+// match matches agent against the list, uncached; safe for concurrent use.
+func (r *Robots) match(agent string) bool { return r.re.MatchString(agent) }
+
+// robotCache is one worker's cache of IsRobot answers, keyed by the agent.
+type robotCache struct {
+	r *Robots
+	m map[string]bool
+}
+
+func (c *robotCache) isRobot(agent []byte) bool {
+	if v, ok := c.m[string(agent)]; ok {
+		return v
+	}
+	s := string(agent)
+	v := c.r.match(s)
+	if c.m == nil || len(c.m) >= maxCached {
+		c.m = make(map[string]bool, 256)
+	}
+	c.m[s] = v
 	return v
 }
