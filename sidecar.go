@@ -51,12 +51,14 @@ type UploadInfo struct {
 const SourceAccessLog = "access-log"
 
 // Loadable reports whether the object's rows belong in the facts: a usable
-// report, possibly empty or partial. Access-log units are kept, not loaded:
-// their platforms are named by our declarations, not by the vendors' COUNTER
-// Platform, so beside the vendor's units they would count one use twice
-// under two names until the config says, per platform, which source counts.
+// report, possibly empty or partial. Access-log units load too, as units
+// of their own source: the warehouse's rule of choice (platforms[].count_source)
+// decides per platform whether they or the vendor's reports count, never
+// both. The ledger, the harvest's coverage and the upload plans read only
+// their own sources' sidecars (raw/sushi/, raw/upload/), so an access-log
+// unit never passes for the vendor's month there.
 func (s *Sidecar) Loadable() bool {
-	return s.State.Loadable() && s.Source != SourceAccessLog
+	return s.State.Loadable()
 }
 
 // MaxSidecarBytes bounds a sidecar read back from the store. An upload's

@@ -44,9 +44,9 @@ func TestDecodeSidecarRejects(t *testing.T) {
 	}
 }
 
-// TestAccessLogUnitsAreNotLoaded: an access-log unit is kept beside the
-// vendors' units but never loaded with them, whatever its state.
-func TestAccessLogUnitsAreNotLoaded(t *testing.T) {
+// TestAccessLogUnitsLoad: an access-log unit loads as any other unit
+// does, by its state; which source counts is the warehouse's rule.
+func TestAccessLogUnitsLoad(t *testing.T) {
 	for _, tc := range []struct {
 		source string
 		state  State
@@ -55,8 +55,9 @@ func TestAccessLogUnitsAreNotLoaded(t *testing.T) {
 		{"sushi", StateOK, true},
 		{"upload", StateZero, true},
 		{"sushi", StateFailed, false},
-		{SourceAccessLog, StateOK, false},
-		{SourceAccessLog, StatePartial, false},
+		{SourceAccessLog, StateOK, true},
+		{SourceAccessLog, StateZero, true},
+		{SourceAccessLog, StateFailed, false},
 	} {
 		s := Sidecar{Source: tc.source, State: tc.state}
 		if got := s.Loadable(); got != tc.want {

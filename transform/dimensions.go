@@ -60,8 +60,8 @@ type Mapping struct {
 type Pool struct {
 	ID      string
 	Name    string
-	Rule    string // "population" (default), "equal" or "metric"
-	Metric  string // the metric whose share allocates, for rule "metric"
+	Rule    string // "population" (default), "equal", "metric" or "logins"
+	Metric  string // the metric whose share allocates, for rules "metric" and "logins"
 	Members []bibstat.LibraryID
 }
 
@@ -70,7 +70,24 @@ const (
 	RulePopulation = "population"
 	RuleEqual      = "equal"
 	RuleMetric     = "metric"
+	// RuleLogins allocates by the members' usage of Metric measured from
+	// the consortium's own logins (access-log units) that year, whether
+	// or not their platforms count the access log.
+	RuleLogins = "logins"
 )
+
+// putCountSources writes the platforms' counting class of source, when the
+// warehouse was opened with them, so the rule of choice reads them in the
+// same transaction as the marts it decides.
+func (w *Warehouse) putCountSources(ctx context.Context, tx *sql.Tx) error {
+	if w.count == nil {
+		return nil // opened without a config: the recorded choices stand
+	}
+	ids := slices.Sorted(maps.Keys(w.count))
+	return replaceRows(ctx, tx, "count_source", len(ids), func(i int) []any {
+		return []any{ids[i], w.count[ids[i]]}
+	})
+}
 
 // PutMappings replaces the institution mapping and refreshes the marts.
 func (w *Warehouse) PutMappings(ctx context.Context, maps []Mapping) error {

@@ -7,18 +7,30 @@
 //
 //   - fact: one parsed usage row (schemas.Usage) of one unit's harvest.
 //   - source: what a fact came from (facts.unit_key, loaded_units): a
-//     SUSHI unit's folder in the archive, or an upload unit's folder and
-//     COUNTER release; loaded_units.source says "sushi" or "upload/VENDOR".
+//     SUSHI unit's folder in the archive, an upload unit's folder and
+//     COUNTER release, or an access-log unit's folder (the consortium's own
+//     logins counted as COUNTER PR, bibstat.SourceAccessLog);
+//     loaded_units.source says "sushi", "upload/VENDOR" or "access-log".
+//   - class of source: the vendor's COUNTER reports ("counter": harvests
+//     and uploads) or the access log ("access-log"). A platform counts one
+//     class (platforms[].count_source, given as Options.CountSource); the
+//     other is kept for comparison (mart_source_comparison), never added.
 //   - supersession: a newer loadable harvest of a source replaces the older
 //     one's facts in one transaction, so a re-harvest never double counts.
 //   - the rule of choice (one use, one count): a cell is what was counted:
 //     the entity the usage is attributed to (library, pool, or the vendor's
 //     unattributed id; never the vendor id or credential it arrived under)
 //     × platform × month, per report. Two sources of one cell (a harvest
-//     and an upload, one file under two vendor ids, two releases) are never
-//     added: the best release counts (5.1 > 5 > 4), then the source the
-//     platform's config prefers (platforms[].prefer_source, given as
-//     Options.PreferSource), then the newest. source_choice in
+//     and an upload, one file under two vendor ids, two releases, the
+//     vendor and the access log) are never added: first the class the
+//     platform counts (the vendor's, by default; a platform that counts the
+//     access log counts the vendor's report in a month the log does not
+//     have, and says so, and in a month it has sets aside every vendor
+//     source of the platform, pools' too, since the log already counts each
+//     use under the patron's home library); then within the class the best
+//     release (5.1 > 5 > 4), then the source the platform's config prefers
+//     (platforms[].prefer_source, given as Options.PreferSource), then the
+//     newest. source_choice in
 //     schemas/sql/marts.sql is the one place it is written; mart_sources
 //     shows every cell's sources, counted or set aside and why ('bibstat
 //     explain' prints it), and the view facts_chosen gives the facts rows
@@ -46,7 +58,10 @@
 //     the next refresh, without a new harvest.
 //   - pool: usage many libraries share (shared IP ranges, national
 //     licences), allocated to its members by a recorded rule: population
-//     (default), equal, or a named metric; pool_shares keeps rule and inputs.
+//     (default), equal, a named metric of the members' own usage, or
+//     logins (the members' login-measured usage of a named metric, from the
+//     access-log units whether or not their platform counts them);
+//     pool_shares keeps rule and inputs.
 //   - structure: municipalities and counties are time-versioned; a month
 //     before 2024 belongs to the 2020–2023 structure, later ones to 2024's.
 //     Old codes map to new ones through municipality_successors; the

@@ -7,8 +7,13 @@ import (
 )
 
 // WorldStore is the world the package's own tests load, for tests that
-// import packages built on transform (the agreements).
-func WorldStore(t *testing.T) store.Store { return world(t) }
+// import packages built on transform (the agreements), with a month of
+// the access log beside the vendor's.
+func WorldStore(t *testing.T) store.Store {
+	st := world(t)
+	archiveLog(t, st, "avis", "2030100", "2024-01", t0, tirLogin(18), login{"Unique_Item_Requests", 6})
+	return st
+}
 
 // RestateWorld archives a restatement of a loaded month and a new month.
 func RestateWorld(t *testing.T, st store.Store) {
@@ -22,4 +27,6 @@ func RestateWorld(t *testing.T, st store.Store) {
 		tr.rows[i].Title = "Aftenposten"
 	}
 	archive(t, st, tr)
+	// The access log counted again: the newer count supersedes the older.
+	archiveLog(t, st, "avis", "2030100", "2024-01", t1, tirLogin(19), login{"Unique_Item_Requests", 6})
 }

@@ -24,6 +24,7 @@ var Marts = []string{
 	"mart_yoy",
 	"mart_sources",
 	"mart_title_month",
+	"mart_source_comparison",
 }
 
 // Refresh brings agg_usage up to date for every month whose facts changed,
@@ -44,6 +45,9 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 	}
 	defer tx.Rollback()
 	if err := w.putPreferences(ctx, tx); err != nil {
+		return err
+	}
+	if err := w.putCountSources(ctx, tx); err != nil {
 		return err
 	}
 	// agg_usage is kept per month: only the months a load touched are

@@ -206,9 +206,9 @@ func ReadMappingsCSV(r io.Reader) ([]Mapping, error) {
 	return out, nil
 }
 
-// ReadPoolsCSV reads pools: pool_id, name, rule (population, equal or
-// metric; empty means population), metric_type, members (bibnrs separated
-// by spaces).
+// ReadPoolsCSV reads pools: pool_id, name, rule (population, equal,
+// metric or logins; empty means population), metric_type (for metric and
+// logins), members (bibnrs separated by spaces).
 func ReadPoolsCSV(r io.Reader) ([]Pool, error) {
 	rows, err := readCSV(r, "pool_id", "members")
 	if err != nil {
@@ -221,12 +221,12 @@ func ReadPoolsCSV(r io.Reader) ([]Pool, error) {
 		case "":
 			p.Rule = RulePopulation
 		case RulePopulation, RuleEqual:
-		case RuleMetric:
+		case RuleMetric, RuleLogins:
 			if p.Metric == "" {
-				return nil, fmt.Errorf("pools csv line %d: rule metric needs metric_type", i+2)
+				return nil, fmt.Errorf("pools csv line %d: rule %s needs metric_type", i+2, p.Rule)
 			}
 		default:
-			return nil, fmt.Errorf("pools csv line %d: rule %q: want population, equal or metric", i+2, p.Rule)
+			return nil, fmt.Errorf("pools csv line %d: rule %q: want population, equal, metric or logins", i+2, p.Rule)
 		}
 		for _, f := range strings.Fields(row.get("members")) {
 			id, err := bibstat.ParseLibraryID(f)

@@ -19,7 +19,7 @@ import (
 
 // SchemaVersion numbers the warehouse layout. A warehouse written with
 // another version is never read: it is rebuilt from the raw archive.
-var SchemaVersion = "3." + strconv.Itoa(schemas.Version)
+var SchemaVersion = "4." + strconv.Itoa(schemas.Version)
 
 // ErrSchemaMismatch: the warehouse file was written by another version of BibStat.
 var ErrSchemaMismatch = errors.New("warehouse schema version mismatch")
@@ -34,6 +34,11 @@ type Options struct {
 	// second step of the rule of choice. nil leaves the warehouse's
 	// recorded preferences as they are.
 	PreferSource map[string]string
+	// CountSource is each platform's class of source that counts (config
+	// platforms[].count_source: "counter" or "access-log"), the first step
+	// of the rule of choice; a platform not in it counts "counter". nil
+	// leaves the warehouse's recorded choices as they are.
+	CountSource map[string]string
 }
 
 // Warehouse is an open DuckDB warehouse file.
@@ -43,6 +48,8 @@ type Warehouse struct {
 	log  *slog.Logger
 	// prefer is Options.PreferSource, written by every Refresh.
 	prefer map[string]string
+	// count is Options.CountSource, written by every Refresh.
+	count map[string]string
 }
 
 // Open opens (creating if needed) the warehouse at path. A file of another
@@ -76,7 +83,7 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*Wa
 		db.Close()
 		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
 	}
-	w := &Warehouse{DB: db, Path: path, log: log, prefer: opts.PreferSource}
+	w := &Warehouse{DB: db, Path: path, log: log, prefer: opts.PreferSource, count: opts.CountSource}
 	if err := w.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

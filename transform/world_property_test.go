@@ -230,6 +230,7 @@ func check(t *testing.T, g geo, w world) []string {
 			}
 		}
 	}
+	msgs = append(msgs, logsAddNothing(t, wh, st, w)...)
 	msgs = append(msgs, registerLater(t, wh, st, g, w)...)
 	// A rebuild from the store alone gives what the updates gave.
 	path := filepath.Join(t.TempDir(), "rebuilt.duckdb")

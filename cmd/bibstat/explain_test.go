@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -83,6 +85,47 @@ func TestParseCell(t *testing.T) {
 		got, err := transform.ParseCell(in)
 		if err != nil || got != want {
 			t.Errorf("ParseCell(%q) = %+v, %v, want %+v", in, got, err, want)
+		}
+	}
+}
+
+// TestAccessLogCountsWhereConfigured: logs ingested with ingest-logs and a
+// platform whose count_source is access-log: transform loads the login
+// usage, and explain shows it counted. The same archive under a config
+// that counts the vendor keeps it out of the marts.
+func TestAccessLogCountsWhereConfigured(t *testing.T) {
+	dir := t.TempDir()
+	fixtures := "../../ingest/accesslog/testdata/"
+	ctx := context.Background()
+	var out, errb bytes.Buffer
+	if err := run(ctx, []string{"ingest-logs", "--logs", fixtures + "logs.yaml", "--source", "ezproxy",
+		"--archive", filepath.Join(dir, "archive"), fixtures + "ezproxy.log"}, &out, &errb); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	for _, count := range []string{"access-log", "counter"} {
+		cfg := filepath.Join(dir, count+".yaml")
+		yaml := "platforms:\n  - id: avisarkiv\n    name: Avisarkivet\n    base_url: https://sushi.avisarkiv.example/sushi\n" +
+			"    release: \"5.1\"\n    count_source: " + count + "\n" +
+			"store:\n  kind: local\n  dir: archive\nwarehouse:\n  path: " + count + ".duckdb\n"
+		if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{
+			{"transform", "--config", cfg, "--libraries", "../../testdata/library-register/basebibliotek.xml"},
+			{"explain", "--config", cfg, "2030100/avisarkiv/2026-03"},
+		} {
+			out.Reset()
+			if err := run(ctx, args, &out, &errb); err != nil {
+				t.Fatalf("%s: %v\n%s", args[0], err, errb.String())
+			}
+		}
+		s := out.String()
+		counted := regexp.MustCompile(`(?m)^  Total_Item_Requests +3  from PR release 5.1`).MatchString(s)
+		if counted != (count == "access-log") {
+			t.Errorf("count_source %s: the login usage counted: %v\n%s", count, counted, s)
+		}
+		if count == "counter" && !strings.Contains(s, "platform counts the vendor's COUNTER reports; the access log is kept for comparison") {
+			t.Errorf("count_source counter: explain does not say why the log is set aside:\n%s", s)
 		}
 	}
 }

@@ -60,13 +60,18 @@ func openLocal(ctx context.Context, dir string) (*store.Local, error) {
 // takes them, the spill directory read from the config's folder.
 func warehouseOptions(cfg *config.Loaded) transform.Options {
 	w := cfg.Warehouse
-	prefer := map[string]string{} // never nil: a config without preferences clears the warehouse's
+	// Never nil: a config without preferences or counting sources clears the warehouse's.
+	prefer, count := map[string]string{}, map[string]string{}
 	for _, p := range cfg.Platforms {
 		if p.PreferSource != "" {
 			prefer[p.ID] = p.PreferSource
 		}
+		if p.CountSource != "" {
+			count[p.ID] = p.CountSource
+		}
 	}
-	return transform.Options{MemoryLimit: w.MemoryLimit, Threads: w.Threads, TempDir: cfg.Path(w.TempDirectory), PreferSource: prefer}
+	return transform.Options{MemoryLimit: w.MemoryLimit, Threads: w.Threads, TempDir: cfg.Path(w.TempDirectory),
+		PreferSource: prefer, CountSource: count}
 }
 
 // openWarehouse opens the warehouse at path with opts. Its folder must

@@ -142,17 +142,39 @@ FROM agg_usage a JOIN attribution t USING (platform, library_id, institution_id,
 -- same usage meet. A cell is what was counted: entity (the library, pool or
 -- unattributed id the usage is attributed to, not the vendor id or
 -- credential it arrived under) × platform × month, per report. Its sources
--- (harvests, uploads, the same file under two vendor ids, two releases)
--- are never added; one counts:
---   1. the best COUNTER release of the cell, 5.1 > 5 > 4 (over all its
---      reports, so R4 and R5 are never mixed in one entity-month);
+-- (harvests, uploads, the same file under two vendor ids, two releases,
+-- the consortium's own access log) are never added; one counts:
+--   0. the class of source the platform counts (platforms[].count_source,
+--      table count_source): the vendor's COUNTER reports ('counter':
+--      harvests and uploads, the default) or the consortium's own logins
+--      ('access-log'). Sources of the other class are set aside and kept
+--      for comparison (mart_source_comparison). A platform that counts the
+--      access log, in a month with no access-log unit of the platform at
+--      all (before logging began, a log lost), counts the vendor's report
+--      for that month and says so ("no access log for this month"): a gap
+--      in our own logs never shows as 0 and the vendor's figure is the best
+--      there is. In a month the log has, every vendor source of the
+--      platform is set aside, a library's without logins, a pool's and
+--      unattributed usage too: the log counts each use under the patron's
+--      home library, so the vendor's would be counted twice. A platform
+--      that counts the vendor's reports never counts the access log in its
+--      place: the vendor's month arrives after ours, and a figure that
+--      changed source when the harvest came would mislead; the missing
+--      month shows in status and as vendor_count NULL in the comparison.
+--      The class is decided per source by its platform id
+--      (loaded_units.platform), so an access log declared under a name the
+--      vendor does not use can still never add to the vendor's usage;
+--   1. within the class, the best COUNTER release of the cell, 5.1 > 5 > 4
+--      (over all its reports, so R4 and R5 are never mixed in one entity-month);
 --   2. then, per report, the source the platform's config prefers
 --      (platforms[].prefer_source: sushi, upload or upload/VENDOR);
 --   3. then the newest harvest or upload (then the greatest key, so a tie
 --      is decided the same way on every rebuild).
--- Every other source is set aside, with why. Restatements of one source
--- never get here: a newer harvest of the same source replaced its facts;
--- and a byte-identical copy of a superseded object never counts
+-- Every other source is set aside, with why. class_counted says which
+-- source would count within its class (what mart_source_comparison and
+-- the pool rule 'logins' read); counted, which counts. Restatements of one
+-- source never get here: a newer harvest of the same source replaced its
+-- facts; and a byte-identical copy of a superseded object never counts
 -- (stale_sources). "Newest" dates an object by its bytes' first arrival.
 -- Grain: entity × platform × month × report × source.
 CREATE OR REPLACE TABLE source_choice AS
@@ -160,32 +182,60 @@ WITH s AS (
   SELECT DISTINCT target_kind, target_id, institution_id, customer_id, platform, month, report_id, release, unit_key
   FROM usage_attributed
 ),
-ranked AS (
-  SELECT s.*, u.raw_key, u.source, u.harvested_at, u.platform AS source_platform, p.source AS preferred, x.reason AS stale,
-    release_rank(s.release) AS rr,
-    max(release_rank(s.release)) FILTER (WHERE x.reason IS NULL)
-      OVER (PARTITION BY target_kind, target_id, institution_id, customer_id, s.platform, s.month) AS best_rr,
-    row_number() OVER (PARTITION BY target_kind, target_id, institution_id, customer_id, s.platform, s.month, s.report_id, release_rank(s.release)
-      ORDER BY (x.reason IS NULL) DESC, (p.source IS NOT NULL) DESC, u.harvested_at DESC, s.unit_key DESC) AS rank
+-- The months of each platform that the access log has.
+log_months AS (
+  SELECT DISTINCT platform, month FROM loaded_units
+  WHERE source = 'access-log' AND unit_key NOT IN (SELECT unit_key FROM stale_sources)
+),
+classed AS (
+  SELECT s.*, u.raw_key, u.source, u.harvested_at, u.platform AS source_platform,
+    CASE WHEN u.source = 'access-log' THEN 'access-log' ELSE 'counter' END AS class,
+    coalesce(c.source, 'counter') AS wanted, lm.platform IS NOT NULL AS log_month
   FROM s JOIN loaded_units u USING (unit_key)
+  LEFT JOIN count_source c ON c.platform = u.platform
+  LEFT JOIN log_months lm ON lm.platform = u.platform AND lm.month = s.month
+),
+ranked AS (
+  SELECT k.*, p.source AS preferred, x.reason AS stale,
+    release_rank(k.release) AS rr,
+    max(release_rank(k.release)) FILTER (WHERE x.reason IS NULL)
+      OVER (PARTITION BY target_kind, target_id, institution_id, customer_id, k.platform, k.month, k.class) AS best_rr,
+    row_number() OVER (PARTITION BY target_kind, target_id, institution_id, customer_id, k.platform, k.month, k.report_id, k.class, release_rank(k.release)
+      ORDER BY (x.reason IS NULL) DESC, (p.source IS NOT NULL) DESC, k.harvested_at DESC, k.unit_key DESC) AS rank,
+    CASE WHEN bool_or(k.wanted = 'access-log' AND k.log_month) OVER cell THEN 'access-log' ELSE 'counter' END AS counting_class,
+    bool_or(k.class = 'access-log') OVER cell AS cell_has_log
+  FROM classed k
   LEFT JOIN stale_sources x USING (unit_key)
-  LEFT JOIN source_preference p ON p.platform = u.platform AND (u.source = p.source OR u.source LIKE p.source || '/%')
+  LEFT JOIN source_preference p ON p.platform = k.source_platform AND (k.source = p.source OR k.source LIKE p.source || '/%')
+  WINDOW cell AS (PARTITION BY target_kind, target_id, institution_id, customer_id, k.platform, k.month)
 ),
 winner AS (
-  SELECT target_kind, target_id, institution_id, customer_id, platform, month, report_id,
+  SELECT target_kind, target_id, institution_id, customer_id, platform, month, report_id, class,
          any_value(release) AS best_release, any_value(raw_key) AS best_key,
          any_value(preferred) AS best_preferred
   FROM ranked WHERE stale IS NULL AND rr = best_rr AND rank = 1 GROUP BY ALL
 ),
 best_any AS (
-  SELECT target_kind, target_id, institution_id, customer_id, platform, month, max_by(release, rr) FILTER (WHERE stale IS NULL) AS best_release
+  SELECT target_kind, target_id, institution_id, customer_id, platform, month, class,
+         max_by(release, rr) FILTER (WHERE stale IS NULL) AS best_release
   FROM ranked GROUP BY ALL
 )
 SELECT r.target_kind, r.target_id, r.institution_id, r.customer_id, r.platform, r.month, r.report_id, r.release,
-  r.unit_key, r.raw_key, r.source, r.source_platform, r.harvested_at,
-  coalesce(r.stale IS NULL AND r.rr = r.best_rr AND r.rank = 1, false) AS counted,
+  r.unit_key, r.raw_key, r.source, r.source_platform, r.harvested_at, r.class AS source_class,
+  coalesce(r.stale IS NULL AND r.rr = r.best_rr AND r.rank = 1, false) AS class_counted,
+  coalesce(r.stale IS NULL AND r.rr = r.best_rr AND r.rank = 1, false) AND r.class = r.counting_class AS counted,
   CASE
+    WHEN r.class <> r.counting_class AND r.class = 'access-log'
+      THEN 'set aside: platform counts the vendor''s COUNTER reports; the access log is kept for comparison'
+    WHEN r.class <> r.counting_class AND r.cell_has_log
+      THEN 'set aside: platform counts the access log; the vendor''s report is kept for comparison'
+    WHEN r.class <> r.counting_class AND r.target_kind = 'library'
+      THEN 'set aside: platform counts the access log, which has no use by this library this month; the vendor''s report is kept for comparison'
+    WHEN r.class <> r.counting_class
+      THEN 'set aside: platform counts the access log, which counts every use under the patron''s home library; the vendor''s report is kept for comparison'
     WHEN r.stale IS NOT NULL THEN 'set aside: ' || r.stale
+    WHEN r.rr = r.best_rr AND r.rank = 1 AND r.wanted = 'access-log'
+      THEN 'counted: no access log for this month; the vendor''s report counts'
     WHEN r.rr = r.best_rr AND r.rank = 1 THEN 'counted'
     WHEN r.rr < r.best_rr THEN 'release ' || r.release || ' set aside: the cell has release ' || b.best_release
     WHEN r.preferred IS NULL AND w.best_preferred IS NOT NULL
@@ -193,8 +243,8 @@ SELECT r.target_kind, r.target_id, r.institution_id, r.customer_id, r.platform, 
     ELSE 'set aside: an older copy of the same usage; the newest, ' || w.best_key || ', counts'
   END AS reason
 FROM ranked r
-JOIN best_any b USING (target_kind, target_id, institution_id, customer_id, platform, month)
-LEFT JOIN winner w USING (target_kind, target_id, institution_id, customer_id, platform, month, report_id);
+JOIN best_any b USING (target_kind, target_id, institution_id, customer_id, platform, month, class)
+LEFT JOIN winner w USING (target_kind, target_id, institution_id, customer_id, platform, month, report_id, class);
 
 -- usage_chosen: the usage that counts: the counted sources only, and per
 -- entity, platform, month and metric one report (PR > DR > TR > IR).
@@ -257,8 +307,9 @@ GROUP BY ALL;
 
 -- pool_shares: each member's share of each pool per year, with the rule and
 -- its inputs: basis is the member's population (rule 'population'), 1
--- ('equal'), or its own attributed usage of metric_type that year
--- ('metric'). A pool whose bases sum to 0 is split equally, and says so.
+-- ('equal'), its own attributed usage of metric_type that year
+-- ('metric'), or its login-measured usage of metric_type that year
+-- ('logins'). A pool whose bases sum to 0 is split equally, and says so.
 -- Grain: pool × year × library.
 CREATE OR REPLACE TABLE pool_shares AS
 WITH years AS (
@@ -272,6 +323,11 @@ basis AS (
   SELECT y.pool_id, y.year, m.library_id, p.rule, p.metric_type,
     (CASE p.rule WHEN 'equal' THEN 1
                  WHEN 'population' THEN coalesce(lp.population, 0)
+                 -- the member's login-measured usage (access-log units, counted or not)
+                 WHEN 'logins' THEN coalesce((SELECT sum(a.count) FROM usage_attributed a JOIN source_choice c
+                     USING (target_kind, target_id, institution_id, customer_id, platform, month, report_id, unit_key)
+                   WHERE c.class_counted AND c.source_class = 'access-log' AND a.target_kind = 'library'
+                     AND a.target_id = m.library_id AND a.metric_type = p.metric_type AND year(a.month) = y.year), 0)
                  ELSE coalesce(o.n, 0) END)::DOUBLE AS basis
   FROM years y JOIN pools p USING (pool_id) JOIN pool_members m USING (pool_id)
   LEFT JOIN library_population lp ON lp.library_id = m.library_id AND lp.year = y.year
@@ -411,3 +467,68 @@ SELECT c.level, c.area, c.platform, c.metric_type, c.month, c.total, p.total AS 
   CASE WHEN p.total > 0 THEN round((c.total - p.total) * 100 / p.total, 6) END AS change_pct
 FROM cur c LEFT JOIN cur p ON p.level = c.level AND p.area = c.area AND p.platform = c.platform
   AND p.metric_type = c.metric_type AND p.month = (c.month - INTERVAL 1 YEAR)::DATE;
+
+-- mart_source_comparison: the vendor's figures beside the login-measured
+-- ones, so the consortium sees when a vendor's numbers drift. Only
+-- platforms (loaded_units.platform, the config's id, which both sides
+-- share) that have both sources in some month. vendor_count is the vendor's
+-- usage attributed to the library itself by the rule of choice within the
+-- vendor's class (never a pool share), login_count the access log's; each
+-- counted whether or not the platform counts it (counted_source says which
+-- does). A side with no source for the library's month is NULL, never 0,
+-- so a gap shows; a side whose source is there but lists no such metric
+-- is 0 (COUNTER leaves zeros out, and 3030 or an empty report is the
+-- vendor's zero). difference = vendor_count - login_count, NULL unless both.
+-- Grain: library × platform × month × metric_type.
+CREATE OR REPLACE TABLE mart_source_comparison AS
+WITH both_sources AS (
+  SELECT DISTINCT platform FROM loaded_units GROUP BY platform, month
+  HAVING bool_or(source = 'access-log') AND bool_or(source <> 'access-log')
+),
+log_months AS (
+  SELECT DISTINCT platform, month FROM loaded_units
+  WHERE source = 'access-log' AND unit_key NOT IN (SELECT unit_key FROM stale_sources)
+),
+chosen AS (
+  SELECT c.source_class, u.target_id AS library_id, c.source_platform, u.platform, u.month, u.metric_type, u.report_id,
+         report_rank(u.report_id) AS pr, u.count
+  FROM usage_attributed u
+  JOIN source_choice c USING (target_kind, target_id, institution_id, customer_id, platform, month, report_id, unit_key)
+  WHERE c.class_counted AND u.target_kind = 'library' AND c.source_platform IN (SELECT platform FROM both_sources)
+),
+-- per class, as in usage_chosen, one report per metric (PR > DR > TR > IR)
+best AS (
+  SELECT source_class, library_id, platform, month, metric_type, min({'pr': pr, 'report_id': report_id}).report_id AS report_id
+  FROM chosen GROUP BY ALL
+),
+sides AS (
+  SELECT source_platform AS platform, library_id, month, metric_type,
+    sum(count) FILTER (WHERE source_class = 'counter') AS vendor,
+    sum(count) FILTER (WHERE source_class = 'access-log') AS logins
+  FROM chosen JOIN best USING (source_class, library_id, platform, month, metric_type, report_id)
+  GROUP BY ALL
+),
+-- which side has a source for the library's month: usage, or a unit
+-- loaded under the library that holds none (the vendor's 3030)
+present AS (
+  SELECT platform, library_id, month, bool_or(vendor IS NOT NULL) AS vendor, bool_or(logins IS NOT NULL) AS logins
+  FROM (
+    SELECT platform, library_id, month, vendor, logins FROM sides
+    UNION ALL
+    SELECT platform, library_id, month, CASE WHEN source <> 'access-log' AND state = 'zero' THEN 0 END,
+           CASE WHEN source = 'access-log' THEN 0 END
+    FROM loaded_units WHERE unit_key NOT IN (SELECT unit_key FROM stale_sources)
+  ) GROUP BY ALL
+),
+counts AS (
+  SELECT s.library_id, s.platform, s.month, s.metric_type,
+    coalesce(s.vendor, CASE WHEN p.vendor THEN 0 END)::BIGINT AS vendor_count,
+    coalesce(s.logins, CASE WHEN p.logins THEN 0 END)::BIGINT AS login_count
+  FROM sides s JOIN present p USING (platform, library_id, month)
+)
+SELECT k.library_id, k.platform, k.month, k.metric_type, k.vendor_count, k.login_count,
+  (k.vendor_count - k.login_count)::BIGINT AS difference,
+  CASE WHEN cs.source = 'access-log' AND lm.platform IS NOT NULL THEN 'access-log' ELSE 'counter' END AS counted_source
+FROM counts k
+LEFT JOIN count_source cs ON cs.platform = k.platform
+LEFT JOIN log_months lm ON lm.platform = k.platform AND lm.month = k.month;

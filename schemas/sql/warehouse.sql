@@ -75,6 +75,16 @@ CREATE TABLE IF NOT EXISTS source_preference (
   source   VARCHAR NOT NULL
 );
 
+-- count_source: the class of source whose usage counts on a platform
+-- (platforms[].count_source: 'counter', the vendor's COUNTER reports, or
+-- 'access-log', the consortium's own logins), the first step of the rule
+-- of choice; a platform not named counts 'counter'. Written by Refresh from
+-- the options the warehouse was opened with.
+CREATE TABLE IF NOT EXISTS count_source (
+  platform VARCHAR PRIMARY KEY,
+  source   VARCHAR NOT NULL CHECK (source IN ('counter', 'access-log'))
+);
+
 -- libraries: the library register (dimension). municipality is the kommnr
 -- as registered (2024 code, or a 2020–2023 code mapped through
 -- municipality_successors): never derived from library_id.
@@ -104,12 +114,13 @@ CREATE TABLE IF NOT EXISTS institution_map (
 
 -- pools: usage that belongs to many libraries (shared IP ranges, national
 -- licences) and the rule that allocates it: 'population' (default),
--- 'equal', or 'metric' (share of the members' own usage of metric_type).
+-- 'equal', 'metric' (share of the members' own usage of metric_type) or
+-- 'logins' (share of the members' login-measured usage of metric_type).
 CREATE TABLE IF NOT EXISTS pools (
   pool_id     VARCHAR PRIMARY KEY,
   name        VARCHAR NOT NULL,
-  rule        VARCHAR NOT NULL CHECK (rule IN ('population', 'equal', 'metric')),
-  metric_type VARCHAR NOT NULL -- for rule 'metric'; '' otherwise
+  rule        VARCHAR NOT NULL CHECK (rule IN ('population', 'equal', 'metric', 'logins')),
+  metric_type VARCHAR NOT NULL -- for rules 'metric' and 'logins'; '' otherwise
 );
 
 CREATE TABLE IF NOT EXISTS pool_members (
