@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -56,7 +57,7 @@ func (sh comparisonSheet) csv(m messages, machine bool) ([]byte, error) {
 	}
 	if machine {
 		w.Comma, header = ',', comparisonMachineHeader
-		num = func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+		num = func(v float64) string { return strconv.FormatFloat(math.Round(v*1e4)/1e4, 'f', -1, 64) }
 	}
 	if err := w.Write(header); err != nil {
 		return nil, err

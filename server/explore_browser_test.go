@@ -39,6 +39,9 @@ func TestExploreInBrowser(t *testing.T) {
 	if err := worldWithAgreements(); err != nil {
 		t.Fatal(err)
 	}
+	if err := worldWithComparison(); err != nil { // explore_compare_test.go
+		t.Fatal(err)
+	}
 	wh, _ := worldWarehouse()
 	cfg, _ := portalConfig(t, wh.DB, nil)
 	cfg.SiteDir = filepath.Join(t.TempDir(), "site")
@@ -63,6 +66,8 @@ func TestExploreInBrowser(t *testing.T) {
 		{"explore-admin", "admin", "/utforsk?national=1&county=46&library=2030100&from=2024-11"},
 		{"explore-library", "oslo", "/utforsk?platform=medier&platform=nyheter"},
 		{"explore-refused", "oslo", "/utforsk?platform=bogus"},
+		{"explore-compare-admin", "admin", "/utforsk/sammenligning?national=1&county=46&library=2030100"},
+		{"explore-compare-library", "oslo", "/utforsk/sammenligning"},
 		{"agreements-library", "oslo", "/avtaler"},
 		{"agreements-county", "fylke03", "/avtaler"},
 	}

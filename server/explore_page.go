@@ -239,5 +239,6 @@ func (s *Server) renderExplore(w http.ResponseWriter, status int, name string, d
 // exploreRoutes are the explorer's and the own agreements' pages.
 func (s *Server) exploreRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /utforsk", s.explore)
+	mux.HandleFunc("GET /utforsk/sammenligning", s.exploreCompare)
 	mux.HandleFunc("GET /avtaler", s.ownAgreements)
 }

@@ -11,6 +11,7 @@ type exploreWords struct {
 	OwnShare, AgreementTotal, NotParticipating, NoAgreementsYours, ExploreLink, Refused, BadRequest    string
 	ErrLang, ErrMonth, ErrPeriod, ErrPlatform, ErrMetric, ErrLibrary, ErrCounty, ErrForbidden          string
 	ErrFormat, ErrTooMany, ErrNoData, LogOut, Language, Lines, ByEntity, ByPlatform, ErrBy, ErrByOne   string
+	CompareTitle, CompareIntro, CompareNone, CompareSection, CompareBack, CompareLink                  string // explore_compare.go
 }
 
 var exploreCatalog = map[report.Lang]exploreWords{
@@ -29,7 +30,11 @@ var exploreCatalog = map[report.Lang]exploreWords{
 		ErrFormat: "Ukjent format %q: velg csv, csv-machine eller xlsx.", ErrTooMany: "Velg høyst %d bibliotek og områder om gangen.",
 		ErrNoData: "Det finnes ingen bruksdata ennå.", LogOut: "Logg ut", Language: "Språk",
 		Lines: "Linjer i diagrammet", ByEntity: "Én for hvert bibliotek eller område", ByPlatform: "Én for hver tjeneste",
-		ErrBy: "Ukjent valg av linjer %q.", ErrByOne: "Velg ett bibliotek eller område for å se hver tjeneste for seg."},
+		ErrBy: "Ukjent valg av linjer %q.", ErrByOne: "Velg ett bibliotek eller område for å se hver tjeneste for seg.",
+		CompareTitle: "Leverandørens tall mot innloggingene",
+		CompareIntro: "Velg periode, tjenester, type bruk og bibliotek for å se leverandørens tall ved siden av tallene målt fra innloggingene gjennom Bibliotek24.",
+		CompareNone:  "Ingen tjenester har tall både fra leverandøren og fra innloggingene ennå.", CompareSection: "%s: %s",
+		CompareBack: "Tilbake til bruken per måned", CompareLink: "Sammenlign leverandørens tall med innloggingene"},
 	"nn": {Title: "Utforsk bruken", Intro: "Vel periode, tenester, type bruk og bibliotek. Adressa til sida held på valet, så du kan dele lenkja.",
 		Choose: "Vel", From: "Frå", To: "Til", PlatformsAll: "Ingen vald tyder alle tenestene.", Whose: "Bibliotek og område",
 		WholeCountry: "Heile landet (alle bibliotek)", CountyOf: "%s (heile fylket)", Show: "Vis",
@@ -45,7 +50,11 @@ var exploreCatalog = map[report.Lang]exploreWords{
 		ErrFormat: "Ukjent format %q: vel csv, csv-machine eller xlsx.", ErrTooMany: "Vel høgst %d bibliotek og område om gongen.",
 		ErrNoData: "Det finst ingen bruksdata enno.", LogOut: "Logg ut", Language: "Språk",
 		Lines: "Linjer i diagrammet", ByEntity: "Éi for kvart bibliotek eller område", ByPlatform: "Éi for kvar teneste",
-		ErrBy: "Ukjent val av linjer %q.", ErrByOne: "Vel eitt bibliotek eller område for å sjå kvar teneste for seg."},
+		ErrBy: "Ukjent val av linjer %q.", ErrByOne: "Vel eitt bibliotek eller område for å sjå kvar teneste for seg.",
+		CompareTitle: "Talet frå leverandøren mot innloggingane",
+		CompareIntro: "Vel periode, tenester, type bruk og bibliotek for å sjå talet frå leverandøren ved sida av tala målte frå innloggingane gjennom Bibliotek24.",
+		CompareNone:  "Ingen tenester har tal både frå leverandøren og frå innloggingane enno.", CompareSection: "%s: %s",
+		CompareBack: "Tilbake til bruken per månad", CompareLink: "Samanlikn talet frå leverandøren med innloggingane"},
 	"en": {Title: "Explore usage", Intro: "Choose a period, services, a kind of use and libraries. The page's address holds your choice, so the link can be shared.",
 		Choose: "Choose", From: "From", To: "To", PlatformsAll: "None chosen means every service.", Whose: "Libraries and areas",
 		WholeCountry: "The whole country (every library)", CountyOf: "%s (the whole county)", Show: "Show",
@@ -61,5 +70,9 @@ var exploreCatalog = map[report.Lang]exploreWords{
 		ErrFormat: "Unknown format %q: choose csv, csv-machine or xlsx.", ErrTooMany: "Choose at most %d libraries and areas at a time.",
 		ErrNoData: "There is no usage data yet.", LogOut: "Log out", Language: "Language",
 		Lines: "Lines in the chart", ByEntity: "One for each library or area", ByPlatform: "One for each service",
-		ErrBy: "Unknown choice of lines %q.", ErrByOne: "Choose one library or area to see each service on its own."},
+		ErrBy: "Unknown choice of lines %q.", ErrByOne: "Choose one library or area to see each service on its own.",
+		CompareTitle: "The vendor's figures against the logins",
+		CompareIntro: "Choose a period, services, a kind of use and libraries to see the vendor's figures beside the figures measured from the logins through Bibliotek24.",
+		CompareNone:  "No service has figures from both the vendor and the logins yet.", CompareSection: "%s: %s",
+		CompareBack: "Back to usage by month", CompareLink: "Compare the vendor's figures with the logins"},
 }
