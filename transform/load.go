@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/bibliotek24/bibstat"
 )
 
@@ -29,6 +31,8 @@ type LoadSummary struct {
 	// vendor's "no usage": each unit keeps the facts it had, or is loaded
 	// from its newest older harvest that reads.
 	Failed []LoadFailure
+	// Marts is how long refreshing the marts took, when this load did.
+	Marts time.Duration
 }
 
 // LoadFailure is one harvest that could not be loaded, and why.
@@ -105,7 +109,8 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
 		if err := w.Refresh(ctx); err != nil {
 			return sum, err
 		}
-		w.log.Debug("refreshed marts", "took", time.Since(start))
+		sum.Marts = time.Since(start)
+		w.log.Debug("refreshed marts", "took", sum.Marts)
 	}
 	return sum, nil
 }
@@ -155,12 +160,12 @@ func loadableHarvests(ctx context.Context, src Source) (map[string][]bibstat.Sid
 			sidecars = append(sidecars, k)
 		}
 	}
+	sides, err := readSidecars(ctx, src, sidecars)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string][]bibstat.Sidecar{}
-	for _, k := range sidecars {
-		side, err := readSidecar(ctx, src, k)
-		if err != nil {
-			return nil, err
-		}
+	for _, side := range sides {
 		if !side.Loadable() {
 			continue
 		}
@@ -199,6 +204,27 @@ func sourceOf(side bibstat.Sidecar) string {
 		return "sushi"
 	}
 	return side.Source
+}
+
+// sidecarReaders bounds the sidecar Gets in flight: a national archive
+// has 135,000, a round trip each to S3, and decoding them is CPU work for
+// every core.
+const sidecarReaders = 16
+
+// readSidecars reads the sidecars keys, sidecarReaders at a time, in the
+// order of keys.
+func readSidecars(ctx context.Context, src Source, keys []string) ([]bibstat.Sidecar, error) {
+	out := make([]bibstat.Sidecar, len(keys))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(sidecarReaders)
+	for i, k := range keys {
+		g.Go(func() error {
+			var err error
+			out[i], err = readSidecar(ctx, src, k)
+			return err
+		})
+	}
+	return out, g.Wait()
 }
 
 func readSidecar(ctx context.Context, src Source, key string) (bibstat.Sidecar, error) {

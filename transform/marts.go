@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bibliotek24/bibstat/schemas"
@@ -52,7 +53,7 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 	}
 	// agg_usage is kept per month: only the months a load touched are
 	// summed again, so restating one month never rescans the whole facts.
-	for i, q := range []string{
+	steps := []string{
 		`DELETE FROM agg_usage WHERE month IN (SELECT month FROM dirty_months)`,
 		`INSERT INTO agg_usage
 		 SELECT month, platform, release, report_id, metric_type, coalesce(data_type, ''), library_id,
@@ -60,20 +61,48 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 		 FROM facts WHERE month IN (SELECT month FROM dirty_months)
 		 GROUP BY ALL`,
 		`DELETE FROM dirty_months`,
-		ddl,
-		views,
-	} {
+	}
+	steps = append(steps, statements(ddl)...)
+	steps = append(steps, views)
+	for _, q := range steps {
 		start := time.Now()
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("refresh marts: %w", err)
 		}
-		// Which step a slow refresh spends its time in (4 is marts.sql).
-		w.log.Debug("refresh step", "step", i, "took", time.Since(start))
+		// Which statement a slow refresh spends its time in.
+		w.log.Debug("refresh step", "statement", statementName(q), "took", time.Since(start))
 	}
+	start := time.Now()
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("refresh marts: %w", err)
 	}
+	w.log.Debug("refresh step", "statement", "COMMIT", "took", time.Since(start))
 	return nil
+}
+
+// statements splits a SQL file into its statements, each run and timed
+// on its own. A statement ends with ";" at the end of a line; whole-line
+// comments go first, as theirs may end so too.
+func statements(file string) []string {
+	var code []string
+	for line := range strings.Lines(file) {
+		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+			code = append(code, line)
+		}
+	}
+	var out []string
+	for q := range strings.SplitSeq(strings.Join(code, ""), ";\n") {
+		if strings.TrimSpace(q) != "" {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// statementName is a statement's first line, which names what it makes.
+func statementName(q string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(q), "\n")
+	return strings.TrimSuffix(strings.TrimSpace(line), " AS")
 }
 
 // ensureViews creates the views of schemas/sql/views.sql on a warehouse

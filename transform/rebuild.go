@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"time"
 )
 
 // Rebuild builds the warehouse at path anew from src alone: the register
@@ -52,9 +53,11 @@ func build(ctx context.Context, w *Warehouse, src Source) (LoadSummary, error) {
 		return sum, err
 	}
 	if sum.Loaded == 0 { // Load refreshed only if it loaded something
+		start := time.Now()
 		if err := w.Refresh(ctx); err != nil {
 			return sum, err
 		}
+		sum.Marts = time.Since(start)
 	}
 	if _, err := w.DB.ExecContext(ctx, `CHECKPOINT`); err != nil {
 		return sum, fmt.Errorf("rebuild: checkpoint: %w", err)
@@ -74,7 +77,9 @@ func (w *Warehouse) Update(ctx context.Context, src Source) (LoadSummary, error)
 		return sum, err
 	}
 	if imported && sum.Loaded == 0 {
+		start := time.Now()
 		err = w.Refresh(ctx)
+		sum.Marts = time.Since(start)
 	}
 	return sum, err
 }

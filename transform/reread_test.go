@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -146,14 +147,18 @@ func TestRereadFailureKeepsTheUnitOut(t *testing.T) {
 	}
 }
 
-// countingSource counts the Gets of each key.
+// countingSource counts the Gets of each key. Load reads sidecars (and
+// parses objects) on several goroutines, hence the mutex.
 type countingSource struct {
 	Source
+	mu   sync.Mutex
 	gets map[string]int
 }
 
 func (c *countingSource) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	c.mu.Lock()
 	c.gets[key]++
+	c.mu.Unlock()
 	return c.Source.Get(ctx, key)
 }
 

@@ -229,8 +229,8 @@ func nationalTransform(ctx context.Context, w io.Writer, wh *transform.Warehouse
 	if err := wh.DB.QueryRowContext(ctx, `SELECT count(*) FROM facts`).Scan(&facts); err != nil {
 		return load, sec, err
 	}
-	fmt.Fprintf(w, "transform_units=%d\ntransform_rows=%d\nfact_rows=%d\ntransform_seconds=%.2f\ntransform_rows_per_s=%.0f\n",
-		load.Loaded, load.Rows, facts, sec, float64(load.Rows)/sec)
+	fmt.Fprintf(w, "transform_units=%d\ntransform_rows=%d\nfact_rows=%d\ntransform_seconds=%.2f\ntransform_rows_per_s=%.0f\nmarts_seconds=%.2f\n",
+		load.Loaded, load.Rows, facts, sec, float64(load.Rows)/sec, load.Marts.Seconds())
 	return load, sec, nil
 }
 
