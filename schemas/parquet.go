@@ -11,7 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
-// ParquetWriter writes Usage record batches as one Parquet file: the parsed
+// ParquetWriter writes record batches of Usage (or more) as one Parquet file: the parsed
 // form of a raw object, which the warehouse loads with read_parquet.
 type ParquetWriter struct {
 	fw   *pqarrow.FileWriter
@@ -30,9 +30,13 @@ var writerProps = parquet.NewWriterProperties(
 	parquet.WithStats(false),
 )
 
-// NewParquetWriter starts a Parquet file on w.
-func NewParquetWriter(w io.Writer) (*ParquetWriter, error) {
-	fw, err := pqarrow.NewFileWriter(Usage, w, writerProps, pqarrow.DefaultWriterProps())
+// NewParquetWriter starts a Parquet file of Usage on w.
+func NewParquetWriter(w io.Writer) (*ParquetWriter, error) { return NewParquetWriterOf(Usage, w) }
+
+// NewParquetWriterOf starts a Parquet file of schema on w: Usage and
+// columns added to it.
+func NewParquetWriterOf(schema *arrow.Schema, w io.Writer) (*ParquetWriter, error) {
+	fw, err := pqarrow.NewFileWriter(schema, w, writerProps, pqarrow.DefaultWriterProps())
 	if err != nil {
 		return nil, fmt.Errorf("parquet writer: %w", err)
 	}

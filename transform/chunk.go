@@ -2,11 +2,15 @@ package transform
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
 	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/schemas"
 )
 
 // loadChunk replaces the facts of a chunk of units in one transaction.
@@ -14,52 +18,112 @@ import (
 // must old facts be found and deleted, a scan a first load can skip.
 // The harvests that do not read are left out and returned, by chunk index,
 // with why.
+//
+// Rows go into DuckDB while they are parsed, so which harvests do not read
+// is known only once they are in: a chunk with such a harvest is rolled
+// back and loaded again without them (rarely: the harvest's sidecar said
+// it reads), never committed with part of a harvest or with the old facts
+// of a unit whose new harvest fails.
 func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar, reloads bool, arrived map[string]time.Time) (int64, map[int]string, error) {
-	start := time.Now()
-	files, bad, err := localParsed(ctx, src, tmp, chunk)
+	files, err := copyAll(ctx, src, tmp, chunk)
 	defer files.remove()
-	if err != nil || len(bad) == len(chunk) {
-		return 0, bad, err
+	if err != nil {
+		return 0, nil, err
 	}
-	parsed := time.Now()
-	defer func() {
-		w.log.Debug("load chunk", "units", len(chunk), "parse", parsed.Sub(start), "sql", time.Since(parsed))
-	}()
+	bad := map[int]string{}
+	for attempt := 1; ; attempt++ {
+		if len(bad) == len(chunk) {
+			return 0, bad, nil
+		}
+		n, more, err := w.loadAttempt(ctx, src, tmp, chunk, bad, files, reloads, arrived)
+		if err != nil || len(more) == 0 {
+			return n, bad, err
+		}
+		w.log.Debug("load chunk again, without the harvests that do not read", "attempt", attempt, "not_read", len(more))
+		maps.Copy(bad, more)
+	}
+}
 
-	tx, err := w.DB.BeginTx(ctx, nil)
+// loadAttempt loads the chunk's units but those in bad, and commits unless
+// a harvest of them turns out not to read: then it rolls back and gives
+// those harvests, with why.
+func (w *Warehouse) loadAttempt(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar, bad map[int]string, files chunkFiles, reloads bool, arrived map[string]time.Time) (int64, map[int]string, error) {
+	start := time.Now()
+	conn, err := w.DB.Conn(ctx)
+	if err != nil {
+		return 0, nil, fmt.Errorf("load: %w", err)
+	}
+	defer conn.Close()
+	pctx, cancel := context.WithCancel(ctx)
+	stream := schemas.NewStream(factsSchema, 4)
+	p := startParse(pctx, src, chunk, files, bad, stream)
+	defer func() {
+		cancel() // a parse the attempt gave up on stops,
+		p.wait() // and none outlives it
+		w.log.Debug("load chunk", "units", len(chunk), "rows_parsed", p.rows.Load(), "parse", p.took, "took", time.Since(start))
+	}()
+	drop, err := RegisterRecords(ctx, conn, tmp, "parsed_rows", stream)
+	if err != nil {
+		cancel()
+		if _, perr := p.wait(); perr != nil {
+			return 0, nil, perr
+		}
+		return 0, nil, fmt.Errorf("load: %w", err)
+	}
+	defer drop()
+
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, nil, fmt.Errorf("load: %w", err)
 	}
 	defer tx.Rollback()
-	if err := putLoadMap(ctx, tx, tmp, chunk, bad, files, arrived); err != nil {
+	n, err := insertFacts(ctx, tx, tmp, chunk, bad, files, reloads, arrived)
+	if err != nil {
+		cancel()
+	}
+	more, perr := p.wait()
+	switch {
+	case perr != nil && (err == nil || !errors.Is(perr, context.Canceled)):
+		return 0, nil, perr // the store's, or ctx's: DuckDB's error only says the stream failed
+	case err != nil:
 		return 0, nil, err
+	case len(more) > 0:
+		return 0, more, nil
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, nil, fmt.Errorf("load: commit: %w", err)
+	}
+	return n, nil, nil
+}
+
+// insertFacts replaces the facts of the chunk's units but those in bad
+// with the rows of their copies in files and those of the view
+// parsed_rows (of factsSchema), and records the units as loaded.
+func insertFacts(ctx context.Context, tx *sql.Tx, tmp string, chunk []bibstat.Sidecar, bad map[int]string, files chunkFiles, reloads bool, arrived map[string]time.Time) (int64, error) {
+	if err := putLoadMap(ctx, tx, tmp, chunk, bad, files, arrived); err != nil {
+		return 0, err
 	}
 	if reloads {
 		// The months the superseded facts covered must be summed again too.
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_months
 			SELECT DISTINCT month FROM facts WHERE unit_key IN (SELECT unit_key FROM load_map)`); err != nil {
-			return 0, nil, fmt.Errorf("load: supersede: %w", err)
+			return 0, fmt.Errorf("load: supersede: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM facts WHERE unit_key IN (SELECT unit_key FROM load_map)`); err != nil {
-			return 0, nil, fmt.Errorf("load: supersede: %w", err)
+			return 0, fmt.Errorf("load: supersede: %w", err)
 		}
 	}
-	var n int64
-	var inserts []string
+	inserts := []string{`INSERT INTO facts BY NAME SELECT * FROM parsed_rows`}
 	if copied := files.copied(); len(copied) > 0 {
 		inserts = append(inserts, `INSERT INTO facts BY NAME
 			SELECT f.* EXCLUDE (filename), m.unit_key, m.library_id
 			FROM read_parquet(`+sqlList(copied)+`, filename = true, union_by_name = true) f JOIN load_map m ON f.filename = m.file`)
 	}
-	if len(files.parsed) > 0 {
-		inserts = append(inserts, `INSERT INTO facts BY NAME
-			SELECT f.*, m.unit_key, m.library_id
-			FROM read_parquet(`+sqlList(files.parsed)+`) f JOIN load_map m ON f.source_key = m.raw_key`)
-	}
+	var n int64
 	for _, q := range inserts {
 		res, err := tx.ExecContext(ctx, q)
 		if err != nil {
-			return 0, nil, fmt.Errorf("load: insert facts: %w", err)
+			return 0, fmt.Errorf("load: insert facts: %w", err)
 		}
 		rows, _ := res.RowsAffected()
 		n += rows
@@ -67,16 +131,13 @@ func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk
 	// A unit's rows are of the unit's month (ingest splits uploads per
 	// unit), so the sidecars name the months to sum again.
 	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_months SELECT DISTINCT month FROM load_map`); err != nil {
-		return 0, nil, fmt.Errorf("load: %w", err)
+		return 0, fmt.Errorf("load: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO loaded_units
 		SELECT unit_key, raw_key, parsed_key, library_id, platform, report_id, month, state, rows, release, source, harvested_at FROM load_map`); err != nil {
-		return 0, nil, fmt.Errorf("load: record units: %w", err)
+		return 0, fmt.Errorf("load: record units: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return 0, nil, fmt.Errorf("load: commit: %w", err)
-	}
-	return n, bad, nil
+	return n, nil
 }
 
 // sqlList writes paths as a DuckDB list literal.

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -18,10 +20,10 @@ import (
 	"github.com/bibliotek24/bibstat/schemas"
 )
 
-// chunkFiles are a chunk's parsed rows in local files for read_parquet.
+// chunkFiles are a chunk's stored parsed rows, copied to local files for
+// read_parquet.
 type chunkFiles struct {
 	perUnit []string // by chunk index: a copy of the unit's stored Parquet, or ""
-	parsed  []string // every other unit's rows, parsed into a few files
 }
 
 // copied lists the per-unit copies.
@@ -36,90 +38,80 @@ func (c chunkFiles) copied() []string {
 }
 
 func (c chunkFiles) remove() {
-	for _, f := range append(c.copied(), c.parsed...) {
+	for _, f := range c.copied() {
 		os.Remove(f)
 	}
 }
 
-// localParsed gathers a chunk's rows, and says which harvests (by chunk
-// index) do not read, with why: their rows, if any were written before the
-// reader stopped, carry a raw key the load map does not name. A unit with
-// stored parsed rows of this parser version is copied as it is; every
-// other unit's raw object is parsed now, into a few Parquet files: one
-// writer for hundreds of units costs a fraction of a file each, and the
-// rows carry their raw key (source_key) to find their unit. Harvests are
-// parsed on every core (a national night is 135,000 small objects, each
-// mostly reader setup); uploads, whose units share files, in one pass.
-func localParsed(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar) (files chunkFiles, bad map[int]string, err error) {
-	files = chunkFiles{perUnit: make([]string, len(chunk))}
-	bad = map[int]string{}
-	var raws, uploads []int
+// copyAll copies the stored parsed rows of each unit that has them from
+// this parser version (copyParsed).
+func copyAll(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar) (chunkFiles, error) {
+	files := chunkFiles{perUnit: make([]string, len(chunk))}
 	for i, side := range chunk {
 		name, ok, err := copyParsed(ctx, src, tmp, i, side)
 		if err != nil {
-			return files, bad, err
+			return files, err
 		}
-		switch {
-		case ok:
+		if ok {
 			files.perUnit[i] = name
+		}
+	}
+	return files, nil
+}
+
+// parsing is a chunk's parse into a stream of record batches, under way.
+type parsing struct {
+	whys   []string // by chunk index: why the harvest is not loaded, or ""
+	doomed atomic.Bool
+	done   chan struct{}
+	err    error
+	took   time.Duration // from start to the stream's end
+	rows   atomic.Int64  // rows sent
+}
+
+// startParse parses the units of chunk that have no copy in files and are
+// not in skip into stream, and closes it. Harvests are parsed on every
+// core (a national night is 135,000 small objects, each mostly reader
+// setup); uploads, whose units share files, in one pass beside them. Each
+// row goes with its unit (factsSchema); an upload's rows of units the
+// chunk does not load are left out. Rows are joined into batches of
+// streamBatchRows across units.
+//
+// Once a harvest does not read, what the others parse is not sent: the
+// load of this attempt is rolled back and done again without it (rows of
+// it may have gone already). The parse goes on, to find every harvest of
+// the chunk that does not read in one attempt.
+func startParse(ctx context.Context, src Source, chunk []bibstat.Sidecar, files chunkFiles, skip map[int]string, stream *schemas.Stream) *parsing {
+	p := &parsing{whys: make([]string, len(chunk)), done: make(chan struct{})}
+	var raws, uploads []int
+	for i, side := range chunk {
+		_, skipped := skip[i]
+		switch {
+		case skipped || files.perUnit[i] != "":
 		case side.Upload != nil: // its key names a unit, not an object: its file is read
 			uploads = append(uploads, i)
 		default:
 			raws = append(raws, i)
 		}
 	}
-	whys := make([]string, len(chunk))
-	if len(uploads) > 0 {
-		rr := newRereads()
-		err := writePart(filepath.Join(tmp, "uploads.parquet"), &files, func(pw *schemas.ParquetWriter) error {
-			for _, i := range uploads {
-				var err error
-				if whys[i], err = rr.read(ctx, src, chunk[i], pw); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return files, bad, err
-		}
-	}
-	if err := parseRaws(ctx, src, tmp, chunk, raws, whys, &files); err != nil {
-		return files, bad, err
-	}
-	for i, why := range whys {
-		if why != "" {
-			bad[i] = why
-		}
-	}
-	return files, bad, nil
-}
-
-// parseRaws parses the raw objects of chunk[raws] on every core, each
-// worker into a file of its own, writing each harvest's why at its index.
-func parseRaws(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar, raws []int, whys []string, files *chunkFiles) error {
-	if len(raws) == 0 {
-		return nil
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(raws))
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	workers := min(runtime.GOMAXPROCS(0), len(raws))
+	errs := make([]error, workers+1)
 	next := make(chan int)
-	names := make([]string, workers)
-	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		names[w] = filepath.Join(tmp, fmt.Sprintf("parsed-%d.parquet", w))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[w] = writeFile(names[w], func(pw *schemas.ParquetWriter) error {
+		wg.Go(func() {
+			errs[w] = p.emitting(ctx, stream, func(emit func(arrow.RecordBatch) error) error {
 				for i := range next {
+					u := unitRef{key: sourceKey(chunk[i]), library: string(chunk[i].Library)}
 					var err error
-					if whys[i], err = parseRaw(ctx, src, chunk[i], pw); err != nil {
+					if p.whys[i], err = parseRaw(ctx, src, chunk[i], func(rec arrow.RecordBatch) error {
+						return emit(withUnit(rec, u))
+					}); err != nil {
 						cancel() // the others stop at their next unit
 						return err
 					}
+					p.noteWhy(p.whys[i])
 				}
 				return nil
 			})
@@ -127,18 +119,84 @@ func parseRaws(ctx context.Context, src Source, tmp string, chunk []bibstat.Side
 				for range next { // let the sender finish
 				}
 			}
-		}()
+		})
 	}
-	for _, i := range raws {
-		if ctx.Err() != nil {
-			break
+	if len(uploads) > 0 {
+		wg.Go(func() {
+			errs[workers] = p.emitting(ctx, stream, func(emit func(arrow.RecordBatch) error) error {
+				units := map[string]unitRef{}
+				for _, i := range uploads {
+					units[chunk[i].Key] = unitRef{key: sourceKey(chunk[i]), library: string(chunk[i].Library)}
+				}
+				rr := newRereads()
+				for _, i := range uploads {
+					var err error
+					if p.whys[i], err = rr.read(ctx, src, chunk[i], func(rec arrow.RecordBatch) error {
+						return withUnits(rec, units, emit)
+					}); err != nil {
+						cancel()
+						return err
+					}
+					p.noteWhy(p.whys[i])
+				}
+				return nil
+			})
+		})
+	}
+	start := time.Now()
+	go func() {
+		defer close(p.done)
+		defer cancel()
+		for _, i := range raws {
+			if ctx.Err() != nil {
+				break
+			}
+			next <- i
 		}
-		next <- i
+		close(next)
+		wg.Wait()
+		p.err = firstError(errs)
+		p.took = time.Since(start)
+		stream.CloseSend(p.err)
+	}()
+	return p
+}
+
+// emitting runs parse with an emit that joins batches and sends them to
+// stream, and sends the rest when parse is done.
+func (p *parsing) emitting(ctx context.Context, stream *schemas.Stream, parse func(emit func(arrow.RecordBatch) error) error) error {
+	c := coalescer{min: streamBatchRows, send: func(rec arrow.RecordBatch) error {
+		if p.doomed.Load() {
+			rec.Release()
+			return nil
+		}
+		p.rows.Add(rec.NumRows())
+		return stream.Send(ctx, rec)
+	}}
+	defer c.release()
+	if err := parse(c.add); err != nil {
+		return err
 	}
-	close(next)
-	wg.Wait()
-	files.parsed = append(files.parsed, names...)
-	return firstError(errs)
+	return c.flush()
+}
+
+func (p *parsing) noteWhy(why string) {
+	if why != "" {
+		p.doomed.Store(true)
+	}
+}
+
+// wait waits for the parse to end and gives the harvests that do not read,
+// by chunk index, with why.
+func (p *parsing) wait() (map[int]string, error) {
+	<-p.done
+	bad := map[int]string{}
+	for i, why := range p.whys {
+		if why != "" {
+			bad[i] = why
+		}
+	}
+	return bad, p.err
 }
 
 // firstError is the first of errs that is not the cancellation the first
@@ -151,36 +209,6 @@ func firstError(errs []error) error {
 		}
 	}
 	return first
-}
-
-// writePart writes one Parquet file of the chunk's parsed rows with write
-// and adds it to files.
-func writePart(name string, files *chunkFiles, write func(*schemas.ParquetWriter) error) error {
-	files.parsed = append(files.parsed, name)
-	return writeFile(name, write)
-}
-
-// writeFile creates the Parquet file name and fills it with write.
-func writeFile(name string, write func(*schemas.ParquetWriter) error) error {
-	f, err := os.Create(name)
-	if err != nil {
-		return fmt.Errorf("load: %w", err)
-	}
-	pw, err := schemas.NewParquetWriter(f)
-	if err != nil {
-		f.Close()
-		return err
-	}
-	werr := write(pw)
-	err = pw.Close()
-	// The Parquet writer closes its file too; closing it again is harmless.
-	if cerr := f.Close(); cerr != nil && !errors.Is(cerr, os.ErrClosed) && err == nil {
-		err = fmt.Errorf("load: %w", cerr)
-	}
-	if werr != nil {
-		return werr
-	}
-	return err
 }
 
 // copyParsed copies the unit's stored parsed rows when this parser version
@@ -211,12 +239,13 @@ func copyParsed(ctx context.Context, src Source, tmp string, i int, side bibstat
 	return name, true, f.Close()
 }
 
-// parseRaw reads a unit's raw object with this binary's reader into pw.
+// parseRaw reads a unit's raw object with this binary's reader into emit,
+// which takes over each batch.
 // why says, when it is not "", why the harvest is not loaded: the object
 // does not read, or reads to no rows without being the vendor's positive
 // "no usage" (an Empty report, or exception 3030). Its error is for the
 // store and ctx.
-func parseRaw(ctx context.Context, src Source, side bibstat.Sidecar, pw *schemas.ParquetWriter) (why string, err error) {
+func parseRaw(ctx context.Context, src Source, side bibstat.Sidecar, emit func(arrow.RecordBatch) error) (why string, err error) {
 	if ctx.Err() != nil {
 		return "", ctx.Err()
 	}
@@ -229,10 +258,10 @@ func parseRaw(ctx context.Context, src Source, side bibstat.Sidecar, pw *schemas
 	if err != nil {
 		return "", fmt.Errorf("parse %s: %w", side.Key, err)
 	}
-	// A failed write (the disk) stops the load; a failed read is the object's.
+	// A failed send (the load) stops the load; a failed read is the object's.
 	var werr error
 	doc, err := counter.Read(ctx, r, opts, func(rec arrow.RecordBatch) error {
-		if err := pw.Write(rec); err != nil {
+		if err := emit(rec); err != nil {
 			werr = err
 			return err
 		}

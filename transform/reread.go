@@ -37,14 +37,14 @@ type reread struct {
 
 func newRereads() *rereads { return &rereads{files: map[string]*reread{}} }
 
-// read writes the rows of side's file to pw, unless this chunk did, and
+// read sends the rows of side's file to emit, unless this chunk did, and
 // says why side's unit does not load, if it does not. why and err mean
 // what they mean for parseRaw.
-func (rr *rereads) read(ctx context.Context, src Source, side bibstat.Sidecar, pw *schemas.ParquetWriter) (why string, err error) {
+func (rr *rereads) read(ctx context.Context, src Source, side bibstat.Sidecar, emit func(arrow.RecordBatch) error) (why string, err error) {
 	k := side.Upload.File + "\x00" + side.Upload.Mapping
 	f, ok := rr.files[k]
 	if !ok {
-		if f, err = readUpload(ctx, src, side, pw); err != nil {
+		if f, err = readUpload(ctx, src, side, emit); err != nil {
 			return "", err
 		}
 		rr.files[k] = f
@@ -58,8 +58,8 @@ func (rr *rereads) read(ctx context.Context, src Source, side bibstat.Sidecar, p
 	return "", nil
 }
 
-// readUpload reads side's file whole into pw.
-func readUpload(ctx context.Context, src Source, side bibstat.Sidecar, pw *schemas.ParquetWriter) (*reread, error) {
+// readUpload reads side's file whole into emit, which takes over each batch.
+func readUpload(ctx context.Context, src Source, side bibstat.Sidecar, emit func(arrow.RecordBatch) error) (*reread, error) {
 	up := side.Upload
 	out := &reread{rows: map[string]int64{}}
 	// An object that is gone makes the file unreadable; the store failing
@@ -83,12 +83,11 @@ func readUpload(ctx context.Context, src Source, side bibstat.Sidecar, pw *schem
 			return nil, fmt.Errorf("re-read upload %s: %w", side.Key, err)
 		}
 	}
-	// A failed write (the disk) stops the load; a file that does not read
+	// A failed send (the load) stops the load; a file that does not read
 	// is its units'.
 	var werr error
 	bt := schemas.NewBatcher(memory.NewGoAllocator(), 0, func(rec arrow.RecordBatch) error {
-		defer rec.Release()
-		if err := pw.Write(rec); err != nil {
+		if err := emit(rec); err != nil {
 			werr = err
 			return err
 		}

@@ -16,6 +16,9 @@ import (
 type rounds struct {
 	rows                    int64
 	ours, oursParse, duckdb []float64
+	// The process's CPU seconds (every thread: ours, DuckDB's) of each
+	// load: on a busy machine they say what wall times cannot.
+	oursCPU, duckdbCPU []float64
 }
 
 // alternate loads tsv into db our way (through pq) and DuckDB's way, in
@@ -25,20 +28,22 @@ type rounds struct {
 func alternate(ctx context.Context, db *sql.DB, tsv, pq string, n int) (rounds, error) {
 	var r rounds
 	for i := range n {
-		start := time.Now()
+		start, cpu := time.Now(), cpuSeconds()
 		ours, parseSec, err := loadOurs(ctx, db, tsv, pq)
 		if err != nil {
 			return r, fmt.Errorf("ours, round %d: %w", i+1, err)
 		}
 		r.ours = append(r.ours, time.Since(start).Seconds())
+		r.oursCPU = append(r.oursCPU, cpuSeconds()-cpu)
 		r.oursParse = append(r.oursParse, parseSec)
 
-		start = time.Now()
+		start, cpu = time.Now(), cpuSeconds()
 		duck, err := loadDuck(ctx, db, tsv)
 		if err != nil {
 			return r, fmt.Errorf("duckdb, round %d: %w", i+1, err)
 		}
 		r.duckdb = append(r.duckdb, time.Since(start).Seconds())
+		r.duckdbCPU = append(r.duckdbCPU, cpuSeconds()-cpu)
 		if ours != duck {
 			return r, fmt.Errorf("round %d: ours loaded %v, duckdb %v", i+1, ours, duck)
 		}
@@ -48,10 +53,13 @@ func alternate(ctx context.Context, db *sql.DB, tsv, pq string, n int) (rounds, 
 }
 
 // ratios is each round's DuckDB time over ours: above 1, ours is faster.
-func (r rounds) ratios() []float64 {
-	out := make([]float64, len(r.ours))
-	for i := range r.ours {
-		out[i] = r.duckdb[i] / r.ours[i]
+func (r rounds) ratios() []float64 { return ratios(r.duckdb, r.ours) }
+
+// ratios is a[i]/b[i] for each i.
+func ratios(a, b []float64) []float64 {
+	out := make([]float64, len(b))
+	for i := range b {
+		out[i] = a[i] / b[i]
 	}
 	return out
 }

@@ -11,14 +11,12 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 
 	"github.com/bibliotek24/bibstat/counter"
 	"github.com/bibliotek24/bibstat/internal/cli"
 	"github.com/bibliotek24/bibstat/schemas"
+	"github.com/bibliotek24/bibstat/transform"
 )
 
 // benchParse compares our TSV reader, loading into DuckDB through Parquet,
@@ -81,6 +79,10 @@ func benchParse(ctx context.Context, e Env, args []string) error {
 	fmt.Fprintf(w, "ours_mb_per_s=%.1f\n", float64(size)/1e6/oursSec)
 	fmt.Fprintf(w, "duckdb_seconds=%.3f\n", duckSec)
 	fmt.Fprintf(w, "duckdb_rows_per_s=%.0f\n", n/duckSec)
+	fmt.Fprintf(w, "ours_cpu_seconds=%.3f\n", median(r.oursCPU))
+	fmt.Fprintf(w, "duckdb_cpu_seconds=%.3f\n", median(r.duckdbCPU))
+	fmt.Fprintf(w, "parse_vs_duckdb_cpu_ratio=%.2f\n", median(ratios(r.duckdbCPU, r.oursCPU)))
+	fmt.Fprintf(w, "arrow_scan=%t\n", transform.ArrowScan)
 	fmt.Fprintf(w, "peak_rss_mb=%.0f\n", peakRSSMB())
 	r.print(w, "")
 	printLoad(w, loadBefore)
@@ -135,13 +137,17 @@ func writeSyntheticTR(path string, rows int) (int64, error) {
 	return st.Size(), f.Close()
 }
 
-// benchBatchRows is two of DuckDB's row groups (122,880 rows each).
+// benchBatchRows is two of DuckDB's row groups (122,880 rows each): DuckDB's
+// ordered CREATE TABLE AS merges (and compresses again) every input batch
+// smaller than its own row group, which made the 64k-row default cost
+// DuckDB half as much again through Parquet.
 const benchBatchRows = 2 * 122_880
 
-// loadOurs reads the TSV with counter.Read on one goroutine while another
-// writes the batches to Parquet, then loads the Parquet into DuckDB.
-// It returns, besides what was loaded, the seconds the TSV took to become
-// Parquet, before DuckDB loads it.
+// loadOurs reads the TSV with counter.Read on one goroutine while DuckDB
+// takes its batches as they come (transform.RegisterRecords: an Arrow
+// stream, or a Parquet file beside pq in a build without the duckdb_arrow
+// tag). It returns, besides what was loaded, the seconds the parse took,
+// which overlap with the load.
 func loadOurs(ctx context.Context, db *sql.DB, tsv, pq string) (loaded, float64, error) {
 	t0 := time.Now()
 	in, err := os.Open(tsv)
@@ -149,55 +155,34 @@ func loadOurs(ctx context.Context, db *sql.DB, tsv, pq string) (loaded, float64,
 		return loaded{}, 0, err
 	}
 	defer in.Close()
-	out, err := os.Create(pq)
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return loaded{}, 0, err
 	}
-	defer out.Close()
-	// Plain, uncompressed pages: the file is read once, straight away, and
-	// dictionary hashing of 35 text columns costs more than it saves here.
-	// One row group per batch (pqarrow's Write), and batches of whole DuckDB
-	// row groups: DuckDB's ordered CREATE TABLE AS merges (and compresses
-	// again) every input batch smaller than its own row group of 122,880
-	// rows, which made the 64k-row default cost DuckDB half as much again.
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Uncompressed),
-		parquet.WithDictionaryDefault(false), parquet.WithStats(false), parquet.WithMaxRowGroupLength(benchBatchRows))
-	fw, err := pqarrow.NewFileWriter(schemas.Usage, out, props, pqarrow.DefaultWriterProps())
-	if err != nil {
-		return loaded{}, 0, err
-	}
-	batches := make(chan arrow.RecordBatch, 4)
-	done := make(chan error, 1)
+	defer conn.Close()
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream := schemas.NewStream(schemas.Usage, 2)
+	parsed := make(chan float64, 1)
 	go func() {
-		var werr error
-		for rec := range batches {
-			if werr == nil {
-				werr = fw.Write(rec)
-			}
-			rec.Release()
-		}
-		done <- werr
+		_, err := counter.Read(pctx, in, counter.Options{Name: tsv, BatchRows: benchBatchRows}, func(rec arrow.RecordBatch) error {
+			return stream.Send(pctx, rec)
+		})
+		stream.CloseSend(err)
+		parsed <- time.Since(t0).Seconds()
 	}()
-	_, rerr := counter.Read(ctx, in, counter.Options{Name: tsv, BatchRows: benchBatchRows}, func(rec arrow.RecordBatch) error {
-		batches <- rec
-		return nil
-	})
-	close(batches)
-	werr := <-done
-	if rerr != nil {
-		return loaded{}, 0, rerr
-	}
-	if werr != nil {
-		return loaded{}, 0, werr
-	}
-	if err := fw.Close(); err != nil {
+	drop, err := transform.RegisterRecords(ctx, conn, filepath.Dir(pq), "parsed_tsv", stream)
+	if err != nil {
 		return loaded{}, 0, err
 	}
-	parseSec := time.Since(t0).Seconds()
-	if _, err := db.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE usage_ours AS SELECT * FROM read_parquet('%s')", pq)); err != nil {
+	_, err = conn.ExecContext(ctx, "CREATE OR REPLACE TABLE usage_ours AS SELECT * FROM parsed_tsv")
+	drop()
+	cancel() // a parse the load gave up on stops
+	parseSec := <-parsed
+	if err != nil {
 		return loaded{}, 0, err
 	}
-	l, err := count(ctx, db, "usage_ours")
+	l, err := count(ctx, conn, "usage_ours")
 	return l, parseSec, err
 }
 
@@ -242,7 +227,9 @@ WHERE cnt <> 0`, strings.Join(sel, ", "), tsv)
 	return count(ctx, db, "usage_duck")
 }
 
-func count(ctx context.Context, db *sql.DB, table string) (loaded, error) {
+func count(ctx context.Context, db interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, table string) (loaded, error) {
 	var l loaded
 	err := db.QueryRowContext(ctx, "SELECT count(*), coalesce(sum(count), 0) FROM "+table).Scan(&l.rows, &l.sum)
 	return l, err
