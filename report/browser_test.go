@@ -134,7 +134,7 @@ func newHostileSite(t *testing.T, lang Lang) *Site {
 	}
 	out := filepath.Join(dir, "site")
 	site := &Site{DB: wh.DB, Out: out, Lang: lang, Platforms: map[string]string{"avisarkiv": "Avisarkivet"},
-		Now: func() time.Time { return time.Date(2026, 1, 5, 6, 30, 0, 0, time.UTC) }}
+		DataTime: func() time.Time { return time.Date(2026, 1, 5, 6, 30, 0, 0, time.UTC) }}
 	for _, lib := range libs {
 		for m := range 25 {
 			month := bibstat.Month{Year: 2024, Mon: time.January}.Add(m)

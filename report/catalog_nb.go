@@ -1,7 +1,7 @@
 package report
 
 var nb = messages{Lang: "nb", SiteTitle: "BibStat – bruk av digitale tjenester", SkipToContent: "Hopp til innholdet",
-	Generated: "Laget", Back: "Til oversikten", Nav: "Hovedmeny", FooterNav: "Om sidene",
+	Generated: "Data sist oppdatert", Back: "Til oversikten", Nav: "Hovedmeny", FooterNav: "Om sidene",
 	National: "Hele landet", NationalIntro: "Bruken i alle bibliotekene som deltar, samlet.",
 	Counties: "Fylker", County: "Fylke", UnknownCounty: "Ukjent fylke",
 	CountyIntro: "Bibliotekene i fylket, i fylkesinndelingen fra 2024 for alle måneder, også før reformen.",
@@ -90,8 +90,8 @@ var nb = messages{Lang: "nb", SiteTitle: "BibStat – bruk av digitale tjenester
 		LibraryTitle: "%s, %s: leverandørens tall mot innloggingene",
 		Intro:        "Leverandørens COUNTER-rapport og innloggingene gjennom Bibliotek24 måler den samme bruken på to måter. Bare én av dem teller i statistikken; de legges aldri sammen. Forskjellen er leverandørens tall minus tallet målt fra innloggingene, og prosenten er regnet av tallet fra innloggingene.",
 		SumNote:      "Hele landet er summen av bibliotekene som har tall fra begge kildene i måneden; kolonnen «Bibliotek med begge tall» sier hvor mange av hvor mange.",
-		Counted:      "Tallet som teller: %s.", CountedPeriod: "%s (%s–%s)",
-		CountedCounter: "leverandørens COUNTER-rapport", CountedLogins: "innloggingene", CountedMixed: "ulikt mellom bibliotekene eller månedene",
+		Counted:      "Tallet som teller: %s.", CountedOther: "%s i %s", CountedNotAlways: "ikke alle måneder",
+		CountedCounter: "leverandørens COUNTER-rapport", CountedLogins: "innloggingene", CountedMixed: "ulikt fra bibliotek til bibliotek",
 		DriftNone:   "Tallene skilte seg ikke med mer enn %s i noen måned (%s med tall fra begge kildene).",
 		DriftSome:   "I %s av %s med tall fra begge kildene skilte tallene seg med mer enn %s: %s.",
 		DriftNoBoth: "Ingen måneder har tall fra begge kildene ennå.", OneSide: "Måneder som mangler tall fra én av kildene: %s.",

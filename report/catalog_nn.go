@@ -1,7 +1,7 @@
 package report
 
 var nn = messages{Lang: "nn", SiteTitle: "BibStat – bruk av digitale tenester", SkipToContent: "Hopp til innhaldet",
-	Generated: "Laga", Back: "Til oversikta", Nav: "Hovudmeny", FooterNav: "Om sidene",
+	Generated: "Data sist oppdatert", Back: "Til oversikta", Nav: "Hovudmeny", FooterNav: "Om sidene",
 	National: "Heile landet", NationalIntro: "Bruken i alle biblioteka som er med, samla.",
 	Counties: "Fylke", County: "Fylke", UnknownCounty: "Ukjent fylke",
 	CountyIntro: "Biblioteka i fylket, i fylkesinndelinga frå 2024 for alle månader, også før reforma.",
@@ -90,8 +90,8 @@ var nn = messages{Lang: "nn", SiteTitle: "BibStat – bruk av digitale tenester"
 		LibraryTitle: "%s, %s: talet frå leverandøren mot innloggingane",
 		Intro:        "COUNTER-rapporten frå leverandøren og innloggingane gjennom Bibliotek24 måler den same bruken på to måtar. Berre éin av dei tel i statistikken; dei blir aldri lagde saman. Skilnaden er talet frå leverandøren minus talet målt frå innloggingane, og prosenten er rekna av talet frå innloggingane.",
 		SumNote:      "Heile landet er summen av biblioteka som har tal frå begge kjeldene i månaden; kolonnen «Bibliotek med begge tal» seier kor mange av kor mange.",
-		Counted:      "Talet som tel: %s.", CountedPeriod: "%s (%s–%s)",
-		CountedCounter: "COUNTER-rapporten frå leverandøren", CountedLogins: "innloggingane", CountedMixed: "ulikt mellom biblioteka eller månadene",
+		Counted:      "Talet som tel: %s.", CountedOther: "%s i %s", CountedNotAlways: "ikkje alle månader",
+		CountedCounter: "COUNTER-rapporten frå leverandøren", CountedLogins: "innloggingane", CountedMixed: "ulikt frå bibliotek til bibliotek",
 		DriftNone:   "Tala skilde seg ikkje med meir enn %s i nokon månad (%s med tal frå begge kjeldene).",
 		DriftSome:   "I %s av %s med tal frå begge kjeldene skilde tala seg med meir enn %s: %s.",
 		DriftNoBoth: "Ingen månader har tal frå begge kjeldene enno.", OneSide: "Månader som manglar tal frå éi av kjeldene: %s.",

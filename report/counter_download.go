@@ -28,7 +28,7 @@ func (s *Site) counterDownload(ctx context.Context, sc Scope, rows []usageRow) (
 	if crows == nil {
 		crows = untypedRows(rows)
 	}
-	return usageCOUNTER(sc, crows, s.now())
+	return usageCOUNTER(sc, crows, s.created())
 }
 
 // counterRow is usage per platform, Data_Type, metric and month, in whole

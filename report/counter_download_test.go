@@ -165,7 +165,7 @@ var (
 // header COUNTER R5.1 makes mandatory for PR, then the COUNTER Validator's
 // tabular PR rules: 0 errors.
 func TestCOUNTERDownloadsHaveTheMandatoryColumns(t *testing.T) {
-	s := &Site{DB: martsDB(t, false), Now: func() time.Time { return created }}
+	s := &Site{DB: martsDB(t, false), stamp: created}
 	for _, sc := range []Scope{libraryScope, countyScope, nationScope} {
 		t.Run(sc.Kind, func(t *testing.T) {
 			b, err := s.counterDownload(context.Background(), sc, nil)
@@ -205,7 +205,7 @@ func TestCOUNTERDownloadsHaveTheMandatoryColumns(t *testing.T) {
 // TestCOUNTERDownloadWithoutDataTypeColumn: a warehouse whose marts keep
 // no data_type still gives a valid file, every item row Unspecified.
 func TestCOUNTERDownloadWithoutDataTypeColumn(t *testing.T) {
-	s := &Site{DB: martsDB(t, true), Now: func() time.Time { return created }}
+	s := &Site{DB: martsDB(t, true), stamp: created}
 	rows := []usageRow{
 		{"avisarkiv", "5.1", "Searches_Platform", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), 4, 0, 4},
 		{"avisarkiv", "5.1", "Total_Item_Requests", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), 3, 0, 3},

@@ -76,7 +76,7 @@ func (s *Site) topTitles(ctx context.Context, m messages, sc Scope) ([][3]string
 		return s.libTop[sc.ID], nil
 	}
 	top, err := s.queryTopTitles(ctx, m, `SELECT '', title, platform, sum(count)::BIGINT AS n FROM `+s.titleSource(ctx)+`
-		WHERE title <> '' AND metric_type = ? GROUP BY ALL ORDER BY n DESC, title LIMIT 10`)
+		WHERE title <> '' AND metric_type = ? GROUP BY ALL ORDER BY n DESC, title, platform LIMIT 10`)
 	return top[""], err
 }
 
@@ -127,7 +127,7 @@ func (s *Site) prefetchLibraries(ctx context.Context, m messages) error {
 	}
 	s.libTop, err = s.queryTopTitles(ctx, m, `SELECT library_id, title, platform, n FROM (
 		SELECT target_id AS library_id, title, platform, sum(count)::BIGINT AS n,
-		       row_number() OVER (PARTITION BY target_id ORDER BY sum(count) DESC, title) AS rank
+		       row_number() OVER (PARTITION BY target_id ORDER BY sum(count) DESC, title, platform) AS rank
 		FROM `+s.titleSource(ctx)+` WHERE target_kind = 'library' AND title <> '' AND metric_type = ?
 		GROUP BY target_id, title, platform)
 		WHERE rank <= 10 ORDER BY library_id, rank`)

@@ -3,7 +3,9 @@ package report
 import (
 	"context"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -40,13 +42,59 @@ func TestRebuildWritesNothingUnchanged(t *testing.T) {
 		t.Errorf("%d files after the second build, %d before", len(after), len(before))
 	}
 
-	site.Now = func() time.Time { return time.Date(2026, 1, 5, 7, 31, 0, 0, time.UTC) }
+	site.DataTime = func() time.Time { return time.Date(2026, 1, 5, 7, 31, 0, 0, time.UTC) }
 	third, err := site.Build(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if third.Written < third.Pages {
 		t.Errorf("a build at another time wrote %d files for %d stamped pages", third.Written, third.Pages)
+	}
+}
+
+// TestRebuildStampsTheDataTime builds a site as the command does, with no
+// stamp given: pages and COUNTER files carry when the warehouse's data was
+// last updated, not when they were built, so a rebuild an hour later from
+// the same warehouse writes nothing, and a newer load changes the stamp.
+func TestRebuildStampsTheDataTime(t *testing.T) {
+	ctx := context.Background()
+	site := newHostileSite(t, "nb")
+	site.DataTime = nil
+	if _, err := site.Build(ctx); err != nil {
+		t.Fatal(err)
+	}
+	loaded := time.Date(2026, 1, 5, 2, 14, 0, 0, time.UTC) // insertLoadedUnits' harvested_at
+	page, err := os.ReadFile(filepath.Join(site.Out, "bibliotek", "2030100.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := catalog["nb"].Generated + " " + catalog["nb"].formatTime(loaded); !strings.Contains(string(page), want) {
+		t.Errorf("page lacks %q", want)
+	}
+	tsv, err := os.ReadFile(filepath.Join(site.Out, "bibliotek", "2030100-bruk.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Created\t" + loaded.Format(time.RFC3339) + "\r\n"; !strings.Contains(string(tsv), want) {
+		t.Errorf("COUNTER file lacks %q", want)
+	}
+	again, err := site.Build(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Written != 0 {
+		t.Errorf("a rebuild of the same data wrote %d files", again.Written)
+	}
+	if _, err := site.DB.ExecContext(ctx, `UPDATE loaded_units SET harvested_at = TIMESTAMP '2026-02-05 02:14:00'
+		WHERE unit_key = (SELECT min(unit_key) FROM loaded_units)`); err != nil {
+		t.Fatal(err)
+	}
+	newer, err := site.Build(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newer.Written < newer.Pages {
+		t.Errorf("a newer load rewrote %d files for %d stamped pages", newer.Written, newer.Pages)
 	}
 }
 

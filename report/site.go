@@ -33,8 +33,9 @@ type Site struct {
 	DB   *sql.DB
 	Out  string // directory to write into
 	Lang Lang   // "" means "nb"
-	// Now stamps the pages; nil means time.Now.
-	Now func() time.Time
+	// DataTime, when set, stands for the time the data was last updated
+	// (tests); nil means the warehouse's newest load (dataTime).
+	DataTime func() time.Time
 	// Platforms names the platforms (config id → display name); a platform
 	// without a name is shown by its id.
 	Platforms map[string]string
@@ -49,6 +50,7 @@ type Site struct {
 	// counterCache is per scope kind and id its COUNTER download's rows,
 	// read once by Build; a kind is absent when its mart has no data_type.
 	counterCache map[string]map[string][]counterRow
+	stamp        time.Time      // dataTime, read once by Build
 	comparison   comparisonData // vendor against logins, read once by Build
 	written      atomic.Int64   // files Build wrote, for Summary.Written
 }
@@ -130,7 +132,11 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 		return Summary{}, err
 	}
 	s.written.Store(0)
-	if err := s.writeAssets(); err != nil {
+	err := s.writeAssets()
+	if err != nil {
+		return Summary{}, err
+	}
+	if s.stamp, err = s.dataTime(ctx); err != nil {
 		return Summary{}, err
 	}
 	if err := s.prefetchLibraries(ctx, m); err != nil {
@@ -157,7 +163,11 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 		pages.Add(1)
 		return nil
 	}
-	err = s.buildPages(ctx, page{M: m, Generated: m.formatTime(s.now())}, libs, counties, agrs, emit)
+	common := page{M: m}
+	if !s.stamp.IsZero() {
+		common.Generated = m.formatTime(s.stamp)
+	}
+	err = s.buildPages(ctx, common, libs, counties, agrs, emit)
 	return Summary{Pages: int(pages.Load()), Written: int(s.written.Load()), Index: filepath.Join(s.Out, "index.html")}, err
 }
 
@@ -262,11 +272,13 @@ func (s *Site) libraryPage(ctx context.Context, common page, lib libraryRow, emi
 	return emit("bibliotek/"+lib.ID+".html", "usage.html", p)
 }
 
-func (s *Site) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+// created is the COUNTER files' Created: the data's time, or for data
+// of no known time (no loaded units) the build's.
+func (s *Site) created() time.Time {
+	if s.stamp.IsZero() {
+		return time.Now()
 	}
-	return time.Now()
+	return s.stamp
 }
 
 // platform is a platform's display name.
