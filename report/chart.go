@@ -184,8 +184,9 @@ type part struct {
 }
 
 // Part readies t for the templates: every row has a sort value per cell,
-// every series a link or none.
-func (p page) Part(t *table) part {
+// every series a link or none. A pointer: the templates call Num on it for
+// every cell, and a part holds the page's words by value.
+func (p page) Part(t *table) *part {
 	for len(t.Links) < len(t.Series) {
 		t.Links = append(t.Links, "")
 	}
@@ -194,10 +195,10 @@ func (p page) Part(t *table) part {
 			t.Rows[i].Sort = append(t.Rows[i].Sort, "")
 		}
 	}
-	return part{table: t, M: p.M, Root: p.Root}
+	return &part{table: t, M: p.M, Root: p.Root}
 }
 
 // Num says whether column i (of the series) holds numbers.
-func (p part) Num(i int) bool {
+func (p *part) Num(i int) bool {
 	return i >= p.Text
 }

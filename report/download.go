@@ -3,14 +3,13 @@ package report
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // writeDownloads writes the scope's usage as CSV for spreadsheets (in the
@@ -24,28 +23,28 @@ func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []
 		return nil, err
 	}
 	sheet := s.usageSheet(lrows)
+	tsv, err := s.counterDownload(ctx, sc, rows)
+	if err != nil {
+		return nil, fmt.Errorf("download %s.tsv: %w", sc.FileStem, err)
+	}
 	files := []struct {
 		suffix, label string
-		write         func() ([]byte, error)
+		write         func(io.Writer) error
 	}{
-		{".csv", m.DownloadCSV, func() ([]byte, error) { return sheet.csv(m, false) }},
-		{"-maskin.csv", m.DownloadCSVMachine, func() ([]byte, error) { return sheet.csv(m, true) }},
-		{".xlsx", m.DownloadXLSX, func() ([]byte, error) { return sheet.xlsx(m) }},
-		{".tsv", m.DownloadTSV, func() ([]byte, error) { return s.counterDownload(ctx, sc, rows) }},
-		{".parquet", m.DownloadParquet, sheet.parquet},
+		{".csv", m.DownloadCSV, func(w io.Writer) error { return sheet.writeCSV(w, m, false) }},
+		{"-maskin.csv", m.DownloadCSVMachine, func(w io.Writer) error { return sheet.writeCSV(w, m, true) }},
+		{".xlsx", m.DownloadXLSX, func(w io.Writer) error { return sheet.writeXLSX(w, m) }},
+		{".tsv", m.DownloadTSV, func(w io.Writer) error { _, err := w.Write(tsv); return err }},
+		{".parquet", m.DownloadParquet, sheet.writeParquet},
 	}
 	var out []download
 	for _, f := range files {
-		b, err := f.write()
-		if err != nil {
-			return nil, fmt.Errorf("download %s%s: %w", sc.FileStem, f.suffix, err)
-		}
-		if b == nil {
+		if f.suffix == ".tsv" && tsv == nil {
 			continue // no COUNTER file for a scope without usage (counterDownload)
 		}
 		name := sc.FileStem + f.suffix
-		if err := s.writeFile(filepath.Join(dir, name), b); err != nil {
-			return nil, err
+		if err := s.writeStream(filepath.Join(dir, name), f.write); err != nil {
+			return nil, fmt.Errorf("download %s: %w", name, err)
 		}
 		out = append(out, download{Name: name, Label: f.label})
 	}
@@ -110,30 +109,110 @@ func (m messages) sheetHeader() []string {
 // for machines (",", ".", COUNTER names, ids).
 func (sh sheet) csv(m messages, machine bool) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.WriteString("\ufeff") // Excel reads UTF-8 only with a BOM
-	w := csv.NewWriter(&buf)
-	header, num := m.sheetHeader(), func(v float64) string { return strings.Replace(strconv.FormatFloat(v, 'f', -1, 64), ".", m.Decimal, 1) }
+	err := sh.writeCSV(&buf, m, machine)
+	return buf.Bytes(), err
+}
+
+// writeCSV writes as encoding/csv would (csvField), by hand: the national
+// and county downloads have hundreds of thousands of rows, and a row's
+// text cells repeat, so each is quoted once.
+func (sh sheet) writeCSV(out io.Writer, m messages, machine bool) error {
+	comma, header, decimal := byte(','), m.sheetHeader(), m.Decimal
 	if m.Decimal == "," {
-		w.Comma = ';'
+		comma = ';'
 	}
 	if machine {
-		w.Comma, header, num = ',', machineHeader, func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+		comma, header, decimal = ',', machineHeader, "."
 	}
-	if err := w.Write(header); err != nil {
-		return nil, err
+	b := []byte("\ufeff") // Excel reads UTF-8 only with a BOM
+	for i, h := range header {
+		if i > 0 {
+			b = append(b, comma)
+		}
+		b = appendCSVField(b, h, comma)
+	}
+	b = append(b, '\n')
+	type cellKey struct {
+		kind byte // 'i'd, 'n'ame, 'p'latform, 'r'elease, 'm'etric
+		v    string
+	}
+	cells := map[cellKey][]byte{} // a text cell as written
+	cell := func(kind byte, v string) []byte {
+		key := cellKey{kind, v}
+		if c, ok := cells[key]; ok {
+			return c
+		}
+		shown := v
+		switch {
+		case kind == 'p' && !machine:
+			shown = sh.platform(v)
+		case kind == 'm' && !machine:
+			shown = m.metric(v)
+		}
+		if kind != 'i' {
+			shown = safeCell(shown)
+		}
+		c := appendCSVField(nil, shown, comma)
+		cells[key] = c
+		return c
+	}
+	num := func(b []byte, v float64) []byte {
+		start := len(b)
+		b = strconv.AppendFloat(b, v, 'f', -1, 64)
+		if decimal == "." {
+			return b
+		}
+		if i := bytes.IndexByte(b[start:], '.'); i >= 0 && len(decimal) == 1 {
+			b[start+i] = decimal[0]
+		} else if i >= 0 {
+			b = append(b[:start+i], append([]byte(decimal), b[start+i+1:]...)...)
+		}
+		return b
 	}
 	for _, r := range sh.rows {
-		platform, metric := r.Platform, r.Metric
-		if !machine {
-			platform, metric = sh.platform(r.Platform), m.metric(r.Metric)
+		if len(b) > 64<<10 {
+			if _, err := out.Write(b); err != nil {
+				return err
+			}
+			b = b[:0]
 		}
-		if err := w.Write([]string{r.ID, safeCell(r.Name), r.Month.Format("2006-01"), safeCell(platform), safeCell(r.Release),
-			safeCell(metric), strconv.FormatInt(r.Count, 10), num(r.Pooled), num(r.Total)}); err != nil {
-			return nil, err
-		}
+		b = append(append(b, cell('i', r.ID)...), comma)
+		b = append(append(b, cell('n', r.Name)...), comma)
+		b = append(r.Month.AppendFormat(b, "2006-01"), comma)
+		b = append(append(b, cell('p', r.Platform)...), comma)
+		b = append(append(b, cell('r', r.Release)...), comma)
+		b = append(append(b, cell('m', r.Metric)...), comma)
+		b = append(strconv.AppendInt(b, r.Count, 10), comma)
+		b = append(num(b, r.Pooled), comma)
+		b = append(num(b, r.Total), '\n')
 	}
-	w.Flush()
-	return buf.Bytes(), w.Error()
+	_, err := out.Write(b)
+	return err
+}
+
+// appendCSVField appends field as encoding/csv's Writer writes it: quoted,
+// its quotes doubled, when it holds the separator, a quote or a line
+// break, begins with a space, or is \. (a line that ends a PostgreSQL COPY).
+func appendCSVField(b []byte, field string, comma byte) []byte {
+	quote := field == `\.`
+	for i := 0; i < len(field) && !quote; i++ {
+		c := field[i]
+		quote = c == '\n' || c == '\r' || c == '"' || c == comma
+	}
+	if r, _ := utf8.DecodeRuneInString(field); field != "" && unicode.IsSpace(r) {
+		quote = true
+	}
+	if !quote {
+		return append(b, field...)
+	}
+	b = append(b, '"')
+	for i := 0; i < len(field); i++ {
+		if field[i] == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, field[i])
+	}
+	return append(b, '"')
 }
 
 // safeCell keeps vendor text from being read as a formula by a spreadsheet:
@@ -149,63 +228,24 @@ func safeCell(s string) string {
 }
 
 // xlsx writes the rows as a worksheet a librarian can filter at once: the
-// header frozen, an autofilter, columns wide enough, months as dates.
+// header frozen, a table's filter buttons, columns wide enough, months as
+// dates. Text cells are strings (never formulas), counts numbers.
 func (sh sheet) xlsx(m messages) ([]byte, error) {
-	f := excelize.NewFile()
-	defer f.Close()
-	name := m.Uses
-	if err := f.SetSheetName("Sheet1", name); err != nil {
-		return nil, err
-	}
-	monthStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: strPtr("yyyy-mm")})
-	if err != nil {
-		return nil, err
-	}
-	headStyle, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return nil, err
-	}
-	sw, err := f.NewStreamWriter(name)
-	if err != nil {
-		return nil, err
-	}
-	for i, w := range []float64{16, 32, 10, 28, 10, 36, 12, 14, 12} {
-		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
-			return nil, err
-		}
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return nil, err
-	}
-	var head []any
-	for _, h := range m.sheetHeader() {
-		head = append(head, excelize.Cell{StyleID: headStyle, Value: h})
-	}
-	if err := sw.SetRow("A1", head); err != nil {
-		return nil, err
-	}
-	for i, r := range sh.rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		// Text cells are written as strings (never formulas); the month as a date, counts as numbers.
-		if err := sw.SetRow(cell, []any{r.ID, safeCell(r.Name), excelize.Cell{StyleID: monthStyle, Value: r.Month.UTC()},
-			safeCell(sh.platform(r.Platform)), safeCell(r.Release), safeCell(m.metric(r.Metric)), r.Count, r.Pooled, r.Total}); err != nil {
-			return nil, err
-		}
-	}
-	// A table gives the header row its filter buttons; the stream writer
-	// has no plain autofilter.
-	last, _ := excelize.CoordinatesToCellName(len(machineHeader), max(len(sh.rows)+1, 2))
-	if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: "BibStat", StyleName: "TableStyleLight1"}); err != nil {
-		return nil, err
-	}
-	if err := sw.Flush(); err != nil {
-		return nil, err
-	}
 	var buf bytes.Buffer
-	if _, err := f.WriteTo(&buf); err != nil {
-		return nil, err
+	err := sh.writeXLSX(&buf, m)
+	return buf.Bytes(), err
+}
+
+func (sh sheet) writeXLSX(w io.Writer, m messages) error {
+	x, err := newXLSXSheet(w, m.Uses, m.sheetHeader(), []float64{16, 32, 10, 28, 10, 36, 12, 14, 12})
+	if err != nil {
+		return err
 	}
-	return buf.Bytes(), nil
+	for _, r := range sh.rows {
+		x.Row(r.ID, safeCell(r.Name), r.Month, safeCell(sh.platform(r.Platform)), safeCell(r.Release),
+			safeCell(m.metric(r.Metric)), r.Count, r.Pooled, r.Total)
+	}
+	return x.Close()
 }
 
 func strPtr(s string) *string { return &s }

@@ -3,6 +3,8 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -164,4 +166,71 @@ func TestXLSX(t *testing.T) {
 	if tables, err := f.GetTables(sh); err != nil || len(tables) != 1 || tables[0].Range != "A1:I5" {
 		t.Errorf("no filter over the rows: %+v %v", tables, err)
 	}
+}
+
+// The CSV downloads are written by hand as encoding/csv writes them: the
+// same bytes for any text, in every language and for machines.
+func TestCSVAsEncodingCSV(t *testing.T) {
+	parts := []string{"", "a", " ", "\u00a0", "\u3000", `"`, ";", ",", "\n", "\r", "\t", `\.`, "=", "+", "ø", "1.5", "x y"}
+	r := rand.New(rand.NewPCG(3, 4))
+	text := func() string {
+		var b strings.Builder
+		for range r.IntN(4) {
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		return b.String()
+	}
+	var sh sheet
+	labels := map[string]string{}
+	sh.platform = func(id string) string { // one label per platform, as a site has
+		if labels[id] == "" {
+			labels[id] = text() + "p"
+		}
+		return labels[id]
+	}
+	for range 500 {
+		sh.rows = append(sh.rows, libraryUsage{ID: text(), Name: text(), usageRow: usageRow{Platform: text(), Release: text(), Metric: text(),
+			Month: time.Date(2020+r.IntN(6), time.Month(1+r.IntN(12)), 1, 0, 0, 0, 0, time.UTC), Count: r.Int64N(1e6) - 1000,
+			Pooled: r.Float64() * 100, Total: float64(r.IntN(1000))}})
+	}
+	for lang, m := range catalog {
+		for _, machine := range []bool{false, true} {
+			got, err := sh.csv(m, machine)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := referenceCSV(t, sh, m, machine); !bytes.Equal(got, want) {
+				t.Errorf("%s machine=%v: CSV differs from encoding/csv's", lang, machine)
+			}
+		}
+	}
+}
+
+// referenceCSV is the CSV download as encoding/csv writes it.
+func referenceCSV(t *testing.T, sh sheet, m messages, machine bool) []byte {
+	var buf bytes.Buffer
+	buf.WriteString("\ufeff")
+	w := csv.NewWriter(&buf)
+	header, num := m.sheetHeader(), func(v float64) string { return strings.Replace(strconv.FormatFloat(v, 'f', -1, 64), ".", m.Decimal, 1) }
+	if m.Decimal == "," {
+		w.Comma = ';'
+	}
+	if machine {
+		w.Comma, header, num = ',', machineHeader, func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	}
+	if err := w.Write(header); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range sh.rows {
+		platform, metric := r.Platform, r.Metric
+		if !machine {
+			platform, metric = sh.platform(r.Platform), m.metric(r.Metric)
+		}
+		if err := w.Write([]string{r.ID, safeCell(r.Name), r.Month.Format("2006-01"), safeCell(platform), safeCell(r.Release),
+			safeCell(metric), strconv.FormatInt(r.Count, 10), num(r.Pooled), num(r.Total)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Flush()
+	return buf.Bytes()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -33,11 +34,47 @@ var usageParquetSchema = arrow.NewSchema([]arrow.Field{
 // release and metric. Written here rather than by DuckDB's COPY, which
 // took a query of the marts per page.
 func (sh sheet) parquet() ([]byte, error) {
-	rows := slices.Clone(sh.rows)
-	slices.SortFunc(rows, func(a, b libraryUsage) int {
+	var buf bytes.Buffer
+	err := sh.writeParquet(&buf)
+	return buf.Bytes(), err
+}
+
+// parquetOrder is rows sorted by library, month, platform, release and
+// metric. The rows come per library ordered by platform, release, metric
+// and month (the prefetch's order): each library's rows are put in month
+// order keeping that order within a month, which is the whole sort, and a
+// check sorts in full any other order.
+func parquetOrder(rows []libraryUsage) []libraryUsage {
+	full := func(a, b libraryUsage) int {
 		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Name, b.Name), a.Month.Compare(b.Month),
 			cmp.Compare(a.Platform, b.Platform), cmp.Compare(a.Release, b.Release), cmp.Compare(a.Metric, b.Metric))
+	}
+	var runs [][]libraryUsage // each library's rows, as they come
+	for i := 0; i < len(rows); {
+		j := i + 1
+		for j < len(rows) && rows[j].ID == rows[i].ID && rows[j].Name == rows[i].Name {
+			j++
+		}
+		runs = append(runs, rows[i:j])
+		i = j
+	}
+	slices.SortStableFunc(runs, func(a, b []libraryUsage) int {
+		return cmp.Or(cmp.Compare(a[0].ID, b[0].ID), cmp.Compare(a[0].Name, b[0].Name))
 	})
+	out := make([]libraryUsage, 0, len(rows))
+	for _, run := range runs {
+		start := len(out)
+		out = append(out, run...)
+		slices.SortStableFunc(out[start:], func(a, b libraryUsage) int { return a.Month.Compare(b.Month) })
+	}
+	if !slices.IsSortedFunc(out, full) {
+		slices.SortFunc(out, full)
+	}
+	return out
+}
+
+func (sh sheet) writeParquet(w io.Writer) error {
+	rows := parquetOrder(sh.rows)
 	bld := array.NewRecordBuilder(memory.DefaultAllocator, usageParquetSchema)
 	defer bld.Release()
 	str := func(i int) *array.StringBuilder { return bld.Field(i).(*array.StringBuilder) }
@@ -54,18 +91,17 @@ func (sh sheet) parquet() ([]byte, error) {
 	}
 	rec := bld.NewRecordBatch()
 	defer rec.Release()
-	var buf bytes.Buffer
 	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy))
-	fw, err := pqarrow.NewFileWriter(usageParquetSchema, &buf, props, pqarrow.DefaultWriterProps())
+	fw, err := pqarrow.NewFileWriter(usageParquetSchema, w, props, pqarrow.DefaultWriterProps())
 	if err != nil {
-		return nil, fmt.Errorf("parquet: %w", err)
+		return fmt.Errorf("parquet: %w", err)
 	}
 	if err := fw.Write(rec); err != nil {
 		fw.Close()
-		return nil, fmt.Errorf("parquet: %w", err)
+		return fmt.Errorf("parquet: %w", err)
 	}
 	if err := fw.Close(); err != nil {
-		return nil, fmt.Errorf("parquet: %w", err)
+		return fmt.Errorf("parquet: %w", err)
 	}
-	return buf.Bytes(), nil
+	return nil
 }

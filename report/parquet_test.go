@@ -1,10 +1,15 @@
 package report
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"fmt"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
 )
@@ -32,6 +37,35 @@ func TestParquetHasLibraries(t *testing.T) {
 		want := map[string]float64{"bibliotek/2030100-bruk.parquet": 14904, "fylke/fylke-55-bruk.parquet": 14904, "nasjonalt-bruk.parquet": 29808}[f]
 		if total != want {
 			t.Errorf("%s: Total_Item_Requests %v, want %v", f, total, want)
+		}
+	}
+}
+
+// The Parquet download's order is the full sort by library, month,
+// platform, release and metric, whatever order the rows come in.
+func TestParquetOrder(t *testing.T) {
+	full := func(a, b libraryUsage) int {
+		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Name, b.Name), a.Month.Compare(b.Month),
+			cmp.Compare(a.Platform, b.Platform), cmp.Compare(a.Release, b.Release), cmp.Compare(a.Metric, b.Metric))
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := range 200 {
+		var rows []libraryUsage
+		for range n {
+			rows = append(rows, libraryUsage{ID: fmt.Sprint(r.IntN(4)), Name: fmt.Sprint(r.IntN(2)), usageRow: usageRow{
+				Platform: fmt.Sprint(r.IntN(3)), Release: fmt.Sprint(r.IntN(2)), Metric: fmt.Sprint(r.IntN(3)),
+				Month: time.Date(2025, time.Month(1+r.IntN(3)), 1, 0, 0, 0, 0, time.UTC)}})
+		}
+		if n%2 == 0 { // as the prefetch gives them: per library, by platform, release, metric, month
+			slices.SortFunc(rows, func(a, b libraryUsage) int {
+				return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Platform, b.Platform),
+					cmp.Compare(a.Release, b.Release), cmp.Compare(a.Metric, b.Metric), a.Month.Compare(b.Month))
+			})
+		}
+		want := slices.Clone(rows)
+		slices.SortStableFunc(want, full)
+		if got := parquetOrder(rows); !slices.EqualFunc(got, want, func(a, b libraryUsage) bool { return full(a, b) == 0 }) || len(got) != len(rows) {
+			t.Fatalf("%d rows: order %v, want %v", n, got, want)
 		}
 	}
 }

@@ -1,0 +1,138 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// writeStream writes what write produces at path unless the file there
+// holds exactly those bytes already; a download of hundreds of megabytes
+// is compared as it is made, never held whole in memory.
+func (s *Site) writeStream(path string, write func(io.Writer) error) error {
+	f := &sameFile{path: path}
+	defer f.abort()
+	bw := bufio.NewWriterSize(f, 256<<10)
+	if err := write(bw); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	written, err := f.close()
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if written {
+		s.written.Add(1)
+	}
+	return nil
+}
+
+// sameFile compares what is written with the file at path while the two
+// agree; at the first difference it starts a temporary file with the part
+// that agreed and writes on into it. close renames the temporary file
+// over path, or, when every byte agreed and the old file ends there too,
+// leaves path alone.
+type sameFile struct {
+	path    string
+	old     *os.File
+	oldr    *bufio.Reader
+	opened  bool
+	matched int64 // bytes known to agree with the old file
+	tmp     *os.File
+	cmp     []byte
+}
+
+func (f *sameFile) Write(p []byte) (int, error) {
+	if f.tmp != nil {
+		return f.tmp.Write(p)
+	}
+	if !f.opened {
+		f.opened = true
+		if old, err := os.Open(f.path); err == nil {
+			f.old, f.oldr = old, bufio.NewReaderSize(old, 256<<10)
+		}
+	}
+	if f.old != nil {
+		if cap(f.cmp) < len(p) {
+			f.cmp = make([]byte, len(p))
+		}
+		n, _ := io.ReadFull(f.oldr, f.cmp[:len(p)])
+		if n == len(p) && bytes.Equal(f.cmp[:n], p) {
+			f.matched += int64(n)
+			return len(p), nil
+		}
+	}
+	if err := f.diverge(); err != nil {
+		return 0, err
+	}
+	return f.tmp.Write(p)
+}
+
+// diverge starts the temporary file with the bytes that agreed.
+func (f *sameFile) diverge() error {
+	if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	f.tmp = tmp
+	if f.matched > 0 {
+		if _, err := io.Copy(tmp, io.NewSectionReader(f.old, 0, f.matched)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// close finishes the file and says whether it was written.
+func (f *sameFile) close() (bool, error) {
+	if f.tmp == nil {
+		if !f.opened {
+			// Nothing was written: an empty file.
+			f.opened = true
+			if old, err := os.Open(f.path); err == nil {
+				f.old, f.oldr = old, bufio.NewReader(old)
+			}
+		}
+		if f.old != nil {
+			if _, err := f.oldr.ReadByte(); errors.Is(err, io.EOF) {
+				return false, nil // the old file ends where the new one does
+			}
+		}
+		if err := f.diverge(); err != nil {
+			return false, err
+		}
+	}
+	tmp := f.tmp
+	f.tmp = nil
+	defer os.Remove(tmp.Name())
+	if err := tmp.Close(); err != nil {
+		return false, err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return false, err
+	}
+	if err := os.Rename(tmp.Name(), f.path); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// abort closes and removes what close did not finish.
+func (f *sameFile) abort() {
+	if f.old != nil {
+		f.old.Close()
+	}
+	if f.tmp != nil {
+		f.tmp.Close()
+		os.Remove(f.tmp.Name())
+	}
+}
