@@ -123,6 +123,13 @@ func (s *Site) prefetchComparison(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("report comparison: %w", err)
 	}
+	s.comparison = groupComparison(got)
+	return nil
+}
+
+// groupComparison groups the mart's rows per platform and library, and
+// sums each platform's once for the pages that show the nation.
+func groupComparison(got []ComparisonRow) comparisonData {
 	d := comparisonData{byLibrary: map[string]map[string][]ComparisonRow{}, sums: map[string][]ComparisonRow{},
 		rows: map[string][]ComparisonRow{}}
 	for _, r := range got {
@@ -135,8 +142,7 @@ func (s *Site) prefetchComparison(ctx context.Context) error {
 	for p, rows := range d.rows {
 		d.sums[p] = SumComparison(rows)
 	}
-	s.comparison = d
-	return nil
+	return d
 }
 
 // ScanComparison reads rows of (library_id, platform, month, metric_type,
@@ -224,12 +230,12 @@ func comparisonMetrics(rows []ComparisonRow) []string {
 
 // comparisonWords are the comparison's words in one language.
 type comparisonWords struct {
-	Heading, LinksIntro, PageTitle, LibraryTitle, Intro, SumNote                      string
-	Counted, CountedPeriod, CountedCounter, CountedLogins, CountedMixed               string
-	DriftNone, DriftSome, DriftNoBoth, OneSide                                        string
-	ChartHeading, Caption, Vendor, Login, Difference, DifferencePercent, NoPercent    string
-	Compared, ComparedOf, LibrariesHeading, LibrariesCaption, MonthsBoth, MonthsDrift string
-	LinksCaption, ToPlatform, ToLibrary, CountedColumn, Sheet                         string
+	Heading, LinksIntro, PageTitle, LibraryTitle, Intro, SumNote                         string
+	Counted, CountedOther, CountedNotAlways, CountedCounter, CountedLogins, CountedMixed string
+	DriftNone, DriftSome, DriftNoBoth, OneSide                                           string
+	ChartHeading, Caption, Vendor, Login, Difference, DifferencePercent, NoPercent       string
+	Compared, ComparedOf, LibrariesHeading, LibrariesCaption, MonthsBoth, MonthsDrift    string
+	LinksCaption, ToPlatform, ToLibrary, CountedColumn, Sheet                            string
 }
 
 // ComparisonCells are a row's vendor figure, login-measured figure, difference and
@@ -301,40 +307,51 @@ func (m messages) DriftSentence(rows []ComparisonRow) string {
 }
 
 // CountedSentence says which source's figure counts in the statistics:
-// "Tallet som teller: leverandørens COUNTER-rapport." When it changed over
-// the months, each source with the months it counted.
+// "Tallet som teller: leverandørens COUNTER-rapport." A source that counts
+// in some months only (the vendor's, in a month without logins) is named
+// with its months after the one that counts in most.
 func (m messages) CountedSentence(rows []ComparisonRow) string {
-	w := m.Comparison
-	type span struct{ first, last time.Time }
-	spans := map[string]*span{}
-	var order []string
-	for _, r := range rows {
-		sp := spans[r.Counted]
-		if sp == nil {
-			sp = &span{r.Month, r.Month}
-			spans[r.Counted] = sp
-			order = append(order, r.Counted)
-		}
-		if r.Month.Before(sp.first) {
-			sp.first = r.Month
-		}
-		if r.Month.After(sp.last) {
-			sp.last = r.Month
-		}
-	}
-	if len(order) == 0 {
+	main, months := countedSources(rows)
+	if len(months) == 0 {
 		return ""
 	}
-	name := m.countedName
-	if len(order) == 1 {
-		return fmt.Sprintf(w.Counted, name(order[0]))
-	}
-	slices.SortFunc(order, func(a, b string) int { return spans[a].first.Compare(spans[b].first) })
-	var parts []string
-	for _, src := range order {
-		parts = append(parts, fmt.Sprintf(w.CountedPeriod, name(src), m.formatMonth(spans[src].first), m.formatMonth(spans[src].last)))
+	w := m.Comparison
+	parts := []string{m.countedName(main)}
+	others := slices.Collect(maps.Keys(months))
+	slices.SortFunc(others, func(a, b string) int { return months[a][0].Compare(months[b][0]) })
+	for _, src := range others {
+		if src == main {
+			continue
+		}
+		var list []string
+		for _, mo := range months[src] {
+			list = append(list, m.formatMonth(mo))
+		}
+		parts = append(parts, fmt.Sprintf(w.CountedOther, m.countedName(src), strings.Join(list, ", ")))
 	}
 	return fmt.Sprintf(w.Counted, strings.Join(parts, "; "))
+}
+
+// countedSources are the months each counted source counts in rows, in
+// order, and the source that counts in most of them (the vendor's on a
+// tie: it counts unless the config says otherwise).
+func countedSources(rows []ComparisonRow) (string, map[string][]time.Time) {
+	seen := map[string]map[time.Time]bool{}
+	for _, r := range rows {
+		if seen[r.Counted] == nil {
+			seen[r.Counted] = map[time.Time]bool{}
+		}
+		seen[r.Counted][r.Month] = true
+	}
+	months := map[string][]time.Time{}
+	main, found := "", false
+	for _, src := range slices.Sorted(maps.Keys(seen)) {
+		months[src] = slices.SortedFunc(maps.Keys(seen[src]), time.Time.Compare)
+		if n, best := len(months[src]), len(months[main]); !found || n > best || (n == best && src == CountedCounter) {
+			main, found = src, true
+		}
+	}
+	return main, months
 }
 
 // countedName names a counted source in words; "" (libraries that

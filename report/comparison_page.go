@@ -65,7 +65,7 @@ func (s *Site) comparisonPlatformPage(common page, platform string, libs []libra
 	w := m.Comparison
 	p := common
 	p.Title, p.Root, p.Intro = fmt.Sprintf(w.PageTitle, s.platform(platform)), "../", w.Intro
-	p.Comparison = &comparisonView{Counted: m.CountedSentence(rows), SumNote: w.SumNote,
+	p.Comparison = &comparisonView{Counted: m.CountedSentence(s.comparison.sums[platform]), SumNote: w.SumNote,
 		Links: []download{{"nasjonalt.html", m.National}}}
 	metrics, sums := byMetric(s.comparison.sums[platform])
 	for i, mt := range metrics {
@@ -214,15 +214,12 @@ func metricRows(rows []ComparisonRow, metric string) []ComparisonRow {
 	return out
 }
 
-// countedWords names the source that counts in rows, or says it changed.
+// countedWords names the source that counts in most of rows' months, and
+// says when it does not count in all.
 func (m messages) countedWords(rows []ComparisonRow) string {
-	w := m.Comparison
-	src := ""
-	for i, r := range rows {
-		if i > 0 && r.Counted != src {
-			return w.CountedMixed
-		}
-		src = r.Counted
+	main, months := countedSources(rows)
+	if len(months) > 1 {
+		return m.countedName(main) + " (" + m.Comparison.CountedNotAlways + ")"
 	}
-	return m.countedName(src)
+	return m.countedName(main)
 }

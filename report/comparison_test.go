@@ -5,12 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bibliotek24/bibstat/transform"
 )
 
 // comparisonFixture is mart_source_comparison as H1's marts make it, for
@@ -292,6 +295,145 @@ func TestComparisonSumProperty(t *testing.T) {
 			cells := m.ComparisonCells(r)
 			if (!r.Vendor.Valid && cells[0] != m.NoData) || (!r.Login.Valid && cells[1] != m.NoData) {
 				t.Fatalf("case %d: a missing figure shows as %q", i, cells)
+			}
+		}
+	}
+}
+
+// BenchmarkComparisonPages writes every comparison page and download of a
+// national shape (450 libraries, 2 platforms with both sources, 36 months,
+// 6 metrics: 194,400 mart rows, 902 pages) from rows already read: the Go
+// work a build adds for the comparison, one page after the other.
+func BenchmarkComparisonPages(b *testing.B) {
+	benchLibraries := 450
+	if testing.Short() {
+		benchLibraries = 100
+	}
+	metrics := []string{"Total_Item_Requests", "Unique_Item_Requests", "Unique_Title_Requests",
+		"Total_Item_Investigations", "Unique_Item_Investigations", "Searches_Platform"}
+	var rows []ComparisonRow
+	var libs []libraryRow
+	for l := range benchLibraries {
+		id := fmt.Sprint(2000000 + l*100)
+		libs = append(libs, libraryRow{ID: id, Name: "Bibliotek " + id})
+		for _, platform := range []string{"avisarkiv", "leksikon"} {
+			for mo := range 36 {
+				for i, mt := range metrics {
+					v := int64(100 + l + mo + i)
+					r := ComparisonRow{Library: id, Platform: platform, Metric: mt, Month: time.Date(2023, time.Month(1+mo), 1, 0, 0, 0, 0, time.UTC),
+						Vendor: sql.NullInt64{Int64: v, Valid: true}, Login: sql.NullInt64{Int64: v - int64(mo%7), Valid: mo%11 != 0}, Counted: CountedCounter}
+					if r.Login.Valid {
+						r.Difference = sql.NullInt64{Int64: r.Vendor.Int64 - r.Login.Int64, Valid: true}
+					}
+					rows = append(rows, r)
+				}
+			}
+		}
+	}
+	m := catalog["nb"]
+	common := page{M: m}
+	b.ReportAllocs()
+	for b.Loop() {
+		s := &Site{Out: b.TempDir()}
+		s.comparison = groupComparison(rows)
+		pages := 0
+		emit := func(rel, tpl string, p page) error {
+			pages++
+			return s.render(filepath.Join(s.Out, filepath.FromSlash(rel)), tpl, p)
+		}
+		for _, job := range s.comparisonJobs(common, libs, emit) {
+			if err := job(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, l := range libs {
+			s.comparisonLinks(m, l.ID)
+		}
+		b.ReportMetric(float64(pages), "pages")
+	}
+}
+
+// TestComparisonFromTheMarts reads the comparison the marts make (H1's
+// mart_source_comparison) from a vendor's and the logins' units of one
+// library, with the logins counting: the page shows the mart's figures,
+// and the month without logins, counted from the vendor, is named.
+func TestComparisonFromTheMarts(t *testing.T) {
+	ctx := context.Background()
+	wh, err := transform.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"),
+		transform.Options{CountSource: map[string]string{"avisarkiv": CountedAccessLog}}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wh.Close() })
+	if err := wh.PutLibraries(ctx, []transform.Library{{ID: "2030100", Name: "Oslo", Municipality: "0301", Type: "FBI"}}); err != nil {
+		t.Fatal(err)
+	}
+	type unit struct {
+		source string
+		month  int
+		count  int64
+	}
+	for i, u := range []unit{{"sushi", 1, 70}, {CountedAccessLog, 1, 50}, {"sushi", 2, 40}, {"sushi", 3, 30}, {CountedAccessLog, 3, 30}} {
+		month := time.Date(2025, time.Month(u.month), 1, 0, 0, 0, 0, time.UTC)
+		key := fmt.Sprintf("u/%s/%d/", u.source, i)
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`INSERT INTO facts (unit_key, library_id, release, report_id, platform, title, metric_type, month, count, institution_id, customer_id)
+				VALUES (?, '2030100', '5.1', 'PR', 'avisarkiv', '', 'Total_Item_Requests', ?, ?, '', '')`, []any{key, month, u.count}},
+			{`INSERT INTO loaded_units (unit_key, raw_key, parsed_key, library_id, platform, report_id, month, state, rows, release, source, harvested_at)
+				VALUES (?, ?, '', '2030100', 'avisarkiv', 'PR', ?, 'ok', 1, '5.1', ?, TIMESTAMP '2025-04-01 02:00:00')`, []any{key, key, month, u.source}},
+			{`INSERT OR IGNORE INTO dirty_months VALUES (?)`, []any{month}},
+		} {
+			if _, err := wh.DB.ExecContext(ctx, q.sql, q.args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := wh.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	site := &Site{DB: wh.DB, Out: filepath.Join(t.TempDir(), "site"), Platforms: map[string]string{"avisarkiv": "Avisarkivet"}}
+	if _, err := site.Build(ctx); err != nil {
+		t.Fatal(err)
+	}
+	text := readPage(t, site.Out, "sammenligning/avisarkiv/2030100.html")
+	for _, w := range []string{
+		"Tallet som teller: innloggingene; leverandørens COUNTER-rapport i feb. 2025.",
+		"jan. 2025 70 50 +20 +40,0 %", "feb. 2025 40 ingen data ingen data ingen data", "mars 2025 30 30 0 +0,0 %",
+	} {
+		if !strings.Contains(text, strings.Join(strings.Fields(w), " ")) {
+			t.Errorf("the page lacks %q:\n%s", w, text)
+		}
+	}
+}
+
+func TestComparisonCountedSentence(t *testing.T) {
+	m := catalog["nb"]
+	at := func(mo int, src string) ComparisonRow {
+		return ComparisonRow{Month: time.Date(2025, time.Month(mo), 1, 0, 0, 0, 0, time.UTC), Counted: src}
+	}
+	tests := []struct {
+		rows        []ComparisonRow
+		want, words string
+	}{
+		{nil, "", ""},
+		{[]ComparisonRow{at(1, CountedCounter), at(1, CountedCounter), at(2, CountedCounter)},
+			"Tallet som teller: leverandørens COUNTER-rapport.", "leverandørens COUNTER-rapport"},
+		{[]ComparisonRow{at(1, CountedAccessLog), at(2, CountedCounter), at(3, CountedAccessLog), at(4, "")},
+			"Tallet som teller: innloggingene; leverandørens COUNTER-rapport i feb. 2025; ulikt fra bibliotek til bibliotek i apr. 2025.",
+			"innloggingene (ikke alle måneder)"},
+		{[]ComparisonRow{at(1, CountedAccessLog), at(2, CountedCounter)}, // a tie: the vendor's, the default
+			"Tallet som teller: leverandørens COUNTER-rapport; innloggingene i jan. 2025.", "leverandørens COUNTER-rapport (ikke alle måneder)"},
+	}
+	for _, tt := range tests {
+		if got := m.CountedSentence(tt.rows); got != tt.want {
+			t.Errorf("%v: %q, want %q", tt.rows, got, tt.want)
+		}
+		if tt.rows != nil {
+			if got := m.countedWords(tt.rows); got != tt.words {
+				t.Errorf("%v: words %q, want %q", tt.rows, got, tt.words)
 			}
 		}
 	}
