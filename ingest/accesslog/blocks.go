@@ -14,8 +14,8 @@ import (
 // with each Event in the order of the lines (ev is reused: copy what you
 // keep; its strings are immutable and may be kept).
 //
-// One goroutine reads r in blocks of whole lines, a worker per CPU parses
-// blocks, and the calling goroutine gets them back in order and calls fn:
+// One goroutine reads r in blocks of whole lines, a worker per other CPU
+// parses blocks, and the calling goroutine gets them back in order and calls fn:
 // parsing and fn (say, a Counter) run side by side. Memory is a few blocks
 // in flight, whatever the size of r. If fn fails, the Stats count the lines
 // of the blocks delivered so far.
@@ -24,7 +24,8 @@ func (rd *Reader) Read(ctx context.Context, name string, r io.Reader, fn func(*E
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
-	workers := runtime.GOMAXPROCS(0)
+	// The calling goroutine (fn: a Counter, say) needs a CPU of its own.
+	workers := max(1, runtime.GOMAXPROCS(0)-1)
 	for len(rd.parsers) < workers {
 		rd.parsers = append(rd.parsers, rd.newParser())
 	}

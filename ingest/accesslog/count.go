@@ -3,6 +3,7 @@ package accesslog
 import (
 	"cmp"
 	"errors"
+	"hash/maphash"
 	"slices"
 	"time"
 
@@ -51,60 +52,84 @@ var ErrLate = errors.New("older than the reorder window")
 
 // Counter applies COUNTER's processing rules to Events and totals them per
 // unit. With Window 0 it holds every click until Finish, so the order of
-// events does not matter at all; with a Window it closes double clicks and
-// sessions once events are Window past them, so memory is bounded by the
-// sessions open in that window, and an event older than that is ErrLate.
+// events does not matter at all; with a Window it decides a click once
+// events are Window and 30 s past it (no later event can double it then),
+// and forgets sessions as they close, so memory is bounded by the sessions
+// open in that window. An event older than the window is ErrLate; without
+// one, the counts are the same as with Window 0.
 // Not safe for concurrent use.
 //
-// It keeps what it holds in compact structures: a key's undecided clicks
-// in a reused slot of lists (so a click costs no allocation), the queue of
-// clicks by slot number, sessions by their end for forgetting them, and a
-// session's unique items in a short slice.
+// The undecided clicks are kept by who made them (a person: the user, or
+// the session without one): a person's few clicks in a short slice, so an
+// event costs one small map lookup, and a person's slot is reused.
 type Counter struct {
 	Window time.Duration
 
-	clicks    map[clickKey]int32 // the slot in lists of a key's undecided clicks
-	lists     []clickList
-	free      []int32 // slots of lists not in use
+	people    map[whoKey]int32 // the slot of a person with undecided clicks
+	slots     []person
+	free      []int32 // slots not in use
+	keys      int     // the distinct keys of undecided clicks
+	seed      maphash.Seed
 	sessions  map[sessionKey]*session
 	ends      map[int64][]*session // open sessions by end
 	totals    map[UnitKey]*Counts
 	watermark int64 // newest event time seen, Unix seconds
 	flushedAt int64
-	// queue holds each click's slot in arrival order, so that a windowed
-	// flush visits only keys with clicks old enough to decide.
+	// queue holds each click's person in arrival order, so that a windowed
+	// flush visits only people with clicks old enough to decide.
 	queue []queued
 	head  int
 }
 
-// clickKey is what a double click repeats: the same user (or session,
-// without one) on the same item, of the same kind.
-type clickKey struct {
-	who, platform, item string
-	kind                byte // kindCode
-	bySession           bool // who is the session, the event had no user
+type whoKey struct {
+	who       string
+	bySession bool // who is the session: the event had no user
 }
 
-// queued is a click's slot, and the slot's generation then: a slot
-// decided and reused since is another key's.
+// queued is a click's person, and the slot's generation then: a slot
+// emptied and reused since is another person's.
 type queued struct {
 	slot int32
 	gen  uint32
 	t    int64
 }
 
-// clickList is one key's undecided clicks.
-type clickList struct {
-	k   clickKey
-	cs  []click
+// person is one user's (or session's) undecided clicks, by key.
+type person struct {
+	who whoKey
 	gen uint32
+	// keys holds the keys with undecided clicks; past its length, the
+	// entries of decided keys, whose slices are reused.
+	keys      []keyClicks
+	index     map[itemKey]int32 // keys by key, once a person holds many
+	last      *session          // the session of the last click, likely the next's
+	decidedAt int64             // the horizon it was last decided at
 }
 
-type click struct {
-	t     int64
-	s     *session
-	title string
+// itemKey is, with the person, what a double click repeats: the same item
+// of the same kind.
+type itemKey struct {
+	platform, item string
+	kind           byte   // kindCode
+	h              uint64 // a hash of the rest, so that unequal keys differ fast
 }
+
+// keyClicks is one key's undecided clicks, and the title of the first: a
+// key has one title.
+type keyClicks struct {
+	k     itemKey
+	title string
+	th    uint64 // the title's hash
+	cs    []stamp
+}
+
+type stamp struct {
+	t int64
+	s *session
+}
+
+// manyKeys is how many keys a person holds before an index of them.
+const manyKeys = 32
 
 type sessionKey struct {
 	who       string
@@ -119,6 +144,7 @@ type session struct {
 	key   sessionKey
 	month bibstat.Month
 	end   int64 // Unix seconds after which no event belongs to it
+	gone  bool  // forgotten: no event can join it
 	seen  []seenKey
 	seenM map[seenKey]struct{} // seen, once too many for a slice
 	units []sessionUnit
@@ -131,7 +157,8 @@ type sessionUnit struct {
 
 type seenKey struct {
 	platform, value string
-	what, kind      byte // 'i' item or 't' title; kindCode
+	what, kind      byte   // 'i' item or 't' title; kindCode
+	h               uint64 // a hash of value, as itemKey's
 }
 
 // maxSeenSlice is how many unique keys a session holds in a slice, searched
@@ -152,35 +179,42 @@ func kindCode(k Kind) byte {
 
 // NewCounter returns a Counter with the given window (0: unbounded).
 func NewCounter(window time.Duration) *Counter {
-	return &Counter{Window: window, clicks: map[clickKey]int32{}, sessions: map[sessionKey]*session{},
-		ends: map[int64][]*session{}, totals: map[UnitKey]*Counts{}}
+	return &Counter{Window: window, people: map[whoKey]int32{}, sessions: map[sessionKey]*session{},
+		ends: map[int64][]*session{}, totals: map[UnitKey]*Counts{}, seed: maphash.MakeSeed()}
 }
 
-// Add counts ev. It keeps ev's strings (immutable) as long as their clicks
-// and sessions are open, not ev.
+// Add counts ev. It keeps ev's strings (immutable) while their clicks and
+// sessions are open, not ev.
 func (c *Counter) Add(ev *Event) error {
 	t := ev.Time.Unix()
 	w := int64(c.Window / time.Second)
 	if w > 0 && t < c.watermark-w {
 		return ErrLate
 	}
-	k := clickKey{who: ev.User, platform: ev.Platform, item: ev.Item, kind: kindCode(ev.Kind)}
+	wk := whoKey{who: ev.User}
 	if ev.User == "" {
-		k.who, k.bySession = ev.Session, true
+		wk = whoKey{who: ev.Session, bySession: true}
 	}
-	slot, ok := c.clicks[k]
+	slot, ok := c.people[wk]
 	if !ok {
-		slot = c.newList(k)
-		c.clicks[k] = slot
+		slot = c.newPerson(wk)
+		c.people[wk] = slot
 	}
-	l := &c.lists[slot]
-	title := ev.Title
-	if len(l.cs) > 0 {
-		title = l.cs[0].title
+	p := &c.slots[slot]
+	k := itemKey{platform: ev.Platform, item: ev.Item, kind: kindCode(ev.Kind), h: maphash.String(c.seed, ev.Item)}
+	i := p.find(k)
+	if i < 0 {
+		i = p.addKey(k, ev.Title, maphash.String(c.seed, ev.Title))
+		c.keys++
 	}
-	l.cs = append(l.cs, click{t: t, s: c.sessionOf(ev, t), title: title})
+	s := p.last
+	if s == nil || s.gone || !s.holds(ev, t) {
+		s = c.sessionOf(ev, t)
+		p.last = s
+	}
+	p.keys[i].cs = append(p.keys[i].cs, stamp{t, s})
 	if w > 0 {
-		c.queue = append(c.queue, queued{slot, l.gen, t})
+		c.queue = append(c.queue, queued{slot, p.gen, t})
 	}
 	if t > c.watermark {
 		c.watermark = t
@@ -191,15 +225,74 @@ func (c *Counter) Add(ev *Event) error {
 	return nil
 }
 
-func (c *Counter) newList(k clickKey) int32 {
+func (c *Counter) newPerson(wk whoKey) int32 {
 	if n := len(c.free); n > 0 {
 		slot := c.free[n-1]
 		c.free = c.free[:n-1]
-		c.lists[slot].k = k
+		c.slots[slot].who = wk
 		return slot
 	}
-	c.lists = append(c.lists, clickList{k: k})
-	return int32(len(c.lists) - 1)
+	c.slots = append(c.slots, person{who: wk})
+	return int32(len(c.slots) - 1)
+}
+
+// find is the index of k in p.keys, or -1.
+func (p *person) find(k itemKey) int {
+	if p.index != nil {
+		if i, ok := p.index[k]; ok {
+			return int(i)
+		}
+		return -1
+	}
+	for i := range p.keys {
+		if e := &p.keys[i].k; e.h == k.h && *e == k { // the hash first: most differ
+			return i
+		}
+	}
+	return -1
+}
+
+func (p *person) addKey(k itemKey, title string, th uint64) int {
+	i := len(p.keys)
+	if i < cap(p.keys) {
+		p.keys = p.keys[:i+1]
+		p.keys[i].k, p.keys[i].title, p.keys[i].th = k, title, th
+	} else {
+		p.keys = append(p.keys, keyClicks{k: k, title: title, th: th})
+	}
+	if p.index != nil {
+		p.index[k] = int32(i)
+	} else if len(p.keys) > manyKeys {
+		p.index = make(map[itemKey]int32, 2*manyKeys)
+		for j := range p.keys {
+			p.index[p.keys[j].k] = int32(j)
+		}
+	}
+	return i
+}
+
+// removeKey drops key i, its clicks decided, keeping its slice for reuse.
+func (p *person) removeKey(i int) {
+	last := len(p.keys) - 1
+	p.keys[i], p.keys[last] = p.keys[last], p.keys[i]
+	e := &p.keys[last]
+	if p.index != nil {
+		delete(p.index, e.k)
+		if i != last {
+			p.index[p.keys[i].k] = int32(i)
+		}
+	}
+	clear(e.cs) // drop the sessions
+	e.k, e.title, e.th, e.cs = itemKey{}, "", 0, e.cs[:0]
+	p.keys = p.keys[:last]
+}
+
+// holds reports whether ev at t belongs to session s.
+func (s *session) holds(ev *Event, t int64) bool {
+	if ev.Session != "" {
+		return s.key.bySession && s.key.slot == t-t%86400 && s.key.who == ev.Session && s.key.lib == ev.Library
+	}
+	return !s.key.bySession && s.key.slot == t-t%3600 && s.key.who == ev.User && s.key.lib == ev.Library
 }
 
 // sessionOf names ev's session (CoP 5.1 7.3): the log's session id and the
@@ -224,15 +317,15 @@ func (c *Counter) sessionOf(ev *Event, t int64) *session {
 	return s
 }
 
-// flushQueue decides the clicks of keys queued before horizon - 30 s (in
+// flushQueue decides the clicks of people queued before horizon - 30 s (in
 // arrival order, so it stops at the first newer one), then forgets sessions
 // that ended before horizon.
 func (c *Counter) flushQueue(horizon int64) {
 	for c.head < len(c.queue) && c.queue[c.head].t+doubleClick < horizon {
 		q := c.queue[c.head]
 		c.head++
-		if c.lists[q.slot].gen == q.gen {
-			c.decideKey(q.slot, horizon)
+		if p := &c.slots[q.slot]; p.gen == q.gen && p.decidedAt != horizon {
+			c.decide(q.slot, horizon)
 		}
 	}
 	if c.head > len(c.queue)/2 {
@@ -242,42 +335,63 @@ func (c *Counter) flushQueue(horizon int64) {
 	c.forget(horizon)
 }
 
-// flush decides every click no event at or after horizon can still
-// double, then forgets sessions that ended before it.
-func (c *Counter) flush(horizon int64) {
-	for _, slot := range c.clicks {
-		c.decideKey(slot, horizon)
+// decide counts the person's clicks that are final at horizon: those 30 s
+// before it, which no later event can double. Of a key's clicks in time
+// order, one followed by another within 30 s is a double click and not
+// counted (the last of a run counts). An emptied person is dropped.
+func (c *Counter) decide(slot int32, horizon int64) {
+	p := &c.slots[slot]
+	p.decidedAt = horizon
+	for i := 0; i < len(p.keys); {
+		e := &p.keys[i]
+		if !slices.IsSortedFunc(e.cs, byTime) {
+			slices.SortStableFunc(e.cs, byTime)
+		}
+		d := c.decideKey(e, horizon)
+		if d == len(e.cs) {
+			p.removeKey(i)
+			c.keys--
+			continue
+		}
+		if d > 0 {
+			n := copy(e.cs, e.cs[d:])
+			clear(e.cs[n:])
+			e.cs = e.cs[:n]
+		}
+		i++
 	}
-	c.forget(horizon)
-}
-
-func (c *Counter) decideKey(slot int32, horizon int64) {
-	l := &c.lists[slot]
-	if !slices.IsSortedFunc(l.cs, byTime) {
-		slices.SortFunc(l.cs, byTime)
-	}
-	i := c.decide(l.k, l.cs, horizon)
-	if i == len(l.cs) {
-		// The slot is free: a queued click of it is of a decided key.
-		delete(c.clicks, l.k)
-		clear(l.cs) // drop the sessions and titles
-		l.k, l.cs, l.gen = clickKey{}, l.cs[:0], l.gen+1
+	if len(p.keys) == 0 {
+		// The slot is free: a queued click of it is of another person.
+		delete(c.people, p.who)
+		p.who, p.last, p.index, p.gen = whoKey{}, nil, nil, p.gen+1
 		c.free = append(c.free, slot)
-	} else if i > 0 {
-		n := copy(l.cs, l.cs[i:])
-		clear(l.cs[n:])
-		l.cs = l.cs[:n]
 	}
 }
 
-func byTime(a, b click) int { return cmp.Compare(a.t, b.t) }
+// decideKey counts e's final clicks (sorted by time) and returns how many
+// it decided.
+func (c *Counter) decideKey(e *keyClicks, horizon int64) int {
+	for j, st := range e.cs {
+		if st.t+doubleClick >= horizon {
+			return j
+		}
+		if j+1 < len(e.cs) && e.cs[j+1].t-st.t <= doubleClick {
+			continue
+		}
+		c.count(e, st.s)
+	}
+	return len(e.cs)
+}
 
-// forget drops the sessions that ended 30 s before horizon: no click of
-// theirs is undecided, and no event can join them.
+func byTime(a, b stamp) int { return cmp.Compare(a.t, b.t) }
+
+// forget drops the sessions that ended 30 s before horizon: no event can
+// join them (a click of theirs still undecided keeps its session).
 func (c *Counter) forget(horizon int64) {
 	for end, ss := range c.ends {
 		if end+doubleClick < horizon {
 			for _, s := range ss {
+				s.gone = true
 				delete(c.sessions, s.key)
 			}
 			delete(c.ends, end)
@@ -286,34 +400,16 @@ func (c *Counter) forget(horizon int64) {
 	c.flushedAt = c.watermark
 }
 
-// decide counts the clicks of cs (sorted by time) that are final: a click
-// followed by another within 30 s is a double click and not counted (the
-// last of a run counts); a click is final once a later one is known or no
-// later one can come (30 s before horizon). It returns how many it decided.
-func (c *Counter) decide(k clickKey, cs []click, horizon int64) int {
-	for i, cl := range cs {
-		if i+1 < len(cs) {
-			if cs[i+1].t-cl.t <= doubleClick {
-				continue
-			}
-		} else if cl.t+doubleClick >= horizon {
-			return i
-		}
-		c.count(k, cl)
-	}
-	return len(cs)
-}
-
 // count adds one counted click to its unit: a request is an investigation too.
-func (c *Counter) count(k clickKey, cl click) {
-	s := cl.s
+func (c *Counter) count(e *keyClicks, s *session) {
+	k := e.k
 	n := s.unit(c, k.platform)
 	add := func(kind byte, total, uitem, utitle int) {
 		n[total]++
-		if s.once(seenKey{platform: k.platform, what: 'i', kind: kind, value: k.item}) {
+		if s.once(seenKey{platform: k.platform, what: 'i', kind: kind, value: k.item, h: k.h}) {
 			n[uitem]++
 		}
-		if cl.title != "" && s.once(seenKey{platform: k.platform, what: 't', kind: kind, value: cl.title}) {
+		if e.title != "" && s.once(seenKey{platform: k.platform, what: 't', kind: kind, value: e.title, h: e.th}) {
 			n[utitle]++
 		}
 	}
@@ -357,6 +453,9 @@ func (s *session) once(k seenKey) bool {
 	if slices.Contains(s.seen, k) {
 		return false
 	}
+	if s.seen == nil {
+		s.seen = make([]seenKey, 0, 8)
+	}
 	if len(s.seen) < maxSeenSlice {
 		s.seen = append(s.seen, k)
 		return true
@@ -372,7 +471,11 @@ func (s *session) once(k seenKey) bool {
 
 // Finish decides every click still held and returns the totals per unit.
 func (c *Counter) Finish() map[UnitKey]Counts {
-	c.flush(1<<62 - 1)
+	const end = 1<<62 - 1
+	for _, slot := range c.people {
+		c.decide(slot, end)
+	}
+	c.forget(end)
 	c.queue, c.head = nil, 0
 	out := make(map[UnitKey]Counts, len(c.totals))
 	for k, v := range c.totals {
@@ -382,4 +485,4 @@ func (c *Counter) Finish() map[UnitKey]Counts {
 }
 
 // Open is how many sessions and click keys the Counter holds now.
-func (c *Counter) Open() (sessions, clicks int) { return len(c.sessions), len(c.clicks) }
+func (c *Counter) Open() (sessions, clicks int) { return len(c.sessions), c.keys }

@@ -2,6 +2,7 @@ package accesslog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"time"
 
@@ -18,6 +19,8 @@ type parser struct {
 	libs    map[string]bibstat.LibraryID // interned: a log names few libraries
 	fields  [][]byte
 	jsonbuf map[string]any
+	pairs   cache[[2]string] // user and session → their pseudonyms
+	pairKey []byte
 	// The minute of the last line's time, "dd/Mon/yyyy:hh:mm" and the zone,
 	// and its start (clfTime).
 	minute   [22]byte
@@ -125,11 +128,28 @@ func (p *parser) finish(ev *Event, t time.Time, user, session, library []byte) (
 		return isBad, "item key holds a control character"
 	}
 	ev.Time = t.UTC().Truncate(time.Second)
-	ev.User = p.keys.pseudonym("user", user)
-	ev.Session = p.keys.pseudonym("session", session)
+	ev.User, ev.Session = p.pseudonyms(user, session)
 	ev.Library = lib
 	return isEvent, ""
 }
+
+// pseudonyms are the pseudonyms of a line's user and session, cached as
+// a pair: one lookup a line, not two.
+func (p *parser) pseudonyms(user, session []byte) (string, string) {
+	k := append(binary.AppendUvarint(p.pairKey[:0], uint64(len(user))), user...)
+	k = append(k, session...)
+	p.pairKey = k
+	if v, ok := p.pairs.get(k, maxPairs); ok {
+		return v[0], v[1]
+	}
+	v := [2]string{p.keys.pseudonym("user", user), p.keys.pseudonym("session", session)}
+	p.pairs.put(string(k), v, maxPairs)
+	return v[0], v[1]
+}
+
+// maxPairs bounds the pair cache: it needs only the sessions open now,
+// and a small one stays in the CPU's cache.
+const maxPairs = 1 << 13
 
 // matchURL is fromURL, cached by URL: a log repeats its URLs, and the
 // rules are regular expressions. The cached strings are the cache's own.

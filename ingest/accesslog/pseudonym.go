@@ -19,7 +19,7 @@ type Keyring struct {
 	key    []byte
 	mac    hash.Hash
 	sum    []byte
-	caches map[string]*pseudonymCache // by kind
+	caches map[string]*cache[string] // by kind
 }
 
 // maxCached bounds each cache of the readers: a patron's lines come
@@ -33,12 +33,12 @@ func NewKeyring(key []byte) (*Keyring, error) {
 		return nil, fmt.Errorf("pseudonym key: %d bytes, want 16 or more", len(key))
 	}
 	key = bytes.Clone(key)
-	return &Keyring{key: key, mac: hmac.New(sha256.New, key), caches: map[string]*pseudonymCache{}}, nil
+	return &Keyring{key: key, mac: hmac.New(sha256.New, key), caches: map[string]*cache[string]{}}, nil
 }
 
 // clone is a Keyring on the same key with caches of its own.
 func (k *Keyring) clone() *Keyring {
-	return &Keyring{key: k.key, mac: hmac.New(sha256.New, k.key), caches: map[string]*pseudonymCache{}}
+	return &Keyring{key: k.key, mac: hmac.New(sha256.New, k.key), caches: map[string]*cache[string]{}}
 }
 
 // Pseudonym is the pseudonym of id ("" stays ""): 16 bytes of the HMAC in
@@ -53,10 +53,10 @@ func (k *Keyring) pseudonym(kind string, id []byte) string {
 	}
 	c := k.caches[kind]
 	if c == nil {
-		c = &pseudonymCache{}
+		c = &cache[string]{}
 		k.caches[kind] = c
 	}
-	if p, ok := c.get(id); ok {
+	if p, ok := c.get(id, maxCached); ok {
 		return p
 	}
 	k.mac.Reset()
@@ -66,32 +66,34 @@ func (k *Keyring) pseudonym(kind string, id []byte) string {
 	k.mac.Write(id)
 	k.sum = k.mac.Sum(k.sum[:0])
 	p := hex.EncodeToString(k.sum[:16])
-	c.put(string(id), p)
+	c.put(string(id), p, maxCached)
 	return p
 }
 
-// pseudonymCache holds the pseudonyms of recent ids in two generations:
+// cache holds the values (pseudonyms) of recent ids in two generations:
 // when the current is full it becomes the old one, and an id found in the
 // old one moves back, so the ids of open sessions stay while the cache is
 // bounded (unlike clearing it all, which would recompute them all at once).
-type pseudonymCache struct{ cur, old map[string]string }
+type cache[V any] struct{ cur, old map[string]V }
 
-func (c *pseudonymCache) get(id []byte) (string, bool) {
-	if p, ok := c.cur[string(id)]; ok {
-		return p, true
+func (c *cache[V]) get(id []byte, size int) (V, bool) {
+	if v, ok := c.cur[string(id)]; ok {
+		return v, true
 	}
-	if p, ok := c.old[string(id)]; ok {
-		c.put(string(id), p)
-		return p, true
+	if v, ok := c.old[string(id)]; ok {
+		c.put(string(id), v, size)
+		return v, true
 	}
-	return "", false
+	var zero V
+	return zero, false
 }
 
-func (c *pseudonymCache) put(id, p string) {
-	if c.cur == nil || len(c.cur) >= maxCached/2 {
-		c.old, c.cur = c.cur, make(map[string]string, 1024)
+// put adds id's value, the two generations holding up to size ids.
+func (c *cache[V]) put(id string, v V, size int) {
+	if c.cur == nil || len(c.cur) >= size/2 {
+		c.old, c.cur = c.cur, make(map[string]V, 1024)
 	}
-	c.cur[id] = p
+	c.cur[id] = v
 }
 
 // LoadKey reads the pseudonym key file at path, creating it (mode 0600)
