@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // The comparison's downloads: a row per library, platform, metric and
@@ -95,7 +93,7 @@ func nullText(v sql.NullInt64) string {
 	return strconv.FormatInt(v.Int64, 10)
 }
 
-// nullCell is v for a spreadsheet: a number, or an empty cell.
+// nullCell is v for a spreadsheet: a number, or (nil) an empty cell.
 func nullCell(v sql.NullInt64) any {
 	if !v.Valid {
 		return nil
@@ -103,58 +101,23 @@ func nullCell(v sql.NullInt64) any {
 	return v.Int64
 }
 
-// xlsx writes the rows as a worksheet with its header frozen and filters.
+// xlsx writes the rows as a worksheet with its header frozen and filters,
+// by the site's own writer (xlsx.go).
 func (sh comparisonSheet) xlsx(m messages) ([]byte, error) {
-	f := excelize.NewFile()
-	defer f.Close()
-	name := m.Comparison.Sheet
-	if err := f.SetSheetName("Sheet1", name); err != nil {
-		return nil, err
-	}
-	monthStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: strPtr("yyyy-mm")})
+	var buf bytes.Buffer
+	x, err := newXLSXSheet(&buf, m.Comparison.Sheet, m.comparisonHeader(), []float64{16, 32, 28, 10, 36, 16, 16, 12, 14, 28})
 	if err != nil {
 		return nil, err
 	}
-	sw, err := f.NewStreamWriter(name)
-	if err != nil {
-		return nil, err
-	}
-	for i, width := range []float64{16, 32, 28, 10, 36, 16, 16, 12, 14, 28} {
-		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
-			return nil, err
-		}
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return nil, err
-	}
-	var head []any
-	for _, h := range m.comparisonHeader() {
-		head = append(head, h)
-	}
-	if err := sw.SetRow("A1", head); err != nil {
-		return nil, err
-	}
-	for i, r := range sh.rows {
+	for _, r := range sh.rows {
 		var pct any
 		if p, ok := r.Percent(); ok {
 			pct = p
 		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := sw.SetRow(cell, []any{r.Library, safeCell(sh.library(r.Library)), safeCell(sh.platform(r.Platform)),
-			excelize.Cell{StyleID: monthStyle, Value: r.Month.UTC()}, safeCell(m.metric(r.Metric)),
-			nullCell(r.Vendor), nullCell(r.Login), nullCell(bothOnly(r)), pct, m.countedName(r.Counted)}); err != nil {
-			return nil, err
-		}
+		x.Row(r.Library, safeCell(sh.library(r.Library)), safeCell(sh.platform(r.Platform)), r.Month, safeCell(m.metric(r.Metric)),
+			nullCell(r.Vendor), nullCell(r.Login), nullCell(bothOnly(r)), pct, m.countedName(r.Counted))
 	}
-	last, _ := excelize.CoordinatesToCellName(len(comparisonMachineHeader), max(len(sh.rows)+1, 2))
-	if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: "BibStat", StyleName: "TableStyleLight1"}); err != nil {
-		return nil, err
-	}
-	if err := sw.Flush(); err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if _, err := f.WriteTo(&buf); err != nil {
+	if err := x.Close(); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

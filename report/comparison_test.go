@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/bibliotek24/bibstat/transform"
 )
 
@@ -198,8 +200,17 @@ func TestComparisonDownloads(t *testing.T) {
 	if r := find(recs, "2030100", "2025-03", "Total_Item_Requests"); r[2] != "avisarkiv" || r[8] != "28.75" || r[9] != "counter" {
 		t.Errorf("machine row: %q", r)
 	}
-	if _, err := os.Stat(filepath.Join(site, "sammenligning", "avisarkiv", "2190200-sammenligning.xlsx")); err != nil {
-		t.Error(err)
+	f, err := excelize.OpenFile(filepath.Join(site, "sammenligning", "avisarkiv", "2190200-sammenligning.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	xrows, err := f.GetRows("Sammenligning")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := find(xrows[1:], "2190200", "2025-12", "Visninger og nedlastinger"); len(r) < 7 || r[5] != "" || r[6] != "480" {
+		t.Errorf("XLSX: a missing vendor figure is not an empty cell: %q", r)
 	}
 }
 
