@@ -24,10 +24,14 @@ type ParquetWriter struct {
 // (ingest's BenchmarkClassify: 2.3 MB and 1.7 ms a unit with them, about a
 // third of that without); the file is mostly metadata, so compression gains
 // nothing either.
+// A row group holds at most DuckDB's own row group of rows: DuckDB reads
+// a file's row groups in parallel, and a large file of one row group (a
+// whole chunk or report) on one thread.
 var writerProps = parquet.NewWriterProperties(
 	parquet.WithCompression(compress.Codecs.Uncompressed),
 	parquet.WithDictionaryDefault(false),
 	parquet.WithStats(false),
+	parquet.WithMaxRowGroupLength(122_880),
 )
 
 // NewParquetWriter starts a Parquet file of Usage on w.
