@@ -2,7 +2,6 @@ package accesslog
 
 import (
 	"cmp"
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,26 +17,18 @@ var RefRead, RefCount = refRead, refCount
 // counter, written for clarity, not speed. The fast Reader and Counter must
 // agree with it on every input (agree_test.go).
 
-// refRead reads data line by line as the first, simple Reader did: each
-// line a string, split into fields, every pseudonym an HMAC, every rule a
-// regexp.
+// refRead reads combined lines in data line by line as the first, simple
+// Reader did: each line a string, split into fields, every pseudonym an
+// HMAC, every URL matched anew (by the Reader's own rules: those did not
+// change, only their cache).
 func refRead(c *Config, src *Source, key []byte, robots *Robots, name string, data []byte) ([]Event, Stats) {
 	keys, _ := NewKeyring(key)
-	byHost, bySvc := map[string]*Platform{}, map[string]*Platform{}
-	for i := range c.Platforms {
-		p := &c.Platforms[i]
-		for _, h := range p.Hosts {
-			byHost[strings.ToLower(h)] = p
-		}
-		for _, s := range p.Services {
-			bySvc[s] = p
-		}
-	}
 	var extra [3]int
 	for i, f := range []string{src.Fields.User, src.Fields.Library, src.Fields.Session} {
 		extra[i], _ = combinedField(f)
 	}
-	ref := &refReader{src: src, keys: keys, byHost: byHost, bySvc: bySvc, extra: extra, robots: robots, isRobot: map[string]bool{}}
+	ref := &refReader{src: src, keys: keys, extra: extra, robots: robots, isRobot: map[string]bool{},
+		urls: NewReader(c, src, keys, robots).newParser()}
 	var st Stats
 	var evs []Event
 	lines := strings.SplitAfter(string(data), "\n")
@@ -50,11 +41,7 @@ func refRead(c *Config, src *Source, key []byte, robots *Robots, name string, da
 		o, reason := isBad, "line longer than the buffer"
 		if len(raw) <= maxLineBytes {
 			l := strings.TrimSuffix(strings.TrimSuffix(raw, "\n"), "\r")
-			if src.Kind == "jsonl" {
-				o, reason = ref.jsonLine(l, &ev)
-			} else {
-				o, reason = ref.combinedLine(l, &ev)
-			}
+			o, reason = ref.combinedLine(l, &ev)
 		}
 		switch o {
 		case isEvent:
@@ -75,12 +62,12 @@ func refRead(c *Config, src *Source, key []byte, robots *Robots, name string, da
 }
 
 type refReader struct {
-	src           *Source
-	keys          *Keyring
-	robots        *Robots
-	byHost, bySvc map[string]*Platform
-	extra         [3]int
-	isRobot       map[string]bool // the robots regexp is slow on long agents
+	src     *Source
+	keys    *Keyring
+	robots  *Robots
+	urls    *parser
+	extra   [3]int
+	isRobot map[string]bool // the robots regexp is slow on long agents
 }
 
 func (rd *refReader) robot(agent string) bool {
@@ -117,7 +104,8 @@ func (rd *refReader) combinedLine(s string, ev *Event) (outcome, string) {
 		return isIgnored, ""
 	}
 	*ev = Event{}
-	if !rd.fromURL(url, ev) {
+	var ok3 bool
+	if ev.Platform, ev.Kind, ev.Item, ev.Title, ok3 = rd.urls.fromURL(url); !ok3 {
 		return isIgnored, ""
 	}
 	if ev.Kind == Search && ev.Item == "" {
@@ -222,120 +210,6 @@ func (rd *refReader) finish(ev *Event, t time.Time, user, session, library strin
 	ev.Session = rd.keys.Pseudonym("session", session)
 	ev.Library = lib
 	return isEvent, ""
-}
-
-func (rd *refReader) fromURL(u string, ev *Event) bool {
-	rest, ok := strings.CutPrefix(u, "https://")
-	if !ok {
-		if rest, ok = strings.CutPrefix(u, "http://"); !ok {
-			return false
-		}
-	}
-	host, path := rest, "/"
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		host, path = rest[:i], rest[i:]
-	} else if i := strings.IndexByte(rest, '?'); i >= 0 {
-		host, path = rest[:i], "/"+rest[i:]
-	}
-	if i := strings.IndexByte(host, ':'); i >= 0 {
-		host = host[:i]
-	}
-	p := rd.byHost[strings.ToLower(host)]
-	if p == nil {
-		return false
-	}
-	for i := range p.Rules {
-		r := &p.Rules[i]
-		m := r.re.FindStringSubmatch(path)
-		if m == nil {
-			continue
-		}
-		ev.Platform, ev.Kind = p.ID, r.Kind
-		if r.item >= 0 {
-			ev.Item = m[r.item]
-		}
-		if r.title >= 0 {
-			ev.Title = m[r.title]
-		}
-		return true
-	}
-	return false
-}
-
-func (rd *refReader) jsonLine(s string, ev *Event) (outcome, string) {
-	var obj map[string]any
-	if err := json.Unmarshal([]byte(s), &obj); err != nil {
-		return isBad, "not a JSON object"
-	}
-	fl := &rd.src.Fields
-	get := func(k string) (string, bool) {
-		if k == "" {
-			return "", true
-		}
-		switch v := obj[k].(type) {
-		case nil:
-			return "", true
-		case string:
-			return v, true
-		case float64:
-			if v == float64(int64(v)) {
-				return strconv.FormatInt(int64(v), 10), true
-			}
-		}
-		return "", false
-	}
-	ts, ok := get(fl.Time)
-	t, err := time.Parse(time.RFC3339, ts)
-	if !ok || err != nil {
-		return isBad, "time is not RFC 3339"
-	}
-	agent, ok := get(fl.Agent)
-	if !ok {
-		return isBad, "agent is not a string"
-	}
-	if fl.Agent != "" && rd.robot(agent) {
-		return isRobot, ""
-	}
-	user, ok1 := get(fl.User)
-	session, ok2 := get(fl.Session)
-	library, ok3 := get(fl.Library)
-	url, ok4 := get(fl.URL)
-	if !(ok1 && ok2 && ok3 && ok4) {
-		return isBad, "user, session, library or url is not a string"
-	}
-	*ev = Event{}
-	if url != "" {
-		if !rd.fromURL(url, ev) {
-			return isIgnored, ""
-		}
-		if ev.Kind == Search && ev.Item == "" {
-			ev.Item = rd.keys.Pseudonym("search", url)[:16]
-		}
-		return rd.finish(ev, t, user, session, library)
-	}
-	svc, ok1 := get(fl.Service)
-	name, ok2 := get(fl.Event)
-	item, ok3 := get(fl.Item)
-	title, ok4 := get(fl.Title)
-	if !(ok1 && ok2 && ok3 && ok4) {
-		return isBad, "service, event, item or title is not a string"
-	}
-	p := rd.bySvc[svc]
-	if p == nil {
-		return isIgnored, ""
-	}
-	kind, ok := p.Events[name]
-	if !ok {
-		return isIgnored, ""
-	}
-	if kind != Search && item == "" {
-		return isBad, "a " + string(kind) + " event without an item"
-	}
-	ev.Platform, ev.Kind, ev.Item, ev.Title = p.ID, kind, item, title
-	if kind == Search && item == "" {
-		ev.Item = rd.keys.Pseudonym("search", ts+"\x00"+user+session)[:16]
-	}
-	return rd.finish(ev, t, user, session, library)
 }
 
 // refCount counts events all at once: group each user's (or session's)
