@@ -84,7 +84,7 @@ func (rd *refReader) combinedLine(s string, ev *Event) (outcome, string) {
 	if !ok || len(f) <= fAgent {
 		return isBad, "not the combined log format"
 	}
-	t, ok := refCLFTime(f[fTime])
+	t, ok := parseCLFTime([]byte(f[fTime])) // the full parse, no cached minute
 	if !ok {
 		return isBad, "time is not dd/Mon/yyyy:hh:mm:ss ±zzzz"
 	}
@@ -157,38 +157,6 @@ func refSplit(s string) ([]string, bool) {
 		}
 	}
 	return out, true
-}
-
-func refCLFTime(s string) (time.Time, bool) {
-	if len(s) != 26 || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':' || s[20] != ' ' {
-		return time.Time{}, false
-	}
-	num := func(a, b int) (int, bool) {
-		n, err := strconv.ParseUint(s[a:b], 10, 32)
-		return int(n), err == nil
-	}
-	months := []string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
-	mon := slices.Index(months, s[3:6]) + 1
-	day, ok1 := num(0, 2)
-	year, ok3 := num(7, 11)
-	hh, ok4 := num(12, 14)
-	mm, ok5 := num(15, 17)
-	ss, ok6 := num(18, 20)
-	zh, ok7 := num(22, 24)
-	zm, ok8 := num(24, 26)
-	if !(ok1 && mon > 0 && ok3 && ok4 && ok5 && ok6 && ok7 && ok8) || (s[21] != '+' && s[21] != '-') ||
-		day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 || zh > 14 || zm > 59 {
-		return time.Time{}, false
-	}
-	off := (zh*60 + zm) * 60
-	if s[21] == '-' {
-		off = -off
-	}
-	t := time.Date(year, time.Month(mon), day, hh, mm, ss, 0, time.UTC)
-	if t.Day() != day {
-		return time.Time{}, false
-	}
-	return t.Add(-time.Duration(off) * time.Second), true
 }
 
 func (rd *refReader) finish(ev *Event, t time.Time, user, session, library string) (outcome, string) {
