@@ -219,6 +219,9 @@ func (s *Server) available(ctx context.Context, lib bibstat.LibraryID, platform 
 		FROM loaded_units
 		WHERE library_id IN (?, '') AND state IN ('ok', 'zero', 'partial') AND (? = '' OR platform = ?)
 		  AND (release LIKE '5%' OR release = '') -- R4 is not served as R5.1
+		  -- the access log's months only where its platform counts it, the vendor's elsewhere (marts.sql, source_choice)
+		  AND (source = 'access-log') = EXISTS (SELECT 1 FROM count_source c JOIN loaded_units l USING (platform)
+		    WHERE c.platform = loaded_units.platform AND c.source = 'access-log' AND l.source = 'access-log' AND l.month = loaded_units.month)
 		GROUP BY ALL`, string(lib), platform, platform)
 	if err != nil {
 		return mr, fmt.Errorf("read available months: %w", err)

@@ -69,7 +69,7 @@ type CellSource struct {
 	Report      string           `json:"report"`
 	Release     string           `json:"release"`
 	RawKey      string           `json:"raw_key"`
-	Source      string           `json:"source"` // "sushi" or "upload/VENDOR"
+	Source      string           `json:"source"` // "sushi", "upload/VENDOR" or "access-log"
 	HarvestedAt string           `json:"harvested_at"`
 	Counted     bool             `json:"counted"`
 	Reason      string           `json:"reason"`
