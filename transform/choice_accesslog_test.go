@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -332,5 +333,36 @@ func markZero(t *testing.T, st store.Store, h harvest) {
 	}
 	if err := st.Put(context.Background(), bibstat.SidecarKey(key), bytes.NewReader(js)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCountSourceIsRecorded: every Refresh writes the options' count_source;
+// a warehouse opened without them keeps what was recorded, so a command
+// that has no config (a report over the warehouse) never flips the class.
+func TestCountSourceIsRecorded(t *testing.T) {
+	ctx := context.Background()
+	const lib = bibstat.LibraryID("2030100")
+	st := registerOnly(t)
+	archive(t, st, vendorPR(lib, "2024-01", tir(70)))
+	archiveLog(t, st, "avis", lib, "2024-01", t0, tirLogin(50))
+	path := filepath.Join(t.TempDir(), "w.duckdb")
+	for _, step := range []struct {
+		count map[string]string
+		want  int64
+	}{{countLog, 50}, {nil, 50}, {countVendor, 70}, {map[string]string{}, 70}, {countLog, 50}} {
+		w, err := Open(ctx, path, Options{Threads: 2, CountSource: step.count}, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Update(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := query[int64](t, w.DB, `SELECT sum(total)::BIGINT FROM mart_library_month WHERE library_id = ?`, string(lib)); n != step.want {
+			t.Errorf("opened with count_source %v: %d, want %d", step.count, n, step.want)
+		}
+		w.Close()
 	}
 }
