@@ -155,3 +155,34 @@ func compareCounts(t *testing.T, name string, got, want map[accesslog.UnitKey]ac
 		}
 	}
 }
+
+// FuzzReaderAgrees: on any input the Reader and the reference reader give
+// the same events, stats and bad lines.
+func FuzzReaderAgrees(f *testing.F) {
+	for _, l := range nastyLines[:30] {
+		f.Add([]byte(l + "\n" + l))
+	}
+	cfg, err := accesslog.ParseConfig(strings.NewReader(accesslogsim.ConfigYAML))
+	if err != nil {
+		f.Fatal(err)
+	}
+	src, _ := cfg.Source("proxy")
+	robots, _ := accesslog.COUNTERRobots()
+	key := bytes.Repeat([]byte{3}, 32)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		wantEv, wantSt := accesslog.RefRead(cfg, src, key, robots, "f", data)
+		keys, _ := accesslog.NewKeyring(key)
+		var got []accesslog.Event
+		st, err := accesslog.NewReader(cfg, src, keys, robots).Read(context.Background(), "f", bytes.NewReader(data), func(ev *accesslog.Event) error {
+			got = append(got, *ev)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareStats(t, "fuzz", st, wantSt)
+		if !slices.Equal(got, wantEv) {
+			t.Fatalf("events %+v, want %+v", got, wantEv)
+		}
+	})
+}
