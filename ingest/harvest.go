@@ -235,9 +235,9 @@ func (h *Harvester) Run(ctx context.Context, jobs []Job) (Summary, error) {
 	}
 	pol := h.policy()
 	var wg sync.WaitGroup
-	for _, host := range hosts {
+	for i, host := range hosts {
 		wg.Go(func() {
-			if err := h.runHost(ctx, host, byHost[host], rs, pol); err != nil {
+			if err := h.runHost(ctx, host, byHost[host], rs, pol, hostPhase{i, len(hosts)}); err != nil {
 				cancel(err)
 			}
 		})

@@ -41,6 +41,8 @@ func (c *fakeClock) sleepUntil(ctx context.Context, t time.Time) error {
 	return ctx.Err()
 }
 
+func (c *fakeClock) early() time.Duration { return 0 }
+
 // slowFetcher answers through inner, but on the fake clock each answer
 // takes latency(i) to come; it notes when each request started and its
 // answer was done.
