@@ -5,9 +5,9 @@
 // and the views naming rules several readers share (views.sql).
 //
 // The Arrow schema is the seam between ingest and transform: readers write
-// record batches of Usage, the batches are written as Parquet (by the
-// warehouse for harvested raw objects, by the upload path for mapped vendor
-// files), and the warehouse loads those files with read_parquet. Columns are
+// record batches of Usage, which the warehouse hands to DuckDB as they are
+// read (Stream), and the upload path keeps as Parquet (ParquetWriter),
+// which the warehouse loads with read_parquet. Columns are
 // added at the end only, and a change bumps Version so that stored parsed
 // rows of an older version are read again from their raw objects.
 package schemas

@@ -39,11 +39,13 @@
 //     inhabitants per year (its own, else the sum over the 2024
 //     municipalities it served: 67,866 for old Ålesund 1507, never a
 //     weighted part); pools, reports and agreements read it.
-//     Facts go in with read_parquet, never row by row: the raw objects of a
-//     chunk of units are parsed into one local Parquet file (rows find their
-//     unit by source_key), and units with stored parsed rows of this
-//     parser version are copied as they are; an upload of an older one is
-//     read again from its file, through its archived mapping (reread.go).
+//     Facts go in in bulk, never row by row: the raw objects of a chunk of
+//     units are parsed into Arrow batches that DuckDB scans while they are
+//     parsed (RegisterRecords; through one local Parquet file in a build
+//     without the duckdb_arrow tag), each row with its unit; units with
+//     stored parsed rows of this parser version are copied and read with
+//     read_parquet; an upload of an older one is read again from its file,
+//     through its archived mapping (reread.go).
 //   - agg_usage: the facts summed over items, kept per month; Load marks
 //     the months it touched (dirty_months) and Refresh sums only those again.
 //   - register: libraries (BaseBibliotek XML or CSV), the institution
