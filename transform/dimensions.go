@@ -76,16 +76,17 @@ const (
 	RuleLogins = "logins"
 )
 
-// putCountSources writes the platforms' counting class of source, when the
-// warehouse was opened with them, so the rule of choice reads them in the
-// same transaction as the marts it decides.
-func (w *Warehouse) putCountSources(ctx context.Context, tx *sql.Tx) error {
-	if w.count == nil {
-		return nil // opened without a config: the recorded choices stand
+// putPlatformChoices writes a platform's choice in the rule of choice
+// (source_preference: prefer_source; count_source: count_source) from the
+// options the warehouse was opened with, in the same transaction as the
+// marts it decides. nil: opened without a config, the recorded choices stand.
+func putPlatformChoices(ctx context.Context, tx *sql.Tx, table string, choice map[string]string) error {
+	if choice == nil {
+		return nil
 	}
-	ids := slices.Sorted(maps.Keys(w.count))
-	return replaceRows(ctx, tx, "count_source", len(ids), func(i int) []any {
-		return []any{ids[i], w.count[ids[i]]}
+	ids := slices.Sorted(maps.Keys(choice))
+	return replaceRows(ctx, tx, table, len(ids), func(i int) []any {
+		return []any{ids[i], choice[ids[i]]}
 	})
 }
 

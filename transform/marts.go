@@ -2,10 +2,7 @@ package transform
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -45,10 +42,10 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 		return fmt.Errorf("refresh marts: %w", err)
 	}
 	defer tx.Rollback()
-	if err := w.putPreferences(ctx, tx); err != nil {
+	if err := putPlatformChoices(ctx, tx, "source_preference", w.prefer); err != nil {
 		return err
 	}
-	if err := w.putCountSources(ctx, tx); err != nil {
+	if err := putPlatformChoices(ctx, tx, "count_source", w.count); err != nil {
 		return err
 	}
 	// agg_usage is kept per month: only the months a load touched are
@@ -118,17 +115,4 @@ func (w *Warehouse) ensureViews(ctx context.Context) error {
 		return fmt.Errorf("create views: %w", err)
 	}
 	return nil
-}
-
-// putPreferences writes the platforms' preferred sources, when the
-// warehouse was opened with them, so the rule of choice reads them in the
-// same transaction as the marts it decides.
-func (w *Warehouse) putPreferences(ctx context.Context, tx *sql.Tx) error {
-	if w.prefer == nil {
-		return nil // opened without a config: the recorded preferences stand
-	}
-	ids := slices.Sorted(maps.Keys(w.prefer))
-	return replaceRows(ctx, tx, "source_preference", len(ids), func(i int) []any {
-		return []any{ids[i], w.prefer[ids[i]]}
-	})
 }
