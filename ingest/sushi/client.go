@@ -90,8 +90,9 @@ type Client struct {
 }
 
 // endpoint builds the URL of path (e.g. "/reports/pr", "/members") on c's
-// service, with /r51 for release 5.1, and the credential's parameters.
-func endpoint(c Credential, path string, withCustomer bool) (*url.URL, error) {
+// service, with /r51 for release 5.1, the credential's parameters and
+// extra ones (name, value, …).
+func endpoint(c Credential, path string, withCustomer bool, extra ...string) (*url.URL, error) {
 	base := strings.TrimRight(c.BaseURL, "/")
 	base = strings.TrimSuffix(base, "/r51") // registry URLs sometimes include it
 	u, err := url.Parse(base)
@@ -115,24 +116,19 @@ func endpoint(c Credential, path string, withCustomer bool) (*url.URL, error) {
 	if c.PlatformParam != "" {
 		q.Set("platform", c.PlatformParam)
 	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		if extra[i+1] != "" {
+			q.Set(extra[i], extra[i+1])
+		}
+	}
 	u.RawQuery = q.Encode()
 	return u, nil
 }
 
 // ReportURL builds the request URL for report over [begin, end].
 func ReportURL(c Credential, report bibstat.ReportID, begin, end bibstat.Month) (*url.URL, error) {
-	u, err := endpoint(c, "/reports/"+string(report), true)
-	if err != nil {
-		return nil, err
-	}
-	q := u.Query()
-	q.Set("begin_date", begin.String())
-	q.Set("end_date", end.String())
-	if a := AttributesToShow(c.Release, report); a != "" {
-		q.Set("attributes_to_show", a)
-	}
-	u.RawQuery = q.Encode()
-	return u, nil
+	return endpoint(c, "/reports/"+string(report), true, "begin_date", begin.String(), "end_date", end.String(),
+		"attributes_to_show", AttributesToShow(c.Release, report))
 }
 
 // AttributesToShow is what a master report is asked to show so that every
@@ -207,7 +203,7 @@ func (cl *Client) get(ctx context.Context, c Credential, u *url.URL) (*Response,
 	if limit <= 0 {
 		limit = DefaultMaxBody
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	body, err := readBody(resp.Body, resp.ContentLength, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read body of %s: %w", redacted, scrub(err, u, red))
 	}
@@ -216,6 +212,21 @@ func (cl *Client) get(ctx context.Context, c Credential, u *url.URL) (*Response,
 	}
 	return &Response{URL: redacted, Status: resp.StatusCode, ContentType: red.String(resp.Header.Get("Content-Type")), Body: body,
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), headersAt), Sent: sent, HeadersAt: headersAt, Redactor: red}, nil
+}
+
+// readBody reads a body of size bytes (-1: unknown) up to limit+1 bytes.
+// A known size is read into a buffer of that size rather than one grown
+// from 512 bytes by doubling: net/http ends the body at its
+// Content-Length, and fails it when shorter.
+func readBody(r io.Reader, size, limit int64) ([]byte, error) {
+	if size < 0 || size > limit {
+		return io.ReadAll(io.LimitReader(r, limit+1))
+	}
+	b := make([]byte, size)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // scrub removes the unredacted URL and the secrets from a transport error,

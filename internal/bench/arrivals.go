@@ -3,7 +3,7 @@ package bench
 import (
 	"net"
 	"net/http"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,8 +19,8 @@ import (
 // harvester's pace alone decides.
 type arrivals struct {
 	mu      sync.Mutex
-	handler map[string][]time.Time
-	wire    map[string][]time.Time
+	handler map[string][]int64 // Unix nanoseconds: a third of a time.Time's memory, 135,000 of them
+	wire    map[string][]int64
 }
 
 // gaps is what the arrivals at the hosts say of the spacing.
@@ -44,14 +44,14 @@ func (a *arrivals) stats(spacing time.Duration) (first, handler gaps, at string)
 	return gapStats(a.wire, spacing), handler, "socket"
 }
 
-func gapStats(at map[string][]time.Time, spacing time.Duration) gaps {
+func gapStats(at map[string][]int64, spacing time.Duration) gaps {
 	g := gaps{minGap: -1}
 	for _, ts := range at {
-		sort.Slice(ts, func(x, y int) bool { return ts[x].Before(ts[y]) })
+		slices.Sort(ts)
 		g.requests += len(ts)
 		g.maxReq = max(g.maxReq, len(ts))
 		for k := 1; k < len(ts); k++ {
-			gap := ts[k].Sub(ts[k-1])
+			gap := time.Duration(ts[k] - ts[k-1])
 			if gap < spacing {
 				g.violations++
 			}
@@ -63,9 +63,9 @@ func gapStats(at map[string][]time.Time, spacing time.Duration) gaps {
 	return g
 }
 
-func (a *arrivals) note(to map[string][]time.Time, platform string, t time.Time) {
+func (a *arrivals) note(to map[string][]int64, platform string, t time.Time) {
 	a.mu.Lock()
-	to[platform] = append(to[platform], t)
+	to[platform] = append(to[platform], t.UnixNano())
 	a.mu.Unlock()
 }
 
@@ -73,7 +73,7 @@ func (a *arrivals) note(to map[string][]time.Time, platform string, t time.Time)
 // platform, recording request arrivals per host at the handler and at the
 // socket.
 func serveRecorded(world *sushisim.Config) (*arrivals, map[string]string, func(), error) {
-	arr := &arrivals{handler: map[string][]time.Time{}, wire: map[string][]time.Time{}}
+	arr := &arrivals{handler: map[string][]int64{}, wire: map[string][]int64{}}
 	bases, stop, err := demo.ServeVendorsOn(world, func(platform string, h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			arr.note(arr.handler, platform, time.Now())
