@@ -87,6 +87,23 @@ func addComparison(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
+// checkText fails t for each of want that a page's text lacks and each of
+// not that it has, spaces folded.
+func checkText(t *testing.T, page, text string, want, not []string) {
+	t.Helper()
+	text = strings.Join(strings.Fields(text), " ")
+	for _, w := range want {
+		if !strings.Contains(text, strings.Join(strings.Fields(w), " ")) {
+			t.Errorf("%s lacks %q", page, w)
+		}
+	}
+	for _, n := range not {
+		if strings.Contains(text, n) {
+			t.Errorf("%s has %q", page, n)
+		}
+	}
+}
+
 // readPage is a built page's visible text, its spaces folded.
 func readPage(t *testing.T, site, rel string) string {
 	t.Helper()
@@ -131,17 +148,7 @@ func TestComparisonPages(t *testing.T) {
 			"innloggingene 3 av 3 måneder"}, nil},
 	}
 	for _, c := range cases {
-		text := readPage(t, site, c.page)
-		for _, w := range c.want {
-			if !strings.Contains(text, strings.Join(strings.Fields(w), " ")) {
-				t.Errorf("%s lacks %q", c.page, w)
-			}
-		}
-		for _, n := range c.not {
-			if strings.Contains(text, n) {
-				t.Errorf("%s has %q", c.page, n)
-			}
-		}
+		checkText(t, c.page, readPage(t, site, c.page), c.want, c.not)
 	}
 	b, err := os.ReadFile(filepath.Join(site, "bibliotek", "2190200.html"))
 	if err != nil {
@@ -409,15 +416,11 @@ func TestComparisonFromTheMarts(t *testing.T) {
 	if _, err := site.Build(ctx); err != nil {
 		t.Fatal(err)
 	}
-	text := readPage(t, site.Out, "sammenligning/avisarkiv/2030100.html")
-	for _, w := range []string{
+	page := "sammenligning/avisarkiv/2030100.html"
+	checkText(t, page, readPage(t, site.Out, page), []string{
 		"Tallet som teller: innloggingene; leverandørens COUNTER-rapport i feb. 2025.",
 		"jan. 2025 70 50 +20 +40,0 %", "feb. 2025 40 ingen data ingen data ingen data", "mars 2025 30 30 0 +0,0 %",
-	} {
-		if !strings.Contains(text, strings.Join(strings.Fields(w), " ")) {
-			t.Errorf("the page lacks %q:\n%s", w, text)
-		}
-	}
+	}, nil)
 }
 
 func TestComparisonCountedSentence(t *testing.T) {

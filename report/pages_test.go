@@ -35,17 +35,7 @@ func TestPagesSayWhatTheyCover(t *testing.T) {
 			"CSV for regneark"}, []string{"county 55", "Fylke 55", "NOK"}},
 	}
 	for _, c := range cases {
-		text := strings.Join(strings.Fields(read(c.page)), " ")
-		for _, w := range c.want {
-			if !strings.Contains(text, strings.Join(strings.Fields(w), " ")) {
-				t.Errorf("%s lacks %q", c.page, w)
-			}
-		}
-		for _, n := range c.not {
-			if strings.Contains(text, n) {
-				t.Errorf("%s has %q", c.page, n)
-			}
-		}
+		checkText(t, c.page, read(c.page), c.want, c.not) // comparison_test.go
 	}
 	if _, err := os.Stat(filepath.Join(site, "fylke", "fylke-11-bruk.csv")); err == nil {
 		t.Error("a county without data has a download")

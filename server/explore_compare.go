@@ -312,27 +312,9 @@ func (s *Server) compareDownload(w http.ResponseWriter, c exploreChoice, o explo
 		names[string(l.ID)] = l.Name
 	}
 	library := func(id string) string { return names[id] }
-	var b []byte
-	var err error
-	ext, ctype := "csv", "text/csv; charset=utf-8"
-	switch c.Format {
-	case "csv", "csv-machine":
-		b, err = report.ComparisonCSV(m, s.platformName, library, rows, c.Format == "csv-machine")
-	case "xlsx":
-		ext, ctype = "xlsx", contentTypes[".xlsx"]
-		b, err = report.ComparisonXLSX(m, s.platformName, library, rows)
-	}
-	if err != nil {
-		s.log.Error("compare: download", "format", c.Format, "error", err)
-		http.Error(w, "download failed", http.StatusInternalServerError)
-		return
-	}
-	// The name holds only the month range and the metric, which are checked: no header injection.
-	name := "bibstat-sammenligning-" + strings.ToLower(c.Metric) + "-" + c.From.String() + "-" + c.To.String()
-	if c.Format == "csv-machine" {
-		name += "-machine"
-	}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+"."+ext+`"`)
-	_, _ = w.Write(b)
+	s.sendDownload(w, c, "bibstat-sammenligning-",
+		func(machine bool) ([]byte, error) {
+			return report.ComparisonCSV(m, s.platformName, library, rows, machine)
+		},
+		func() ([]byte, error) { return report.ComparisonXLSX(m, s.platformName, library, rows) })
 }

@@ -16,14 +16,23 @@ func (s *Server) exploreDownload(w http.ResponseWriter, r *http.Request, c explo
 		http.Error(w, "warehouse unavailable", http.StatusServiceUnavailable)
 		return
 	}
+	s.sendDownload(w, c, "bibstat-",
+		func(machine bool) ([]byte, error) { return report.UsageCSV(m, s.platformName, rows, machine) },
+		func() ([]byte, error) { return report.UsageXLSX(m, s.platformName, rows) })
+}
+
+// sendDownload answers with the choice's download in its format, made by
+// csv or xlsx, named by prefix, the metric and the months.
+func (s *Server) sendDownload(w http.ResponseWriter, c exploreChoice, prefix string, csv func(machine bool) ([]byte, error), xlsx func() ([]byte, error)) {
 	var b []byte
+	var err error
 	ext, ctype := "csv", "text/csv; charset=utf-8"
 	switch c.Format {
 	case "csv", "csv-machine":
-		b, err = report.UsageCSV(m, s.platformName, rows, c.Format == "csv-machine")
+		b, err = csv(c.Format == "csv-machine")
 	case "xlsx":
 		ext, ctype = "xlsx", contentTypes[".xlsx"]
-		b, err = report.UsageXLSX(m, s.platformName, rows)
+		b, err = xlsx()
 	}
 	if err != nil {
 		s.log.Error("explore: download", "format", c.Format, "error", err)
@@ -31,7 +40,7 @@ func (s *Server) exploreDownload(w http.ResponseWriter, r *http.Request, c explo
 		return
 	}
 	// The name holds only the month range and the metric, which are checked: no header injection.
-	name := "bibstat-" + strings.ToLower(c.Metric) + "-" + c.From.String() + "-" + c.To.String()
+	name := prefix + strings.ToLower(c.Metric) + "-" + c.From.String() + "-" + c.To.String()
 	if c.Format == "csv-machine" {
 		name += "-machine"
 	}
