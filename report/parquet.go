@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -63,12 +64,42 @@ func parquetOrder(rows []libraryUsage) []libraryUsage {
 	})
 	out := make([]libraryUsage, 0, len(rows))
 	for _, run := range runs {
-		start := len(out)
-		out = append(out, run...)
-		slices.SortStableFunc(out[start:], func(a, b libraryUsage) int { return a.Month.Compare(b.Month) })
+		out = appendByMonth(out, run)
 	}
 	if !slices.IsSortedFunc(out, full) {
 		slices.SortFunc(out, full)
+	}
+	return out
+}
+
+// appendByMonth appends run to out in month order, keeping the order of
+// the rows within a month: a counting sort by month, since a sort that
+// keeps order moves every row many times.
+func appendByMonth(out, run []libraryUsage) []libraryUsage {
+	key := func(r libraryUsage) int { return r.Month.Year()*12 + int(r.Month.Month()) - 1 }
+	lo, hi := math.MaxInt, math.MinInt
+	for _, r := range run {
+		lo, hi = min(lo, key(r)), max(hi, key(r))
+	}
+	if len(run) == 0 || hi-lo > 12*1000 { // no rows, or centuries apart: sorted the slow way
+		start := len(out)
+		out = append(out, run...)
+		slices.SortStableFunc(out[start:], func(a, b libraryUsage) int { return a.Month.Compare(b.Month) })
+		return out
+	}
+	at := make([]int, hi-lo+2) // where each month's rows start
+	for _, r := range run {
+		at[key(r)-lo+1]++
+	}
+	for i := 1; i < len(at); i++ {
+		at[i] += at[i-1]
+	}
+	start := len(out)
+	out = append(out, run...)
+	for _, r := range run {
+		k := key(r) - lo
+		out[start+at[k]] = r
+		at[k]++
 	}
 	return out
 }
