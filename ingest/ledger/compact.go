@@ -30,15 +30,14 @@ type slotKey struct {
 type slot struct {
 	library, month, state, credFP uint32
 	attempts, code, httpStatus    int32
+	nextLoc, updLoc               uint8 // beside the numbers: no padding of their own
+	rawWhole                      bool
 	// lastError is the entry's own: errors name their unit, and interned
 	// they would outlive the entries that had them.
 	lastError string
 	// rawKey is the key's part after the unit's prefix (the harvest time
-	// and extension), or the whole key when it lies outside the prefix.
+	// and extension), or the whole key (rawWhole) when it lies outside it.
 	rawKey    string
-	rawWhole  bool
-	nextLoc   uint8
-	updLoc    uint8
 	next, upd int64 // Unix nanoseconds; noTime for the zero time
 }
 
