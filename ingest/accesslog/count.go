@@ -101,6 +101,7 @@ type person struct {
 	// keys holds the keys with undecided clicks; past its length, the
 	// entries of decided keys, whose slices are reused.
 	keys      []keyClicks
+	hashes    []uint64          // keys[i].k.h: a scan reads these few cache lines
 	index     map[itemKey]int32 // keys by key, once a person holds many
 	last      *session          // the session of the last click, likely the next's
 	decidedAt int64             // the horizon it was last decided at
@@ -244,8 +245,8 @@ func (p *person) find(k itemKey) int {
 		}
 		return -1
 	}
-	for i := range p.keys {
-		if e := &p.keys[i].k; e.h == k.h && *e == k { // the hash first: most differ
+	for i, h := range p.hashes {
+		if h == k.h && p.keys[i].k == k {
 			return i
 		}
 	}
@@ -260,6 +261,7 @@ func (p *person) addKey(k itemKey, title string, th uint64) int {
 	} else {
 		p.keys = append(p.keys, keyClicks{k: k, title: title, th: th})
 	}
+	p.hashes = append(p.hashes, k.h)
 	if p.index != nil {
 		p.index[k] = int32(i)
 	} else if len(p.keys) > manyKeys {
@@ -275,6 +277,8 @@ func (p *person) addKey(k itemKey, title string, th uint64) int {
 func (p *person) removeKey(i int) {
 	last := len(p.keys) - 1
 	p.keys[i], p.keys[last] = p.keys[last], p.keys[i]
+	p.hashes[i] = p.hashes[last]
+	p.hashes = p.hashes[:last]
 	e := &p.keys[last]
 	if p.index != nil {
 		delete(p.index, e.k)
