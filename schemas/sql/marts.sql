@@ -294,16 +294,18 @@ JOIN source_choice c ON c.counted AND c.unit_key = f.unit_key AND c.platform = f
 -- Grain: target × platform × title × metric_type × month.
 CREATE OR REPLACE TABLE mart_title_month AS
 WITH t AS (
-  SELECT target_kind, target_id, platform, title, metric_type, month, report_id, report_rank(report_id) AS pr, sum(count) AS count
+  SELECT target_kind, target_id, platform, title, metric_type, month, report_id, sum(count)::BIGINT AS count
   FROM facts_chosen WHERE coalesce(title, '') <> '' GROUP BY ALL
 ),
 best AS (
-  SELECT target_kind, target_id, platform, metric_type, month, min({'pr': pr, 'report_id': report_id}).report_id AS report_id
+  SELECT target_kind, target_id, platform, metric_type, month,
+         min({'pr': report_rank(report_id), 'report_id': report_id}).report_id AS report_id
   FROM t GROUP BY ALL
 )
-SELECT target_kind, target_id, platform, title, metric_type, month, sum(count)::BIGINT AS count
-FROM t JOIN best USING (target_kind, target_id, platform, metric_type, month, report_id)
-GROUP BY ALL;
+-- One report per cell: its rows of t are already one per title, so they
+-- need no second aggregation (t is as big as the facts at item level).
+SELECT target_kind, target_id, platform, title, metric_type, month, count
+FROM t SEMI JOIN best USING (target_kind, target_id, platform, metric_type, month, report_id);
 
 -- pool_shares: each member's share of each pool per year, with the rule and
 -- its inputs: basis is the member's population (rule 'population'), 1
