@@ -19,7 +19,9 @@ import (
 // benchLogs generates a proxy log of about --lines lines in time order and
 // reads it as ingest-logs does: parse, robots, pseudonyms, double clicks,
 // sessions and unique counts, with the Counter's window bounding memory by
-// the sessions open in it. Generating is not timed.
+// the sessions open in it. Generating is not timed. One straight script
+// (flags, generate, read, print), longer than most functions: its steps
+// share the figures it prints.
 func benchLogs(ctx context.Context, e Env, args []string) error {
 	fs := cli.NewFlags(e.Stdout, "bench logs", "", "Generates a proxy access log and counts COUNTER usage from it.")
 	lines := fs.Int("lines", 10_000_000, "about how many log lines to generate")
