@@ -15,16 +15,18 @@ import (
 // harvests' uses count once, not once per attempt, and the broken one's
 // unit keeps the facts it had.
 func TestAChunkWithAHarvestThatDoesNotReadCountsTheRestOnce(t *testing.T) {
-	ctx := context.Background()
 	st := world(t)
 	w := openTest(t, filepath.Join(t.TempDir(), "w.duckdb"))
-	if _, err := w.Update(ctx, st); err != nil {
-		t.Fatal(err)
+	update := func() LoadSummary {
+		t.Helper()
+		sum, err := w.Update(context.Background(), st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
 	}
-	total := func(month string) int64 {
-		return query[int64](t, w.DB, `SELECT coalesce(sum(count), 0) FROM facts WHERE library_id = '2030100' AND platform = 'avis'
-			AND report_id = 'PR' AND metric_type = 'Total_Item_Requests' AND month = ?`, month+"-01")
-	}
+	update()
+	total := func(month string) int64 { return avisRequests(t, w, month) }
 	kept := total("2024-01")
 	if kept == 0 || total("2023-05") != 0 || total("2023-06") != 0 {
 		t.Fatalf("the world has %d in 2024-01, %d and %d in 2023-05 and -06; want some, none, none", kept, total("2023-05"), total("2023-06"))
@@ -33,10 +35,7 @@ func TestAChunkWithAHarvestThatDoesNotReadCountsTheRestOnce(t *testing.T) {
 	broken := archiveRaw(t, st, "2030100", "2024-01", at, bibstat.StateOK, prBody("2024-01", "null"))
 	archiveRaw(t, st, "2030100", "2023-05", at, bibstat.StateOK, prBody("2023-05", prItems("2023-05", 7)))
 	archiveRaw(t, st, "2030100", "2023-06", at, bibstat.StateOK, prBody("2023-06", prItems("2023-06", 9)))
-	sum, err := w.Update(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum := update()
 	if len(sum.Failed) != 1 || sum.Failed[0].Key != broken || sum.Failed[0].Reason == "" {
 		t.Errorf("failures %+v, want the broken harvest's, with why", sum.Failed)
 	}
@@ -48,4 +47,10 @@ func TestAChunkWithAHarvestThatDoesNotReadCountsTheRestOnce(t *testing.T) {
 			t.Errorf("%s: %d, want %d", month, got, want)
 		}
 	}
+}
+
+// avisRequests is library 2030100's Total_Item_Requests on avis in month.
+func avisRequests(t *testing.T, w *Warehouse, month string) int64 {
+	return query[int64](t, w.DB, `SELECT coalesce(sum(count), 0) FROM facts
+		WHERE (library_id, platform, report_id, metric_type, month) = ('2030100', 'avis', 'PR', 'Total_Item_Requests', ?::DATE)`, month+"-01")
 }
