@@ -81,7 +81,9 @@ func (rd *Reader) Read(ctx context.Context, name string, r io.Reader, fn func(*E
 	}
 	wg.Wait()
 	cancel()
-	return st, nil
+	// A cancelled ctx stops the splitter too, which may have ended order
+	// before all of r was read.
+	return st, ctx.Err()
 }
 
 // block is a run of whole lines, parsed by one worker.
