@@ -213,9 +213,12 @@ func firstError(errs []error) error {
 
 // copyParsed copies the unit's stored parsed rows when this parser version
 // wrote them; older ones are read again from raw (an upload's from its
-// file, rereadUpload), so that a reader fix reaches every unit.
+// file, rereadUpload), so that a reader fix reaches every unit. An
+// access-log unit's rows are always copied: they are the count ingest-logs
+// made from the archived events, no raw object exists for this reader, and
+// a recount is ingest-logs' work.
 func copyParsed(ctx context.Context, src Source, tmp string, i int, side bibstat.Sidecar) (string, bool, error) {
-	current := side.ParserVersion == schemas.Version
+	current := side.ParserVersion == schemas.Version || side.Source == bibstat.SourceAccessLog
 	if !current || side.ParsedKey == "" {
 		return "", false, nil
 	}
