@@ -72,13 +72,13 @@ type Counter struct {
 	seed      maphash.Seed
 	sessions  map[sessionKey]*session
 	ends      map[int64][]*session // open sessions by end
-	totals    map[UnitKey]*Counts
-	watermark int64 // newest event time seen, Unix seconds
+	watermark int64                // newest event time seen, Unix seconds
 	flushedAt int64
 	// queue holds each click's person in arrival order, so that a windowed
 	// flush visits only people with clicks old enough to decide.
 	queue []queued
 	head  int
+	tally tally
 }
 
 type whoKey struct {
@@ -146,6 +146,7 @@ type session struct {
 	month bibstat.Month
 	end   int64 // Unix seconds after which no event belongs to it
 	gone  bool  // forgotten: no event can join it
+	// The rest is the tally's (see tally), apart from the Counter.
 	seen  []seenKey
 	seenM map[seenKey]struct{} // seen, once too many for a slice
 	units []sessionUnit
@@ -181,7 +182,7 @@ func kindCode(k Kind) byte {
 // NewCounter returns a Counter with the given window (0: unbounded).
 func NewCounter(window time.Duration) *Counter {
 	return &Counter{Window: window, people: map[whoKey]int32{}, sessions: map[sessionKey]*session{},
-		ends: map[int64][]*session{}, totals: map[UnitKey]*Counts{}, seed: maphash.MakeSeed()}
+		ends: map[int64][]*session{}, tally: tally{totals: map[UnitKey]*Counts{}}, seed: maphash.MakeSeed()}
 }
 
 // Add counts ev. It keeps ev's strings (immutable) while their clicks and
@@ -404,16 +405,79 @@ func (c *Counter) forget(horizon int64) {
 	c.flushedAt = c.watermark
 }
 
-// count adds one counted click to its unit: a request is an investigation too.
+// count hands one counted click to the tally.
 func (c *Counter) count(e *keyClicks, s *session) {
-	k := e.k
-	n := s.unit(c, k.platform)
+	c.tally.add(counted{k: e.k, title: e.title, th: e.th, s: s})
+}
+
+// tally adds up the counted clicks per session and unit. The unique counts
+// do not depend on the order of a session's clicks, so it can run beside
+// the Counter: clicks go to it in batches, each added up on a goroutine of
+// its own after the one before (never two at once, and none left running
+// once a batch is done). Only the tally touches a session's seen keys and
+// units, and the totals.
+type tally struct {
+	totals  map[UnitKey]*Counts
+	pending []counted
+	spare   []counted     // the batch before pending, once it is added up
+	done    chan struct{} // closed when the last batch is added up; nil if none
+}
+
+type counted struct {
+	k     itemKey
+	title string
+	th    uint64
+	s     *session
+}
+
+// tallyBatch is how many clicks go to the tally at once: enough that a
+// goroutine a batch costs nothing, few enough to be a few hundred KB.
+const tallyBatch = 4096
+
+func (t *tally) add(x counted) {
+	if t.pending == nil {
+		t.pending = make([]counted, 0, tallyBatch)
+	}
+	t.pending = append(t.pending, x)
+	if len(t.pending) == tallyBatch {
+		t.handOff()
+	}
+}
+
+// handOff starts adding up the pending clicks, once the batch before is done.
+func (t *tally) handOff() {
+	t.wait()
+	batch := t.pending
+	t.pending, t.spare = t.spare[:0], batch
+	done := make(chan struct{})
+	t.done = done
+	go func() {
+		defer close(done)
+		for i := range batch {
+			t.count(&batch[i])
+		}
+		clear(batch) // drop the sessions
+	}()
+}
+
+// wait returns once every batch handed off is added up.
+func (t *tally) wait() {
+	if t.done != nil {
+		<-t.done
+		t.done = nil
+	}
+}
+
+// count adds one counted click to its unit: a request is an investigation too.
+func (t *tally) count(x *counted) {
+	k, s := &x.k, x.s
+	n := s.unit(t.totals, k.platform)
 	add := func(kind byte, total, uitem, utitle int) {
 		n[total]++
 		if s.once(seenKey{platform: k.platform, what: 'i', kind: kind, value: k.item, h: k.h}) {
 			n[uitem]++
 		}
-		if e.title != "" && s.once(seenKey{platform: k.platform, what: 't', kind: kind, value: e.title, h: e.th}) {
+		if x.title != "" && s.once(seenKey{platform: k.platform, what: 't', kind: kind, value: x.title, h: x.th}) {
 			n[utitle]++
 		}
 	}
@@ -428,18 +492,18 @@ func (c *Counter) count(e *keyClicks, s *session) {
 	}
 }
 
-// unit is the session's counts on platform, in the Counter's totals.
-func (s *session) unit(c *Counter, platform string) *Counts {
+// unit is the session's counts on platform, in totals.
+func (s *session) unit(totals map[UnitKey]*Counts, platform string) *Counts {
 	for _, u := range s.units {
 		if u.platform == platform {
 			return u.n
 		}
 	}
 	u := UnitKey{Platform: platform, Library: s.key.lib, Month: s.month}
-	n := c.totals[u]
+	n := totals[u]
 	if n == nil {
 		n = &Counts{}
-		c.totals[u] = n
+		totals[u] = n
 	}
 	s.units = append(s.units, sessionUnit{platform, n})
 	return n
@@ -454,8 +518,11 @@ func (s *session) once(k seenKey) bool {
 		s.seenM[k] = struct{}{}
 		return true
 	}
-	if slices.Contains(s.seen, k) {
-		return false
+	for i := range s.seen {
+		// The hash first: most keys differ in it, and it is one word.
+		if s.seen[i].h == k.h && s.seen[i] == k {
+			return false
+		}
 	}
 	if s.seen == nil {
 		s.seen = make([]seenKey, 0, 8)
@@ -481,8 +548,10 @@ func (c *Counter) Finish() map[UnitKey]Counts {
 	}
 	c.forget(end)
 	c.queue, c.head = nil, 0
-	out := make(map[UnitKey]Counts, len(c.totals))
-	for k, v := range c.totals {
+	c.tally.handOff()
+	c.tally.wait()
+	out := make(map[UnitKey]Counts, len(c.tally.totals))
+	for k, v := range c.tally.totals {
 		out[k] = *v
 	}
 	return out
