@@ -146,6 +146,7 @@ type session struct {
 	month bibstat.Month
 	end   int64 // Unix seconds after which no event belongs to it
 	gone  bool  // forgotten: no event can join it
+	open  int32 // its undecided clicks
 	// The rest is the tally's (see tally), apart from the Counter.
 	seen  []seenKey
 	seenM map[seenKey]struct{} // seen, once too many for a slice
@@ -215,6 +216,7 @@ func (c *Counter) Add(ev *Event) error {
 		p.last = s
 	}
 	p.keys[i].cs = append(p.keys[i].cs, stamp{t, s})
+	s.open++
 	if w > 0 {
 		c.queue = append(c.queue, queued{slot, p.gen, t})
 	}
@@ -380,10 +382,12 @@ func (c *Counter) decideKey(e *keyClicks, horizon int64) int {
 		if st.t+doubleClick >= horizon {
 			return j
 		}
-		if j+1 < len(e.cs) && e.cs[j+1].t-st.t <= doubleClick {
-			continue
+		if j+1 >= len(e.cs) || e.cs[j+1].t-st.t > doubleClick {
+			c.count(e, st.s)
 		}
-		c.count(e, st.s)
+		if st.s.open--; st.s.open == 0 && st.s.gone {
+			c.tally.add(counted{s: st.s, release: true})
+		}
 	}
 	return len(e.cs)
 }
@@ -397,6 +401,9 @@ func (c *Counter) forget(horizon int64) {
 		if end+doubleClick < horizon {
 			for _, s := range ss {
 				s.gone = true
+				if s.open == 0 {
+					c.tally.add(counted{s: s, release: true})
+				}
 				delete(c.sessions, s.key)
 			}
 			delete(c.ends, end)
@@ -421,13 +428,20 @@ type tally struct {
 	pending []counted
 	spare   []counted     // the batch before pending, once it is added up
 	done    chan struct{} // closed when the last batch is added up; nil if none
+	free    [][]seenKey   // seen slices of released sessions
 }
+
+// maxFreeSeen bounds the tally's spare seen slices.
+const maxFreeSeen = 1 << 15
 
 type counted struct {
 	k     itemKey
 	title string
 	th    uint64
 	s     *session
+	// Not a click: s is gone and has no click left to count, so its seen
+	// keys' slice can serve another session.
+	release bool
 }
 
 // tallyBatch is how many clicks go to the tally at once: enough that a
@@ -471,6 +485,18 @@ func (t *tally) wait() {
 // count adds one counted click to its unit: a request is an investigation too.
 func (t *tally) count(x *counted) {
 	k, s := &x.k, x.s
+	if x.release {
+		if s.seen != nil && len(t.free) < maxFreeSeen {
+			clear(s.seen)
+			t.free = append(t.free, s.seen[:0])
+		}
+		s.seen, s.seenM = nil, nil
+		return
+	}
+	if s.seen == nil && s.seenM == nil && len(t.free) > 0 {
+		s.seen = t.free[len(t.free)-1]
+		t.free = t.free[:len(t.free)-1]
+	}
 	n := s.unit(t.totals, k.platform)
 	add := func(kind byte, total, uitem, utitle int) {
 		n[total]++
