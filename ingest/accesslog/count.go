@@ -3,7 +3,6 @@ package accesslog
 import (
 	"cmp"
 	"errors"
-	"hash/maphash"
 	"slices"
 	"time"
 
@@ -65,11 +64,11 @@ var ErrLate = errors.New("older than the reorder window")
 type Counter struct {
 	Window time.Duration
 
-	people    map[whoKey]int32 // the slot of a person with undecided clicks
+	people    map[uint64]int32 // the slot of a person with undecided clicks, by sums.who
+	collided  map[whoKey]int32 // the few whose sums.who another in people has
 	slots     []person
 	free      []int32 // slots not in use
 	keys      int     // the distinct keys of undecided clicks
-	seed      maphash.Seed
 	sessions  map[sessionKey]*session
 	ends      map[int64][]*session // open sessions by end
 	watermark int64                // newest event time seen, Unix seconds
@@ -97,6 +96,7 @@ type queued struct {
 // person is one user's (or session's) undecided clicks, by key.
 type person struct {
 	who whoKey
+	sum uint64 // sums.who
 	gen uint32
 	// keys holds the keys with undecided clicks; past its length, the
 	// entries of decided keys, whose slices are reused.
@@ -182,8 +182,8 @@ func kindCode(k Kind) byte {
 
 // NewCounter returns a Counter with the given window (0: unbounded).
 func NewCounter(window time.Duration) *Counter {
-	return &Counter{Window: window, people: map[whoKey]int32{}, sessions: map[sessionKey]*session{},
-		ends: map[int64][]*session{}, tally: tally{totals: map[UnitKey]*Counts{}}, seed: maphash.MakeSeed()}
+	return &Counter{Window: window, people: map[uint64]int32{}, collided: map[whoKey]int32{},
+		sessions: map[sessionKey]*session{}, ends: map[int64][]*session{}, tally: tally{totals: map[UnitKey]*Counts{}}}
 }
 
 // Add counts ev. It keeps ev's strings (immutable) while their clicks and
@@ -194,20 +194,20 @@ func (c *Counter) Add(ev *Event) error {
 	if w > 0 && t < c.watermark-w {
 		return ErrLate
 	}
+	sm := ev.sums
+	if !sm.ok {
+		sm = sumsOf(ev)
+	}
 	wk := whoKey{who: ev.User}
 	if ev.User == "" {
 		wk = whoKey{who: ev.Session, bySession: true}
 	}
-	slot, ok := c.people[wk]
-	if !ok {
-		slot = c.newPerson(wk)
-		c.people[wk] = slot
-	}
+	slot := c.person(wk, sm.who)
 	p := &c.slots[slot]
-	k := itemKey{platform: ev.Platform, item: ev.Item, kind: kindCode(ev.Kind), h: maphash.String(c.seed, ev.Item)}
+	k := itemKey{platform: ev.Platform, item: ev.Item, kind: kindCode(ev.Kind), h: sm.item}
 	i := p.find(k)
 	if i < 0 {
-		i = p.addKey(k, ev.Title, maphash.String(c.seed, ev.Title))
+		i = p.addKey(k, ev.Title, sm.title)
 		c.keys++
 	}
 	s := p.last
@@ -229,14 +229,35 @@ func (c *Counter) Add(ev *Event) error {
 	return nil
 }
 
-func (c *Counter) newPerson(wk whoKey) int32 {
+// person is the slot of wk, whose sums.who is h, new if it has none. A
+// person is in people by h, or in collided if another held h then.
+func (c *Counter) person(wk whoKey, h uint64) int32 {
+	slot, ok := c.people[h]
+	if ok && c.slots[slot].who == wk {
+		return slot
+	}
+	if len(c.collided) > 0 {
+		if s, ok := c.collided[wk]; ok {
+			return s
+		}
+	}
+	n := c.newPerson(wk, h)
+	if ok {
+		c.collided[wk] = n
+	} else {
+		c.people[h] = n
+	}
+	return n
+}
+
+func (c *Counter) newPerson(wk whoKey, h uint64) int32 {
 	if n := len(c.free); n > 0 {
 		slot := c.free[n-1]
 		c.free = c.free[:n-1]
-		c.slots[slot].who = wk
+		c.slots[slot].who, c.slots[slot].sum = wk, h
 		return slot
 	}
-	c.slots = append(c.slots, person{who: wk})
+	c.slots = append(c.slots, person{who: wk, sum: h})
 	return int32(len(c.slots) - 1)
 }
 
@@ -369,7 +390,11 @@ func (c *Counter) decide(slot int32, horizon int64) {
 	}
 	if len(p.keys) == 0 {
 		// The slot is free: a queued click of it is of another person.
-		delete(c.people, p.who)
+		if c.people[p.sum] == slot {
+			delete(c.people, p.sum)
+		} else {
+			delete(c.collided, p.who)
+		}
 		p.who, p.last, p.index, p.gen = whoKey{}, nil, nil, p.gen+1
 		c.free = append(c.free, slot)
 	}
@@ -570,6 +595,9 @@ func (s *session) once(k seenKey) bool {
 func (c *Counter) Finish() map[UnitKey]Counts {
 	const end = 1<<62 - 1
 	for _, slot := range c.people {
+		c.decide(slot, end)
+	}
+	for _, slot := range c.collided {
 		c.decide(slot, end)
 	}
 	c.forget(end)

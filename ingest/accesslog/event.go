@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"strconv"
 	"strings"
@@ -12,7 +13,9 @@ import (
 	"github.com/bibliotek24/bibstat"
 )
 
-// Event is one recognised line, minimised: all that is kept of it.
+// Event is one recognised line, minimised: all that is kept of it. One
+// from a Reader carries hashes of its keys for the Counter: to count
+// another event, make a new Event rather than change a read one's fields.
 type Event struct {
 	Time     time.Time // UTC, to the second
 	User     string    // pseudonym of the user, or ""
@@ -22,6 +25,7 @@ type Event struct {
 	Kind     Kind
 	Item     string // item key ("" for a search)
 	Title    string // title key, when the platform has titles
+	sums     sums
 }
 
 // eventsHeader starts every archived events file; its version is the
@@ -143,4 +147,26 @@ func (es *eventScanner) next() (*Event, error) {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
 	return nil, nil
+}
+
+// sums are hashes of an Event's keys that a Counter looks up. The Reader's
+// workers make them, beside the Counter, so that its goroutine (the
+// pipeline's slowest) does not hash; a Counter makes them for an event
+// without (ok false).
+type sums struct {
+	who, item, title uint64
+	ok               bool
+}
+
+// sumSeed seeds the sums: one for the process, as they never leave it.
+var sumSeed = maphash.MakeSeed()
+
+// sumsOf makes ev's sums. who is the person's: the user, or else the
+// session (told apart from a user of the same name).
+func sumsOf(ev *Event) sums {
+	who := maphash.String(sumSeed, ev.User)
+	if ev.User == "" {
+		who = maphash.String(sumSeed, ev.Session) ^ 0x9e3779b97f4a7c15
+	}
+	return sums{who: who, item: maphash.String(sumSeed, ev.Item), title: maphash.String(sumSeed, ev.Title), ok: true}
 }

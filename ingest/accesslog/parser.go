@@ -130,6 +130,7 @@ func (p *parser) finish(ev *Event, t time.Time, user, session, library []byte) (
 	ev.Time = t.UTC().Truncate(time.Second)
 	ev.User, ev.Session = p.pseudonyms(user, session)
 	ev.Library = lib
+	ev.sums = sumsOf(ev)
 	return isEvent, ""
 }
 

@@ -177,6 +177,7 @@ func (rd *refReader) finish(ev *Event, t time.Time, user, session, library strin
 	ev.User = rd.keys.Pseudonym("user", user)
 	ev.Session = rd.keys.Pseudonym("session", session)
 	ev.Library = lib
+	ev.sums = sumsOf(ev) // the Counter's, derived: so that events compare
 	return isEvent, ""
 }
 
