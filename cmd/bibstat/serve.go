@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 	_ "time/tzdata" // Europe/Oslo must load on machines without a zoneinfo database
@@ -142,7 +143,8 @@ func runServe(ctx context.Context, e *env, cfgPath string, cfg *config.Loaded, r
 }
 
 // nightlyStages are the night's stages over cfg: harvest, the upload inbox
-// (when mappings are configured), the warehouse, the report site.
+// (when mappings are configured), the access-log inbox (when configured),
+// the warehouse, the report site.
 func nightlyStages(e *env, cfg *config.Loaded, st store.Store, wh *transform.Warehouse) []nightly.Stage {
 	stages := []nightly.Stage{{Name: "harvest", Run: func(ctx context.Context, at time.Time) (string, error) {
 		sum, err := runHarvest(ctx, e, cfg, ingest.PlanOptions{Now: at}, false, "log")
@@ -160,6 +162,15 @@ func nightlyStages(e *env, cfg *config.Loaded, st store.Store, wh *transform.War
 			}
 			res, err := upload.ProcessInbox(ctx, st, &upload.Ingester{Store: st, Log: e.log, Mappings: maps, By: "inbox"})
 			return fmt.Sprintf("%d files", len(res)), err
+		}})
+	}
+	if cfg.AccessLogs.Inbox != "" {
+		stages = append(stages, nightly.Stage{Name: "access-logs", Run: func(ctx context.Context, _ time.Time) (string, error) {
+			run, err := runLogs(ctx, e, io.Discard, cfg, st, logsOptions{inbox: true})
+			if run == nil {
+				return "", err
+			}
+			return fmt.Sprintf("%d logs, %d rejected", run.read, run.rejected), err
 		}})
 	}
 	return append(stages, nightly.Stage{Name: "transform", Run: func(ctx context.Context, _ time.Time) (string, error) {

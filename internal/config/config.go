@@ -29,6 +29,27 @@ type Config struct {
 	Mail        Mail         `yaml:"mail"`
 	Alerts      Alerts       `yaml:"alerts"`
 	Access      Access       `yaml:"access"`
+	AccessLogs  AccessLogs   `yaml:"access_logs"`
+}
+
+// AccessLogs is where the consortium's own proxy and single sign-on logs
+// arrive and what is kept of them. Everything here is outside the archive:
+// an original log holds real user ids (README, "Personal data").
+type AccessLogs struct {
+	// Config is the access-log file: sources and platforms (see
+	// ingest/accesslog); none means no access logs.
+	Config string `yaml:"config"`
+	// Inbox is a local folder; a log dropped in Inbox/<source>/ is read as
+	// that source by `ingest-logs --inbox` and each night.
+	Inbox string `yaml:"inbox"`
+	// Key is the pseudonym key file (0600); default accesslog.key beside
+	// the ledger.
+	Key string `yaml:"key"`
+	// Originals keeps each original log until Retention has passed; default
+	// accesslog-originals beside the key.
+	Originals string `yaml:"originals"`
+	// Retention is how long an original is kept; zero means 30 days.
+	Retention Duration `yaml:"retention"`
 }
 
 // Platform is one vendor SUSHI service.

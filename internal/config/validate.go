@@ -29,6 +29,7 @@ func (c *Config) Validate() error {
 	c.Mail.validate(&p)
 	c.validateAlerts(&p)
 	c.validateAccess(&p)
+	c.AccessLogs.validate(&p)
 	if len(p) > 0 {
 		return fmt.Errorf("invalid config: %w", errors.Join(p...))
 	}
@@ -225,6 +226,15 @@ func (s *Server) validate(bad *problems) {
 	}
 	if s.MetricsListen != "" && s.MetricsListen == s.Listen {
 		bad.add("server: metrics_listen must differ from listen (it serves /metrics to anyone)")
+	}
+}
+
+func (a *AccessLogs) validate(bad *problems) {
+	if a.Retention < 0 {
+		bad.add("access_logs: retention must not be negative")
+	}
+	if a.Inbox != "" && a.Config == "" {
+		bad.add("access_logs: inbox needs config (the access-log file naming its sources)")
 	}
 }
 
