@@ -60,7 +60,9 @@ var ErrLate = errors.New("older than the reorder window")
 //
 // The undecided clicks are kept by who made them (a person: the user, or
 // the session without one): a person's few clicks in a short slice, so an
-// event costs one small map lookup, and a person's slot is reused.
+// event costs one small map lookup, and a person's slot is reused. The
+// clicks it decides to count are added up per session and unit by its
+// tally, beside it on a goroutine of the tally's own.
 type Counter struct {
 	Window time.Duration
 
