@@ -459,7 +459,7 @@ type tally struct {
 }
 
 // maxFreeSeen bounds the tally's spare seen slices.
-const maxFreeSeen = 1 << 15
+const maxFreeSeen = 1 << 12
 
 type counted struct {
 	k     itemKey
