@@ -15,7 +15,7 @@ func explainCommand() command {
 	return command{name: "explain", summary: "show where a mart cell's usage came from: the sources counted and those set aside, and why",
 		run: func(ctx context.Context, e *env, args []string) error {
 			fs := cli.NewFlags(e.stdout, "explain", "CELL", "Prints what the marts count for one cell and every raw object it came from or that was\n"+
-				"set aside (release, preferred source, newest), and why. CELL is ID/PLATFORM/YYYY-MM for a\n"+
+				"set aside (the source the platform counts, release, preferred source, newest), and why. CELL is ID/PLATFORM/YYYY-MM for a\n"+
 				"library (2030100/avis/2024-01), pool:ID/… for a pool, unattributed:INSTITUTION_ID/… for\n"+
 				"usage no library was found for.")
 			configFile := fs.String("config", "", "the configuration `file` (its warehouse)")
