@@ -26,8 +26,9 @@ var Marts = []string{
 }
 
 // Refresh brings agg_usage up to date for every month whose facts changed,
-// then rebuilds the marts from it and the dimensions, in one transaction,
-// so a reader never sees half-built marts.
+// then rebuilds the marts from it and the dimensions, and mart_title_month
+// for the months whose titles can have changed, in one transaction, so a
+// reader never sees half-built marts.
 func (w *Warehouse) Refresh(ctx context.Context) error {
 	ddl, err := schemas.SQL("marts.sql")
 	if err != nil {
@@ -57,17 +58,21 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 		        coalesce(institution_id, ''), coalesce(customer_id, ''), unit_key, sum(count)::BIGINT
 		 FROM facts WHERE month IN (SELECT month FROM dirty_months)
 		 GROUP BY ALL`,
-		`DELETE FROM dirty_months`,
 	}
 	steps = append(steps, statements(ddl)...)
-	steps = append(steps, views)
 	for _, q := range steps {
-		start := time.Now()
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("refresh marts: %w", err)
+		if err := w.timed(ctx, tx, statementName(q), q); err != nil {
+			return err
 		}
-		// Which statement a slow refresh spends its time in.
-		w.log.Debug("refresh step", "statement", statementName(q), "took", time.Since(start))
+	}
+	// The titles read dirty_months too: it is emptied after them.
+	if err := w.refreshTitles(ctx, tx); err != nil {
+		return err
+	}
+	for _, q := range []string{`DELETE FROM dirty_months`, views} {
+		if err := w.timed(ctx, tx, statementName(q), q); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	if err := tx.Commit(); err != nil {

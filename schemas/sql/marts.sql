@@ -1,6 +1,7 @@
 -- The marts: rebuilt as a whole from agg_usage and the dimensions on every
 -- refresh. agg_usage is small (no items), so this costs seconds even for a
--- warehouse of 100M facts; only mart_title_month reads the facts. Rules
+-- warehouse of 100M facts; only mart_title_month reads the facts, and it is
+-- refreshed per changed month (transform/marts_title.go). Rules
 -- that hold in every mart:
 --   * metric types are a dimension: Unique_* and Total_* are never summed,
 --   * one use, one count: the usage of a cell (entity × platform × month)
@@ -287,25 +288,10 @@ JOIN source_choice c ON c.counted AND c.unit_key = f.unit_key AND c.platform = f
   AND c.institution_id = CASE WHEN t.target_kind = 'unattributed' THEN f.institution_id ELSE '' END
   AND c.customer_id = CASE WHEN t.target_kind = 'unattributed' THEN f.customer_id ELSE '' END;
 
--- mart_title_month: the most used titles, by the same rules: facts_chosen,
--- and per entity, platform, month and metric one title-carrying report
--- (TR/JR/BR > IR). Pooled usage stays under its pool (target_kind 'pool'),
--- never under the library that uploaded it.
--- Grain: target × platform × title × metric_type × month.
-CREATE OR REPLACE TABLE mart_title_month AS
-WITH t AS (
-  SELECT target_kind, target_id, platform, title, metric_type, month, report_id, sum(count)::BIGINT AS count
-  FROM facts_chosen WHERE coalesce(title, '') <> '' GROUP BY ALL
-),
-best AS (
-  SELECT target_kind, target_id, platform, metric_type, month,
-         min({'pr': report_rank(report_id), 'report_id': report_id}).report_id AS report_id
-  FROM t GROUP BY ALL
-)
--- One report per cell: its rows of t are already one per title, so they
--- need no second aggregation (t is as big as the facts at item level).
-SELECT target_kind, target_id, platform, title, metric_type, month, count
-FROM t SEMI JOIN best USING (target_kind, target_id, platform, metric_type, month, report_id);
+-- mart_title_month: the most used titles, by the same rules as
+-- facts_chosen. It is the one mart as big as the facts at item level, so
+-- it is refreshed per month, for the months whose facts or chosen facts
+-- changed, by transform/marts_title.go, after these statements.
 
 -- pool_shares: each member's share of each pool per year, with the rule and
 -- its inputs: basis is the member's population (rule 'population'), 1

@@ -1,0 +1,136 @@
+package transform
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// mart_title_month is the one mart read from the facts themselves (a row
+// per title: as many as the facts at item level), so it is not rebuilt
+// whole on every Refresh like the marts of schemas/sql/marts.sql. A
+// month's titles are a function of the month's facts and of which of its
+// facts count (the rule of choice and the attribution, over every month's
+// sources). Both are known exactly: the facts changed in dirty_months, and
+// which facts count is title_choice, one row per kind of fact that counts.
+// Refresh rebuilds the titles of the months in either, and of every month
+// when the mart or title_choice does not exist yet.
+
+// titleChoiceSQL: title_choice as this refresh sees it: the keys of the
+// facts rows that count after the rule of choice (one source and one
+// release per cell), with their entity; the same rows facts_chosen joins
+// (schemas/sql/marts.sql), named by the agg_usage keys they share. A facts
+// row counts as (target_kind, target_id) exactly when its keys are here.
+// Grain: month × platform × credential library × institution_id ×
+// customer_id × source × report.
+const titleChoiceSQL = `CREATE OR REPLACE TEMP TABLE title_choice_now AS
+SELECT DISTINCT a.month, a.platform, a.library_id, a.institution_id, a.customer_id, a.unit_key, a.report_id,
+       c.target_kind, c.target_id
+FROM agg_usage a JOIN attribution t USING (platform, library_id, institution_id, customer_id)
+JOIN source_choice c ON c.counted AND c.unit_key = a.unit_key AND c.platform = a.platform AND c.month = a.month
+  AND c.report_id = a.report_id AND c.target_kind = t.target_kind AND c.target_id = t.target_id
+  AND c.institution_id = CASE WHEN t.target_kind = 'unattributed' THEN a.institution_id ELSE '' END
+  AND c.customer_id = CASE WHEN t.target_kind = 'unattributed' THEN a.customer_id ELSE '' END`
+
+// titleMonthsSQL: the months whose titles can have changed: their facts
+// did, or which of their facts count or for whom (either way round: a
+// source set aside, a new one counted, a library remapped).
+const titleMonthsSQL = `SELECT month FROM dirty_months
+UNION SELECT month FROM (SELECT * FROM title_choice_now EXCEPT SELECT * FROM title_choice)
+UNION SELECT month FROM (SELECT * FROM title_choice EXCEPT SELECT * FROM title_choice_now)
+ORDER BY month`
+
+// titleMonthSQL: mart_title_month's rows of one month (the ? parameter),
+// by facts_chosen's rule, read through title_choice_now: a join of the
+// facts on one small table instead of the view's two. Per entity,
+// platform, month and metric one title-carrying report counts (TR/JR/BR >
+// IR); its rows of t are already one per title, so they need no second
+// aggregation. Pooled usage stays under its pool (target_kind 'pool'),
+// never under the library that uploaded it.
+// Grain: target × platform × title × metric_type × month.
+const titleMonthSQL = `WITH t AS (
+  SELECT k.target_kind, k.target_id, f.platform, f.title, f.metric_type, f.month, f.report_id, sum(f.count)::BIGINT AS count
+  FROM facts f JOIN title_choice_now k ON k.month = f.month AND k.platform = f.platform AND k.library_id = f.library_id
+    AND k.institution_id = f.institution_id AND k.customer_id = f.customer_id AND k.unit_key = f.unit_key
+    AND k.report_id = f.report_id
+  WHERE f.month = ? AND coalesce(f.title, '') <> ''
+  GROUP BY ALL
+),
+best AS (
+  SELECT target_kind, target_id, platform, metric_type, month,
+         min({'pr': report_rank(report_id), 'report_id': report_id}).report_id AS report_id
+  FROM t GROUP BY ALL
+)
+SELECT target_kind, target_id, platform, title, metric_type, month, count
+FROM t SEMI JOIN best USING (target_kind, target_id, platform, metric_type, month, report_id)`
+
+// refreshTitles brings mart_title_month and title_choice up to date
+// within tx, after the marts of marts.sql (it reads attribution and
+// source_choice) and before dirty_months is emptied. One month at a time,
+// so that the aggregation of a 100M-row warehouse holds a month's titles
+// in memory, never all of them.
+func (w *Warehouse) refreshTitles(ctx context.Context, tx *sql.Tx) error {
+	if err := w.timed(ctx, tx, "title_choice_now", titleChoiceSQL); err != nil {
+		return err
+	}
+	var have int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables()
+		WHERE database_name = current_database() AND schema_name = 'main'
+		  AND table_name IN ('mart_title_month', 'title_choice')`).Scan(&have); err != nil {
+		return fmt.Errorf("refresh titles: %w", err)
+	}
+	monthsSQL := titleMonthsSQL
+	if have < 2 {
+		// A new warehouse, or one whose titles were built before
+		// title_choice was kept: every month anew.
+		monthsSQL = `SELECT DISTINCT month FROM title_choice_now ORDER BY month`
+		if err := w.timed(ctx, tx, "CREATE TABLE mart_title_month", `CREATE OR REPLACE TABLE mart_title_month (
+			target_kind VARCHAR, target_id VARCHAR, platform VARCHAR, title VARCHAR, metric_type VARCHAR, month DATE, count BIGINT)`); err != nil {
+			return err
+		}
+	}
+	months, err := queryMonths(ctx, tx, monthsSQL)
+	if err != nil {
+		return fmt.Errorf("refresh titles: %w", err)
+	}
+	for _, m := range months {
+		start := time.Now()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mart_title_month WHERE month = ?`, m); err != nil {
+			return fmt.Errorf("refresh titles %s: %w", m.Format("2006-01"), err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO mart_title_month `+titleMonthSQL, m); err != nil {
+			return fmt.Errorf("refresh titles %s: %w", m.Format("2006-01"), err)
+		}
+		w.log.Debug("refresh step", "statement", "mart_title_month", "month", m.Format("2006-01"), "took", time.Since(start))
+	}
+	return w.timed(ctx, tx, "title_choice", `CREATE OR REPLACE TABLE title_choice AS SELECT * FROM title_choice_now`)
+}
+
+func queryMonths(ctx context.Context, tx *sql.Tx, q string) ([]time.Time, error) {
+	rows, err := tx.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var m time.Time
+		if err := rows.Scan(&m); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// timed runs one statement of a refresh and logs how long it took: which
+// statement a slow refresh spends its time in.
+func (w *Warehouse) timed(ctx context.Context, tx *sql.Tx, name, q string) error {
+	start := time.Now()
+	if _, err := tx.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("refresh marts: %s: %w", name, err)
+	}
+	w.log.Debug("refresh step", "statement", name, "took", time.Since(start))
+	return nil
+}
