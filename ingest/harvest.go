@@ -116,6 +116,7 @@ type Summary struct {
 	// than the run waits, or their credential broke during the run.
 	Deferred int
 	Hosts    int
+	Pace     Pace // the gated requests', every host's in one
 }
 
 // runState is shared by the host workers of one run.
@@ -158,6 +159,15 @@ func (rs *runState) finish(h *Harvester, j Job, res result) {
 	if h.Progress != nil {
 		h.Progress(Progress{Done: rs.done, Total: rs.total, Unit: j.Unit, State: res.state})
 	}
+}
+
+// addPace adds a host's pace when its worker ends.
+func (rs *runState) addPace(g *hostGate) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.sum.Pace.add(g.pace)
 }
 
 func (rs *runState) isBroken(c sushi.Credential) bool {
@@ -330,6 +340,7 @@ func (h *Harvester) unsupportedBefore() map[string]ledger.Entry {
 // plain reports the hosts hand it until the run closes rs.work. A store or
 // ledger failure stops the run.
 func (h *Harvester) processPlain(ctx context.Context, cancel context.CancelCauseFunc, rs *runState) {
+	background()
 	for t := range rs.work {
 		if ctx.Err() != nil {
 			continue // stopping: the unit is fetched again next run

@@ -84,3 +84,64 @@ func serveRecorded(world *sushisim.Config) (*arrivals, map[string]string, func()
 	})
 	return arr, bases, stop, err
 }
+
+// split is where a harvest's wall time went beyond the politeness bound,
+// from the socket's arrivals (the handler's where there are none): the
+// time before the first request of the host that finished last, each of
+// its gaps' excess over the spacing, and the time after its last request.
+// The three add up to the wall exactly, less that host's (requests − 1)
+// spacings.
+type split struct {
+	host                string
+	start, excess, tail time.Duration
+	late                []time.Duration // every host's gaps' excess over the spacing, sorted
+}
+
+func (a *arrivals) split(start, end time.Time, spacing time.Duration) split {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	at := a.wire
+	if len(at) == 0 {
+		at = a.handler
+	}
+	var s split
+	var lastEnd int64
+	for host, ts := range at {
+		if len(ts) == 0 {
+			continue
+		}
+		slices.Sort(ts)
+		for k := 1; k < len(ts); k++ {
+			s.late = append(s.late, time.Duration(ts[k]-ts[k-1])-spacing)
+		}
+		if l := ts[len(ts)-1]; l > lastEnd || (l == lastEnd && host < s.host) {
+			lastEnd, s.host = l, host
+		}
+	}
+	slices.Sort(s.late)
+	if ts := at[s.host]; len(ts) > 0 {
+		s.start = time.Duration(ts[0] - start.UnixNano())
+		s.tail = time.Duration(end.UnixNano() - ts[len(ts)-1])
+		s.excess = time.Duration(ts[len(ts)-1]-ts[0]) - time.Duration(len(ts)-1)*spacing
+	}
+	return s
+}
+
+// quantile is the q-quantile of sorted d (nearest rank), 0 for none.
+func quantile(d []time.Duration, q float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	return d[min(len(d)-1, int(q*float64(len(d))))]
+}
+
+func mean(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	var sum time.Duration
+	for _, x := range d {
+		sum += x
+	}
+	return sum / time.Duration(len(d))
+}

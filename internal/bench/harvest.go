@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -81,14 +82,19 @@ func benchHarvest(ctx context.Context, e Env, args []string) error {
 	if *procs > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*procs))
 	}
+	var gc0 runtime.MemStats
+	runtime.ReadMemStats(&gc0)
 	cpu0 := cpuTime()
 	start := time.Now()
 	sum, err := h.Run(ctx, jobs)
-	wall := time.Since(start)
+	end := time.Now()
+	wall := end.Sub(start)
 	if err != nil {
 		return fmt.Errorf("bench harvest: %w", err)
 	}
 	cpu := cpuTime() - cpu0
+	var gc1 runtime.MemStats
+	runtime.ReadMemStats(&gc1)
 	if *memprofile != "" {
 		if err := writeHeapProfile(*memprofile); err != nil {
 			return fmt.Errorf("bench harvest: %w", err)
@@ -105,6 +111,9 @@ func benchHarvest(ctx context.Context, e Env, args []string) error {
 	fmt.Fprintf(w, "objects=%d\nraw_mb=%.1f\n", objects, float64(sum.Bytes)/1e6)
 	fmt.Fprintf(w, "cpus=%d\ngomaxprocs=%d\n", runtime.NumCPU(), *procs)
 	fmt.Fprintf(w, "store=%s\narchived_mb=%.1f\n", *storeKind, float64(archived)/1e6)
+	fmt.Fprintf(w, "gc_cycles=%d\ngc_pause_ms=%.1f\n", gc1.NumGC-gc0.NumGC, float64(gc1.PauseTotalNs-gc0.PauseTotalNs)/1e6)
+	printSplit(w, arr.split(start, end, *spacing))
+	printPace(w, sum.Pace)
 	run := harvestRun{units: len(jobs), wall: wall}
 	run.print(w, arr, *spacing, sum.Requests, cpu, loadBefore)
 	if sum.States[bibstat.StateOK]+sum.States[bibstat.StateZero] != len(jobs) {
@@ -136,6 +145,44 @@ func (run *harvestRun) print(w io.Writer, arr *arrivals, spacing time.Duration, 
 	fmt.Fprintf(w, "spacing_violations=%d\n", run.violations)
 	fmt.Fprintf(w, "headline=%d units harvested in %.1f s, %.3f× the politeness bound, %d spacing violations (shortest gap %.3f ms at the %s), peak RSS %.0f MiB, load average %s\n",
 		run.units, run.wall.Seconds(), ratio, run.violations, wire.minGap.Seconds()*1000, at, rss, loadAverage())
+}
+
+// printSplit writes where the wall time beyond the bound went: the host
+// that finished last's start (before its first request, the host's phase
+// included) and tail (after its last request: its answer, the pool's
+// backlog, the ledger's sync), the sum of its gaps' excess over the
+// spacing, and how late every host's requests were (a gap's excess).
+func printSplit(w io.Writer, s split) {
+	ms := func(d time.Duration) float64 { return d.Seconds() * 1000 }
+	fmt.Fprintf(w, "last_host=%s\nlast_host_start_ms=%.1f\nlast_host_excess_s=%.3f\nlast_host_tail_ms=%.1f\n",
+		s.host, ms(s.start), s.excess.Seconds(), ms(s.tail))
+	printQuantiles(w, "gap_excess", s.late)
+}
+
+// printPace writes how late the requests were after their turns at the
+// gate: when they reached it, built (negative: early, as planned), and
+// when their write returned.
+func printPace(w io.Writer, p ingest.Pace) {
+	for _, d := range [][]time.Duration{p.Wrote, p.Reached} {
+		slices.Sort(d)
+	}
+	printQuantiles(w, "late", p.Wrote)
+	printQuantiles(w, "reached", p.Reached)
+	late := 0
+	for _, d := range p.Reached {
+		if d > 0 {
+			late++
+		}
+	}
+	fmt.Fprintf(w, "reached_after_turn=%d\n", late)
+}
+
+// printQuantiles writes sorted d's mean, median, 90th and 99th
+// percentiles and maximum in milliseconds as name_mean_ms= and so on.
+func printQuantiles(w io.Writer, name string, d []time.Duration) {
+	ms := func(d time.Duration) float64 { return d.Seconds() * 1000 }
+	fmt.Fprintf(w, "%[1]s_mean_ms=%.3[2]f\n%[1]s_p50_ms=%.3[3]f\n%[1]s_p90_ms=%.3[4]f\n%[1]s_p99_ms=%.3[5]f\n%[1]s_max_ms=%.3[6]f\n", name,
+		ms(mean(d)), ms(quantile(d, 0.5)), ms(quantile(d, 0.9)), ms(quantile(d, 0.99)), ms(quantile(d, 1)))
 }
 
 // harvestWorld is the bench's country: libraries on platforms over the
