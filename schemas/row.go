@@ -84,16 +84,43 @@ type Batcher struct {
 	last      *Row
 	lastTexts [35]*string
 	yop       *array.Int32Builder
-	mon       *array.Date32Builder
-	cnt       *array.Int64Builder
+	// mon and cnt are gathered as text is, in plain slices: the Arrow
+	// builders' per-value checks showed in the parse's profile.
+	mon []arrow.Date32
+	cnt []int64
+	// lastMonth and lastDay spare converting a month that repeats.
+	lastMonth time.Time
+	lastDay   arrow.Date32
+	zeros     []int32 // see noText
 	n         int
 }
 
 // textColumn is one utf8 column being gathered: Arrow's layout, offsets
-// starting at 0 and the values' bytes end to end.
+// starting at 0 and the values' bytes end to end. The offsets are
+// written lazily: rows past len(offsets)-1 are empty (their offset is
+// len(data)), so that the many columns a report leaves empty cost a
+// comparison a row, not an append; Flush writes the rest at once.
 type textColumn struct {
 	offsets []int32
 	data    []byte
+}
+
+// noText is the offsets of a column of bt.n empty values: one zeroed
+// slice, kept, that every empty column of every batch shares (no one
+// writes to an emitted batch), where each had its own of a batch's size.
+func (bt *Batcher) noText() []int32 {
+	if len(bt.zeros) <= bt.n {
+		bt.zeros = make([]int32, bt.n+1)
+	}
+	return bt.zeros[:bt.n+1]
+}
+
+// padTo gives c an offset for each of the first n rows.
+func (c *textColumn) padTo(n int) {
+	end := int32(len(c.data))
+	for len(c.offsets) <= n {
+		c.offsets = append(c.offsets, end)
+	}
 }
 
 // NewBatcher returns a Batcher on mem (nil: the Go allocator).
@@ -105,7 +132,7 @@ func NewBatcher(mem memory.Allocator, size int, emit func(arrow.RecordBatch) err
 		size = DefaultBatchRows
 	}
 	bt := &Batcher{Size: size, Emit: emit, mem: mem, strs: make([]textColumn, len(StringColumns)),
-		yop: array.NewInt32Builder(mem), mon: array.NewDate32Builder(mem), cnt: array.NewInt64Builder(mem)}
+		yop: array.NewInt32Builder(mem)}
 	for i := range bt.strs {
 		bt.strs[i].offsets = []int32{0}
 	}
@@ -126,13 +153,18 @@ func (bt *Batcher) Add(r *Row) error {
 	}
 	strs := bt.strs[:len(bt.lastTexts)]
 	for i, s := range &bt.lastTexts {
-		c := &strs[i]
-		if v := *s; v != "" {
-			if len(c.data)+len(v) > maxTextBytes {
-				return fmt.Errorf("usage row: column %s holds more than %d bytes in one batch", StringColumns[i], maxTextBytes)
-			}
-			c.data = append(c.data, v...)
+		v := *s
+		if v == "" {
+			continue // the offset is written when the column next holds text, or by Flush
 		}
+		c := &strs[i]
+		if len(c.data)+len(v) > maxTextBytes {
+			return fmt.Errorf("usage row: column %s holds more than %d bytes in one batch", StringColumns[i], maxTextBytes)
+		}
+		if len(c.offsets) <= bt.n {
+			c.padTo(bt.n)
+		}
+		c.data = append(c.data, v...)
 		c.offsets = append(c.offsets, int32(len(c.data)))
 	}
 	if r.HasYOP {
@@ -140,8 +172,11 @@ func (bt *Batcher) Add(r *Row) error {
 	} else {
 		bt.yop.AppendNull()
 	}
-	bt.mon.Append(arrow.Date32FromTime(r.Month))
-	bt.cnt.Append(r.Count)
+	if r.Month != bt.lastMonth {
+		bt.lastMonth, bt.lastDay = r.Month, date32(r.Month)
+	}
+	bt.mon = append(bt.mon, bt.lastDay)
+	bt.cnt = append(bt.cnt, r.Count)
 	bt.n++
 	if bt.n >= bt.Size {
 		return bt.Flush()
@@ -160,16 +195,24 @@ func (bt *Batcher) Flush() error {
 	cols := make([]arrow.Array, 0, len(Usage.Fields()))
 	for i := range bt.strs {
 		c := &bt.strs[i]
+		offsets, text := bt.noText(), []byte{}
+		if len(c.data) > 0 {
+			c.padTo(bt.n)
+			offsets, text = c.offsets, c.data
+			// The emitted batch owns the old slices; start new ones of the same size.
+			c.offsets = append(make([]int32, 0, cap(c.offsets)), 0)
+			c.data = make([]byte, 0, cap(c.data))
+		}
 		data := array.NewData(arrow.BinaryTypes.String, bt.n,
-			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.offsets)), memory.NewBufferBytes(c.data)},
+			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets)), memory.NewBufferBytes(text)},
 			nil, 0, 0)
 		cols = append(cols, array.MakeFromData(data))
 		data.Release()
-		// The emitted batch owns the old slices; start new ones of the same size.
-		c.offsets = append(make([]int32, 0, cap(c.offsets)), 0)
-		c.data = make([]byte, 0, cap(c.data))
 	}
-	cols = append(cols, bt.yop.NewArray(), bt.mon.NewArray(), bt.cnt.NewArray())
+	cols = append(cols, bt.yop.NewArray(), fixedWidth(arrow.FixedWidthTypes.Date32, arrow.Date32Traits.CastToBytes(bt.mon), bt.n),
+		fixedWidth(arrow.PrimitiveTypes.Int64, arrow.Int64Traits.CastToBytes(bt.cnt), bt.n))
+	// The emitted batch owns the old slices, as with text.
+	bt.mon, bt.cnt = make([]arrow.Date32, 0, cap(bt.mon)), make([]int64, 0, cap(bt.cnt))
 	rec := array.NewRecordBatch(Usage, cols, int64(bt.n))
 	for _, c := range cols {
 		c.Release()
@@ -181,6 +224,22 @@ func (bt *Batcher) Flush() error {
 // Release frees the builders; call it once the Batcher is done.
 func (bt *Batcher) Release() {
 	bt.yop.Release()
-	bt.mon.Release()
-	bt.cnt.Release()
+}
+
+// fixedWidth is an array of n values of typ, without nulls, on b.
+func fixedWidth(typ arrow.DataType, b []byte, n int) arrow.Array {
+	data := array.NewData(typ, n, []*memory.Buffer{nil, memory.NewBufferBytes(b)}, nil, 0, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+// date32 is arrow.Date32FromTime(t) without its Truncate, the larger part
+// of its cost: the days since 1970-01-01 of t's instant, rounded down.
+func date32(t time.Time) arrow.Date32 {
+	s := t.Unix()
+	d := s / 86400
+	if s%86400 < 0 {
+		d--
+	}
+	return arrow.Date32(d)
 }
