@@ -270,36 +270,70 @@ func (h *Harvester) Run(ctx context.Context, jobs []Job) (Summary, error) {
 }
 
 // dueByHost groups the jobs that are due by politeness host and counts the
-// others in sum as skipped.
+// others in sum as skipped. It runs before any host's first request, so
+// each credential's fingerprint and host are worked out once, not per
+// job, and each host's slice is made at its size.
 func (h *Harvester) dueByHost(jobs []Job, sum *Summary) map[string][]*Job {
 	pol := h.policy()
 	now := h.now()
 	brokenFP := h.brokenBefore()
-	fps := map[string]string{}
-	// Pointers into jobs, not copies: a national run is 135,000 jobs of
-	// 240 bytes each.
-	byHost := map[string][]*Job{}
+	type credInfo struct {
+		fp, base string
+		host     int // index in hosts of base's host, -1 not yet known
+	}
+	creds := map[[2]string]credInfo{} // by platform and credential id, as credKey
+
+	hostIdx := map[string]int{}
+	var hosts []string
+	var counts []int
+	at := make([]int32, len(jobs)) // each job's host index, -1 when not due
 	for i := range jobs {
 		j := &jobs[i]
-		k := credKey(j.Cred)
-		fp, ok := fps[k]
+		at[i] = -1
+		ck := [2]string{j.Cred.Platform, j.Cred.ID}
+		ci, ok := creds[ck]
 		if !ok {
-			fp = Fingerprint(h.Ledger, j.Cred)
-			fps[k] = fp
+			ci = credInfo{fp: Fingerprint(h.Ledger, j.Cred), base: j.Cred.BaseURL, host: -1}
+			creds[ck] = ci
 		}
-		if brokenFP[k][fp] && !h.Force {
+		if len(brokenFP) > 0 && brokenFP[credKey(j.Cred)][ci.fp] && !h.Force {
 			sum.Skipped++
 			sum.SkipReasons[SkipBroken]++
 			continue
 		}
 		e, ok := h.Ledger.Get(j.Unit)
-		if run, why := pol.due(*j, e, ok, now, h.Force, fp); !run {
+		if run, why := pol.due(*j, e, ok, now, h.Force, ci.fp); !run {
 			sum.Skipped++
 			sum.SkipReasons[why]++
 			continue
 		}
-		host := j.host()
-		byHost[host] = append(byHost[host], j)
+		hi := ci.host
+		if j.Host != "" || hi < 0 || j.Cred.BaseURL != ci.base { // a job's own Host may differ from its credential's
+			host := j.host()
+			var seen bool
+			if hi, seen = hostIdx[host]; !seen {
+				hi = len(hosts)
+				hostIdx[host] = hi
+				hosts, counts = append(hosts, host), append(counts, 0)
+			}
+			if j.Host == "" && j.Cred.BaseURL == ci.base {
+				ci.host = hi
+				creds[ck] = ci
+			}
+		}
+		at[i] = int32(hi)
+		counts[hi]++
+	}
+	// Pointers into jobs, not copies: a national run is 135,000 jobs of
+	// 240 bytes each.
+	byHost := make(map[string][]*Job, len(hosts))
+	for hi, host := range hosts {
+		byHost[host] = make([]*Job, 0, counts[hi])
+	}
+	for i, hi := range at {
+		if hi >= 0 {
+			byHost[hosts[hi]] = append(byHost[hosts[hi]], &jobs[i])
+		}
 	}
 	return byHost
 }

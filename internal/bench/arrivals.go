@@ -93,6 +93,7 @@ func serveRecorded(world *sushisim.Config) (*arrivals, map[string]string, func()
 // spacings.
 type split struct {
 	host                string
+	first               time.Duration // before any host's first request: the run's start-up
 	start, excess, tail time.Duration
 	late                []time.Duration // every host's gaps' excess over the spacing, sorted
 }
@@ -106,11 +107,13 @@ func (a *arrivals) split(start, end time.Time, spacing time.Duration) split {
 	}
 	var s split
 	var lastEnd int64
+	first := end.UnixNano()
 	for host, ts := range at {
 		if len(ts) == 0 {
 			continue
 		}
 		slices.Sort(ts)
+		first = min(first, ts[0])
 		for k := 1; k < len(ts); k++ {
 			s.late = append(s.late, time.Duration(ts[k]-ts[k-1])-spacing)
 		}
@@ -119,6 +122,7 @@ func (a *arrivals) split(start, end time.Time, spacing time.Duration) split {
 		}
 	}
 	slices.Sort(s.late)
+	s.first = time.Duration(first - start.UnixNano())
 	if ts := at[s.host]; len(ts) > 0 {
 		s.start = time.Duration(ts[0] - start.UnixNano())
 		s.tail = time.Duration(end.UnixNano() - ts[len(ts)-1])

@@ -154,6 +154,7 @@ func (run *harvestRun) print(w io.Writer, arr *arrivals, spacing time.Duration, 
 // spacing, and how late every host's requests were (a gap's excess).
 func printSplit(w io.Writer, s split) {
 	ms := func(d time.Duration) float64 { return d.Seconds() * 1000 }
+	fmt.Fprintf(w, "first_request_ms=%.1f\n", ms(s.first))
 	fmt.Fprintf(w, "last_host=%s\nlast_host_start_ms=%.1f\nlast_host_excess_s=%.3f\nlast_host_tail_ms=%.1f\n",
 		s.host, ms(s.start), s.excess.Seconds(), ms(s.tail))
 	printQuantiles(w, "gap_excess", s.late)
