@@ -101,12 +101,12 @@ func startParse(ctx context.Context, src Source, chunk []bibstat.Sidecar, files 
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			errs[w] = p.emitting(ctx, stream, func(emit func(arrow.RecordBatch) error) error {
+			errs[w] = p.emitting(ctx, stream, func(_ func(arrow.RecordBatch) error, unit func(arrow.RecordBatch, unitRef) error) error {
 				for i := range next {
 					u := unitRef{key: sourceKey(chunk[i]), library: string(chunk[i].Library)}
 					var err error
 					if p.whys[i], err = parseRaw(ctx, src, chunk[i], func(rec arrow.RecordBatch) error {
-						return emit(withUnit(rec, u))
+						return unit(rec, u)
 					}); err != nil {
 						cancel() // the others stop at their next unit
 						return err
@@ -123,7 +123,7 @@ func startParse(ctx context.Context, src Source, chunk []bibstat.Sidecar, files 
 	}
 	if len(uploads) > 0 {
 		wg.Go(func() {
-			errs[workers] = p.emitting(ctx, stream, func(emit func(arrow.RecordBatch) error) error {
+			errs[workers] = p.emitting(ctx, stream, func(emit func(arrow.RecordBatch) error, _ func(arrow.RecordBatch, unitRef) error) error {
 				units := map[string]unitRef{}
 				for _, i := range uploads {
 					units[chunk[i].Key] = unitRef{key: sourceKey(chunk[i]), library: string(chunk[i].Library)}
@@ -162,19 +162,32 @@ func startParse(ctx context.Context, src Source, chunk []bibstat.Sidecar, files 
 	return p
 }
 
-// emitting runs parse with an emit that joins batches and sends them to
+// emitting runs parse with an emit (batches of factsSchema) and a unit
+// (a batch of Usage, all of one unit) that join batches and send them to
 // stream, and sends the rest when parse is done.
-func (p *parsing) emitting(ctx context.Context, stream *schemas.Stream, parse func(emit func(arrow.RecordBatch) error) error) error {
-	c := coalescer{min: streamBatchRows, send: func(rec arrow.RecordBatch) error {
+func (p *parsing) emitting(ctx context.Context, stream *schemas.Stream, parse func(emit func(arrow.RecordBatch) error, unit func(arrow.RecordBatch, unitRef) error) error) error {
+	send := func(rec arrow.RecordBatch) error {
 		if p.doomed.Load() {
 			rec.Release()
 			return nil
 		}
 		p.rows.Add(rec.NumRows())
 		return stream.Send(ctx, rec)
-	}}
+	}
+	c := coalescer{min: streamBatchRows, send: send}
 	defer c.release()
-	if err := parse(c.add); err != nil {
+	g := newGatherer(streamBatchRows, send)
+	defer g.release()
+	unit := func(rec arrow.RecordBatch, u unitRef) error {
+		if rec.NumRows() > gatherMaxRows {
+			return c.add(withUnit(rec, u))
+		}
+		return g.add(rec, u)
+	}
+	if err := parse(c.add, unit); err != nil {
+		return err
+	}
+	if err := g.flush(); err != nil {
 		return err
 	}
 	return c.flush()
