@@ -41,29 +41,47 @@ UNION SELECT month FROM (SELECT * FROM title_choice_now EXCEPT SELECT * FROM tit
 UNION SELECT month FROM (SELECT * FROM title_choice EXCEPT SELECT * FROM title_choice_now)
 ORDER BY month`
 
-// titleMonthSQL: mart_title_month's rows of one month (the ? parameter),
-// by facts_chosen's rule, read through title_choice_now: a join of the
-// facts on one small table instead of the view's two. Per entity,
-// platform, month and metric one title-carrying report counts (TR/JR/BR >
-// IR); its rows of t are already one per title, so they need no second
-// aggregation. Pooled usage stays under its pool (target_kind 'pool'),
-// never under the library that uploaded it.
-// Grain: target × platform × title × metric_type × month.
-const titleMonthSQL = `WITH t AS (
-  SELECT k.target_kind, k.target_id, f.platform, f.title, f.metric_type, f.month, f.report_id, sum(f.count)::BIGINT AS count
-  FROM facts f JOIN title_choice_now k ON k.month = f.month AND k.platform = f.platform AND k.library_id = f.library_id
-    AND k.institution_id = f.institution_id AND k.customer_id = f.customer_id AND k.unit_key = f.unit_key
-    AND k.report_id = f.report_id
-  WHERE f.month = ? AND coalesce(f.title, '') <> ''
-  GROUP BY ALL
+// titleCellsSQL: the chosen keys of one month's titled facts ($1), each
+// with its cell (entity × platform × metric_type) and only the report
+// that counts for the cell: per entity, platform, month and metric one
+// title-carrying report (TR/JR/BR > IR), of those with titles. The cell is
+// numbered so that the big aggregation groups on a number and the title,
+// not on five strings. The distinct keys of the facts are few (a unit
+// has one credential and a handful of ids and metrics).
+const titleCellsSQL = `CREATE OR REPLACE TEMP TABLE title_cells AS
+WITH keys AS (
+  SELECT DISTINCT platform, library_id, institution_id, customer_id, unit_key, report_id, metric_type
+  FROM facts WHERE month = $1 AND coalesce(title, '') <> ''
+),
+counted AS (
+  SELECT k.*, c.target_kind, c.target_id
+  FROM keys k JOIN title_choice_now c USING (platform, library_id, institution_id, customer_id, unit_key, report_id)
+  WHERE c.month = $1
 ),
 best AS (
-  SELECT target_kind, target_id, platform, metric_type, month,
+  SELECT target_kind, target_id, platform, metric_type,
          min({'pr': report_rank(report_id), 'report_id': report_id}).report_id AS report_id
-  FROM t GROUP BY ALL
+  FROM counted GROUP BY ALL
 )
-SELECT target_kind, target_id, platform, title, metric_type, month, count
-FROM t SEMI JOIN best USING (target_kind, target_id, platform, metric_type, month, report_id)`
+SELECT counted.*, dense_rank() OVER (ORDER BY target_kind, target_id, platform, metric_type) AS cell
+FROM counted SEMI JOIN best USING (target_kind, target_id, platform, metric_type, report_id)`
+
+// titleMonthSQL: mart_title_month's rows of one month ($1): the titled
+// facts of the keys of title_cells, summed per cell and title. One report
+// counts per cell, so a title has one row per cell: the rows facts_chosen
+// gives, by the rule read above each mart in schemas/sql/marts.sql.
+// Pooled usage stays under its pool (target_kind 'pool'), never under the
+// library that uploaded it.
+// Grain: target × platform × title × metric_type × month.
+const titleMonthSQL = `INSERT INTO mart_title_month
+SELECT c.target_kind, c.target_id, c.platform, s.title, c.metric_type, $1::DATE AS month, s.count
+FROM (
+  SELECT k.cell, f.title, sum(f.count)::BIGINT AS count
+  FROM facts f JOIN title_cells k USING (platform, library_id, institution_id, customer_id, unit_key, report_id, metric_type)
+  WHERE f.month = $1 AND coalesce(f.title, '') <> ''
+  GROUP BY k.cell, f.title
+) s
+JOIN (SELECT DISTINCT cell, target_kind, target_id, platform, metric_type FROM title_cells) c USING (cell)`
 
 // refreshTitles brings mart_title_month and title_choice up to date
 // within tx, after the marts of marts.sql (it reads attribution and
@@ -99,8 +117,10 @@ func (w *Warehouse) refreshTitles(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM mart_title_month WHERE month = ?`, m); err != nil {
 			return fmt.Errorf("refresh titles %s: %w", m.Format("2006-01"), err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO mart_title_month `+titleMonthSQL, m); err != nil {
-			return fmt.Errorf("refresh titles %s: %w", m.Format("2006-01"), err)
+		for _, q := range []string{titleCellsSQL, titleMonthSQL} {
+			if _, err := tx.ExecContext(ctx, q, m); err != nil {
+				return fmt.Errorf("refresh titles %s: %w", m.Format("2006-01"), err)
+			}
 		}
 		w.log.Debug("refresh step", "statement", "mart_title_month", "month", m.Format("2006-01"), "took", time.Since(start))
 	}
