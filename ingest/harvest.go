@@ -228,6 +228,7 @@ func (h *Harvester) Run(ctx context.Context, jobs []Job) (Summary, error) {
 	for _, js := range byHost {
 		rs.total += len(js)
 	}
+	sum.Pace = Pace{Wrote: make([]time.Duration, 0, rs.total), Reached: make([]time.Duration, 0, rs.total)}
 	hosts := slices.Sorted(maps.Keys(byHost))
 	sum.Hosts = len(hosts)
 
@@ -253,6 +254,13 @@ func (h *Harvester) Run(ctx context.Context, jobs []Job) (Summary, error) {
 		})
 	}
 	wg.Wait()
+	// The hosts are done: what the pool has left is the run's tail, and
+	// its threads' lower priority (which cannot be raised again without
+	// privilege) would leave it to other processes' mercy. Helpers at the
+	// normal priority drain it with the pool.
+	for range h.workers() {
+		pool.Go(func() { h.drain(ctx, cancel, rs) })
+	}
 	close(rs.work)
 	pool.Wait()
 
@@ -375,6 +383,11 @@ func (h *Harvester) unsupportedBefore() map[string]ledger.Entry {
 // ledger failure stops the run.
 func (h *Harvester) processPlain(ctx context.Context, cancel context.CancelCauseFunc, rs *runState) {
 	background()
+	h.drain(ctx, cancel, rs)
+}
+
+// drain archives, classifies and records rs.work's tasks until it closes.
+func (h *Harvester) drain(ctx context.Context, cancel context.CancelCauseFunc, rs *runState) {
 	for t := range rs.work {
 		if ctx.Err() != nil {
 			continue // stopping: the unit is fetched again next run

@@ -157,6 +157,7 @@ func (h *Harvester) runHost(ctx context.Context, host string, jobs []*Job, rs *r
 	clk := h.clock()
 	w := &hostWorker{h: h, rs: rs, pol: pol, log: h.log().With("host", host), jobs: jobs,
 		gate: &hostGate{ctx: ctx, clk: clk, spacing: hostSpacing(jobs, h.Spacing)}}
+	w.gate.pace = Pace{Wrote: make([]time.Duration, 0, len(jobs)), Reached: make([]time.Duration, 0, len(jobs))}
 	defer rs.addPace(w.gate)
 	if ph.i > 0 {
 		// As if the previous request had gone a spacing before the host's
