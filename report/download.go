@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -18,11 +19,11 @@ import (
 // spreadsheet download has a row per library, with its number and name.
 func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []usageRow, libs []libraryRow) ([]download, error) {
 	dir := filepath.Join(s.Out, sc.Directory)
-	lrows, err := s.libraryRows(ctx, m, sc, libs)
+	lrows, runs, err := s.libraryRows(ctx, m, sc, libs)
 	if err != nil {
 		return nil, err
 	}
-	sheet := s.usageSheet(lrows)
+	sheet := s.usageSheet(lrows, runs)
 	tsv, err := s.counterDownload(ctx, sc, rows)
 	if err != nil {
 		return nil, fmt.Errorf("download %s.tsv: %w", sc.FileStem, err)
@@ -62,40 +63,109 @@ type libraryUsage struct {
 // libraryRows are the scope's usage per library; the nation's adds the
 // usage no library could be attributed, under no number, so that the
 // download sums to the page.
-func (s *Site) libraryRows(ctx context.Context, m messages, sc Scope, libs []libraryRow) ([]libraryUsage, error) {
+// The runs say which rows are which library's, in order.
+func (s *Site) libraryRows(ctx context.Context, m messages, sc Scope, libs []libraryRow) ([]libraryUsage, []sheetRun, error) {
 	var out []libraryUsage
+	var runs []sheetRun
 	for _, l := range libs {
 		for _, r := range s.libUsage[l.ID] {
 			out = append(out, libraryUsage{l.ID, l.Name, r})
 		}
+		if n := len(s.libUsage[l.ID]); n > 0 {
+			runs = append(runs, sheetRun{key: l.ID + "\x00" + l.Name, n: n})
+		}
 	}
 	if sc.Kind != "nation" {
-		return out, nil
+		return out, runs, nil
 	}
 	q, err := s.DB.QueryContext(ctx, `SELECT platform, metric_type, month, sum(unattributed)::BIGINT FROM mart_national_month
 		GROUP BY ALL HAVING sum(unattributed) <> 0 ORDER BY ALL`)
 	if err != nil {
-		return nil, fmt.Errorf("report unattributed usage: %w", err)
+		return nil, nil, fmt.Errorf("report unattributed usage: %w", err)
 	}
 	defer q.Close()
 	for q.Next() {
 		r := libraryUsage{Name: m.Unattributed}
 		if err := q.Scan(&r.Platform, &r.Metric, &r.Month, &r.Count); err != nil {
-			return nil, fmt.Errorf("report unattributed usage: %w", err)
+			return nil, nil, fmt.Errorf("report unattributed usage: %w", err)
 		}
 		r.Total = float64(r.Count)
 		out = append(out, r)
 	}
-	return out, q.Err()
+	return out, runs, q.Err()
 }
 
 // sheet is a usage download's rows, and how it names platforms.
 type sheet struct {
 	rows     []libraryUsage
 	platform func(id string) string
+	// runs, with frags, are the first rows as libraries' whole usage, one
+	// run after another: the rows a library has in every download, written
+	// once per build and format (fragments) and copied into the others.
+	runs  []sheetRun
+	frags *fragments
 }
 
-func (s *Site) usageSheet(rows []libraryUsage) sheet { return sheet{rows: rows, platform: s.platform} }
+// sheetRun is the next n rows of a sheet: a library's usage, under key.
+type sheetRun struct {
+	key string
+	n   int
+}
+
+func (s *Site) usageSheet(rows []libraryUsage, runs []sheetRun) sheet {
+	if s.frags == nil {
+		runs = nil
+	}
+	return sheet{rows: rows, platform: s.platform, runs: runs, frags: s.frags}
+}
+
+// fragments are a build's downloads' rows as written, per library and
+// format, made once however many downloads ask.
+type fragments struct {
+	mu sync.Mutex
+	m  map[string]*fragment
+}
+
+type fragment struct {
+	once sync.Once
+	b    []byte
+	z    deflated
+	err  error
+}
+
+func newFragments() *fragments { return &fragments{m: map[string]*fragment{}} }
+
+// get is key's fragment, made by build the first time it is asked for.
+func (f *fragments) get(key string, build func() ([]byte, error)) ([]byte, error) {
+	if f == nil {
+		return build()
+	}
+	fr := f.entry(key)
+	fr.once.Do(func() { fr.b, fr.err = build() })
+	return fr.b, fr.err
+}
+
+// getDeflated is get for a compressed fragment; without fragments (nil),
+// build's every time.
+func (f *fragments) getDeflated(key string, build func() (deflated, error)) (deflated, error) {
+	if f == nil {
+		return build()
+	}
+	fr := f.entry(key)
+	fr.once.Do(func() { fr.z, fr.err = build() })
+	return fr.z, fr.err
+}
+
+func (f *fragments) entry(key string) *fragment {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fr := f.m[key]
+	if fr == nil {
+		fr = &fragment{}
+		f.m[key] = fr
+	}
+	return fr
+}
 
 // machineHeader is the machine CSV's header: English, COUNTER's names.
 var machineHeader = []string{"Library_ID", "Library_Name", "Month", "Platform", "Release", "Metric_Type", "Count", "Pooled", "Total"}
@@ -115,14 +185,16 @@ func (sh sheet) csv(m messages, machine bool) ([]byte, error) {
 
 // writeCSV writes as encoding/csv would (csvField), by hand: the national
 // and county downloads have hundreds of thousands of rows, and a row's
-// text cells repeat, so each is quoted once.
+// text cells repeat, so each is quoted once. A library's rows are the same
+// bytes in its own, its county's and the nation's file: with a cache (a
+// build's), each library's are written once and copied into the others.
 func (sh sheet) writeCSV(out io.Writer, m messages, machine bool) error {
-	comma, header, decimal := byte(','), m.sheetHeader(), m.Decimal
+	comma, header := byte(','), m.sheetHeader()
 	if m.Decimal == "," {
 		comma = ';'
 	}
 	if machine {
-		comma, header, decimal = ',', machineHeader, "."
+		comma, header = ',', machineHeader
 	}
 	b := []byte("\ufeff") // Excel reads UTF-8 only with a BOM
 	for i, h := range header {
@@ -132,6 +204,41 @@ func (sh sheet) writeCSV(out io.Writer, m messages, machine bool) error {
 		b = appendCSVField(b, h, comma)
 	}
 	b = append(b, '\n')
+	if _, err := out.Write(b); err != nil {
+		return err
+	}
+	rest := sh.rows
+	for _, run := range sh.runs {
+		key := run.key + "\x00csv"
+		if machine {
+			key += "-machine"
+		}
+		frag, err := sh.frags.get(key, func() ([]byte, error) { return sh.csvRows(nil, nil, rest[:run.n], m, machine) })
+		if err != nil {
+			return err
+		}
+		if _, err := out.Write(frag); err != nil {
+			return err
+		}
+		rest = rest[run.n:]
+	}
+	b, err := sh.csvRows(b[:0], out, rest, m, machine)
+	if err == nil {
+		_, err = out.Write(b)
+	}
+	return err
+}
+
+// csvRows appends the rows to b as CSV lines; with out, it writes b there
+// as it grows, and returns what is left to write.
+func (sh sheet) csvRows(b []byte, out io.Writer, rows []libraryUsage, m messages, machine bool) ([]byte, error) {
+	comma, decimal := byte(','), m.Decimal
+	if m.Decimal == "," {
+		comma = ';'
+	}
+	if machine {
+		comma, decimal = ',', "."
+	}
 	type cellKey struct {
 		kind byte // 'i'd, 'n'ame, 'p'latform, 'r'elease, 'm'etric
 		v    string
@@ -169,10 +276,10 @@ func (sh sheet) writeCSV(out io.Writer, m messages, machine bool) error {
 		}
 		return b
 	}
-	for _, r := range sh.rows {
-		if len(b) > 64<<10 {
+	for _, r := range rows {
+		if out != nil && len(b) > 64<<10 {
 			if _, err := out.Write(b); err != nil {
-				return err
+				return nil, err
 			}
 			b = b[:0]
 		}
@@ -186,8 +293,7 @@ func (sh sheet) writeCSV(out io.Writer, m messages, machine bool) error {
 		b = append(num(b, r.Pooled), comma)
 		b = append(num(b, r.Total), '\n')
 	}
-	_, err := out.Write(b)
-	return err
+	return b, nil
 }
 
 // appendCSVField appends field as encoding/csv's Writer writes it: quoted,
@@ -234,18 +340,6 @@ func (sh sheet) xlsx(m messages) ([]byte, error) {
 	var buf bytes.Buffer
 	err := sh.writeXLSX(&buf, m)
 	return buf.Bytes(), err
-}
-
-func (sh sheet) writeXLSX(w io.Writer, m messages) error {
-	x, err := newXLSXSheet(w, m.Uses, m.sheetHeader(), []float64{16, 32, 10, 28, 10, 36, 12, 14, 12})
-	if err != nil {
-		return err
-	}
-	for _, r := range sh.rows {
-		x.Row(r.ID, safeCell(r.Name), r.Month, safeCell(sh.platform(r.Platform)), safeCell(r.Release),
-			safeCell(m.metric(r.Metric)), r.Count, r.Pooled, r.Total)
-	}
-	return x.Close()
 }
 
 func strPtr(s string) *string { return &s }

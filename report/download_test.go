@@ -1,9 +1,13 @@
 package report
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/csv"
+	"io"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -233,4 +237,150 @@ func referenceCSV(t *testing.T, sh sheet, m messages, machine bool) []byte {
 	}
 	w.Flush()
 	return buf.Bytes()
+}
+
+// A library's rows are written once per build and copied into every
+// download that holds them: the national, a county's and the library's
+// own file are the same bytes as written row by row, whichever file
+// made the rows first.
+func TestCSVFragmentsAsWhole(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var all []libraryUsage
+	var runs []sheetRun
+	for lib := range 6 {
+		id, name := strconv.Itoa(2000000+lib), "Bibliotek; \"nr\" "+strconv.Itoa(lib)
+		n := 1 + r.IntN(5)
+		for range n {
+			all = append(all, libraryUsage{ID: id, Name: name, usageRow: usageRow{Platform: "p" + strconv.Itoa(r.IntN(3)), Release: "5.1",
+				Metric: "Total_Item_Requests", Month: time.Date(2025, time.Month(1+r.IntN(12)), 1, 0, 0, 0, 0, time.UTC),
+				Count: r.Int64N(1000), Pooled: r.Float64(), Total: r.Float64() * 1000}})
+		}
+		runs = append(runs, sheetRun{key: id + "\x00" + name, n: n})
+	}
+	unattributed := libraryUsage{Name: "Ikke fordelt", usageRow: usageRow{Platform: "p0", Metric: "Total_Item_Requests",
+		Month: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Count: 7, Total: 7}}
+	platform := func(id string) string { return "Plattform " + id }
+	start := func(i int) int { // where run i's rows begin
+		n := 0
+		for _, run := range runs[:i] {
+			n += run.n
+		}
+		return n
+	}
+	scopes := []struct {
+		name string
+		rows []libraryUsage
+		runs []sheetRun
+	}{
+		{"library", all[start(2):start(3)], runs[2:3]},
+		{"county", all[start(1):start(4)], runs[1:4]},
+		{"nation", append(slices.Clone(all), unattributed), runs},
+	}
+	for lang, m := range catalog {
+		frags := newFragments()
+		for _, machine := range []bool{false, true} {
+			for _, sc := range scopes {
+				want, err := sheet{rows: sc.rows, platform: platform}.csv(m, machine)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := sheet{rows: sc.rows, platform: platform, runs: sc.runs, frags: frags}.csv(m, machine)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s %s machine=%v: the rows copied differ from the rows written:\n%s\nwant\n%s", lang, sc.name, machine, got, want)
+				}
+			}
+		}
+	}
+}
+
+// The usage workbook's rows are inline text without cell references, a
+// library's compressed once and joined into every workbook that holds
+// them: a spreadsheet reads the same cells as from the workbook of shared
+// strings and references written row by row before, and the joined
+// workbook is the same bytes as one made without fragments.
+func TestXLSXRowsAsBefore(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	texts := []string{"", "a", "=x", "+1", "ø", "<&>\"'", "Bibliotek 1", "  b ", "\x01c"}
+	var sh sheet
+	sh.platform = func(id string) string { return "-" + id }
+	for lib := range 20 {
+		id, name := strconv.Itoa(2000000+lib), texts[r.IntN(len(texts))]
+		n := 1 + r.IntN(30)
+		for range n {
+			sh.rows = append(sh.rows, libraryUsage{ID: id, Name: name, usageRow: usageRow{
+				Platform: texts[r.IntN(len(texts))], Release: texts[r.IntN(len(texts))], Metric: []string{"Total_Item_Requests", "x"}[r.IntN(2)],
+				Month: time.Date(2020+r.IntN(6), time.Month(1+r.IntN(12)), 1, 0, 0, 0, 0, time.UTC), Count: r.Int64N(1e6) - 1000,
+				Pooled: []float64{r.Float64(), math.NaN()}[r.IntN(2)], Total: float64(r.IntN(1000))}})
+		}
+		sh.runs = append(sh.runs, sheetRun{key: id + "\x00" + name, n: n})
+	}
+	sh.rows = append(sh.rows, libraryUsage{Name: "Ikke fordelt", usageRow: usageRow{Platform: "p", Metric: "x", Count: 3, Total: 3}})
+	for lang, m := range catalog {
+		want, err := sh.xlsx(m) // no fragments: every library's rows made here
+		if err != nil {
+			t.Fatal(err)
+		}
+		joined := sh
+		joined.frags = newFragments()
+		county := joined // a part of the rows first, so that the whole finds some made
+		county.rows, county.runs = sh.rows[sh.runs[0].n:sh.runs[0].n+sh.runs[1].n], sh.runs[1:2]
+		if _, err := county.xlsx(m); err != nil {
+			t.Fatal(err)
+		}
+		got, err := joined.xlsx(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: the joined workbook differs from the one made without fragments", lang)
+		}
+		var before bytes.Buffer
+		x, err := newXLSXSheet(&before, m.Uses, m.sheetHeader(), []float64{16, 32, 10, 28, 10, 36, 12, 14, 12})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range sh.rows {
+			x.Row(r.ID, safeCell(r.Name), r.Month, safeCell(sh.platform(r.Platform)), safeCell(r.Release),
+				safeCell(m.metric(r.Metric)), r.Count, r.Pooled, r.Total)
+		}
+		if err := x.Close(); err != nil {
+			t.Fatal(err)
+		}
+		gotCells, wantCells := xlsxCells(t, got), xlsxCells(t, before.Bytes())
+		if !slices.EqualFunc(gotCells, wantCells, slices.Equal) {
+			t.Errorf("%s: the workbook's cells differ from before:\n%q\nwant\n%q", lang, gotCells[:3], wantCells[:3])
+		}
+	}
+}
+
+// xlsxCells is every row's raw cell values, as a spreadsheet reads them
+// (archive/zip checks each part's CRC as it is read).
+func xlsxCells(t *testing.T, b []byte) [][]string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, zf := range zr.File {
+		rc, err := zf.Open()
+		if err == nil {
+			_, err = io.Copy(io.Discard, rc)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", zf.Name, err)
+		}
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(f.GetSheetName(0), excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

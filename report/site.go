@@ -53,6 +53,7 @@ type Site struct {
 	stamp        time.Time      // dataTime, read once by Build
 	comparison   comparisonData // vendor against logins, read once by Build
 	written      atomic.Int64   // files Build wrote, for Summary.Written
+	frags        *fragments     // the downloads' rows per library, made once by Build
 }
 
 // Harvest is the state of one harvest unit, as the ledger has it.
@@ -132,6 +133,8 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 		return Summary{}, err
 	}
 	s.written.Store(0)
+	s.frags = newFragments()
+	defer func() { s.frags = nil }() // hundreds of megabytes: not kept past the build
 	err := s.writeAssets()
 	if err != nil {
 		return Summary{}, err

@@ -51,26 +51,15 @@ func newXLSXSheet(w io.Writer, name string, header []string, widths []float64) (
 	for i := range header {
 		x.cols = append(x.cols, columnName(i))
 	}
-	for _, part := range [][2]string{
-		{"[Content_Types].xml", xlsxContentTypes},
-		{"_rels/.rels", xlsxRootRels},
-		{"xl/workbook.xml", fmt.Sprintf(xlsxWorkbook, xmlAttr(name))},
-		{"xl/_rels/workbook.xml.rels", xlsxWorkbookRels},
-		{"xl/styles.xml", xlsxStyles},
-		{"xl/worksheets/_rels/sheet1.xml.rels", xlsxSheetRels},
-	} {
-		if err := x.part(part[0], part[1]); err != nil {
-			return nil, err
-		}
+	if err := xlsxParts(zw, name); err != nil {
+		return nil, err
 	}
 	f, err := zw.Create("xl/worksheets/sheet1.xml")
 	if err != nil {
 		return nil, fmt.Errorf("xlsx: %w", err)
 	}
 	x.w = bufio.NewWriterSize(f, 64<<10)
-	x.w.WriteString(xml.Header + `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">` +
-		`<sheetViews><sheetView tabSelected="1" workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>` +
-		`<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/><cols>`)
+	x.w.WriteString(xlsxSheetHead)
 	for i, wd := range widths {
 		fmt.Fprintf(x.w, `<col min="%d" max="%d" width="%s" customWidth="1"/>`, i+1, i+1, strconv.FormatFloat(wd, 'f', -1, 64))
 	}
@@ -83,10 +72,27 @@ func newXLSXSheet(w io.Writer, name string, header []string, widths []float64) (
 	return x, nil
 }
 
-// part writes a small part of the workbook, stored: compressing a few
+// xlsxParts writes the workbook's small parts, before its worksheet.
+func xlsxParts(zw *zip.Writer, name string) error {
+	for _, part := range [][2]string{
+		{"[Content_Types].xml", xlsxContentTypes},
+		{"_rels/.rels", xlsxRootRels},
+		{"xl/workbook.xml", fmt.Sprintf(xlsxWorkbook, xmlAttr(name))},
+		{"xl/_rels/workbook.xml.rels", xlsxWorkbookRels},
+		{"xl/styles.xml", xlsxStyles},
+		{"xl/worksheets/_rels/sheet1.xml.rels", xlsxSheetRels},
+	} {
+		if err := writePart(zw, part[0], part[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writePart writes a small part of the workbook, stored: compressing a few
 // hundred bytes costs more than it saves.
-func (x *xlsxSheet) part(name, body string) error {
-	f, err := x.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+func writePart(zw *zip.Writer, name, body string) error {
+	f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
 	if err == nil {
 		_, err = io.WriteString(f, body)
 	}
@@ -96,58 +102,103 @@ func (x *xlsxSheet) part(name, body string) error {
 	return nil
 }
 
+// xlsxTable writes the table (Excel's filter buttons) over the header and rows.
+func xlsxTable(zw *zip.Writer, header []string, rows int) error {
+	ref := "A1:" + columnName(len(header)-1) + strconv.Itoa(max(rows, 2))
+	var t strings.Builder
+	fmt.Fprintf(&t, `%s<table xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" id="1" name="BibStat" displayName="BibStat" ref="%s">`+
+		`<autoFilter ref="%s"/><tableColumns count="%d">`, xml.Header, ref, ref, len(header))
+	for i, h := range header {
+		fmt.Fprintf(&t, `<tableColumn id="%d" name="%s"/>`, i+1, xmlAttr(h))
+	}
+	t.WriteString(`</tableColumns><tableStyleInfo name="TableStyleLight1" showFirstColumn="0" showLastColumn="0" showRowStripes="1" showColumnStripes="0"/></table>`)
+	return writePart(zw, "xl/tables/table1.xml", t.String())
+}
+
 // Row writes one row after the header.
 func (x *xlsxSheet) Row(cells ...xlsxCell) { x.writeRow(cells, 0) }
 
 func (x *xlsxSheet) writeRow(cells []xlsxCell, style int) {
-	x.row++
-	b := append(x.buf[:0], `<row r="`...)
-	b = strconv.AppendInt(b, int64(x.row), 10)
-	b = append(b, `">`...)
-	ref := func(b []byte, i, style int) []byte {
-		b = append(b, `<c r="`...)
-		b = append(b, x.cols[i]...)
-		b = strconv.AppendInt(b, int64(x.row), 10)
-		b = append(b, '"')
-		if style != 0 {
-			b = append(b, ` s="`...)
-			b = strconv.AppendInt(b, int64(style), 10)
-			b = append(b, '"')
-		}
-		return b
-	}
+	x.startRow()
 	for i, c := range cells[:min(len(cells), len(x.cols))] {
 		switch v := c.(type) {
 		case string:
-			id, ok := x.strings[v]
-			if !ok {
-				id = len(x.order)
-				x.strings[v] = id
-				x.order = append(x.order, v)
-			}
-			x.cells++
-			b = append(ref(b, i, style), ` t="s"><v>`...)
-			b = strconv.AppendInt(b, int64(id), 10)
+			x.text(i, v, style)
 		case int64:
-			b = append(ref(b, i, style), `><v>`...)
-			b = strconv.AppendInt(b, v, 10)
+			x.int(i, v, style)
 		case float64:
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				continue // no number is no cell, never a 0
-			}
-			b = append(ref(b, i, style), `><v>`...)
-			b = strconv.AppendFloat(b, v, 'g', -1, 64)
+			x.float(i, v, style)
 		case time.Time:
-			b = append(ref(b, i, xlsxStyleDate), `><v>`...)
-			b = strconv.AppendFloat(b, excelDate(v), 'f', -1, 64)
-		default:
-			continue
+			x.month(i, v)
 		}
-		b = append(b, `</v></c>`...)
 	}
-	b = append(b, `</row>`...)
-	x.w.Write(b) // a failed write is the zip's error, seen by Close
+	x.endRow()
+}
+
+// startRow begins the next row; text, int, float and month add its cells
+// (typed, so that a download's millions of cells are not boxed), endRow
+// writes it.
+func (x *xlsxSheet) startRow() {
+	x.row++
+	b := append(x.buf[:0], `<row r="`...)
+	b = strconv.AppendInt(b, int64(x.row), 10)
+	x.buf = append(b, `">`...)
+}
+
+func (x *xlsxSheet) ref(i, style int) {
+	b := append(x.buf, `<c r="`...)
+	b = append(b, x.cols[i]...)
+	b = strconv.AppendInt(b, int64(x.row), 10)
+	b = append(b, '"')
+	if style != 0 {
+		b = append(b, ` s="`...)
+		b = strconv.AppendInt(b, int64(style), 10)
+		b = append(b, '"')
+	}
 	x.buf = b
+}
+
+func (x *xlsxSheet) text(i int, v string, style int) { x.shared(i, x.stringID(v), style) }
+
+// stringID is v's number in the shared strings, given it the first time.
+func (x *xlsxSheet) stringID(v string) int {
+	id, ok := x.strings[v]
+	if !ok {
+		id = len(x.order)
+		x.strings[v] = id
+		x.order = append(x.order, v)
+	}
+	return id
+}
+
+// shared adds a cell of the shared string id.
+func (x *xlsxSheet) shared(i, id, style int) {
+	x.cells++
+	x.ref(i, style)
+	x.buf = append(strconv.AppendInt(append(x.buf, ` t="s"><v>`...), int64(id), 10), `</v></c>`...)
+}
+
+func (x *xlsxSheet) int(i int, v int64, style int) {
+	x.ref(i, style)
+	x.buf = append(strconv.AppendInt(append(x.buf, `><v>`...), v, 10), `</v></c>`...)
+}
+
+func (x *xlsxSheet) float(i int, v float64, style int) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return // no number is no cell, never a 0
+	}
+	x.ref(i, style)
+	x.buf = append(strconv.AppendFloat(append(x.buf, `><v>`...), v, 'g', -1, 64), `</v></c>`...)
+}
+
+func (x *xlsxSheet) month(i int, v time.Time) {
+	x.ref(i, xlsxStyleDate)
+	x.buf = append(strconv.AppendFloat(append(x.buf, `><v>`...), excelDate(v), 'f', -1, 64), `</v></c>`...)
+}
+
+func (x *xlsxSheet) endRow() {
+	x.buf = append(x.buf, `</row>`...)
+	x.w.Write(x.buf) // a failed write is the zip's error, seen by Close
 }
 
 // flateWriters are deflate writers to reuse: each holds about a megabyte
@@ -193,19 +244,11 @@ func columnName(i int) string {
 // Close ends the sheet, writes the table over its rows and the shared
 // strings, and closes the zip.
 func (x *xlsxSheet) Close() error {
-	x.w.WriteString(`</sheetData><tableParts count="1"><tablePart r:id="rId1"/></tableParts></worksheet>`)
+	x.w.WriteString(xlsxSheetTail)
 	if err := x.w.Flush(); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
-	ref := "A1:" + columnName(len(x.header)-1) + strconv.Itoa(max(x.row, 2))
-	var t strings.Builder
-	fmt.Fprintf(&t, `%s<table xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" id="1" name="BibStat" displayName="BibStat" ref="%s">`+
-		`<autoFilter ref="%s"/><tableColumns count="%d">`, xml.Header, ref, ref, len(x.header))
-	for i, h := range x.header {
-		fmt.Fprintf(&t, `<tableColumn id="%d" name="%s"/>`, i+1, xmlAttr(h))
-	}
-	t.WriteString(`</tableColumns><tableStyleInfo name="TableStyleLight1" showFirstColumn="0" showLastColumn="0" showRowStripes="1" showColumnStripes="0"/></table>`)
-	if err := x.part("xl/tables/table1.xml", t.String()); err != nil {
+	if err := xlsxTable(x.zw, x.header, x.row); err != nil {
 		return err
 	}
 	f, err := x.zw.Create("xl/sharedStrings.xml")
@@ -235,6 +278,14 @@ func xmlAttr(s string) string {
 	xml.EscapeText(&b, []byte(s))
 	return strings.ReplaceAll(b.String(), `"`, "&quot;")
 }
+
+// xlsxSheetHead begins the worksheet, up to its column widths; xlsxSheetTail ends it.
+const (
+	xlsxSheetHead = xml.Header + `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">` +
+		`<sheetViews><sheetView tabSelected="1" workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>` +
+		`<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/><cols>`
+	xlsxSheetTail = `</sheetData><tableParts count="1"><tablePart r:id="rId1"/></tableParts></worksheet>`
+)
 
 const xlsxContentTypes = xml.Header + `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
 	`<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>` +
