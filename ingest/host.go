@@ -138,6 +138,21 @@ func (g *hostGate) wake() time.Time {
 	return at
 }
 
+// sleepToWake waits for wake(). When the gate holds the request for its
+// turn, the worker's wake need not be precise: a runtime timer's
+// millisecond is well inside the early start, and a second kernel sleep
+// a request (a thread and a handoff of its P) is spared.
+func (g *hostGate) sleepToWake() error {
+	at := g.wake()
+	g.mu.Lock()
+	gated := g.gated
+	g.mu.Unlock()
+	if c, ok := g.clk.(roughClock); ok && gated {
+		return c.sleepRoughly(g.ctx, at)
+	}
+	return g.clk.sleepUntil(g.ctx, at)
+}
+
 func later(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b
@@ -186,7 +201,7 @@ func (h *Harvester) runHost(ctx context.Context, host string, jobs []*Job, rs *r
 			}
 			continue
 		}
-		if err := clk.sleepUntil(ctx, w.gate.wake()); err != nil {
+		if err := w.gate.sleepToWake(); err != nil {
 			return nil
 		}
 
@@ -343,12 +358,31 @@ type waitClock interface {
 	early() time.Duration
 }
 
+// roughClock is a waitClock that can also wait on the runtime's timers
+// alone, a millisecond or so late.
+type roughClock interface {
+	sleepRoughly(ctx context.Context, t time.Time) error
+}
+
 // realClock waits on the real clock.
 type realClock struct{}
 
 func (realClock) now() time.Time { return time.Now() }
 
 func (realClock) sleepUntil(ctx context.Context, t time.Time) error { return sleepUntil(ctx, t) }
+
+func (realClock) sleepRoughly(ctx context.Context, t time.Time) error {
+	if d := time.Until(t); d > 0 {
+		tm := time.NewTimer(d)
+		defer tm.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tm.C:
+		}
+	}
+	return ctx.Err()
+}
 
 // early: building a request and handing it to the connection's writer is
 // tens of microseconds on an idle machine, but a woken goroutine waits for
