@@ -247,5 +247,21 @@ var summaryNames = map[string]bool{
 }
 
 func isSummary(s string) bool {
-	return len(s) < 40 && summaryNames[strings.ReplaceAll(norm(s), "/", "")]
+	return len(s) < 40 && !notSummary(s) && summaryNames[strings.ReplaceAll(norm(s), "/", "")]
+}
+
+// notSummary says, without norm's copy, that s cannot be a summary name:
+// it holds an ASCII byte that norm neither drops nor lowercases into a
+// letter (a digit, a full stop), and every summary name is letters only.
+// It is asked for every data row's title, and most titles hold one.
+func notSummary(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c >= 0x80:
+		case c == ' ', c == '_', c == '-', c == ':', c == '\t', c == '/':
+		default:
+			return true
+		}
+	}
+	return false
 }
