@@ -98,6 +98,11 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
 		return sum, fmt.Errorf("load: %w", err)
 	}
 	defer os.RemoveAll(tmp)
+	checkpoint, err := w.deferCheckpoints(ctx)
+	if err != nil {
+		return sum, err
+	}
+	defer checkpoint(false) // on an error too: the threshold is restored (again, harmlessly, after the call below)
 	for len(todo) > 0 {
 		failed, err := w.loadAll(ctx, src, tmp, todo, loaded, arrived, &sum)
 		if err != nil {
@@ -118,6 +123,9 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
 			}
 		}
 	}
+	if err := checkpoint(sum.Loaded > 0); err != nil {
+		return sum, err
+	}
 	copiesChanged, err := w.putStaleCopies(ctx, cands)
 	if err != nil {
 		return sum, err
@@ -135,6 +143,31 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
 		w.log.Debug("refreshed marts", "took", sum.Marts)
 	}
 	return sum, nil
+}
+
+// deferCheckpoints keeps DuckDB from checkpointing while the chunks load:
+// past checkpoint_threshold of write-ahead log every commit checkpoints,
+// rewriting loaded_units' index and the facts' last row group each time.
+// done(true) checkpoints once; done restores the threshold in any case,
+// and must be called, on errors too, before the warehouse is used on.
+func (w *Warehouse) deferCheckpoints(ctx context.Context) (done func(checkpoint bool) error, err error) {
+	if _, err := w.DB.ExecContext(ctx, `SET GLOBAL checkpoint_threshold = '4GB'`); err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	return func(checkpoint bool) error {
+		if _, err := w.DB.ExecContext(context.WithoutCancel(ctx), `RESET GLOBAL checkpoint_threshold`); err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		if !checkpoint {
+			return nil
+		}
+		start := time.Now()
+		if _, err := w.DB.ExecContext(ctx, `CHECKPOINT`); err != nil {
+			return fmt.Errorf("load: checkpoint: %w", err)
+		}
+		w.log.Debug("checkpointed the load", "took", time.Since(start))
+		return nil
+	}, nil
 }
 
 // loadAll loads todo in chunks and returns the harvests that failed to
