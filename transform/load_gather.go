@@ -13,6 +13,13 @@ import (
 // columns beats copying rows.
 const gatherMaxRows = 512
 
+// gatherRows is the size of the batches the gatherer sends: small enough
+// that DuckDB inserts them while the workers parse on (a worker gets some
+// 3,000 five-row units of a chunk, so at streamBatchRows the insertion
+// began only once the whole chunk was parsed, on one core), large enough
+// that a batch's setup in DuckDB is small beside its rows.
+const gatherRows = 4096
+
 // gatherer joins the small batches of many units into batches of
 // factsSchema of up to size rows, copying their rows into one Batcher. A
 // national night is 135,000 objects of five rows each: joining their

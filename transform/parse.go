@@ -176,7 +176,7 @@ func (p *parsing) emitting(ctx context.Context, stream *schemas.Stream, parse fu
 	}
 	c := coalescer{min: streamBatchRows, send: send}
 	defer c.release()
-	g := newGatherer(streamBatchRows, send)
+	g := newGatherer(gatherRows, send)
 	defer g.release()
 	unit := func(rec arrow.RecordBatch, u unitRef) error {
 		if rec.NumRows() > gatherMaxRows {
