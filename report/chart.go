@@ -176,26 +176,46 @@ func column[T any](t *table, si int, point func(any) T) []T {
 	return out
 }
 
-// part is a table as a template draws it: with the page's words and root.
+// part is a table as a template draws it: with the page's words and root,
+// and its rows' cells each with its sort value and kind, so that the
+// template calls no function per cell (a call is reflection, and the
+// pages have hundreds of thousands of cells).
 type part struct {
 	*table
 	M    messages
 	Root string
+	Rows []partRow // the table's rows, shadowing table.Rows
+}
+
+type partRow struct {
+	Label, Link string
+	Cells       []partCell
+}
+
+type partCell struct {
+	Text, Sort string
+	Num        bool // a number, right-aligned
 }
 
 // Part readies t for the templates: every row has a sort value per cell,
 // every series a link or none. A pointer: the templates call Num on it for
-// every cell, and a part holds the page's words by value.
+// every series, and a part holds the page's words by value.
 func (p page) Part(t *table) *part {
 	for len(t.Links) < len(t.Series) {
 		t.Links = append(t.Links, "")
 	}
-	for i := range t.Rows {
-		for len(t.Rows[i].Sort) < len(t.Rows[i].Cells) {
-			t.Rows[i].Sort = append(t.Rows[i].Sort, "")
+	pt := &part{table: t, M: p.M, Root: p.Root, Rows: make([]partRow, len(t.Rows))}
+	for i, r := range t.Rows {
+		cells := make([]partCell, len(r.Cells))
+		for j, c := range r.Cells {
+			cells[j] = partCell{Text: c, Num: pt.Num(j)}
+			if j < len(r.Sort) {
+				cells[j].Sort = r.Sort[j]
+			}
 		}
+		pt.Rows[i] = partRow{Label: r.Label, Link: r.Link, Cells: cells}
 	}
-	return &part{table: t, M: p.M, Root: p.Root}
+	return pt
 }
 
 // Num says whether column i (of the series) holds numbers.

@@ -72,7 +72,7 @@ func (s *Site) libraryRows(ctx context.Context, m messages, sc Scope, libs []lib
 			out = append(out, libraryUsage{l.ID, l.Name, r})
 		}
 		if n := len(s.libUsage[l.ID]); n > 0 {
-			runs = append(runs, sheetRun{key: l.ID + "\x00" + l.Name, n: n})
+			runs = append(runs, sheetRun{key: runKey(l), n: n})
 		}
 	}
 	if sc.Kind != "nation" {
@@ -106,6 +106,9 @@ type sheet struct {
 	frags *fragments
 }
 
+// runKey names a library's rows in the fragments.
+func runKey(l libraryRow) string { return l.ID + "\x00" + l.Name }
+
 // sheetRun is the next n rows of a sheet: a library's usage, under key.
 type sheetRun struct {
 	key string
@@ -120,49 +123,63 @@ func (s *Site) usageSheet(rows []libraryUsage, runs []sheetRun) sheet {
 }
 
 // fragments are a build's downloads' rows as written, per library and
-// format, made once however many downloads ask.
+// format, made once however many downloads ask. uses says how many
+// downloads will ask for a library's (its own, its county's, the
+// nation's): after the last, the fragment is let go, since all of them
+// together are hundreds of megabytes. A library not in uses keeps its
+// fragments; one asked for again after it was let go is made again, the
+// same bytes.
 type fragments struct {
-	mu sync.Mutex
-	m  map[string]*fragment
+	mu   sync.Mutex
+	m    map[string]*fragment
+	uses map[string]int // per run key
 }
 
 type fragment struct {
 	once sync.Once
+	left int // asks to come, when known
 	b    []byte
 	z    deflated
 	err  error
 }
 
-func newFragments() *fragments { return &fragments{m: map[string]*fragment{}} }
+func newFragments(uses map[string]int) *fragments {
+	return &fragments{m: map[string]*fragment{}, uses: uses}
+}
 
-// get is key's fragment, made by build the first time it is asked for.
-func (f *fragments) get(key string, build func() ([]byte, error)) ([]byte, error) {
+// get is the run's fragment in format, made by build the first time it is
+// asked for; without fragments (nil), build's every time.
+func (f *fragments) get(run, format string, build func() ([]byte, error)) ([]byte, error) {
 	if f == nil {
 		return build()
 	}
-	fr := f.entry(key)
+	fr := f.entry(run, format)
 	fr.once.Do(func() { fr.b, fr.err = build() })
 	return fr.b, fr.err
 }
 
-// getDeflated is get for a compressed fragment; without fragments (nil),
-// build's every time.
-func (f *fragments) getDeflated(key string, build func() (deflated, error)) (deflated, error) {
+// getDeflated is get for a compressed fragment.
+func (f *fragments) getDeflated(run, format string, build func() (deflated, error)) (deflated, error) {
 	if f == nil {
 		return build()
 	}
-	fr := f.entry(key)
+	fr := f.entry(run, format)
 	fr.once.Do(func() { fr.z, fr.err = build() })
 	return fr.z, fr.err
 }
 
-func (f *fragments) entry(key string) *fragment {
+// entry is the fragment to make or read, counted as asked for.
+func (f *fragments) entry(run, format string) *fragment {
+	key := run + "\x00" + format
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	fr := f.m[key]
 	if fr == nil {
-		fr = &fragment{}
+		fr = &fragment{left: f.uses[run]}
 		f.m[key] = fr
+	}
+	if fr.left--; fr.left == 0 {
+		delete(f.m, key) // the last ask: the caller holds it to the end
 	}
 	return fr
 }
@@ -209,11 +226,11 @@ func (sh sheet) writeCSV(out io.Writer, m messages, machine bool) error {
 	}
 	rest := sh.rows
 	for _, run := range sh.runs {
-		key := run.key + "\x00csv"
+		format := "csv"
 		if machine {
-			key += "-machine"
+			format = "csv-machine"
 		}
-		frag, err := sh.frags.get(key, func() ([]byte, error) { return sh.csvRows(nil, nil, rest[:run.n], m, machine) })
+		frag, err := sh.frags.get(run.key, format, func() ([]byte, error) { return sh.csvRows(nil, nil, rest[:run.n], m, machine) })
 		if err != nil {
 			return err
 		}

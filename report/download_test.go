@@ -276,8 +276,12 @@ func TestCSVFragmentsAsWhole(t *testing.T) {
 		{"county", all[start(1):start(4)], runs[1:4]},
 		{"nation", append(slices.Clone(all), unattributed), runs},
 	}
+	uses := map[string]int{}
+	for i, run := range runs {
+		uses[run.key] = 1 + i%2 // let go after one or two asks, then made again
+	}
 	for lang, m := range catalog {
-		frags := newFragments()
+		frags := newFragments(uses)
 		for _, machine := range []bool{false, true} {
 			for _, sc := range scopes {
 				want, err := sheet{rows: sc.rows, platform: platform}.csv(m, machine)
@@ -324,7 +328,7 @@ func TestXLSXRowsAsBefore(t *testing.T) {
 			t.Fatal(err)
 		}
 		joined := sh
-		joined.frags = newFragments()
+		joined.frags = newFragments(nil)
 		county := joined // a part of the rows first, so that the whole finds some made
 		county.rows, county.runs = sh.rows[sh.runs[0].n:sh.runs[0].n+sh.runs[1].n], sh.runs[1:2]
 		if _, err := county.xlsx(m); err != nil {

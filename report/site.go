@@ -133,7 +133,6 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 		return Summary{}, err
 	}
 	s.written.Store(0)
-	s.frags = newFragments()
 	defer func() { s.frags = nil }() // hundreds of megabytes: not kept past the build
 	err := s.writeAssets()
 	if err != nil {
@@ -157,6 +156,7 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	s.frags = newFragments(fragmentUses(libs, counties))
 
 	var pages atomic.Int64
 	emit := func(rel, tpl string, p page) error {
@@ -221,6 +221,23 @@ func (s *Site) buildPages(ctx context.Context, common page, libs []libraryRow, c
 		})
 	}
 	return g.Wait()
+}
+
+// fragmentUses is how many downloads hold each library's rows: its own,
+// its county's (when the county has a page) and the nation's.
+func fragmentUses(libs []libraryRow, counties []countyRow) map[string]int {
+	paged := map[string]bool{}
+	for _, c := range counties {
+		paged[c.ID] = true
+	}
+	uses := map[string]int{}
+	for _, l := range libs {
+		uses[runKey(l)] = 2
+		if paged[l.County] {
+			uses[runKey(l)]++
+		}
+	}
+	return uses
 }
 
 // emitFunc writes page p with template tpl at rel under the site.

@@ -126,7 +126,7 @@ func (sh sheet) writeXLSX(w io.Writer, m messages) error {
 	rest := sh.rows
 	for _, run := range sh.runs {
 		build := func() (deflated, error) { return deflatePiece(sh.usageRowsXML(nil, rest[:run.n], m)) }
-		d, err := sh.frags.getDeflated(run.key+"\x00xlsx", build)
+		d, err := sh.frags.getDeflated(run.key, "xlsx", build)
 		if err != nil {
 			return fmt.Errorf("xlsx: %w", err)
 		}
