@@ -110,3 +110,27 @@ func TestChunkEnd(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadWithAReaderOpen: a transaction open on another connection (the
+// portal's, in 'bibstat serve') makes DuckDB refuse the load's CHECKPOINT;
+// the load goes on, and its facts are there.
+func TestLoadWithAReaderOpen(t *testing.T) {
+	ctx := context.Background()
+	w := openTest(t, filepath.Join(t.TempDir(), "w.duckdb"))
+	tx, err := w.DB.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM facts`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := w.Load(ctx, smallUnits(t, 40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := query[int64](t, w.DB, `SELECT count(*) FROM facts`); sum.Rows != 200 || got != 200 {
+		t.Errorf("%d rows loaded, %d in facts, want 200", sum.Rows, got)
+	}
+}
