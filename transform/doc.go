@@ -73,7 +73,9 @@
 //     release per entity, platform and month (5.1 > 5 > 4) and one report
 //     per metric (PR > DR > TR > IR) count; metrics are never summed;
 //     data_type is a grain column (empty only when the vendor gave none).
-//     mart_title_month holds the titles by the same rules.
+//     mart_title_month holds the titles by the same rules; as big as the
+//     facts at item level, it is refreshed only for the months whose facts
+//     or chosen facts changed (transform/marts_title.go).
 //   - library_county: the one county (2024 structure) of each library, a
 //     view over library_geo (schemas/sql/marts.sql); the report, the
 //     portal's access check and the agreements read it.
