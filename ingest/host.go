@@ -126,28 +126,21 @@ func (g *hostGate) answered() {
 	g.mu.Unlock()
 }
 
-// wake is when the worker builds the next request: early when the gate
-// will hold it for the turn, else at the turn.
-func (g *hostGate) wake() time.Time {
-	at := g.turn()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.gated {
-		at = at.Add(-g.clk.early())
-	}
-	return at
-}
-
-// sleepToWake waits for wake(). When the gate holds the request for its
-// turn, the worker's wake need not be precise: a runtime timer's
+// sleepToWake waits until the worker builds the next request: early when
+// the gate will hold it for the turn, else at the turn. When the gate
+// holds it, the worker's wake need not be precise: a runtime timer's
 // millisecond is well inside the early start, and a second kernel sleep
 // a request (a thread and a handoff of its P) is spared.
 func (g *hostGate) sleepToWake() error {
-	at := g.wake()
+	at := g.turn()
 	g.mu.Lock()
 	gated := g.gated
 	g.mu.Unlock()
-	if c, ok := g.clk.(roughClock); ok && gated {
+	if !gated {
+		return g.clk.sleepUntil(g.ctx, at)
+	}
+	at = at.Add(-g.clk.early())
+	if c, ok := g.clk.(roughClock); ok {
 		return c.sleepRoughly(g.ctx, at)
 	}
 	return g.clk.sleepUntil(g.ctx, at)
