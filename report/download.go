@@ -358,5 +358,3 @@ func (sh sheet) xlsx(m messages) ([]byte, error) {
 	err := sh.writeXLSX(&buf, m)
 	return buf.Bytes(), err
 }
-
-func strPtr(s string) *string { return &s }
