@@ -364,7 +364,11 @@ func (realClock) now() time.Time { return time.Now() }
 
 func (realClock) sleepUntil(ctx context.Context, t time.Time) error { return sleepUntil(ctx, t) }
 
-func (realClock) sleepRoughly(ctx context.Context, t time.Time) error {
+func (realClock) sleepRoughly(ctx context.Context, t time.Time) error { return sleepRoughly(ctx, t) }
+
+// sleepRoughly waits on a runtime timer for the real clock to reach t, or
+// ctx to end.
+func sleepRoughly(ctx context.Context, t time.Time) error {
 	if d := time.Until(t); d > 0 {
 		tm := time.NewTimer(d)
 		defer tm.Stop()
@@ -400,16 +404,7 @@ const coarseSlack = 2 * time.Millisecond
 // runtime timer until shortly before t, then the rest precisely
 // (preciseSleep), during which ctx is not watched.
 func sleepUntil(ctx context.Context, t time.Time) error {
-	if d := time.Until(t); d > coarseSlack { // not d-coarseSlack > 0: the zero time's d is the least Duration
-		tm := time.NewTimer(d - coarseSlack)
-		select {
-		case <-ctx.Done():
-			tm.Stop()
-			return ctx.Err()
-		case <-tm.C:
-		}
-	}
-	if err := ctx.Err(); err != nil {
+	if err := sleepRoughly(ctx, t.Add(-coarseSlack)); err != nil {
 		return err
 	}
 	preciseSleep(time.Until(t))
