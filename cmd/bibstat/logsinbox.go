@@ -19,10 +19,6 @@ import (
 // the night's stage) reports it, so that someone looks.
 var errLogsRejected = errors.New("access logs rejected")
 
-// rejectedDir holds, under each source's inbox folder, the logs that could
-// not be read as that source.
-const rejectedDir = "rejected"
-
 // inbox reads every log dropped in dir/<source>/ as that source. A log read
 // leaves the inbox (its original is kept like any other, until retention);
 // a log that cannot be read as its folder's source, or of which no line
@@ -88,7 +84,7 @@ func (r *logRun) inboxFile(ctx context.Context, path, source string) error {
 // reject moves the log at path to its folder's rejected/ with why beside
 // it. A name already there gets a number, so nothing is overwritten.
 func (r *logRun) reject(path, why string) error {
-	dir := filepath.Join(filepath.Dir(path), rejectedDir)
+	dir := filepath.Join(filepath.Dir(path), bibstat.InboxRejectedDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("access-log inbox: %w", err)
 	}
@@ -113,7 +109,7 @@ func (r *logRun) reject(path, why string) error {
 // expireRejected deletes rejected logs once their retention has passed
 // since they were rejected: they hold real user ids like any original.
 func (r *logRun) expireRejected(dir string) error {
-	reasons, err := filepath.Glob(filepath.Join(dir, "*", rejectedDir, "*"+bibstat.InboxReasonSuffix))
+	reasons, err := filepath.Glob(filepath.Join(dir, "*", bibstat.InboxRejectedDir, "*"+bibstat.InboxReasonSuffix))
 	if err != nil {
 		return fmt.Errorf("access-log inbox: %w", err)
 	}
