@@ -279,19 +279,16 @@ func (h *Harvester) Run(ctx context.Context, jobs []Job) (Summary, error) {
 
 // dueByHost groups the jobs that are due by politeness host and counts the
 // others in sum as skipped. It runs before any host's first request, so
-// each credential's fingerprint and host are worked out once, not per
-// job, and each host's slice is made at its size.
+// each credential's fingerprint and each base URL's host are worked out
+// once, not per job, and each host's slice is made at its size.
 func (h *Harvester) dueByHost(jobs []Job, sum *Summary) map[string][]*Job {
 	pol := h.policy()
 	now := h.now()
 	brokenFP := h.brokenBefore()
-	type credInfo struct {
-		fp, base string
-		host     int // index in hosts of base's host, -1 not yet known
-	}
-	creds := map[[2]string]credInfo{} // by platform and credential id, as credKey
+	fps := map[[2]string]string{} // by platform and credential id, as credKey
 
-	hostIdx := map[string]int{}
+	hostIdx := map[string]int{} // index in hosts
+	baseIdx := map[string]int{} // a base URL's host's index, for jobs without a Host of their own
 	var hosts []string
 	var counts []int
 	at := make([]int32, len(jobs)) // each job's host index, -1 when not due
@@ -299,34 +296,35 @@ func (h *Harvester) dueByHost(jobs []Job, sum *Summary) map[string][]*Job {
 		j := &jobs[i]
 		at[i] = -1
 		ck := [2]string{j.Cred.Platform, j.Cred.ID}
-		ci, ok := creds[ck]
+		fp, ok := fps[ck]
 		if !ok {
-			ci = credInfo{fp: Fingerprint(h.Ledger, j.Cred), base: j.Cred.BaseURL, host: -1}
-			creds[ck] = ci
+			fp = Fingerprint(h.Ledger, j.Cred)
+			fps[ck] = fp
 		}
-		if len(brokenFP) > 0 && brokenFP[credKey(j.Cred)][ci.fp] && !h.Force {
+		if len(brokenFP) > 0 && brokenFP[credKey(j.Cred)][fp] && !h.Force {
 			sum.Skipped++
 			sum.SkipReasons[SkipBroken]++
 			continue
 		}
 		e, ok := h.Ledger.Get(j.Unit)
-		if run, why := pol.due(*j, e, ok, now, h.Force, ci.fp); !run {
+		if run, why := pol.due(*j, e, ok, now, h.Force, fp); !run {
 			sum.Skipped++
 			sum.SkipReasons[why]++
 			continue
 		}
-		hi := ci.host
-		if j.Host != "" || hi < 0 || j.Cred.BaseURL != ci.base { // a job's own Host may differ from its credential's
+		hi, known := 0, false
+		if j.Host == "" {
+			hi, known = baseIdx[j.Cred.BaseURL]
+		}
+		if !known {
 			host := j.host()
-			var seen bool
-			if hi, seen = hostIdx[host]; !seen {
+			if hi, known = hostIdx[host]; !known {
 				hi = len(hosts)
 				hostIdx[host] = hi
 				hosts, counts = append(hosts, host), append(counts, 0)
 			}
-			if j.Host == "" && j.Cred.BaseURL == ci.base {
-				ci.host = hi
-				creds[ck] = ci
+			if j.Host == "" {
+				baseIdx[j.Cred.BaseURL] = hi
 			}
 		}
 		at[i] = int32(hi)
