@@ -389,10 +389,7 @@ func removeTemporaries(out string) error {
 // writeFileAtomic writes via a temporary file and rename, so a reader never
 // sees half a page.
 func writeFileAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	tmp, err := createTemp(path)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -401,11 +398,28 @@ func writeFileAtomic(path string, b []byte) error {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := tmp.Close(); err != nil {
+	if err := renameTemp(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	return nil
+}
+
+// createTemp starts a temporary file beside path, for renameTemp to put
+// there; removeTemporaries finds the ones a killed build left.
+func createTemp(path string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	return os.CreateTemp(filepath.Dir(path), ".tmp-*")
+}
+
+// renameTemp closes tmp and puts it at path, readable by the web server.
+func renameTemp(tmp *os.File, path string) error {
+	if err := tmp.Close(); err != nil {
+		return err
+	}
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return err
 	}
 	return os.Rename(tmp.Name(), path)
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 )
 
 // writeStream writes what write produces at path unless the file there
@@ -76,10 +75,7 @@ func (f *sameFile) Write(p []byte) (int, error) {
 
 // diverge starts the temporary file with the bytes that agreed.
 func (f *sameFile) diverge() error {
-	if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".tmp-*")
+	tmp, err := createTemp(f.path)
 	if err != nil {
 		return err
 	}
@@ -114,13 +110,7 @@ func (f *sameFile) close() (bool, error) {
 	tmp := f.tmp
 	f.tmp = nil
 	defer os.Remove(tmp.Name())
-	if err := tmp.Close(); err != nil {
-		return false, err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return false, err
-	}
-	if err := os.Rename(tmp.Name(), f.path); err != nil {
+	if err := renameTemp(tmp, f.path); err != nil {
 		return false, err
 	}
 	return true, nil
