@@ -212,9 +212,10 @@ func (c *Counter) Add(ev *Event) error {
 		i = p.addKey(k, ev.Title, sm.title)
 		c.keys++
 	}
+	sk, end := sessionKeyOf(ev, t)
 	s := p.last
-	if s == nil || s.gone || !s.holds(ev, t) {
-		s = c.sessionOf(ev, t)
+	if s == nil || s.gone || s.key != sk {
+		s = c.sessionOf(sk, end, t)
 		p.last = s
 	}
 	p.keys[i].cs = append(p.keys[i].cs, stamp{t, s})
@@ -317,27 +318,21 @@ func (p *person) removeKey(i int) {
 	p.keys = p.keys[:last]
 }
 
-// holds reports whether ev at t belongs to session s.
-func (s *session) holds(ev *Event, t int64) bool {
+// sessionKeyOf names ev's session at t (CoP 5.1 7.3): the log's session id
+// and the date, or else the user, the date and the hour; end is when the
+// session ends. The library is part of the key, so a session has one
+// library (and, within a date, one month).
+func sessionKeyOf(ev *Event, t int64) (k sessionKey, end int64) {
 	if ev.Session != "" {
-		return s.key.bySession && s.key.slot == t-t%86400 && s.key.who == ev.Session && s.key.lib == ev.Library
+		day := t - t%86400
+		return sessionKey{who: ev.Session, lib: ev.Library, slot: day, bySession: true}, day + 86400
 	}
-	return !s.key.bySession && s.key.slot == t-t%3600 && s.key.who == ev.User && s.key.lib == ev.Library
+	hour := t - t%3600
+	return sessionKey{who: ev.User, lib: ev.Library, slot: hour}, hour + 3600
 }
 
-// sessionOf names ev's session (CoP 5.1 7.3): the log's session id and the
-// date, or else the user, the date and the hour.
-func (c *Counter) sessionOf(ev *Event, t int64) *session {
-	day := t - t%86400
-	k := sessionKey{who: ev.Session, lib: ev.Library, slot: day, bySession: true}
-	end := day + 86400
-	if ev.Session == "" {
-		hour := t - t%3600
-		k = sessionKey{who: ev.User, lib: ev.Library, slot: hour}
-		end = hour + 3600
-	}
-	// The library is part of the key, so a session has one library (and,
-	// within a date, one month).
+// sessionOf is the open session of key k (ending at end), new if none is.
+func (c *Counter) sessionOf(k sessionKey, end, t int64) *session {
 	if s, ok := c.sessions[k]; ok {
 		return s
 	}
