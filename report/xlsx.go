@@ -59,17 +59,23 @@ func newXLSXSheet(w io.Writer, name string, header []string, widths []float64) (
 		return nil, fmt.Errorf("xlsx: %w", err)
 	}
 	x.w = bufio.NewWriterSize(f, 64<<10)
-	x.w.WriteString(xlsxSheetHead)
-	for i, wd := range widths {
-		fmt.Fprintf(x.w, `<col min="%d" max="%d" width="%s" customWidth="1"/>`, i+1, i+1, strconv.FormatFloat(wd, 'f', -1, 64))
-	}
-	x.w.WriteString(`</cols><sheetData>`)
+	x.w.Write(xlsxSheetStart(widths))
 	head := make([]xlsxCell, len(header))
 	for i, h := range header {
 		head[i] = h
 	}
 	x.writeRow(head, xlsxStyleBold)
 	return x, nil
+}
+
+// xlsxSheetStart begins the worksheet, its columns as wide as widths,
+// up to its rows.
+func xlsxSheetStart(widths []float64) []byte {
+	b := []byte(xlsxSheetHead)
+	for i, wd := range widths {
+		b = fmt.Appendf(b, `<col min="%d" max="%d" width="%s" customWidth="1"/>`, i+1, i+1, strconv.FormatFloat(wd, 'f', -1, 64))
+	}
+	return append(b, `</cols><sheetData>`...)
 }
 
 // xlsxParts writes the workbook's small parts, before its worksheet.

@@ -105,11 +105,7 @@ func (sh sheet) writeXLSX(w io.Writer, m messages) error {
 	if err := xlsxParts(zw, m.Uses); err != nil {
 		return err
 	}
-	head := []byte(xlsxSheetHead)
-	for i, wd := range []float64{16, 32, 10, 28, 10, 36, 12, 14, 12} {
-		head = fmt.Appendf(head, `<col min="%d" max="%d" width="%s" customWidth="1"/>`, i+1, i+1, strconv.FormatFloat(wd, 'f', -1, 64))
-	}
-	head = append(head, `</cols><sheetData><row>`...)
+	head := append(xlsxSheetStart([]float64{16, 32, 10, 28, 10, 36, 12, 14, 12}), `<row>`...)
 	for _, h := range header {
 		head = inlineCell(head, h, ` s="1"`)
 	}
