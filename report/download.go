@@ -206,12 +206,10 @@ func (sh sheet) csv(m messages, machine bool) ([]byte, error) {
 // bytes in its own, its county's and the nation's file: with a cache (a
 // build's), each library's are written once and copied into the others.
 func (sh sheet) writeCSV(out io.Writer, m messages, machine bool) error {
-	comma, header := byte(','), m.sheetHeader()
-	if m.Decimal == "," {
-		comma = ';'
-	}
+	comma, _ := csvSeparators(m, machine)
+	header := m.sheetHeader()
 	if machine {
-		comma, header = ',', machineHeader
+		header = machineHeader
 	}
 	b := []byte("\ufeff") // Excel reads UTF-8 only with a BOM
 	for i, h := range header {
@@ -224,12 +222,12 @@ func (sh sheet) writeCSV(out io.Writer, m messages, machine bool) error {
 	if _, err := out.Write(b); err != nil {
 		return err
 	}
+	format := "csv"
+	if machine {
+		format = "csv-machine"
+	}
 	rest := sh.rows
 	for _, run := range sh.runs {
-		format := "csv"
-		if machine {
-			format = "csv-machine"
-		}
 		frag, err := sh.frags.get(run.key, format, func() ([]byte, error) { return sh.csvRows(nil, nil, rest[:run.n], m, machine) })
 		if err != nil {
 			return err
@@ -246,16 +244,23 @@ func (sh sheet) writeCSV(out io.Writer, m messages, machine bool) error {
 	return err
 }
 
+// csvSeparators are the usage CSV's field separator and decimal mark:
+// ";" and "," in a language that writes a decimal comma, "," and "." for
+// machines.
+func csvSeparators(m messages, machine bool) (comma byte, decimal string) {
+	switch {
+	case machine:
+		return ',', "."
+	case m.Decimal == ",":
+		return ';', m.Decimal
+	}
+	return ',', m.Decimal
+}
+
 // csvRows appends the rows to b as CSV lines; with out, it writes b there
 // as it grows, and returns what is left to write.
 func (sh sheet) csvRows(b []byte, out io.Writer, rows []libraryUsage, m messages, machine bool) ([]byte, error) {
-	comma, decimal := byte(','), m.Decimal
-	if m.Decimal == "," {
-		comma = ';'
-	}
-	if machine {
-		comma, decimal = ',', "."
-	}
+	comma, decimal := csvSeparators(m, machine)
 	type cellKey struct {
 		kind byte // 'i'd, 'n'ame, 'p'latform, 'r'elease, 'm'etric
 		v    string
