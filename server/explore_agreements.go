@@ -38,18 +38,17 @@ type ownShare struct {
 }
 
 func (s *Server) ownAgreements(w http.ResponseWriter, r *http.Request) {
-	u, se, ok := s.currentUser(r)
+	pp, _, langErr, ok := s.portalStart(w, r)
 	if !ok {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	_, m, words, ok := s.pageLang(r)
-	p := agreementsPage{portalPage: portalPage{M: m, W: words, Title: words.YourAgreements, User: u, CSRF: se.CSRF,
-		Langs: langLinks("/avtaler", url.Values{})}, Intro: words.AgreementsIntro}
-	if !ok {
-		http.Error(w, fmt.Sprintf(words.ErrLang, r.URL.Query().Get("lang")), http.StatusBadRequest)
+	if langErr != "" {
+		http.Error(w, langErr, http.StatusBadRequest)
 		return
 	}
+	u, m, words := pp.User, pp.M, pp.W
+	pp.Title, pp.Langs = words.YourAgreements, langLinks("/avtaler", url.Values{})
+	p := agreementsPage{portalPage: pp, Intro: words.AgreementsIntro}
 	cards, err := s.agreementCards(r.Context(), u, m, words)
 	if err != nil {
 		s.log.Error("agreements", "user", u.Name, "error", err)

@@ -72,15 +72,14 @@ func (s *Server) compareOptions(ctx context.Context, o exploreOptions) (exploreO
 
 // exploreCompare serves /utforsk/sammenligning.
 func (s *Server) exploreCompare(w http.ResponseWriter, r *http.Request) {
-	u, se, ok := s.currentUser(r)
+	pp, lang, langErr, ok := s.portalStart(w, r)
 	if !ok {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	lang, m, words, ok := s.pageLang(r)
-	p := comparePage{portalPage: portalPage{M: m, W: words, Title: words.CompareTitle, User: u, CSRF: se.CSRF}, Intro: words.CompareIntro}
-	if !ok {
-		p.Error = fmt.Sprintf(words.ErrLang, r.URL.Query().Get("lang"))
+	u, m, words := pp.User, pp.M, pp.W
+	pp.Title = words.CompareTitle
+	p := comparePage{portalPage: pp, Intro: words.CompareIntro, Error: langErr}
+	if langErr != "" {
 		s.renderExplore(w, http.StatusBadRequest, "explore-compare", p)
 		return
 	}

@@ -83,17 +83,32 @@ func (s *Server) pageLang(r *http.Request) (report.Lang, report.Messages, explor
 	return lang, m, w, true
 }
 
-// explore serves /utforsk: the form, the chart, its table and the downloads.
-func (s *Server) explore(w http.ResponseWriter, r *http.Request) {
+// portalStart opens a portal page: the signed-in user's (else it redirects
+// to /login, and ok is false), in the language the request asks for;
+// langErr refuses a language there is none of, and is "" for one there is.
+func (s *Server) portalStart(w http.ResponseWriter, r *http.Request) (p portalPage, lang report.Lang, langErr string, ok bool) {
 	u, se, ok := s.currentUser(r)
 	if !ok {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return p, "", "", false
+	}
+	lang, m, words, known := s.pageLang(r)
+	if !known {
+		langErr = fmt.Sprintf(words.ErrLang, r.URL.Query().Get("lang"))
+	}
+	return portalPage{M: m, W: words, User: u, CSRF: se.CSRF}, lang, langErr, true
+}
+
+// explore serves /utforsk: the form, the chart, its table and the downloads.
+func (s *Server) explore(w http.ResponseWriter, r *http.Request) {
+	pp, lang, langErr, ok := s.portalStart(w, r)
+	if !ok {
 		return
 	}
-	lang, m, words, ok := s.pageLang(r)
-	p := explorePage{portalPage: portalPage{M: m, W: words, Title: words.Title, User: u, CSRF: se.CSRF}, Intro: words.Intro}
-	if !ok {
-		p.Error = fmt.Sprintf(words.ErrLang, r.URL.Query().Get("lang"))
+	u, m, words := pp.User, pp.M, pp.W
+	pp.Title = words.Title
+	p := explorePage{portalPage: pp, Intro: words.Intro, Error: langErr}
+	if langErr != "" {
 		s.renderExplore(w, http.StatusBadRequest, "explore", p)
 		return
 	}
