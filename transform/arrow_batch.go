@@ -113,17 +113,17 @@ func withUnit(rec arrow.RecordBatch, u unitRef) arrow.RecordBatch {
 	return out
 }
 
-// withUnits sends to add, as batches of factsSchema, the rows of rec (of
-// Usage, taken over) whose source_key names a unit of units, each with its
-// unit: the rows of an upload's file, of many units, some of which this
-// chunk does not load.
-func withUnits(rec arrow.RecordBatch, units map[string]unitRef, add func(arrow.RecordBatch) error) error {
+// withUnits hands to add the rows of rec (of Usage, taken over) whose
+// source_key names a unit of units, each run of one unit's rows as a
+// slice of rec with its unit: the rows of an upload's file, of many units,
+// some of which this chunk does not load.
+func withUnits(rec arrow.RecordBatch, units map[string]unitRef, add func(arrow.RecordBatch, unitRef) error) error {
 	defer rec.Release()
 	keys, ok := rec.Column(schemas.Usage.FieldIndices(schemas.ColSourceKey)[0]).(*array.String)
 	if !ok {
 		return fmt.Errorf("parsed rows: %s is not text", schemas.ColSourceKey)
 	}
-	// Runs of rows of one unit go as slices of rec; the coalescer joins them.
+	// Runs of rows of one unit go as slices of rec; add joins them.
 	n := int(rec.NumRows())
 	for i := 0; i < n; {
 		j := i + 1
@@ -131,7 +131,7 @@ func withUnits(rec arrow.RecordBatch, units map[string]unitRef, add func(arrow.R
 			j++
 		}
 		if u, ok := units[keys.Value(i)]; ok {
-			if err := add(withUnit(rec.NewSlice(int64(i), int64(j)), u)); err != nil {
+			if err := add(rec.NewSlice(int64(i), int64(j)), u); err != nil {
 				return err
 			}
 		}

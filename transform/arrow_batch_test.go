@@ -53,7 +53,8 @@ func TestWithUnitsKeepsTheChunksUnitsOnly(t *testing.T) {
 	var sent []arrow.RecordBatch
 	c := coalescer{min: 3, send: func(rec arrow.RecordBatch) error { sent = append(sent, rec); return nil }}
 	units := map[string]unitRef{"a": {"ua", "1"}, "c": {"uc", "3"}}
-	if err := withUnits(usageBatch(t, "a", "a", "b", "c", "b", "a"), units, c.add); err != nil {
+	add := func(rec arrow.RecordBatch, u unitRef) error { return c.add(withUnit(rec, u)) }
+	if err := withUnits(usageBatch(t, "a", "a", "b", "c", "b", "a"), units, add); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.flush(); err != nil {

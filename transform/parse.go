@@ -101,7 +101,7 @@ func startParse(ctx context.Context, src Source, chunk []bibstat.Sidecar, files 
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			errs[w] = p.emitting(ctx, stream, func(_ func(arrow.RecordBatch) error, unit func(arrow.RecordBatch, unitRef) error) error {
+			errs[w] = p.emitting(ctx, stream, func(unit func(arrow.RecordBatch, unitRef) error) error {
 				for i := range next {
 					u := unitRef{key: sourceKey(chunk[i]), library: string(chunk[i].Library)}
 					var err error
@@ -123,7 +123,7 @@ func startParse(ctx context.Context, src Source, chunk []bibstat.Sidecar, files 
 	}
 	if len(uploads) > 0 {
 		wg.Go(func() {
-			errs[workers] = p.emitting(ctx, stream, func(emit func(arrow.RecordBatch) error, _ func(arrow.RecordBatch, unitRef) error) error {
+			errs[workers] = p.emitting(ctx, stream, func(unit func(arrow.RecordBatch, unitRef) error) error {
 				units := map[string]unitRef{}
 				for _, i := range uploads {
 					units[chunk[i].Key] = unitRef{key: sourceKey(chunk[i]), library: string(chunk[i].Library)}
@@ -132,7 +132,7 @@ func startParse(ctx context.Context, src Source, chunk []bibstat.Sidecar, files 
 				for _, i := range uploads {
 					var err error
 					if p.whys[i], err = rr.read(ctx, src, chunk[i], func(rec arrow.RecordBatch) error {
-						return withUnits(rec, units, emit)
+						return withUnits(rec, units, unit)
 					}); err != nil {
 						cancel()
 						return err
@@ -162,10 +162,11 @@ func startParse(ctx context.Context, src Source, chunk []bibstat.Sidecar, files 
 	return p
 }
 
-// emitting runs parse with an emit (batches of factsSchema) and a unit
-// (a batch of Usage, all of one unit) that join batches and send them to
-// stream, and sends the rest when parse is done.
-func (p *parsing) emitting(ctx context.Context, stream *schemas.Stream, parse func(emit func(arrow.RecordBatch) error, unit func(arrow.RecordBatch, unitRef) error) error) error {
+// emitting runs parse with a unit, which takes a batch of Usage, all of
+// one unit, and joins such batches (a small one row by row, gatherer; a
+// larger one whole, coalescer) into batches of factsSchema sent to stream,
+// and sends the rest when parse is done.
+func (p *parsing) emitting(ctx context.Context, stream *schemas.Stream, parse func(unit func(arrow.RecordBatch, unitRef) error) error) error {
 	send := func(rec arrow.RecordBatch) error {
 		if p.doomed.Load() {
 			rec.Release()
@@ -184,7 +185,7 @@ func (p *parsing) emitting(ctx context.Context, stream *schemas.Stream, parse fu
 		}
 		return g.add(rec, u)
 	}
-	if err := parse(c.add, unit); err != nil {
+	if err := parse(unit); err != nil {
 		return err
 	}
 	if err := g.flush(); err != nil {
