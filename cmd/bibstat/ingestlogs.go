@@ -77,7 +77,7 @@ func (o *logsOptions) check() error {
 	case o.archive == "" && o.config == "":
 		return usage("--archive DIR is required, or --config FILE")
 	case o.retention < 0:
-		return usage("--retention must be positive")
+		return usage("--retention must not be negative (0 takes access_logs.retention, else 720h)")
 	}
 	return nil
 }
