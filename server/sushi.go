@@ -219,9 +219,11 @@ func (s *Server) available(ctx context.Context, lib bibstat.LibraryID, platform 
 		FROM loaded_units
 		WHERE library_id IN (?, '') AND state IN ('ok', 'zero', 'partial') AND (? = '' OR platform = ?)
 		  AND (release LIKE '5%' OR release = '') -- R4 is not served as R5.1
-		  -- the access log's months only where its platform counts it, the vendor's elsewhere (marts.sql, source_choice)
+		  -- the access log's months only where its platform counts it, the vendor's elsewhere (marts.sql,
+		  -- source_choice: a stale copy of a restated log never counts, so it has no month)
 		  AND (source = 'access-log') = EXISTS (SELECT 1 FROM count_source c JOIN loaded_units l USING (platform)
-		    WHERE c.platform = loaded_units.platform AND c.source = 'access-log' AND l.source = 'access-log' AND l.month = loaded_units.month)
+		    WHERE c.platform = loaded_units.platform AND c.source = 'access-log' AND l.source = 'access-log' AND l.month = loaded_units.month
+		      AND l.unit_key NOT IN (SELECT unit_key FROM stale_sources))
 		GROUP BY ALL`, string(lib), platform, platform)
 	if err != nil {
 		return mr, fmt.Errorf("read available months: %w", err)
