@@ -34,15 +34,16 @@ func (s *Server) sendDownload(w http.ResponseWriter, c exploreChoice, prefix str
 		ext, ctype = "xlsx", contentTypes[".xlsx"]
 		b, err = xlsx()
 	}
-	if err != nil {
-		s.log.Error("explore: download", "format", c.Format, "error", err)
-		http.Error(w, "download failed", http.StatusInternalServerError)
-		return
-	}
 	// The name holds only the month range and the metric, which are checked: no header injection.
 	name := prefix + strings.ToLower(c.Metric) + "-" + c.From.String() + "-" + c.To.String()
 	if c.Format == "csv-machine" {
 		name += "-machine"
+	}
+	if err != nil {
+		// The file's name tells the explorer's download from the comparison's.
+		s.log.Error("explore: download", "file", name+"."+ext, "error", err)
+		http.Error(w, "download failed", http.StatusInternalServerError)
+		return
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+"."+ext+`"`)
