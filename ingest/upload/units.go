@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -73,15 +74,25 @@ func (u *unitSet) add(s *unitSink, lib bibstat.LibraryID, r *schemas.Row) error 
 		t = map[string]int64{}
 		u.totals[lib] = t
 	}
-	t[r.MetricType] += r.Count
+	addCount(t, r.MetricType, r.Count)
 	if s.tot == nil {
 		s.tot = map[string]int64{}
 	}
-	s.tot[r.MetricType] += r.Count
+	addCount(s.tot, r.MetricType, r.Count)
 	if s.bt == nil {
 		return nil
 	}
 	return s.bt.Add(r)
+}
+
+// addCount adds n to m[key], copying a key it has not seen: a Row's text
+// may point into a record batch whose memory is reused once the batch is
+// released, and a map keeps its keys' bytes, not a copy.
+func addCount(m map[string]int64, key string, n int64) {
+	if _, ok := m[key]; !ok {
+		key = strings.Clone(key)
+	}
+	m[key] += n
 }
 
 // addRecord routes a COUNTER batch's rows by month; the report and
