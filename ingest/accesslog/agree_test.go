@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -127,6 +128,45 @@ func TestFastReaderAgreesWithReference(t *testing.T) {
 				compareCounts(t, name+" "+what, c.Finish(), wantCounts)
 			}
 		}
+	}
+}
+
+// TestFastReaderAgreesOnJSONLines: the same for the single sign-on's lines,
+// with lines that are JSON but not objects, and a URL event.
+func TestFastReaderAgreesOnJSONLines(t *testing.T) {
+	f, err := os.Open("testdata/logs.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := accesslog.ParseConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, _ := cfg.Source("sso")
+	robots, _ := accesslog.COUNTERRobots()
+	body, err := os.ReadFile("testdata/sso.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body = append(body, "null\n[1]\n{\"ts\":\"2026-03-15T09:00:00Z\",\"sub\":\"u-2\",\"home_library\":\"2030100\",\"url\":\"https://www.avisarkiv.no/article/3\",\"ua\":\"x\"}\n"...)
+	key := bytes.Repeat([]byte{4}, 32)
+	wantEv, wantSt := accesslog.RefRead(cfg, src, key, robots, "sso", body)
+	keys, _ := accesslog.NewKeyring(key)
+	var got []accesslog.Event
+	st, err := accesslog.NewReader(cfg, src, keys, robots).Read(context.Background(), "sso", bytes.NewReader(body), func(ev *accesslog.Event) error {
+		got = append(got, *ev)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareStats(t, "sso", st, wantSt)
+	if len(got) == 0 {
+		t.Fatal("no events: the comparison would prove nothing")
+	}
+	if !slices.Equal(got, wantEv) {
+		t.Errorf("events %+v, want %+v", got, wantEv)
 	}
 }
 

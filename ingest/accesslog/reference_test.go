@@ -2,6 +2,7 @@ package accesslog
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,9 +18,9 @@ var RefRead, RefCount = refRead, refCount
 // counter, written for clarity, not speed. The fast Reader and Counter must
 // agree with it on every input (agree_test.go).
 
-// refRead reads combined lines in data line by line as the first, simple
-// Reader did: each line a string, split into fields, every pseudonym an
-// HMAC, every URL matched anew (by the Reader's own rules: those did not
+// refRead reads data line by line as the first, simple Reader did: each
+// line a string, split into fields or decoded into a map, every pseudonym
+// an HMAC, every URL matched anew (by the Reader's own rules: those did not
 // change, only their cache).
 func refRead(c *Config, src *Source, key []byte, robots *Robots, name string, data []byte) ([]Event, Stats) {
 	keys, _ := NewKeyring(key)
@@ -27,8 +28,14 @@ func refRead(c *Config, src *Source, key []byte, robots *Robots, name string, da
 	for i, f := range []string{src.Fields.User, src.Fields.Library, src.Fields.Session} {
 		extra[i], _ = combinedField(f)
 	}
+	bySvc := map[string]*Platform{}
+	for i := range c.Platforms {
+		for _, svc := range c.Platforms[i].Services {
+			bySvc[svc] = &c.Platforms[i]
+		}
+	}
 	ref := &refReader{src: src, keys: keys, extra: extra, robots: robots, isRobot: map[string]bool{},
-		urls: NewReader(c, src, keys, robots).newParser()}
+		urls: NewReader(c, src, keys, robots).newParser(), bySvc: bySvc}
 	var st Stats
 	var evs []Event
 	lines := strings.SplitAfter(string(data), "\n")
@@ -41,7 +48,11 @@ func refRead(c *Config, src *Source, key []byte, robots *Robots, name string, da
 		o, reason := isBad, "line longer than the buffer"
 		if len(raw) <= maxLineBytes {
 			l := strings.TrimSuffix(strings.TrimSuffix(raw, "\n"), "\r")
-			o, reason = ref.combinedLine(l, &ev)
+			if src.Kind == "jsonl" {
+				o, reason = ref.jsonLine(l, &ev)
+			} else {
+				o, reason = ref.combinedLine(l, &ev)
+			}
 		}
 		switch o {
 		case isEvent:
@@ -66,6 +77,7 @@ type refReader struct {
 	keys    *Keyring
 	robots  *Robots
 	urls    *parser
+	bySvc   map[string]*Platform
 	extra   [3]int
 	isRobot map[string]bool // the robots regexp is slow on long agents
 }
@@ -260,3 +272,80 @@ func refCount(evs []Event) map[UnitKey]Counts {
 
 // SetBlockSize sets the size of the blocks rd reads (0: the default).
 func SetBlockSize(rd *Reader, n int) { rd.blockSize = n }
+
+func (rd *refReader) jsonLine(s string, ev *Event) (outcome, string) {
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(s), &obj); err != nil {
+		return isBad, "not a JSON object"
+	}
+	fl := &rd.src.Fields
+	get := func(k string) (string, bool) {
+		if k == "" {
+			return "", true
+		}
+		switch v := obj[k].(type) {
+		case nil:
+			return "", true
+		case string:
+			return v, true
+		case float64:
+			if v == float64(int64(v)) {
+				return strconv.FormatInt(int64(v), 10), true
+			}
+		}
+		return "", false
+	}
+	ts, ok := get(fl.Time)
+	t, err := time.Parse(time.RFC3339, ts)
+	if !ok || err != nil {
+		return isBad, "time is not RFC 3339"
+	}
+	agent, ok := get(fl.Agent)
+	if !ok {
+		return isBad, "agent is not a string"
+	}
+	if fl.Agent != "" && rd.robot(agent) {
+		return isRobot, ""
+	}
+	user, ok1 := get(fl.User)
+	session, ok2 := get(fl.Session)
+	library, ok3 := get(fl.Library)
+	url, ok4 := get(fl.URL)
+	if !(ok1 && ok2 && ok3 && ok4) {
+		return isBad, "user, session, library or url is not a string"
+	}
+	*ev = Event{}
+	if url != "" {
+		var matched bool
+		if ev.Platform, ev.Kind, ev.Item, ev.Title, matched = rd.urls.fromURL(url); !matched {
+			return isIgnored, ""
+		}
+		if ev.Kind == Search && ev.Item == "" {
+			ev.Item = rd.keys.Pseudonym("search", url)[:16]
+		}
+		return rd.finish(ev, t, user, session, library)
+	}
+	svc, ok1 := get(fl.Service)
+	name, ok2 := get(fl.Event)
+	item, ok3 := get(fl.Item)
+	title, ok4 := get(fl.Title)
+	if !(ok1 && ok2 && ok3 && ok4) {
+		return isBad, "service, event, item or title is not a string"
+	}
+	p := rd.bySvc[svc]
+	if p == nil {
+		return isIgnored, ""
+	}
+	kind, ok := p.Events[name]
+	if !ok {
+		return isIgnored, ""
+	}
+	if kind != Search && item == "" {
+		return isBad, "a " + string(kind) + " event without an item"
+	}
+	ev.Platform, ev.Kind, ev.Item, ev.Title = p.ID, kind, item, title
+	if kind == Search && item == "" {
+		ev.Item = rd.keys.Pseudonym("search", ts+"\x00"+user+session)[:16]
+	}
+	return rd.finish(ev, t, user, session, library)
+}
