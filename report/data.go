@@ -165,28 +165,10 @@ func (s *Site) prefetchLibraries(ctx context.Context, m messages) error {
 
 // scopeUsage reads (scope id, usageRow) rows into lists per scope.
 func (s *Site) scopeUsage(ctx context.Context, query string) (map[string][]usageRow, error) {
-	return byScope(ctx, s, query, func(r *usageRow) []any {
-		return []any{&r.Platform, &r.Release, &r.Metric, &r.Month, &r.Count, &r.Pooled, &r.Total}
+	return byScope(ctx, s, query, "sssdiff", func(b *batch, i int) usageRow {
+		return usageRow{Platform: b.str[1][i], Release: b.str[2][i], Metric: b.str[3][i], Month: b.date[4][i],
+			Count: b.int[5][i], Pooled: b.float[6][i], Total: b.float[7][i]}
 	})
-}
-
-// byScope reads rows of a scope id and the fields of a T into lists per scope.
-func byScope[T any](ctx context.Context, s *Site, query string, fields func(*T) []any) (map[string][]T, error) {
-	rows, err := s.DB.QueryContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string][]T{}
-	for rows.Next() {
-		var id string
-		var r T
-		if err := rows.Scan(append([]any{&id}, fields(&r)...)...); err != nil {
-			return nil, err
-		}
-		out[id] = append(out[id], r)
-	}
-	return out, rows.Err()
 }
 
 func latestYear(rows []usageRow) int {
@@ -221,8 +203,8 @@ func (s *Site) prefetchCounter(ctx context.Context) error {
 		if typed == 0 {
 			continue
 		}
-		rows, err := byScope(ctx, s, query, func(r *counterRow) []any {
-			return []any{&r.Platform, &r.DataType, &r.Metric, &r.Month, &r.Count}
+		rows, err := byScope(ctx, s, query, "sssdi", func(b *batch, i int) counterRow {
+			return counterRow{Platform: b.str[1][i], DataType: b.str[2][i], Metric: b.str[3][i], Month: b.date[4][i], Count: b.int[5][i]}
 		})
 		if err != nil {
 			return fmt.Errorf("COUNTER downloads: %w", err)

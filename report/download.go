@@ -65,7 +65,11 @@ type libraryUsage struct {
 // download sums to the page.
 // The runs say which rows are which library's, in order.
 func (s *Site) libraryRows(ctx context.Context, m messages, sc Scope, libs []libraryRow) ([]libraryUsage, []sheetRun, error) {
-	var out []libraryUsage
+	n := 0
+	for _, l := range libs {
+		n += len(s.libUsage[l.ID])
+	}
+	out := make([]libraryUsage, 0, n) // the nation's are 800,000 rows: not grown by doubling
 	var runs []sheetRun
 	for _, l := range libs {
 		for _, r := range s.libUsage[l.ID] {
@@ -228,7 +232,9 @@ func (sh sheet) writeCSV(out io.Writer, m messages, machine bool) error {
 	}
 	rest := sh.rows
 	for _, run := range sh.runs {
-		frag, err := sh.frags.get(run.key, format, func() ([]byte, error) { return sh.csvRows(nil, nil, rest[:run.n], m, machine) })
+		frag, err := sh.frags.get(run.key, format, func() ([]byte, error) {
+			return sh.csvRows(make([]byte, 0, run.n*csvRowBytes), nil, rest[:run.n], m, machine)
+		})
 		if err != nil {
 			return err
 		}
@@ -256,6 +262,10 @@ func csvSeparators(m messages, machine bool) (comma byte, decimal string) {
 	}
 	return ',', m.Decimal
 }
+
+// csvRowBytes is about a CSV row's length, to size a library's fragment
+// at once.
+const csvRowBytes = 100
 
 // csvRows appends the rows to b as CSV lines; with out, it writes b there
 // as it grows, and returns what is left to write.

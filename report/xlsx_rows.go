@@ -47,6 +47,10 @@ func deflatePiece(b []byte) (deflated, error) {
 // deflateEnd is an empty final block (fixed Huffman): it ends the stream.
 var deflateEnd = []byte{0x03, 0x00}
 
+// xlsxRowBytes is about a worksheet row's length, to size a library's
+// fragment at once.
+const xlsxRowBytes = 480
+
 // usageRowsXML appends the rows as worksheet XML; each text cell is
 // escaped once per value.
 func (sh sheet) usageRowsXML(b []byte, rows []libraryUsage, m messages) []byte {
@@ -121,7 +125,9 @@ func (sh sheet) writeXLSX(w io.Writer, m messages) error {
 	}
 	rest := sh.rows
 	for _, run := range sh.runs {
-		build := func() (deflated, error) { return deflatePiece(sh.usageRowsXML(nil, rest[:run.n], m)) }
+		build := func() (deflated, error) {
+			return deflatePiece(sh.usageRowsXML(make([]byte, 0, run.n*xlsxRowBytes), rest[:run.n], m))
+		}
 		d, err := sh.frags.getDeflated(run.key, "xlsx", build)
 		if err != nil {
 			return fmt.Errorf("xlsx: %w", err)
