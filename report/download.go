@@ -39,17 +39,33 @@ func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []
 		{".parquet", m.DownloadParquet, sheet.writeParquet},
 	}
 	var out []download
+	var names []string
 	for _, f := range files {
 		if f.suffix == ".tsv" && tsv == nil {
 			continue // no COUNTER file for a scope without usage (counterDownload)
+		}
+		out = append(out, download{Name: sc.FileStem + f.suffix, Label: f.label})
+		names = append(names, sc.FileStem+f.suffix)
+	}
+	key := sc.Directory + "/" + sc.FileStem
+	var digest string
+	if s.record != nil {
+		digest = s.record.scopeDigest(sc, lrows, tsv)
+		if s.record.unchanged(key, digest, dir, names) {
+			s.frags.skip(runs) // its libraries' fragments are not asked for
+			return out, nil
+		}
+	}
+	for _, f := range files {
+		if f.suffix == ".tsv" && tsv == nil {
+			continue
 		}
 		name := sc.FileStem + f.suffix
 		if err := s.writeStream(filepath.Join(dir, name), f.write); err != nil {
 			return nil, fmt.Errorf("download %s: %w", name, err)
 		}
-		out = append(out, download{Name: name, Label: f.label})
 	}
-	return out, nil
+	return out, s.record.made(key, digest, dir, names)
 }
 
 type download struct{ Name, Label string }
@@ -170,6 +186,22 @@ func (f *fragments) getDeflated(run, format string, build func() (deflated, erro
 	fr := f.entry(run, format)
 	fr.once.Do(func() { fr.z, fr.err = build() })
 	return fr.z, fr.err
+}
+
+// fragmentFormats are the formats whose rows are kept as fragments.
+var fragmentFormats = []string{"csv", "csv-machine", "xlsx"}
+
+// skip counts the runs' fragments as asked for by a download not made
+// (unchanged), so that they are let go after their last real ask.
+func (f *fragments) skip(runs []sheetRun) {
+	if f == nil {
+		return
+	}
+	for _, run := range runs {
+		for _, format := range fragmentFormats {
+			f.entry(run.key, format)
+		}
+	}
 }
 
 // entry is the fragment to make or read, counted as asked for.

@@ -54,6 +54,7 @@ type Site struct {
 	comparison   comparisonData // vendor against logins, read once by Build
 	written      atomic.Int64   // files Build wrote, for Summary.Written
 	frags        *fragments     // the downloads' rows per library, made once by Build
+	record       *downloadRecord
 }
 
 // Harvest is the state of one harvest unit, as the ledger has it.
@@ -133,7 +134,7 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 		return Summary{}, err
 	}
 	s.written.Store(0)
-	defer func() { s.frags = nil }() // hundreds of megabytes: not kept past the build
+	defer func() { s.frags, s.record = nil, nil }() // hundreds of megabytes: not kept past the build
 	err := s.writeAssets()
 	if err != nil {
 		return Summary{}, err
@@ -157,6 +158,7 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 		return Summary{}, err
 	}
 	s.frags = newFragments(fragmentUses(libs, counties))
+	s.record = openDownloadRecord(s.Out, m, s.Platforms)
 
 	var pages atomic.Int64
 	emit := func(rel, tpl string, p page) error {
@@ -171,6 +173,9 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 		common.Generated = m.formatTime(s.stamp)
 	}
 	err = s.buildPages(ctx, common, libs, counties, agrs, emit)
+	if err == nil {
+		err = s.record.save()
+	}
 	return Summary{Pages: int(pages.Load()), Written: int(s.written.Load()), Index: filepath.Join(s.Out, "index.html")}, err
 }
 

@@ -1,0 +1,159 @@
+package report
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// downloadRecord is what a build wrote for each scope's downloads: the
+// digest of everything they were made from, and each file as it was left
+// (size and modification time). A build whose digest for a scope is the
+// one recorded, and whose files are still as recorded, does not make them
+// again: on a night with few changes most of a build was remaking the same
+// downloads to find them unchanged. It is kept beside the site, not in it,
+// so that it is never published.
+type downloadRecord struct {
+	mu     sync.Mutex
+	path   string
+	old    map[string]scopeRecord // as the last build left them
+	now    map[string]scopeRecord // this build's
+	digest []byte                 // the build's inputs shared by every scope
+}
+
+type scopeRecord struct {
+	Digest string       `json:"digest"`
+	Files  []fileRecord `json:"files"`
+}
+
+type fileRecord struct {
+	Name    string `json:"name"`
+	Size    int64  `json:"size"`
+	ModTime int64  `json:"mod_time_ns"`
+}
+
+// downloadsRecordPath is where the record of out's downloads is kept.
+func downloadsRecordPath(out string) string {
+	return filepath.Clean(out) + ".downloads.json"
+}
+
+// openDownloadRecord reads the last build's record, if any (a record that
+// cannot be read is as none: every download is made), for a build whose
+// words are m and whose platforms are named by names.
+func openDownloadRecord(out string, m messages, names map[string]string) *downloadRecord {
+	r := &downloadRecord{path: downloadsRecordPath(out), old: map[string]scopeRecord{}, now: map[string]scopeRecord{}}
+	if b, err := os.ReadFile(r.path); err == nil {
+		if json.Unmarshal(b, &r.old) != nil {
+			r.old = map[string]scopeRecord{}
+		}
+	}
+	h := sha256.New()
+	// The program itself: another build of bibstat may write other bytes
+	// from the same rows, so its downloads are all made again once.
+	if exe, err := os.Executable(); err == nil {
+		if fi, err := os.Stat(exe); err == nil {
+			fmt.Fprintf(h, "%s\x00%d\x00%d\x00", exe, fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+	// fmt prints maps sorted by key: the same words, the same text.
+	fmt.Fprintf(h, "%#v\x00%#v\x00", m, names)
+	r.digest = h.Sum(nil)
+	return r
+}
+
+// scopeDigest is the digest of a scope's downloads' inputs: the build's
+// (r.digest), the scope, every row of the usage downloads and the COUNTER
+// file's bytes.
+func (r *downloadRecord) scopeDigest(sc Scope, rows []libraryUsage, tsv []byte) string {
+	h := sha256.New()
+	h.Write(r.digest)
+	b := make([]byte, 0, 64<<10)
+	str := func(s string) { b = append(binary.AppendUvarint(b, uint64(len(s))), s...) }
+	for _, s := range []string{sc.Kind, sc.ID, sc.Name, sc.ISIL, sc.FileStem, sc.Directory} {
+		str(s)
+	}
+	b = binary.AppendUvarint(b, uint64(len(rows)))
+	for _, row := range rows {
+		if len(b) > 60<<10 {
+			h.Write(b)
+			b = b[:0]
+		}
+		str(row.ID)
+		str(row.Name)
+		str(row.Platform)
+		str(row.Release)
+		str(row.Metric)
+		b = binary.AppendVarint(b, row.Month.UnixNano())
+		b = binary.AppendVarint(b, row.Count)
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(row.Pooled))
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(row.Total))
+	}
+	if tsv != nil {
+		b = append(b, 1)
+	}
+	str(string(tsv))
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// unchanged says whether the scope's files (names under dir) were made
+// from inputs of this digest and are still as that build left them.
+func (r *downloadRecord) unchanged(key, digest, dir string, names []string) bool {
+	if r == nil {
+		return false
+	}
+	r.mu.Lock()
+	old, ok := r.old[key]
+	r.mu.Unlock()
+	if !ok || old.Digest != digest || len(old.Files) != len(names) {
+		return false
+	}
+	for i, f := range old.Files {
+		fi, err := os.Stat(filepath.Join(dir, names[i]))
+		if f.Name != names[i] || err != nil || fi.Size() != f.Size || fi.ModTime().UnixNano() != f.ModTime {
+			return false
+		}
+	}
+	r.mu.Lock()
+	r.now[key] = old
+	r.mu.Unlock()
+	return true
+}
+
+// made records the scope's files as this build left them.
+func (r *downloadRecord) made(key, digest, dir string, names []string) error {
+	if r == nil {
+		return nil
+	}
+	rec := scopeRecord{Digest: digest}
+	for _, n := range names {
+		fi, err := os.Stat(filepath.Join(dir, n))
+		if err != nil {
+			return fmt.Errorf("record download %s: %w", n, err)
+		}
+		rec.Files = append(rec.Files, fileRecord{Name: n, Size: fi.Size(), ModTime: fi.ModTime().UnixNano()})
+	}
+	r.mu.Lock()
+	r.now[key] = rec
+	r.mu.Unlock()
+	return nil
+}
+
+// save writes this build's record in place of the last one's; a scope the
+// build did not reach is not in it, so its downloads are made next time.
+func (r *downloadRecord) save() error {
+	if r == nil {
+		return nil
+	}
+	b, err := json.Marshal(r.now)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(r.path, b)
+}
