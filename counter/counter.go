@@ -57,6 +57,19 @@ type Options struct {
 	// of failing the document. For `ingest --accept-partial` only: a
 	// harvest never loads a document with a bad cell.
 	AcceptPartial bool
+
+	// Rows, when set, takes each usage row in place of record batches
+	// (Read's emit is not called, and may be nil). The Row and its text
+	// are valid during the call only: copy what is kept, as
+	// schemas.Batcher.Add does. A caller that gathers many small documents
+	// into one Batcher of its own spares each its own batch of 38 arrays.
+	// As with emit, a document that fails may have handed over rows first:
+	// the caller drops them.
+	Rows func(*schemas.Row) error
+
+	// streamJSON reads JSON through encoding/json's Decoder alone, as
+	// before byteTokens: the differential tests' and benchmarks' old path.
+	streamJSON bool
 }
 
 // Limits on input read from outside. They are far above anything a vendor
@@ -264,7 +277,8 @@ func bitIndex(b uint64) int {
 // Read reads one COUNTER document from r, sending its usage rows as record
 // batches to emit, which owns (and must Release) each batch. A nil emit
 // only counts the rows (Document.Rows, Totals, Months) and builds no
-// batches, for a caller that judges a document and keeps none of its rows.
+// batches, for a caller that judges a document and keeps none of its rows;
+// Options.Rows takes the rows one by one instead of batches.
 // It returns an error only when the document cannot be understood as a
 // COUNTER report, an exception response or a report list.
 //
@@ -397,14 +411,15 @@ type sink struct {
 	ctx    context.Context
 	doc    *Document
 	bt     *schemas.Batcher
+	rows   func(*schemas.Row) error // Options.Rows
 	n      int
 	warned map[string]bool // skip reasons already warned about
 	tot    totals
 }
 
 func newSink(ctx context.Context, doc *Document, opts Options, emit func(arrow.RecordBatch) error) *sink {
-	s := &sink{ctx: ctx, doc: doc}
-	if emit != nil {
+	s := &sink{ctx: ctx, doc: doc, rows: opts.Rows}
+	if emit != nil && s.rows == nil {
 		s.bt = schemas.NewBatcher(opts.Mem, opts.BatchRows, emit)
 	}
 	return s
@@ -469,7 +484,12 @@ func (s *sink) add(row *schemas.Row, m bibstat.Month, first time.Time, n int64) 
 		return fmt.Errorf("counts of %s add up to more than %d: %w", row.MetricType, int64(math.MaxInt64), ErrOverflow)
 	}
 	row.Month, row.Count = first, n
-	if s.bt != nil {
+	switch {
+	case s.rows != nil:
+		if err := s.rows(row); err != nil {
+			return err
+		}
+	case s.bt != nil:
 		if err := s.bt.Add(row); err != nil {
 			return err
 		}

@@ -21,7 +21,7 @@ import (
 // report is held one Report_Item at a time, never whole.
 type jsonReader struct {
 	ctx  context.Context
-	dec  *json.Decoder
+	dec  tokens
 	opts Options
 	emit func(arrow.RecordBatch) error
 	doc  *Document
@@ -40,6 +40,8 @@ type jsonReader struct {
 	oneMonth    bool   // a count was dated by one calendar month
 	notOneMonth string // the first performance period that was not, "" if none
 	shaped      bool   // the Report_ID has been checked against the items' shape
+
+	nodes []jnode // see node
 }
 
 func readJSON(ctx context.Context, r io.Reader, opts Options, emit func(arrow.RecordBatch) error, doc *Document) error {
@@ -49,7 +51,11 @@ func readJSON(ctx context.Context, r io.Reader, opts Options, emit func(arrow.Re
 			jr.sink.release()
 		}
 	}()
-	jr.dec = newDecoder(r)
+	if opts.streamJSON {
+		jr.dec = newDecoder(r)
+	} else {
+		jr.dec = jsonTokens(r)
+	}
 	tok, err := jr.token()
 	if err != nil {
 		return err
