@@ -104,11 +104,8 @@ func insertFacts(ctx context.Context, tx *sql.Tx, tmp string, chunk []bibstat.Si
 		return 0, err
 	}
 	if reloads {
-		// The months the superseded facts covered must be summed again too.
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_months
-			SELECT DISTINCT month FROM facts WHERE unit_key IN (SELECT unit_key FROM load_map)`); err != nil {
-			return 0, fmt.Errorf("load: supersede: %w", err)
-		}
+		// The superseded facts' sums are the unit's rows of agg_usage:
+		// dirty_units below names them, no scan of the facts needed.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM facts WHERE unit_key IN (SELECT unit_key FROM load_map)`); err != nil {
 			return 0, fmt.Errorf("load: supersede: %w", err)
 		}
@@ -128,9 +125,9 @@ func insertFacts(ctx context.Context, tx *sql.Tx, tmp string, chunk []bibstat.Si
 		rows, _ := res.RowsAffected()
 		n += rows
 	}
-	// A unit's rows are of the unit's month (ingest splits uploads per
-	// unit), so the sidecars name the months to sum again.
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_months SELECT DISTINCT month FROM load_map`); err != nil {
+	// Refresh sums these units' facts again, and finds the (month,
+	// platform) they cover, before and after, from agg_usage.
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_units SELECT DISTINCT unit_key FROM load_map`); err != nil {
 		return 0, fmt.Errorf("load: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO loaded_units

@@ -131,7 +131,7 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
 		return sum, err
 	}
 	var dirty int
-	if err := w.DB.QueryRowContext(ctx, `SELECT count(*) FROM dirty_months`).Scan(&dirty); err != nil {
+	if err := w.DB.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM dirty_months) + (SELECT count(*) FROM dirty_units)`).Scan(&dirty); err != nil {
 		return sum, fmt.Errorf("load: %w", err)
 	}
 	if dirty > 0 || sum.Loaded > 0 || copiesChanged {

@@ -49,15 +49,21 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 	if err := putPlatformChoices(ctx, tx, "count_source", w.count); err != nil {
 		return err
 	}
-	// agg_usage is kept per month: only the months a load touched are
-	// summed again, so restating one month never rescans the whole facts.
+	// agg_usage is kept per source: only the sources a load touched (and
+	// the months marked whole) are summed again, so restating one
+	// platform's month never rescans the other platforms' usage. Each
+	// agg_usage row is of one unit_key, so deleting a dirty source's rows
+	// and summing its facts anew is exact; dirty_cells keeps the (month,
+	// platform) they covered before and after, for the titles.
 	steps := []string{
-		`DELETE FROM agg_usage WHERE month IN (SELECT month FROM dirty_months)`,
+		`CREATE OR REPLACE TEMP TABLE dirty_cells AS ` + dirtyCellsSQL,
+		`DELETE FROM agg_usage WHERE ` + dirtyWhere,
 		`INSERT INTO agg_usage
 		 SELECT month, platform, release, report_id, metric_type, coalesce(data_type, ''), library_id,
 		        coalesce(institution_id, ''), coalesce(customer_id, ''), unit_key, sum(count)::BIGINT
-		 FROM facts WHERE month IN (SELECT month FROM dirty_months)
+		 FROM facts WHERE ` + dirtyWhere + `
 		 GROUP BY ALL`,
+		`INSERT INTO dirty_cells ` + dirtyCellsSQL + ` EXCEPT SELECT month, platform FROM dirty_cells`,
 	}
 	steps = append(steps, statements(ddl)...)
 	for _, q := range steps {
@@ -69,7 +75,7 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 	if err := w.refreshTitles(ctx, tx); err != nil {
 		return err
 	}
-	for _, q := range []string{`DELETE FROM dirty_months`, views} {
+	for _, q := range []string{`DELETE FROM dirty_months`, `DELETE FROM dirty_units`, views} {
 		if err := w.timed(ctx, tx, statementName(q), q); err != nil {
 			return err
 		}
@@ -81,6 +87,16 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 	w.log.Debug("refresh step", "statement", "COMMIT", "took", time.Since(start))
 	return nil
 }
+
+// dirtyWhere selects the rows of facts or agg_usage to sum again: those
+// of a dirty source or of a month marked dirty whole. One predicate, so a
+// row that is both is summed once.
+const dirtyWhere = `(unit_key IN (SELECT unit_key FROM dirty_units) OR month IN (SELECT month FROM dirty_months))`
+
+// dirtyCellsSQL: the (month, platform) of agg_usage's dirty rows; read
+// before and after they are summed again, it gives the cells a source
+// left and those it came to.
+const dirtyCellsSQL = `SELECT DISTINCT month, platform FROM agg_usage WHERE ` + dirtyWhere
 
 // statements splits a SQL file into its statements, each run and timed
 // on its own. A statement ends with ";" at the end of a line; whole-line

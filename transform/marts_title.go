@@ -12,10 +12,11 @@ import (
 // whole on every Refresh like the marts of schemas/sql/marts.sql. A
 // month's titles are a function of the month's facts and of which of its
 // facts count (the rule of choice and the attribution, over every month's
-// sources). Both are known exactly: the facts changed in dirty_months, and
-// which facts count is title_choice, one row per kind of fact that counts.
-// Refresh rebuilds the titles of the months in either, and of every month
-// when the mart or title_choice does not exist yet.
+// sources). Both are known exactly, per month and platform: the facts
+// changed in dirty_cells (marts.go), and which facts count is
+// title_choice, one row per kind of fact that counts. Refresh rebuilds the
+// titles of the (month, platform) in either, and of every one when the
+// mart or title_choice does not exist yet.
 
 // titleChoiceSQL: title_choice as this refresh sees it: the keys of the
 // facts rows that count after the rule of choice (one source and one
@@ -33,15 +34,21 @@ JOIN source_choice c ON c.counted AND c.unit_key = a.unit_key AND c.platform = a
   AND c.institution_id = CASE WHEN t.target_kind = 'unattributed' THEN a.institution_id ELSE '' END
   AND c.customer_id = CASE WHEN t.target_kind = 'unattributed' THEN a.customer_id ELSE '' END`
 
-// titleMonthsSQL: the months whose titles can have changed: their facts
-// did, or which of their facts count or for whom (either way round: a
-// source set aside, a new one counted, a library remapped).
-const titleMonthsSQL = `SELECT month FROM dirty_months
-UNION SELECT month FROM (SELECT * FROM title_choice_now EXCEPT SELECT * FROM title_choice)
-UNION SELECT month FROM (SELECT * FROM title_choice EXCEPT SELECT * FROM title_choice_now)
-ORDER BY month`
+// titleTodoSQL: the (month, platform) whose titles can have changed:
+// their facts did, or which of their facts count or for whom (either way
+// round: a source set aside, a new one counted, a library remapped). A
+// title row is of one platform, and which report counts for it is chosen
+// within its platform, so the other platforms' rows of the month stay.
+const titleTodoSQL = `CREATE OR REPLACE TEMP TABLE title_todo AS
+SELECT month, platform FROM dirty_cells
+UNION SELECT month, platform FROM (SELECT * FROM title_choice_now EXCEPT SELECT * FROM title_choice)
+UNION SELECT month, platform FROM (SELECT * FROM title_choice EXCEPT SELECT * FROM title_choice_now)`
 
-// titleCellsSQL: the chosen keys of one month's titled facts ($1), each
+// titleTodoAllSQL: every (month, platform) that has titles to count.
+const titleTodoAllSQL = `CREATE OR REPLACE TEMP TABLE title_todo AS SELECT DISTINCT month, platform FROM title_choice_now`
+
+// titleCellsSQL: the chosen keys of one month's ($1) titled facts of the
+// platforms to redo (title_todo), each
 // with its cell (entity × platform × metric_type) and only the report
 // that counts for the cell: per entity, platform, month and metric one
 // title-carrying report (TR/JR/BR > IR), of those with titles. The cell is
@@ -52,6 +59,7 @@ const titleCellsSQL = `CREATE OR REPLACE TEMP TABLE title_cells AS
 WITH keys AS (
   SELECT DISTINCT platform, library_id, institution_id, customer_id, unit_key, report_id, metric_type
   FROM facts WHERE month = $1 AND coalesce(title, '') <> ''
+    AND platform IN (SELECT platform FROM title_todo WHERE month = $1)
 ),
 counted AS (
   SELECT k.*, c.target_kind, c.target_id
@@ -79,13 +87,15 @@ FROM (
   SELECT k.cell, f.title, sum(f.count)::BIGINT AS count
   FROM facts f JOIN title_cells k USING (platform, library_id, institution_id, customer_id, unit_key, report_id, metric_type)
   WHERE f.month = $1 AND coalesce(f.title, '') <> ''
+    AND f.platform IN (SELECT platform FROM title_todo WHERE month = $1)
   GROUP BY k.cell, f.title
 ) s
 JOIN (SELECT DISTINCT cell, target_kind, target_id, platform, metric_type FROM title_cells) c USING (cell)`
 
 // refreshTitles brings mart_title_month and title_choice up to date
 // within tx, after the marts of marts.sql (it reads attribution and
-// source_choice) and before dirty_months is emptied. One month at a time,
+// source_choice) and dirty_cells, and before dirty_months and dirty_units
+// are emptied. One month at a time,
 // so that the aggregation of a 100M-row warehouse holds a month's titles
 // in memory, never all of them.
 func (w *Warehouse) refreshTitles(ctx context.Context, tx *sql.Tx) error {
@@ -98,23 +108,27 @@ func (w *Warehouse) refreshTitles(ctx context.Context, tx *sql.Tx) error {
 		  AND table_name IN ('mart_title_month', 'title_choice')`).Scan(&have); err != nil {
 		return fmt.Errorf("refresh titles: %w", err)
 	}
-	monthsSQL := titleMonthsSQL
+	todoSQL := titleTodoSQL
 	if have < 2 {
 		// A new warehouse, or one whose titles were built before
 		// title_choice was kept: every month anew.
-		monthsSQL = `SELECT DISTINCT month FROM title_choice_now ORDER BY month`
+		todoSQL = titleTodoAllSQL
 		if err := w.timed(ctx, tx, "CREATE TABLE mart_title_month", `CREATE OR REPLACE TABLE mart_title_month (
 			target_kind VARCHAR, target_id VARCHAR, platform VARCHAR, title VARCHAR, metric_type VARCHAR, month DATE, count BIGINT)`); err != nil {
 			return err
 		}
 	}
-	months, err := queryMonths(ctx, tx, monthsSQL)
+	if err := w.timed(ctx, tx, "title_todo", todoSQL); err != nil {
+		return err
+	}
+	months, err := queryMonths(ctx, tx, `SELECT DISTINCT month FROM title_todo ORDER BY month`)
 	if err != nil {
 		return fmt.Errorf("refresh titles: %w", err)
 	}
 	for _, m := range months {
 		start := time.Now()
-		if _, err := tx.ExecContext(ctx, `DELETE FROM mart_title_month WHERE month = ?`, m); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mart_title_month
+			WHERE month = $1 AND platform IN (SELECT platform FROM title_todo WHERE month = $1)`, m); err != nil {
 			return fmt.Errorf("refresh titles %s: %w", m.Format("2006-01"), err)
 		}
 		for _, q := range []string{titleCellsSQL, titleMonthSQL} {

@@ -187,8 +187,17 @@ CREATE OR REPLACE MACRO report_rank(r) AS
        WHEN upper(r) LIKE 'TR%' OR upper(r) LIKE 'JR%' OR upper(r) LIKE 'BR%' THEN 3
        WHEN upper(r) LIKE 'IR%' THEN 4 ELSE 5 END;
 
--- dirty_months: months whose facts changed since agg_usage was last summed.
--- Load adds to it in the same transaction as the facts; Refresh empties it.
+-- dirty_months: months whose facts changed since agg_usage was last summed,
+-- every platform of them; Refresh empties it.
 CREATE TABLE IF NOT EXISTS dirty_months (
   month DATE PRIMARY KEY
+);
+
+-- dirty_units: sources (unit_key) whose facts changed since agg_usage was
+-- last summed. Load adds to it in the same transaction as the facts;
+-- Refresh sums their facts again and, from their (month, platform) before
+-- and after, redoes only those months' titles of those platforms, so a
+-- restatement of one platform's month never re-sums the other platforms.
+CREATE TABLE IF NOT EXISTS dirty_units (
+  unit_key VARCHAR PRIMARY KEY
 );
