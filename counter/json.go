@@ -41,7 +41,9 @@ type jsonReader struct {
 	notOneMonth string // the first performance period that was not, "" if none
 	shaped      bool   // the Report_ID has been checked against the items' shape
 
-	nodes []jnode // see node
+	nodes   []jnode // see node
+	keySlab []string
+	valSlab []*jnode
 }
 
 func readJSON(ctx context.Context, r io.Reader, opts Options, emit func(arrow.RecordBatch) error, doc *Document) error {

@@ -90,6 +90,22 @@ func (jr *jsonReader) node(kind byte) *jnode {
 	n := &jr.nodes[0]
 	jr.nodes = jr.nodes[1:]
 	n.kind = kind
+	// An object's or list's first members go in windows of shared slabs
+	// (each capped, so that a fifth member's append moves it out).
+	const window = 4
+	switch kind {
+	case '{':
+		if len(jr.keySlab) < window {
+			jr.keySlab = make([]string, 64*window)
+		}
+		n.keys, jr.keySlab = jr.keySlab[:0:window], jr.keySlab[window:]
+		fallthrough
+	case '[':
+		if len(jr.valSlab) < window {
+			jr.valSlab = make([]*jnode, 64*window)
+		}
+		n.vals, jr.valSlab = jr.valSlab[:0:window], jr.valSlab[window:]
+	}
 	return n
 }
 

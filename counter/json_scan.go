@@ -8,7 +8,9 @@ package counter
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"sync"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -97,10 +99,14 @@ func (t *byteTokens) Token() (json.Token, error) {
 	case '"':
 		end, escaped := stringEnd(d, i)
 		t.pos = end
-		if s := d[i+1 : end-1]; escaped || !utf8.Valid(s) {
+		s := d[i+1 : end-1]
+		if escaped || !utf8.Valid(s) {
 			return unquoteJSON(s), nil
 		}
-		return string(d[i+1 : end-1]), nil
+		if v, ok := knownStrings()[string(s)]; ok {
+			return v, nil
+		}
+		return string(s), nil
 	case 't':
 		t.pos = i + 4
 		return true, nil
@@ -118,6 +124,36 @@ func (t *byteTokens) Token() (json.Token, error) {
 	t.pos = j
 	return json.Number(d[i:j]), nil
 }
+
+// knownStrings are the keys and values COUNTER responses repeat, each
+// boxed as a token once: a small response's strings are mostly these, and
+// a string made and boxed anew was two allocations each.
+var knownStrings = sync.OnceValue(func() map[string]json.Token {
+	keys := []string{"Report_Header", "Report_Name", "Report_ID", "Release", "Institution_Name", "Institution_ID",
+		"Customer_ID", "Report_Filters", "Report_Attributes", "Attributes_To_Show", "Begin_Date", "End_Date", "Created",
+		"Created_By", "Exceptions", "Exception", "Code", "Severity", "Message", "Data", "Help_URL", "Report_Items",
+		"Platform", "Database", "Title", "Item", "Items", "Item_ID", "Publisher", "Publisher_ID", "Attribute_Performance",
+		"Performance", "Period", "Instance", "Metric_Type", "Count", "Data_Type", "Section_Type", "Access_Type",
+		"Access_Method", "YOP", "Authors", "Name", "Publication_Date", "Article_Version", "Item_Contributors",
+		"Item_Dates", "Item_Attributes", "Item_Parent", "Item_Name", "Item_Component", "Type", "Value", "DOI", "ISBN",
+		"Print_ISSN", "Online_ISSN", "URI", "Proprietary", "ISNI", "ISIL", "ROR", "OCLC", "Journal", "Article",
+		"Other", "Unspecified", "Repository_Item", "Thesis_or_Dissertation", "Report", "Newspaper_or_Newsletter",
+		"Conference", "Conference_Item", "Dataset", "Patent", "Standard", "Software", "Book_Segment", "Chapter",
+		"Section", "OA_Gold", "Other_Free_To_Read", "Warning", "Error", "Fatal", "Info", "Debug", "5", "5.1"}
+	m := map[string]json.Token{}
+	for _, list := range [][]string{keys, Metrics, Reports, BookDataTypes, MultimediaDataTypes, AccessTypes, AccessMethods} {
+		for _, s := range list {
+			m[s] = s
+		}
+	}
+	for y := 2015; y < 2040; y++ {
+		for mo := 1; mo <= 12; mo++ {
+			ym := fmt.Sprintf("%04d-%02d", y, mo)
+			m[ym] = ym
+		}
+	}
+	return m
+})
 
 func isNumberByte(c byte) bool {
 	return '0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
