@@ -402,12 +402,12 @@ const coarseSlack = 2 * time.Millisecond
 
 // sleepUntil waits for the real clock to reach t, or ctx to end: on a
 // runtime timer until shortly before t, then the rest precisely
-// (preciseSleep), during which ctx is not watched.
+// (preciseUntil), during which ctx is not watched.
 func sleepUntil(ctx context.Context, t time.Time) error {
 	if err := sleepRoughly(ctx, t.Add(-coarseSlack)); err != nil {
 		return err
 	}
-	preciseSleep(time.Until(t))
+	preciseUntil(t)
 	return nil
 }
 
