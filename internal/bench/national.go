@@ -3,8 +3,10 @@ package bench
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -43,6 +45,7 @@ func benchNational(ctx context.Context, e Env, args []string) error {
 	fs.StringVar(&o.storeKind, "store", "memory", "object store for the archive: memory or local (a directory under --dir; fsync per object)")
 	fs.StringVar(&o.dir, "dir", "", "directory for the ledger, warehouse and site (default: a temporary one, removed)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the warehouse load to this `file`")
+	fs.BoolVar(&o.reuse, "reuse", false, "with --store local and --dir: load the archive an earlier run harvested there into a new warehouse, without harvesting again\n(to profile the load alone; the harvest's figures are left out)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -51,6 +54,9 @@ func benchNational(ctx context.Context, e Env, args []string) error {
 	}
 	if o.storeKind != "memory" && o.storeKind != "local" {
 		return &cli.UsageError{Msg: "bench national: --store is memory or local"}
+	}
+	if o.reuse && (o.storeKind != "local" || o.dir == "") {
+		return &cli.UsageError{Msg: "bench national: --reuse needs --store local and --dir"}
 	}
 	if o.dir == "" {
 		d, err := os.MkdirTemp("", "bibstat-bench-national-")
@@ -69,6 +75,7 @@ type nationalOptions struct {
 	spacing                                 time.Duration
 	faults                                  float64
 	storeKind, dir, cpuprofile              string
+	reuse                                   bool
 }
 
 // archive is what the harvest writes and the warehouse reads.
@@ -105,7 +112,7 @@ func runNational(ctx context.Context, e Env, o nationalOptions) error {
 			return err
 		}
 	}
-	hv, err := nationalHarvest(ctx, e, o, &world, st)
+	hv, err := nationalHarvestOrReuse(ctx, e, o, &world, st)
 	if err != nil {
 		return err
 	}
@@ -142,9 +149,12 @@ func runNational(ctx context.Context, e Env, o nationalOptions) error {
 	fmt.Fprintf(w, "agreements=%d\npages=%d\nreport_seconds=%.2f\n", n, site.Pages, reportSec)
 	fmt.Fprintf(w, "total_seconds=%.1f\npeak_rss_mb=%.0f\n", time.Since(totalStart).Seconds(), rss)
 	printLoad(w, loadBefore)
-	fmt.Fprintf(w, "headline=%d units from %d hosts harvested in %.1f s (%.2f× the politeness bound, %d spacing violations), %d rows loaded at %.0f rows/s, %d pages in %.1f s, parse %.2f× DuckDB, peak RSS %.0f MiB\n",
-		hv.units, o.platforms, hv.wall.Seconds(), hv.wall.Seconds()/hv.bound.Seconds(), hv.violations, load.Rows,
-		float64(load.Rows)/transformSec, site.Pages, reportSec, parseRatio, rss)
+	harvested := "reused"
+	if !o.reuse {
+		harvested = fmt.Sprintf("harvested in %.1f s (%.2f× the politeness bound, %d spacing violations)", hv.wall.Seconds(), hv.wall.Seconds()/hv.bound.Seconds(), hv.violations)
+	}
+	fmt.Fprintf(w, "headline=%d units from %d hosts %s, %d rows loaded at %.0f rows/s, %d pages in %.1f s, parse %.2f× DuckDB, peak RSS %.0f MiB\n",
+		hv.units, o.platforms, harvested, load.Rows, float64(load.Rows)/transformSec, site.Pages, reportSec, parseRatio, rss)
 	if hv.violations > 0 {
 		return fmt.Errorf("bench national: %d requests closer than the spacing", hv.violations)
 	}
@@ -170,6 +180,29 @@ func nationalParse(ctx context.Context, w io.Writer, dir string, rows int) (rati
 
 // nationalHarvest serves world's vendors and harvests them, wired as the
 // demo does, into st, and prints what it did and how politely.
+// nationalHarvestOrReuse harvests into st, or with --reuse takes the
+// archive as an earlier run left it and removes that run's warehouse, so
+// that the load starts from nothing as after a harvest.
+func nationalHarvestOrReuse(ctx context.Context, e Env, o nationalOptions, world *sushisim.Config, st archive) (harvestRun, error) {
+	if !o.reuse {
+		return nationalHarvest(ctx, e, o, world, st)
+	}
+	keys, err := st.List(ctx, bibstat.RawPrefix)
+	if err != nil {
+		return harvestRun{}, err
+	}
+	if len(keys) == 0 {
+		return harvestRun{}, fmt.Errorf("bench national: --reuse: no archive in %s", o.dir)
+	}
+	for _, p := range []string{"warehouse.duckdb", "warehouse.duckdb.wal"} {
+		if err := os.Remove(filepath.Join(o.dir, p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return harvestRun{}, err
+		}
+	}
+	fmt.Fprintf(e.Stdout, "harvest=reused\n")
+	return harvestRun{units: len(world.Libraries) * len(world.Platforms) * o.months}, nil
+}
+
 func nationalHarvest(ctx context.Context, e Env, o nationalOptions, world *sushisim.Config, st archive) (harvestRun, error) {
 	arr, bases, stop, err := serveRecorded(world)
 	if err != nil {
