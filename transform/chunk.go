@@ -127,7 +127,7 @@ func insertFacts(ctx context.Context, tx *sql.Tx, tmp string, chunk []bibstat.Si
 	}
 	// Refresh sums these units' facts again, and finds the (month,
 	// platform) they cover, before and after, from agg_usage.
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_units SELECT DISTINCT unit_key FROM load_map`); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO dirty_units SELECT DISTINCT unit_key FROM load_map`); err != nil {
 		return 0, fmt.Errorf("load: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO loaded_units

@@ -198,6 +198,9 @@ CREATE TABLE IF NOT EXISTS dirty_months (
 -- Refresh sums their facts again and, from their (month, platform) before
 -- and after, redoes only those months' titles of those platforms, so a
 -- restatement of one platform's month never re-sums the other platforms.
+-- No key: a unit loaded twice before a refresh is named twice, harmlessly
+-- (Refresh reads it as a set), and an index would cost more to keep and
+-- to empty than the table's few rows.
 CREATE TABLE IF NOT EXISTS dirty_units (
-  unit_key VARCHAR PRIMARY KEY
+  unit_key VARCHAR NOT NULL
 );
