@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 
 	"github.com/bibliotek24/bibstat/counter"
@@ -30,6 +31,7 @@ func benchParse(ctx context.Context, e Env, args []string) error {
 	dir := fs.String("dir", "", "directory for the generated files (default: a temporary one)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the two loads to this file")
 	nRounds := fs.Int("rounds", 5, "`n` loads of each side, alternating (ours, DuckDB's, ours, …); the medians are reported")
+	recycle := fs.Bool("recycle", true, "write our batches into the memory of those DuckDB has released (schemas.Recycler; Arrow route only)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -63,7 +65,15 @@ func benchParse(ctx context.Context, e Env, args []string) error {
 	}
 	defer stopProfile()
 	loadBefore := loadAverage()
-	r, err := alternate(ctx, db, tsv, filepath.Join(*dir, "usage.parquet"), *nRounds)
+	// DuckDB's Arrow scan holds each batch until it is done with it, so
+	// its memory can take the next; the Parquet route's writer is not
+	// held to that.
+	var mem memory.Allocator
+	*recycle = *recycle && transform.ArrowScan
+	if *recycle {
+		mem = schemas.NewRecycler()
+	}
+	r, err := alternateOn(ctx, db, tsv, filepath.Join(*dir, "usage.parquet"), *nRounds, mem)
 	if err != nil {
 		return fmt.Errorf("bench parse: %w", err)
 	}
@@ -83,6 +93,7 @@ func benchParse(ctx context.Context, e Env, args []string) error {
 	fmt.Fprintf(w, "duckdb_cpu_seconds=%.3f\n", median(r.duckdbCPU))
 	fmt.Fprintf(w, "parse_vs_duckdb_cpu_ratio=%.2f\n", median(ratios(r.duckdbCPU, r.oursCPU)))
 	fmt.Fprintf(w, "arrow_scan=%t\n", transform.ArrowScan)
+	fmt.Fprintf(w, "batch_recycle=%t\n", *recycle)
 	fmt.Fprintf(w, "peak_rss_mb=%.0f\n", peakRSSMB())
 	r.print(w, "")
 	printLoad(w, loadBefore)
@@ -148,7 +159,7 @@ const benchBatchRows = 2 * 122_880
 // stream, or a Parquet file beside pq in a build without the duckdb_arrow
 // tag). It returns, besides what was loaded, the seconds the parse took,
 // which overlap with the load.
-func loadOurs(ctx context.Context, db *sql.DB, tsv, pq string) (loaded, float64, error) {
+func loadOurs(ctx context.Context, db *sql.DB, tsv, pq string, mem memory.Allocator) (loaded, float64, error) {
 	t0 := time.Now()
 	in, err := os.Open(tsv)
 	if err != nil {
@@ -165,7 +176,7 @@ func loadOurs(ctx context.Context, db *sql.DB, tsv, pq string) (loaded, float64,
 	stream := schemas.NewStream(schemas.Usage, 2)
 	parsed := make(chan float64, 1)
 	go func() {
-		_, err := counter.Read(pctx, in, counter.Options{Name: tsv, BatchRows: benchBatchRows}, func(rec arrow.RecordBatch) error {
+		_, err := counter.Read(pctx, in, counter.Options{Name: tsv, BatchRows: benchBatchRows, Mem: mem}, func(rec arrow.RecordBatch) error {
 			return stream.Send(pctx, rec)
 		})
 		stream.CloseSend(err)
