@@ -177,9 +177,7 @@ func column[T any](t *table, si int, point func(any) T) []T {
 }
 
 // part is a table as a template draws it: with the page's words and root,
-// and its rows' cells each with its sort value and kind, so that the
-// template calls no function per cell (a call is reflection, and the
-// pages have hundreds of thousands of cells).
+// and its rows' cells already drawn (Part).
 type part struct {
 	*table
 	M    messages
@@ -189,33 +187,76 @@ type part struct {
 
 type partRow struct {
 	Label, Link string
-	Cells       []partCell
+	Cells       template.HTML // the row's cells, drawn by appendCells
 }
 
-type partCell struct {
-	Text, Sort string
-	Num        bool // a number, right-aligned
-}
-
-// Part readies t for the templates: every row has a sort value per cell,
-// every series a link or none. A pointer: the templates call Num on it for
-// every series, and a part holds the page's words by value.
+// Part readies t for the templates: every row's cells are drawn here, as
+// the template drew them (a cell per <td>, class "num" for a number, its
+// sort value if any, the text escaped as html/template escapes), since a
+// template action is a reflection call and the pages have hundreds of
+// thousands of cells.
 func (p page) Part(t *table) *part {
 	for len(t.Links) < len(t.Series) {
 		t.Links = append(t.Links, "")
 	}
 	pt := &part{table: t, M: p.M, Root: p.Root, Rows: make([]partRow, len(t.Rows))}
+	var b []byte
 	for i, r := range t.Rows {
-		cells := make([]partCell, len(r.Cells))
+		b = b[:0]
 		for j, c := range r.Cells {
-			cells[j] = partCell{Text: c, Num: pt.Num(j)}
+			sort := ""
 			if j < len(r.Sort) {
-				cells[j].Sort = r.Sort[j]
+				sort = r.Sort[j]
 			}
+			b = appendCell(b, c, sort, pt.Num(j))
 		}
-		pt.Rows[i] = partRow{Label: r.Label, Link: r.Link, Cells: cells}
+		pt.Rows[i] = partRow{Label: r.Label, Link: r.Link, Cells: template.HTML(b)}
 	}
 	return pt
+}
+
+// appendCell appends a table cell as the template
+// <td{{if .Num}} class="num"{{end}}{{with .Sort}} data-sort="{{.}}"{{end}}>{{.Text}}</td>
+// drew it.
+func appendCell(b []byte, text, sort string, num bool) []byte {
+	b = append(b, "<td"...)
+	if num {
+		b = append(b, ` class="num"`...)
+	}
+	if sort != "" {
+		b = appendEscaped(append(b, ` data-sort="`...), sort)
+		b = append(b, '"')
+	}
+	b = appendEscaped(append(b, '>'), text)
+	return append(b, "</td>"...)
+}
+
+// appendEscaped appends s escaped as html/template escapes a string in
+// text or in a quoted attribute (its htmlReplacementTable): those seven
+// are ASCII, so a byte at a time is the same as its rune at a time, and
+// other bytes, even ones that are not UTF-8, pass as they are.
+func appendEscaped(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case 0:
+			b = append(b, "\uFFFD"...)
+		case '"':
+			b = append(b, "&#34;"...)
+		case '&':
+			b = append(b, "&amp;"...)
+		case '\'':
+			b = append(b, "&#39;"...)
+		case '+':
+			b = append(b, "&#43;"...)
+		case '<':
+			b = append(b, "&lt;"...)
+		case '>':
+			b = append(b, "&gt;"...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
 }
 
 // Num says whether column i (of the series) holds numbers.

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"html/template"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -11,7 +12,7 @@ import (
 // with a function call per cell, and now, from cells readied by Part.
 const (
 	cellsBefore = `{{range $i, $c := $r.Cells}}<td{{if $.Num $i}} class="num"{{end}}{{with index $r.Sort $i}} data-sort="{{.}}"{{end}}>{{$c}}</td>{{end}}`
-	cellsNow    = `{{range $r.Cells}}<td{{if .Num}} class="num"{{end}}{{with .Sort}} data-sort="{{.}}"{{end}}>{{.Text}}</td>{{end}}`
+	cellsNow    = `{{$r.Cells}}`
 )
 
 // partBefore is what the template was given before.
@@ -63,6 +64,35 @@ func TestTableAsBefore(t *testing.T) {
 			if got.String() != want.String() || !strings.Contains(got.String(), "data-sort") {
 				t.Errorf("%s root %q: the table differs from before:\n%s\nwant\n%s", lang, root, got.String(), want.String())
 			}
+		}
+	}
+}
+
+// TestCellAsTemplate draws cells of random text, hostile and not UTF-8,
+// by appendCell and by html/template from the template the table used
+// before: the same bytes.
+func TestCellAsTemplate(t *testing.T) {
+	tpl := template.Must(template.New("c").Parse(`<td{{if .Num}} class="num"{{end}}{{with .Sort}} data-sort="{{.}}"{{end}}>{{.Text}}</td>`))
+	pieces := []string{"<", ">", "&", "'", `"`, "+", "\x00", "\xff", "\xe2\x82", "€", "\ufdd0", "\uffff", " ", "a", "1 234", "=", "\u2028", "javascript:", "&amp;"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		var text, sort strings.Builder
+		for range rng.IntN(8) {
+			text.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		for range rng.IntN(4) {
+			sort.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		num := rng.IntN(2) == 0
+		var want bytes.Buffer
+		if err := tpl.Execute(&want, struct {
+			Text, Sort string
+			Num        bool
+		}{text.String(), sort.String(), num}); err != nil {
+			t.Fatal(err)
+		}
+		if got := appendCell(nil, text.String(), sort.String(), num); string(got) != want.String() {
+			t.Fatalf("cell %q sort %q: %q, want %q", text.String(), sort.String(), got, want.String())
 		}
 	}
 }
