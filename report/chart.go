@@ -232,32 +232,21 @@ func appendCell(b []byte, text, sort string, num bool) []byte {
 }
 
 // appendEscaped appends s escaped as html/template escapes a string in
-// text or in a quoted attribute (its htmlReplacementTable): those seven
-// are ASCII, so a byte at a time is the same as its rune at a time, and
-// other bytes, even ones that are not UTF-8, pass as they are.
+// text or in a quoted attribute (its htmlReplacementTable, escapes): those
+// seven are ASCII, so a byte at a time is the same as its rune at a time,
+// and other bytes, even ones that are not UTF-8, pass as they are.
 func appendEscaped(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case 0:
-			b = append(b, "\uFFFD"...)
-		case '"':
-			b = append(b, "&#34;"...)
-		case '&':
-			b = append(b, "&amp;"...)
-		case '\'':
-			b = append(b, "&#39;"...)
-		case '+':
-			b = append(b, "&#43;"...)
-		case '<':
-			b = append(b, "&lt;"...)
-		case '>':
-			b = append(b, "&gt;"...)
-		default:
-			b = append(b, c)
+		if e := escapes[s[i]]; e != "" {
+			b = append(b, e...)
+		} else {
+			b = append(b, s[i])
 		}
 	}
 	return b
 }
+
+var escapes = [256]string{0: "\uFFFD", '"': "&#34;", '&': "&amp;", '\'': "&#39;", '+': "&#43;", '<': "&lt;", '>': "&gt;"}
 
 // Num says whether column i (of the series) holds numbers.
 func (p *part) Num(i int) bool {
