@@ -53,6 +53,12 @@ func (g *gatherer) add(rec arrow.RecordBatch, u unitRef) error {
 	return nil
 }
 
+// addRow copies r, a row of unit u, into the batch (counter.Options.Rows).
+func (g *gatherer) addRow(r *schemas.Row, u unitRef) error {
+	g.units = append(g.units, u) // before Add, which may emit the batch
+	return g.bt.Add(r)
+}
+
 // flush sends what is gathered.
 func (g *gatherer) flush() error { return g.bt.Flush() }
 

@@ -101,12 +101,12 @@ func startParse(ctx context.Context, src Source, chunk []bibstat.Sidecar, files 
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			errs[w] = p.emitting(ctx, stream, func(unit func(arrow.RecordBatch, unitRef) error) error {
+			errs[w] = p.emitting(ctx, stream, func(unit func(arrow.RecordBatch, unitRef) error, row func(*schemas.Row, unitRef) error) error {
 				for i := range next {
 					u := unitRef{key: sourceKey(chunk[i]), library: string(chunk[i].Library)}
 					var err error
-					if p.whys[i], err = parseRaw(ctx, src, chunk[i], func(rec arrow.RecordBatch) error {
-						return unit(rec, u)
+					if p.whys[i], err = parseRaw(ctx, src, chunk[i], func(r *schemas.Row) error {
+						return row(r, u)
 					}); err != nil {
 						cancel() // the others stop at their next unit
 						return err
@@ -123,7 +123,7 @@ func startParse(ctx context.Context, src Source, chunk []bibstat.Sidecar, files 
 	}
 	if len(uploads) > 0 {
 		wg.Go(func() {
-			errs[workers] = p.emitting(ctx, stream, func(unit func(arrow.RecordBatch, unitRef) error) error {
+			errs[workers] = p.emitting(ctx, stream, func(unit func(arrow.RecordBatch, unitRef) error, _ func(*schemas.Row, unitRef) error) error {
 				units := map[string]unitRef{}
 				for _, i := range uploads {
 					units[chunk[i].Key] = unitRef{key: sourceKey(chunk[i]), library: string(chunk[i].Library)}
@@ -166,7 +166,7 @@ func startParse(ctx context.Context, src Source, chunk []bibstat.Sidecar, files 
 // one unit, and joins such batches (a small one row by row, gatherer; a
 // larger one whole, coalescer) into batches of factsSchema sent to stream,
 // and sends the rest when parse is done.
-func (p *parsing) emitting(ctx context.Context, stream *schemas.Stream, parse func(unit func(arrow.RecordBatch, unitRef) error) error) error {
+func (p *parsing) emitting(ctx context.Context, stream *schemas.Stream, parse func(unit func(arrow.RecordBatch, unitRef) error, row func(*schemas.Row, unitRef) error) error) error {
 	send := func(rec arrow.RecordBatch) error {
 		if p.doomed.Load() {
 			rec.Release()
@@ -185,7 +185,7 @@ func (p *parsing) emitting(ctx context.Context, stream *schemas.Stream, parse fu
 		}
 		return g.add(rec, u)
 	}
-	if err := parse(unit); err != nil {
+	if err := parse(unit, g.addRow); err != nil {
 		return err
 	}
 	if err := g.flush(); err != nil {
@@ -256,13 +256,14 @@ func copyParsed(ctx context.Context, src Source, tmp string, i int, side bibstat
 	return name, true, f.Close()
 }
 
-// parseRaw reads a unit's raw object with this binary's reader into emit,
-// which takes over each batch.
+// parseRaw reads a unit's raw object with this binary's reader, each row
+// to row (counter.Options.Rows: straight into the worker's gatherer, no
+// batch of the unit's own).
 // why says, when it is not "", why the harvest is not loaded: the object
 // does not read, or reads to no rows without being the vendor's positive
 // "no usage" (an Empty report, or exception 3030). Its error is for the
 // store and ctx.
-func parseRaw(ctx context.Context, src Source, side bibstat.Sidecar, emit func(arrow.RecordBatch) error) (why string, err error) {
+func parseRaw(ctx context.Context, src Source, side bibstat.Sidecar, row func(*schemas.Row) error) (why string, err error) {
 	if ctx.Err() != nil {
 		return "", ctx.Err()
 	}
@@ -276,14 +277,17 @@ func parseRaw(ctx context.Context, src Source, side bibstat.Sidecar, emit func(a
 		return "", fmt.Errorf("parse %s: %w", side.Key, err)
 	}
 	// A failed send (the load) stops the load; a failed read is the object's.
+	// The rows of an object that fails may have gone: its why dooms the
+	// attempt, which is loaded again without it.
 	var werr error
-	doc, err := counter.Read(ctx, r, opts, func(rec arrow.RecordBatch) error {
-		if err := emit(rec); err != nil {
+	opts.Rows = func(r *schemas.Row) error {
+		if err := row(r); err != nil {
 			werr = err
 			return err
 		}
 		return nil
-	})
+	}
+	doc, err := counter.Read(ctx, r, opts, nil)
 	switch {
 	case ctx.Err() != nil:
 		return "", ctx.Err()
