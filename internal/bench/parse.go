@@ -31,7 +31,7 @@ func benchParse(ctx context.Context, e Env, args []string) error {
 	dir := fs.String("dir", "", "directory for the generated files (default: a temporary one)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the two loads to this file")
 	nRounds := fs.Int("rounds", 5, "`n` loads of each side, alternating (ours, DuckDB's, ours, …); the medians are reported")
-	recycle := fs.Bool("recycle", true, "write our batches into the memory of those DuckDB has released (schemas.Recycler; Arrow route only)")
+	recycle := fs.Bool("recycle", false, "write our batches into the memory of those DuckDB has released (schemas.Recycler; Arrow route only)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
