@@ -12,5 +12,11 @@
 // have no row for is shown as no data, never as 0.
 //
 // Vendor text (platform and title names) is untrusted. It reaches pages only
-// through html/template and JSON data blocks, never as markup or code.
+// through html/template and JSON data blocks, never as markup or code
+// (a table's cells are escaped as html/template escapes, by appendCell).
+//
+// A rebuild writes only what changed: a file that already holds what was
+// made is left alone, and a scope's downloads are not made at all when
+// the digest of their inputs is the one recorded in OUT.downloads.json,
+// beside the site (so never published), and their files are as recorded.
 package report
