@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -36,14 +35,7 @@ func TestPropertyRecyclerBatchesAsFresh(t *testing.T) {
 		ref := NewBatcher(nil, size, func(r arrow.RecordBatch) error { fresh = append(fresh, r); return nil })
 		var r Row
 		for range rng.IntN(60) {
-			if rng.IntN(3) == 0 {
-				for _, f := range r.texts() {
-					*f = words[rng.IntN(len(words))]
-				}
-				r.YOP, r.HasYOP = int32(1990+rng.IntN(40)), rng.IntN(4) > 0
-			}
-			r.Month = time.Date(2020+rng.IntN(3), time.Month(1+rng.IntN(12)), 1, 0, 0, 0, 0, time.UTC)
-			r.Count = rng.Int64N(1000)
+			nextRandomRow(rng, &r, words)
 			if err := bt.Add(&r); err != nil {
 				t.Fatal(err)
 			}
