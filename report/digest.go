@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"math"
 	"os"
 	"path/filepath"
@@ -70,7 +71,7 @@ func openDownloadRecord(out string, m messages, names map[string]string) *downlo
 // scopeDigest is the digest of a scope's downloads' inputs: the build's
 // (r.digest), the scope, every row of the usage downloads and the COUNTER
 // file's bytes.
-func (r *downloadRecord) scopeDigest(sc Scope, rows []libraryUsage, tsv []byte) string {
+func (r *downloadRecord) scopeDigest(sc Scope, rows iter.Seq[libraryUsage], n int, tsv []byte) string {
 	h := sha256.New()
 	h.Write(r.digest)
 	b := make([]byte, 0, 64<<10)
@@ -78,8 +79,8 @@ func (r *downloadRecord) scopeDigest(sc Scope, rows []libraryUsage, tsv []byte) 
 	for _, s := range []string{sc.Kind, sc.ID, sc.Name, sc.ISIL, sc.FileStem, sc.Directory} {
 		str(s)
 	}
-	b = binary.AppendUvarint(b, uint64(len(rows)))
-	for _, row := range rows {
+	b = binary.AppendUvarint(b, uint64(n))
+	for row := range rows {
 		if len(b) > 60<<10 {
 			h.Write(b)
 			b = b[:0]

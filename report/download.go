@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"iter"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,15 +21,15 @@ import (
 // spreadsheet download has a row per library, with its number and name.
 func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []usageRow, libs []libraryRow) ([]download, error) {
 	dir := filepath.Join(s.Out, sc.Directory)
-	lrows, runs, err := s.libraryRows(ctx, m, sc, libs)
+	lrows, n, runs, err := s.libraryRows(ctx, m, sc, libs)
 	if err != nil {
 		return nil, err
 	}
-	sheet := s.usageSheet(lrows, runs)
 	tsv, err := s.counterDownload(ctx, sc, rows)
 	if err != nil {
 		return nil, fmt.Errorf("download %s.tsv: %w", sc.FileStem, err)
 	}
+	var sheet sheet // made below, unless the downloads are as recorded
 	files := []struct {
 		suffix, label string
 		write         func(io.Writer) error
@@ -36,7 +38,7 @@ func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []
 		{"-maskin.csv", m.DownloadCSVMachine, func(w io.Writer) error { return sheet.writeCSV(w, m, true) }},
 		{".xlsx", m.DownloadXLSX, func(w io.Writer) error { return sheet.writeXLSX(w, m) }},
 		{".tsv", m.DownloadTSV, func(w io.Writer) error { _, err := w.Write(tsv); return err }},
-		{".parquet", m.DownloadParquet, sheet.writeParquet},
+		{".parquet", m.DownloadParquet, func(w io.Writer) error { return sheet.writeParquet(w) }},
 	}
 	var out []download
 	var names []string
@@ -50,12 +52,14 @@ func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []
 	key := sc.Directory + "/" + sc.FileStem
 	var digest string
 	if s.record != nil {
-		digest = s.record.scopeDigest(sc, lrows, tsv)
+		digest = s.record.scopeDigest(sc, lrows, n, tsv)
 		if s.record.unchanged(key, digest, dir, names) {
 			s.frags.skip(runs) // its libraries' fragments are not asked for
 			return out, nil
 		}
 	}
+	// The nation's are 800,000 rows: the slice is sized at once, not grown by doubling.
+	sheet = s.usageSheet(slices.AppendSeq(make([]libraryUsage, 0, n), lrows), runs)
 	for _, f := range files {
 		if f.suffix == ".tsv" && tsv == nil {
 			continue
@@ -78,41 +82,57 @@ type libraryUsage struct {
 
 // libraryRows are the scope's usage per library; the nation's adds the
 // usage no library could be attributed, under no number, so that the
-// download sums to the page.
-// The runs say which rows are which library's, in order.
-func (s *Site) libraryRows(ctx context.Context, m messages, sc Scope, libs []libraryRow) ([]libraryUsage, []sheetRun, error) {
-	n := 0
-	for _, l := range libs {
-		n += len(s.libUsage[l.ID])
-	}
-	out := make([]libraryUsage, 0, n) // the nation's are 800,000 rows: not grown by doubling
-	var runs []sheetRun
-	for _, l := range libs {
-		for _, r := range s.libUsage[l.ID] {
-			out = append(out, libraryUsage{l.ID, l.Name, r})
-		}
-		if n := len(s.libUsage[l.ID]); n > 0 {
-			runs = append(runs, sheetRun{key: runKey(l), n: n})
+// download sums to the page. They are a sequence, n long, made into a
+// slice only for downloads that are made (a rebuild digests most and
+// makes few). The runs say which rows are which library's, in order.
+func (s *Site) libraryRows(ctx context.Context, m messages, sc Scope, libs []libraryRow) (rows iter.Seq[libraryUsage], n int, runs []sheetRun, err error) {
+	var extra []libraryUsage
+	if sc.Kind == "nation" {
+		if extra, err = s.unattributed(ctx, m); err != nil {
+			return nil, 0, nil, err
 		}
 	}
-	if sc.Kind != "nation" {
-		return out, runs, nil
+	for _, l := range libs {
+		if k := len(s.libUsage[l.ID]); k > 0 {
+			n += k
+			runs = append(runs, sheetRun{key: runKey(l), n: k})
+		}
 	}
+	rows = func(yield func(libraryUsage) bool) {
+		for _, l := range libs {
+			for _, r := range s.libUsage[l.ID] {
+				if !yield(libraryUsage{l.ID, l.Name, r}) {
+					return
+				}
+			}
+		}
+		for _, r := range extra {
+			if !yield(r) {
+				return
+			}
+		}
+	}
+	return rows, n + len(extra), runs, nil
+}
+
+// unattributed is the nation's usage that no library could be attributed.
+func (s *Site) unattributed(ctx context.Context, m messages) ([]libraryUsage, error) {
 	q, err := s.DB.QueryContext(ctx, `SELECT platform, metric_type, month, sum(unattributed)::BIGINT FROM mart_national_month
 		GROUP BY ALL HAVING sum(unattributed) <> 0 ORDER BY ALL`)
 	if err != nil {
-		return nil, nil, fmt.Errorf("report unattributed usage: %w", err)
+		return nil, fmt.Errorf("report unattributed usage: %w", err)
 	}
 	defer q.Close()
+	var out []libraryUsage
 	for q.Next() {
 		r := libraryUsage{Name: m.Unattributed}
 		if err := q.Scan(&r.Platform, &r.Metric, &r.Month, &r.Count); err != nil {
-			return nil, nil, fmt.Errorf("report unattributed usage: %w", err)
+			return nil, fmt.Errorf("report unattributed usage: %w", err)
 		}
 		r.Total = float64(r.Count)
 		out = append(out, r)
 	}
-	return out, runs, q.Err()
+	return out, q.Err()
 }
 
 // sheet is a usage download's rows, and how it names platforms.
