@@ -2,6 +2,7 @@ package transform
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -55,13 +56,17 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 	// agg_usage row is of one unit_key, so deleting a dirty source's rows
 	// and summing its facts anew is exact; dirty_cells keeps the (month,
 	// platform) they covered before and after, for the titles.
+	factsWhere, err := dirtyFactsWhere(ctx, tx)
+	if err != nil {
+		return err
+	}
 	steps := []string{
 		`CREATE OR REPLACE TEMP TABLE dirty_cells AS ` + dirtyCellsSQL,
 		`DELETE FROM agg_usage WHERE ` + dirtyWhere,
 		`INSERT INTO agg_usage
 		 SELECT month, platform, release, report_id, metric_type, coalesce(data_type, ''), library_id,
 		        coalesce(institution_id, ''), coalesce(customer_id, ''), unit_key, sum(count)::BIGINT
-		 FROM facts WHERE ` + dirtyWhere + `
+		 FROM facts WHERE ` + factsWhere + `
 		 GROUP BY ALL`,
 		`INSERT INTO dirty_cells ` + dirtyCellsSQL + ` EXCEPT SELECT month, platform FROM dirty_cells`,
 	}
@@ -92,6 +97,30 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 // of a dirty source or of a month marked dirty whole. One predicate, so a
 // row that is both is summed once.
 const dirtyWhere = `(unit_key IN (SELECT unit_key FROM dirty_units) OR month IN (SELECT month FROM dirty_months))`
+
+// dirtyMonthsSQL: the months the dirty rows of the facts are in (a
+// unit's rows are of the unit's month: ingest splits uploads per unit).
+const dirtyMonthsSQL = `SELECT month FROM loaded_units WHERE unit_key IN (SELECT unit_key FROM dirty_units)
+UNION SELECT month FROM dirty_months ORDER BY month`
+
+// dirtyFactsWhere is dirtyWhere for the facts, first narrowed to the
+// months of dirtyMonthsSQL written out as constants: DuckDB applies a
+// constant filter in the scan, so it skips the other months' rows before
+// it looks their unit_key up (a subquery would be joined after the scan).
+func dirtyFactsWhere(ctx context.Context, tx *sql.Tx) (string, error) {
+	months, err := queryMonths(ctx, tx, dirtyMonthsSQL)
+	if err != nil {
+		return "", fmt.Errorf("refresh marts: dirty months: %w", err)
+	}
+	if len(months) == 0 {
+		return "false", nil
+	}
+	list := make([]string, len(months))
+	for i, m := range months {
+		list[i] = "DATE '" + m.Format(time.DateOnly) + "'"
+	}
+	return "month IN (" + strings.Join(list, ", ") + ") AND " + dirtyWhere, nil
+}
 
 // dirtyCellsSQL: the (month, platform) of agg_usage's dirty rows; read
 // before and after they are summed again, it gives the cells a source
