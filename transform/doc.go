@@ -46,8 +46,10 @@
 //     stored parsed rows of this parser version are copied and read with
 //     read_parquet; an upload of an older one is read again from its file,
 //     through its archived mapping (reread.go).
-//   - agg_usage: the facts summed over items, kept per month; Load marks
-//     the months it touched (dirty_months) and Refresh sums only those again.
+//   - agg_usage: the facts summed over items, kept per source; Load marks
+//     the sources it loaded (dirty_units) and Refresh sums only theirs
+//     again (dirty_months, every source of a month, is for a caller that
+//     must redo whole months).
 //   - register: libraries (BaseBibliotek XML or CSV), the institution
 //     mapping and the pools, archived in the store under
 //     bibstat.RegisterPrefix (keys in the root package's keys.go) so that
