@@ -134,40 +134,38 @@ func TestFastReaderAgreesWithReference(t *testing.T) {
 // TestFastReaderAgreesOnJSONLines: the same for the single sign-on's lines,
 // with lines that are JSON but not objects, and a URL event.
 func TestFastReaderAgreesOnJSONLines(t *testing.T) {
-	f, err := os.Open("testdata/logs.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cfg, err := accesslog.ParseConfig(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := testConfig(t)
 	src, _ := cfg.Source("sso")
-	robots, _ := accesslog.COUNTERRobots()
 	body, err := os.ReadFile("testdata/sso.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body = append(body, "null\n[1]\n{\"ts\":\"2026-03-15T09:00:00Z\",\"sub\":\"u-2\",\"home_library\":\"2030100\",\"url\":\"https://www.avisarkiv.no/article/3\",\"ua\":\"x\"}\n"...)
-	key := bytes.Repeat([]byte{4}, 32)
-	wantEv, wantSt := accesslog.RefRead(cfg, src, key, robots, "sso", body)
+	if n := readersAgree(t, cfg, src, bytes.Repeat([]byte{4}, 32), "sso", body); n == 0 {
+		t.Fatal("no events: the comparison would prove nothing")
+	}
+}
+
+// readersAgree reads data with the Reader and the reference reader, fails
+// t where their events or stats differ, and says how many events there were.
+func readersAgree(t *testing.T, cfg *accesslog.Config, src *accesslog.Source, key []byte, name string, data []byte) int {
+	t.Helper()
+	robots, _ := accesslog.COUNTERRobots()
+	wantEv, wantSt := accesslog.RefRead(cfg, src, key, robots, name, data)
 	keys, _ := accesslog.NewKeyring(key)
 	var got []accesslog.Event
-	st, err := accesslog.NewReader(cfg, src, keys, robots).Read(context.Background(), "sso", bytes.NewReader(body), func(ev *accesslog.Event) error {
+	st, err := accesslog.NewReader(cfg, src, keys, robots).Read(context.Background(), name, bytes.NewReader(data), func(ev *accesslog.Event) error {
 		got = append(got, *ev)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	compareStats(t, "sso", st, wantSt)
-	if len(got) == 0 {
-		t.Fatal("no events: the comparison would prove nothing")
-	}
+	compareStats(t, name, st, wantSt)
 	if !slices.Equal(got, wantEv) {
-		t.Errorf("events %+v, want %+v", got, wantEv)
+		t.Fatalf("events %+v, want %+v", got, wantEv)
 	}
+	return len(got)
 }
 
 func compareStats(t *testing.T, name string, got, want accesslog.Stats) {
@@ -207,22 +205,8 @@ func FuzzReaderAgrees(f *testing.F) {
 		f.Fatal(err)
 	}
 	src, _ := cfg.Source("proxy")
-	robots, _ := accesslog.COUNTERRobots()
 	key := bytes.Repeat([]byte{3}, 32)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		wantEv, wantSt := accesslog.RefRead(cfg, src, key, robots, "f", data)
-		keys, _ := accesslog.NewKeyring(key)
-		var got []accesslog.Event
-		st, err := accesslog.NewReader(cfg, src, keys, robots).Read(context.Background(), "f", bytes.NewReader(data), func(ev *accesslog.Event) error {
-			got = append(got, *ev)
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		compareStats(t, "fuzz", st, wantSt)
-		if !slices.Equal(got, wantEv) {
-			t.Fatalf("events %+v, want %+v", got, wantEv)
-		}
+		readersAgree(t, cfg, src, key, "f", data)
 	})
 }

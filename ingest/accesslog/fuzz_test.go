@@ -52,15 +52,7 @@ func FuzzRead(f *testing.F) {
 }
 
 func newIngesterF(f *testing.F) *accesslog.Ingester {
-	cfgFile, err := os.Open("testdata/logs.yaml")
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer cfgFile.Close()
-	cfg, err := accesslog.ParseConfig(cfgFile)
-	if err != nil {
-		f.Fatal(err)
-	}
+	cfg := testConfig(f)
 	keys, _ := accesslog.NewKeyring(bytes.Repeat([]byte{1}, 32))
 	robots, err := accesslog.COUNTERRobots()
 	if err != nil {

@@ -19,17 +19,24 @@ import (
 	"github.com/bibliotek24/bibstat/schemas"
 )
 
-func newIngester(t *testing.T, st store.Store) *accesslog.Ingester {
-	t.Helper()
+// testConfig is the fixtures' configuration, testdata/logs.yaml.
+func testConfig(tb testing.TB) *accesslog.Config {
+	tb.Helper()
 	f, err := os.Open("testdata/logs.yaml")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer f.Close()
 	cfg, err := accesslog.ParseConfig(f)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return cfg
+}
+
+func newIngester(t *testing.T, st store.Store) *accesslog.Ingester {
+	t.Helper()
+	cfg := testConfig(t)
 	key, err := accesslog.LoadKey(filepath.Join(t.TempDir(), "accesslog.key"))
 	if err != nil {
 		t.Fatal(err)
