@@ -31,12 +31,13 @@ func benchParse(ctx context.Context, e Env, args []string) error {
 	dir := fs.String("dir", "", "directory for the generated files (default: a temporary one)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the two loads to this file")
 	nRounds := fs.Int("rounds", 5, "`n` loads of each side, alternating (ours, DuckDB's, ours, …); the medians are reported")
+	batchRows := fs.Int("batch-rows", benchBatchRows, "rows in each of our reader's batches")
 	recycle := fs.Bool("recycle", false, "write our batches into the memory of those DuckDB has released (schemas.Recycler; Arrow route only)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if *rows <= 0 || *nRounds <= 0 {
-		return &cli.UsageError{Msg: "bench parse: --rows and --rounds must be positive"}
+	if *rows <= 0 || *nRounds <= 0 || *batchRows <= 0 {
+		return &cli.UsageError{Msg: "bench parse: --rows, --rounds and --batch-rows must be positive"}
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "bibstat-bench-parse-")
@@ -73,7 +74,7 @@ func benchParse(ctx context.Context, e Env, args []string) error {
 	if *recycle {
 		mem = schemas.NewRecycler()
 	}
-	r, err := alternateOn(ctx, db, tsv, filepath.Join(*dir, "usage.parquet"), *nRounds, mem)
+	r, err := alternateOn(ctx, db, tsv, filepath.Join(*dir, "usage.parquet"), *nRounds, mem, *batchRows)
 	if err != nil {
 		return fmt.Errorf("bench parse: %w", err)
 	}
@@ -94,6 +95,7 @@ func benchParse(ctx context.Context, e Env, args []string) error {
 	fmt.Fprintf(w, "parse_vs_duckdb_cpu_ratio=%.2f\n", median(ratios(r.duckdbCPU, r.oursCPU)))
 	fmt.Fprintf(w, "arrow_scan=%t\n", transform.ArrowScan)
 	fmt.Fprintf(w, "batch_recycle=%t\n", *recycle)
+	fmt.Fprintf(w, "batch_rows=%d\n", *batchRows)
 	fmt.Fprintf(w, "peak_rss_mb=%.0f\n", peakRSSMB())
 	r.print(w, "")
 	printLoad(w, loadBefore)
@@ -159,7 +161,7 @@ const benchBatchRows = 2 * 122_880
 // stream, or a Parquet file beside pq in a build without the duckdb_arrow
 // tag). It returns, besides what was loaded, the seconds the parse took,
 // which overlap with the load.
-func loadOurs(ctx context.Context, db *sql.DB, tsv, pq string, mem memory.Allocator) (loaded, float64, error) {
+func loadOurs(ctx context.Context, db *sql.DB, tsv, pq string, mem memory.Allocator, batchRows int) (loaded, float64, error) {
 	t0 := time.Now()
 	in, err := os.Open(tsv)
 	if err != nil {
@@ -176,7 +178,7 @@ func loadOurs(ctx context.Context, db *sql.DB, tsv, pq string, mem memory.Alloca
 	stream := schemas.NewStream(schemas.Usage, 2)
 	parsed := make(chan float64, 1)
 	go func() {
-		_, err := counter.Read(pctx, in, counter.Options{Name: tsv, BatchRows: benchBatchRows, Mem: mem}, func(rec arrow.RecordBatch) error {
+		_, err := counter.Read(pctx, in, counter.Options{Name: tsv, BatchRows: batchRows, Mem: mem}, func(rec arrow.RecordBatch) error {
 			return stream.Send(pctx, rec)
 		})
 		stream.CloseSend(err)
