@@ -2,7 +2,6 @@ package schemas
 
 import (
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -94,9 +93,6 @@ type Batcher struct {
 	lastDay   arrow.Date32
 	zeros     []int32 // see noText
 	n         int
-	// rec, when the Batcher's allocator is a Recycler, gives the slices
-	// of the next batch and takes back those of a released one.
-	rec *Recycler
 }
 
 // textColumn is one utf8 column being gathered: Arrow's layout, offsets
@@ -137,7 +133,6 @@ func NewBatcher(mem memory.Allocator, size int, emit func(arrow.RecordBatch) err
 	}
 	bt := &Batcher{Size: size, Emit: emit, mem: mem, strs: make([]textColumn, len(StringColumns)),
 		yop: array.NewInt32Builder(mem)}
-	bt.rec, _ = mem.(*Recycler)
 	for i := range bt.strs {
 		bt.strs[i].offsets = []int32{0}
 	}
@@ -200,25 +195,24 @@ func (bt *Batcher) Flush() error {
 	cols := make([]arrow.Array, 0, len(Usage.Fields()))
 	for i := range bt.strs {
 		c := &bt.strs[i]
-		offBuf, textBuf := memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(bt.noText())), memory.NewBufferBytes([]byte{})
+		offsets, text := bt.noText(), []byte{}
 		if len(c.data) > 0 {
 			c.padTo(bt.n)
-			offBuf, textBuf = bt.buffer(arrow.Int32Traits.CastToBytes(c.offsets)), bt.buffer(c.data)
+			offsets, text = c.offsets, c.data
 			// The emitted batch owns the old slices; start new ones of the same size.
-			c.offsets = append(arrow.Int32Traits.CastFromBytes(bt.take(4*cap(c.offsets))), 0)
-			c.data = bt.take(cap(c.data))
+			c.offsets = append(make([]int32, 0, cap(c.offsets)), 0)
+			c.data = make([]byte, 0, cap(c.data))
 		}
-		data := array.NewData(arrow.BinaryTypes.String, bt.n, []*memory.Buffer{nil, offBuf, textBuf}, nil, 0, 0)
-		offBuf.Release()
-		textBuf.Release()
+		data := array.NewData(arrow.BinaryTypes.String, bt.n,
+			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets)), memory.NewBufferBytes(text)},
+			nil, 0, 0)
 		cols = append(cols, array.MakeFromData(data))
 		data.Release()
 	}
-	cols = append(cols, bt.yop.NewArray(), bt.fixedWidth(arrow.FixedWidthTypes.Date32, arrow.Date32Traits.CastToBytes(bt.mon), bt.n),
-		bt.fixedWidth(arrow.PrimitiveTypes.Int64, arrow.Int64Traits.CastToBytes(bt.cnt), bt.n))
+	cols = append(cols, bt.yop.NewArray(), fixedWidth(arrow.FixedWidthTypes.Date32, arrow.Date32Traits.CastToBytes(bt.mon), bt.n),
+		fixedWidth(arrow.PrimitiveTypes.Int64, arrow.Int64Traits.CastToBytes(bt.cnt), bt.n))
 	// The emitted batch owns the old slices, as with text.
-	bt.mon = arrow.Date32Traits.CastFromBytes(bt.take(4 * cap(bt.mon)))
-	bt.cnt = arrow.Int64Traits.CastFromBytes(bt.take(8 * cap(bt.cnt)))
+	bt.mon, bt.cnt = make([]arrow.Date32, 0, cap(bt.mon)), make([]int64, 0, cap(bt.cnt))
 	rec := array.NewRecordBatch(Usage, cols, int64(bt.n))
 	for _, c := range cols {
 		c.Release()
@@ -233,104 +227,10 @@ func (bt *Batcher) Release() {
 }
 
 // fixedWidth is an array of n values of typ, without nulls, on b.
-func (bt *Batcher) fixedWidth(typ arrow.DataType, b []byte, n int) arrow.Array {
-	buf := bt.buffer(b)
-	defer buf.Release()
-	data := array.NewData(typ, n, []*memory.Buffer{nil, buf}, nil, 0, 0)
+func fixedWidth(typ arrow.DataType, b []byte, n int) arrow.Array {
+	data := array.NewData(typ, n, []*memory.Buffer{nil, memory.NewBufferBytes(b)}, nil, 0, 0)
 	defer data.Release()
 	return array.MakeFromData(data)
-}
-
-// take is an empty slice of capacity n for the next batch: a released
-// batch's, with a Recycler, else new.
-func (bt *Batcher) take(n int) []byte {
-	if bt.rec != nil {
-		return bt.rec.take(n)
-	}
-	return make([]byte, 0, n)
-}
-
-// buffer is an emitted batch's buffer on b: with a Recycler, b goes back
-// to it once every holder of the batch has released it.
-func (bt *Batcher) buffer(b []byte) *memory.Buffer {
-	if bt.rec != nil {
-		return memory.NewBufferWithAllocator(b, bt.rec)
-	}
-	return memory.NewBufferBytes(b)
-}
-
-// Recycler is an allocator that keeps the memory of released record
-// batches for the next ones: a Batcher on it (NewBatcher's mem) writes a
-// batch into a released batch's slices, not into fresh memory the kernel
-// must first map (a quarter of the Batcher's CPU in the parse bench).
-//
-// Only for batches whose every reader holds a reference for as long as it
-// reads them (Retain/Release), as DuckDB's Arrow scan does: a string taken
-// from a batch (Row.SetFrom) and kept past its Release would change when
-// the memory is written again.
-type Recycler struct {
-	mu   sync.Mutex
-	free [][]byte
-}
-
-// maxRecycled bounds the slices a Recycler keeps: a batch's 38 columns a
-// few times over, for the batches DuckDB holds at once.
-const maxRecycled = 512
-
-// NewRecycler returns an empty Recycler, safe for concurrent use.
-func NewRecycler() *Recycler { return &Recycler{} }
-
-// take is an empty slice of capacity at least n, its contents not
-// cleared.
-func (r *Recycler) take(n int) []byte {
-	if n == 0 {
-		return []byte{}
-	}
-	r.mu.Lock()
-	for i, b := range r.free {
-		if cap(b) >= n && cap(b) <= 2*n {
-			last := len(r.free) - 1
-			r.free[i] = r.free[last]
-			r.free[last] = nil
-			r.free = r.free[:last]
-			r.mu.Unlock()
-			return b[:0]
-		}
-	}
-	r.mu.Unlock()
-	return make([]byte, 0, n)
-}
-
-// Allocate is a cleared slice of size bytes, as the Go allocator's.
-func (r *Recycler) Allocate(size int) []byte {
-	b := r.take(size)[:size]
-	clear(b)
-	return b
-}
-
-func (r *Recycler) Reallocate(size int, b []byte) []byte {
-	if size <= cap(b) {
-		if old := len(b); size > old {
-			clear(b[old:size])
-		}
-		return b[:size]
-	}
-	nb := r.Allocate(size)
-	copy(nb, b)
-	r.Free(b)
-	return nb
-}
-
-// Free keeps b for a later take.
-func (r *Recycler) Free(b []byte) {
-	if cap(b) == 0 {
-		return
-	}
-	r.mu.Lock()
-	if len(r.free) < maxRecycled {
-		r.free = append(r.free, b[:0])
-	}
-	r.mu.Unlock()
 }
 
 // date32 is arrow.Date32FromTime(t) without its Truncate, the larger part

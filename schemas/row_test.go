@@ -192,19 +192,6 @@ func TestDate32MatchesArrow(t *testing.T) {
 // compared with Arrow's own builders fed the same rows (the Batcher's way
 // before its offsets were written lazily and the empty columns shared one
 // zeroed buffer).
-// nextRandomRow makes r a random row: a new title of words, or the same
-// title's next month.
-func nextRandomRow(rng *rand.Rand, r *Row, words []string) {
-	if rng.IntN(3) == 0 {
-		for _, f := range r.texts() {
-			*f = words[rng.IntN(len(words))]
-		}
-		r.YOP, r.HasYOP = int32(1990+rng.IntN(40)), rng.IntN(4) > 0
-	}
-	r.Month = time.Date(2020+rng.IntN(3), time.Month(1+rng.IntN(12)), 1, 0, 0, 0, 0, time.UTC)
-	r.Count = rng.Int64N(1000)
-}
-
 func TestBatcherMatchesArrowBuilders(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	words := []string{"", "", "", "a", "Aftenposten", "Journal of Synthetic Studies 12", "æøå", strings.Repeat("x", 40)}
@@ -256,4 +243,17 @@ func TestBatcherMatchesArrowBuilders(t *testing.T) {
 		}
 		want.Release()
 	}
+}
+
+// nextRandomRow makes r a random row: a new title of words, or the same
+// title's next month.
+func nextRandomRow(rng *rand.Rand, r *Row, words []string) {
+	if rng.IntN(3) == 0 {
+		for _, f := range r.texts() {
+			*f = words[rng.IntN(len(words))]
+		}
+		r.YOP, r.HasYOP = int32(1990+rng.IntN(40)), rng.IntN(4) > 0
+	}
+	r.Month = time.Date(2020+rng.IntN(3), time.Month(1+rng.IntN(12)), 1, 0, 0, 0, 0, time.UTC)
+	r.Count = rng.Int64N(1000)
 }

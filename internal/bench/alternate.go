@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // rounds are the times of the parse comparison's loads, in seconds, one
@@ -28,16 +26,15 @@ type rounds struct {
 // both sides alike rather than whichever ran while it was busiest, and
 // the medians say what one paired run cannot.
 func alternate(ctx context.Context, db *sql.DB, tsv, pq string, n int) (rounds, error) {
-	return alternateOn(ctx, db, tsv, pq, n, nil, benchBatchRows)
+	return alternateOn(ctx, db, tsv, pq, n, benchBatchRows)
 }
 
-// alternateOn is alternate with our reader's batches on mem (nil: the Go
-// allocator).
-func alternateOn(ctx context.Context, db *sql.DB, tsv, pq string, n int, mem memory.Allocator, batchRows int) (rounds, error) {
+// alternateOn is alternate with our reader's batches of batchRows rows.
+func alternateOn(ctx context.Context, db *sql.DB, tsv, pq string, n int, batchRows int) (rounds, error) {
 	var r rounds
 	for i := range n {
 		start, cpu := time.Now(), cpuSeconds()
-		ours, parseSec, err := loadOurs(ctx, db, tsv, pq, mem, batchRows)
+		ours, parseSec, err := loadOurs(ctx, db, tsv, pq, batchRows)
 		if err != nil {
 			return r, fmt.Errorf("ours, round %d: %w", i+1, err)
 		}

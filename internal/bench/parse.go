@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 
 	"github.com/bibliotek24/bibstat/counter"
@@ -32,7 +31,6 @@ func benchParse(ctx context.Context, e Env, args []string) error {
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the two loads to this file")
 	nRounds := fs.Int("rounds", 5, "`n` loads of each side, alternating (ours, DuckDB's, ours, …); the medians are reported")
 	batchRows := fs.Int("batch-rows", benchBatchRows, "rows in each of our reader's batches")
-	recycle := fs.Bool("recycle", false, "write our batches into the memory of those DuckDB has released (schemas.Recycler; Arrow route only)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -66,15 +64,7 @@ func benchParse(ctx context.Context, e Env, args []string) error {
 	}
 	defer stopProfile()
 	loadBefore := loadAverage()
-	// DuckDB's Arrow scan holds each batch until it is done with it, so
-	// its memory can take the next; the Parquet route's writer is not
-	// held to that.
-	var mem memory.Allocator
-	*recycle = *recycle && transform.ArrowScan
-	if *recycle {
-		mem = schemas.NewRecycler()
-	}
-	r, err := alternateOn(ctx, db, tsv, filepath.Join(*dir, "usage.parquet"), *nRounds, mem, *batchRows)
+	r, err := alternateOn(ctx, db, tsv, filepath.Join(*dir, "usage.parquet"), *nRounds, *batchRows)
 	if err != nil {
 		return fmt.Errorf("bench parse: %w", err)
 	}
@@ -94,7 +84,6 @@ func benchParse(ctx context.Context, e Env, args []string) error {
 	fmt.Fprintf(w, "duckdb_cpu_seconds=%.3f\n", median(r.duckdbCPU))
 	fmt.Fprintf(w, "parse_vs_duckdb_cpu_ratio=%.2f\n", median(ratios(r.duckdbCPU, r.oursCPU)))
 	fmt.Fprintf(w, "arrow_scan=%t\n", transform.ArrowScan)
-	fmt.Fprintf(w, "batch_recycle=%t\n", *recycle)
 	fmt.Fprintf(w, "batch_rows=%d\n", *batchRows)
 	fmt.Fprintf(w, "peak_rss_mb=%.0f\n", peakRSSMB())
 	r.print(w, "")
@@ -161,7 +150,7 @@ const benchBatchRows = 2 * 122_880
 // stream, or a Parquet file beside pq in a build without the duckdb_arrow
 // tag). It returns, besides what was loaded, the seconds the parse took,
 // which overlap with the load.
-func loadOurs(ctx context.Context, db *sql.DB, tsv, pq string, mem memory.Allocator, batchRows int) (loaded, float64, error) {
+func loadOurs(ctx context.Context, db *sql.DB, tsv, pq string, batchRows int) (loaded, float64, error) {
 	t0 := time.Now()
 	in, err := os.Open(tsv)
 	if err != nil {
@@ -178,7 +167,7 @@ func loadOurs(ctx context.Context, db *sql.DB, tsv, pq string, mem memory.Alloca
 	stream := schemas.NewStream(schemas.Usage, 2)
 	parsed := make(chan float64, 1)
 	go func() {
-		_, err := counter.Read(pctx, in, counter.Options{Name: tsv, BatchRows: batchRows, Mem: mem}, func(rec arrow.RecordBatch) error {
+		_, err := counter.Read(pctx, in, counter.Options{Name: tsv, BatchRows: batchRows}, func(rec arrow.RecordBatch) error {
 			return stream.Send(pctx, rec)
 		})
 		stream.CloseSend(err)
