@@ -17,22 +17,7 @@ func (p *parser) jsonLine(b []byte, ev *Event) (outcome, string) {
 		return isBad, "not a JSON object"
 	}
 	fl := &p.rd.src.Fields
-	get := func(k string) (string, bool) {
-		if k == "" {
-			return "", true
-		}
-		switch v := p.jsonbuf[k].(type) {
-		case nil:
-			return "", true
-		case string:
-			return v, true
-		case float64: // a library number written as a number
-			if v == float64(int64(v)) {
-				return strconv.FormatInt(int64(v), 10), true
-			}
-		}
-		return "", false
-	}
+	get := func(k string) (string, bool) { return jsonField(p.jsonbuf, k) }
 	ts, ok := get(fl.Time)
 	t, err := time.Parse(time.RFC3339, ts)
 	if !ok || err != nil {
@@ -84,4 +69,24 @@ func (p *parser) jsonLine(b []byte, ev *Event) (outcome, string) {
 		ev.Item = p.keys.Pseudonym("search", ts+"\x00"+user+session)[:16]
 	}
 	return p.finish(ev, t, []byte(user), []byte(session), []byte(library))
+}
+
+// jsonField is the text of an event's field k ("" when the source names
+// none, or the line has none or null), and false when it is not text: a
+// library number written as a whole number reads as its digits.
+func jsonField(obj map[string]any, k string) (string, bool) {
+	if k == "" {
+		return "", true
+	}
+	switch v := obj[k].(type) {
+	case nil:
+		return "", true
+	case string:
+		return v, true
+	case float64:
+		if v == float64(int64(v)) {
+			return strconv.FormatInt(int64(v), 10), true
+		}
+	}
+	return "", false
 }

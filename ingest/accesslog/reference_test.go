@@ -279,22 +279,7 @@ func (rd *refReader) jsonLine(s string, ev *Event) (outcome, string) {
 		return isBad, "not a JSON object"
 	}
 	fl := &rd.src.Fields
-	get := func(k string) (string, bool) {
-		if k == "" {
-			return "", true
-		}
-		switch v := obj[k].(type) {
-		case nil:
-			return "", true
-		case string:
-			return v, true
-		case float64:
-			if v == float64(int64(v)) {
-				return strconv.FormatInt(int64(v), 10), true
-			}
-		}
-		return "", false
-	}
+	get := func(k string) (string, bool) { return jsonField(obj, k) } // the field rule is the Reader's, as the URL rules are
 	ts, ok := get(fl.Time)
 	t, err := time.Parse(time.RFC3339, ts)
 	if !ok || err != nil {
