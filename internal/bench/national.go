@@ -178,8 +178,6 @@ func nationalParse(ctx context.Context, w io.Writer, dir string, rows int) (rati
 	return ratio, nil
 }
 
-// nationalHarvest serves world's vendors and harvests them, wired as the
-// demo does, into st, and prints what it did and how politely.
 // nationalHarvestOrReuse harvests into st, or with --reuse takes the
 // archive as an earlier run left it and removes that run's warehouse, so
 // that the load starts from nothing as after a harvest.
@@ -203,6 +201,8 @@ func nationalHarvestOrReuse(ctx context.Context, e Env, o nationalOptions, world
 	return harvestRun{units: len(world.Libraries) * len(world.Platforms) * o.months}, nil
 }
 
+// nationalHarvest serves world's vendors and harvests them, wired as the
+// demo does, into st, and prints what it did and how politely.
 func nationalHarvest(ctx context.Context, e Env, o nationalOptions, world *sushisim.Config, st archive) (harvestRun, error) {
 	arr, bases, stop, err := serveRecorded(world)
 	if err != nil {
