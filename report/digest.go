@@ -2,12 +2,9 @@ package report
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"iter"
-	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -72,35 +69,19 @@ func openDownloadRecord(out string, m messages, names map[string]string) *downlo
 // (r.digest), the scope, every row of the usage downloads and the COUNTER
 // file's bytes.
 func (r *downloadRecord) scopeDigest(sc Scope, rows iter.Seq[libraryUsage], n int, tsv []byte) string {
-	h := sha256.New()
-	h.Write(r.digest)
-	b := make([]byte, 0, 64<<10)
-	str := func(s string) { b = append(binary.AppendUvarint(b, uint64(len(s))), s...) }
+	d := newDigester(r.digest)
 	for _, s := range []string{sc.Kind, sc.ID, sc.Name, sc.ISIL, sc.FileStem, sc.Directory} {
-		str(s)
+		d.str(s)
 	}
-	b = binary.AppendUvarint(b, uint64(n))
+	d.int(int64(n))
 	for row := range rows {
-		if len(b) > 60<<10 {
-			h.Write(b)
-			b = b[:0]
-		}
-		str(row.ID)
-		str(row.Name)
-		str(row.Platform)
-		str(row.Release)
-		str(row.Metric)
-		b = binary.AppendVarint(b, row.Month.UnixNano())
-		b = binary.AppendVarint(b, row.Count)
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(row.Pooled))
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(row.Total))
+		d.str(row.ID)
+		d.str(row.Name)
+		d.usage(row.usageRow)
 	}
-	if tsv != nil {
-		b = append(b, 1)
-	}
-	str(string(tsv))
-	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil))
+	d.int(int64(boolIndex(tsv != nil)))
+	d.bytes(tsv)
+	return d.sum()
 }
 
 // unchanged says whether the scope's files (names under dir) were made

@@ -17,17 +17,18 @@ import (
 
 // writeDownloads writes the scope's usage as CSV for spreadsheets (in the
 // page's language), CSV for machines, XLSX, COUNTER R5.1 TSV and Parquet,
-// and returns the file names relative to the scope's directory. Every
-// spreadsheet download has a row per library, with its number and name.
-func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []usageRow, libs []libraryRow) ([]download, error) {
+// and returns the file names relative to the scope's directory and the
+// digest of the downloads' inputs. Every spreadsheet download has a row
+// per library, with its number and name.
+func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []usageRow, libs []libraryRow) ([]download, string, error) {
 	dir := filepath.Join(s.Out, sc.Directory)
 	lrows, n, runs, err := s.libraryRows(ctx, m, sc, libs)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	tsv, err := s.counterDownload(ctx, sc, rows)
 	if err != nil {
-		return nil, fmt.Errorf("download %s.tsv: %w", sc.FileStem, err)
+		return nil, "", fmt.Errorf("download %s.tsv: %w", sc.FileStem, err)
 	}
 	var sheet sheet // made below, unless the downloads are as recorded
 	files := []struct {
@@ -55,7 +56,7 @@ func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []
 		digest = s.record.scopeDigest(sc, lrows, n, tsv)
 		if s.record.unchanged(key, digest, dir, names) {
 			s.frags.skip(runs) // its libraries' fragments are not asked for
-			return out, nil
+			return out, digest, nil
 		}
 	}
 	// The nation's are 800,000 rows: the slice is sized at once, not grown by doubling.
@@ -66,10 +67,10 @@ func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []
 		}
 		name := sc.FileStem + f.suffix
 		if err := s.writeStream(filepath.Join(dir, name), f.write); err != nil {
-			return nil, fmt.Errorf("download %s: %w", name, err)
+			return nil, "", fmt.Errorf("download %s: %w", name, err)
 		}
 	}
-	return out, s.record.made(key, digest, dir, names)
+	return out, digest, s.record.made(key, digest, dir, names)
 }
 
 type download struct{ Name, Label string }

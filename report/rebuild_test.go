@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bibliotek24/bibstat"
 )
 
 // TestRebuildWritesNothingUnchanged builds a site twice from the same
@@ -219,5 +221,70 @@ func sameTree(t *testing.T, name, want, got string) {
 	}
 	if n == 0 {
 		t.Fatalf("%s: no files in %s", name, want)
+	}
+}
+
+// TestRebuildRemakesChangedPages builds a site, then changes one input of
+// a page at a time that its downloads do not share (so only the page's
+// own digest can see it) and builds again on the same record: the page
+// changes, and every file is what a build into an empty directory makes.
+func TestRebuildRemakesChangedPages(t *testing.T) {
+	ctx := context.Background()
+	site := newHostileSite(t, "nb")
+	if _, err := site.Build(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exec := func(t *testing.T, query string) {
+		t.Helper()
+		if _, err := site.DB.ExecContext(ctx, query); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lib := filepath.Join("bibliotek", "2030100.html")
+	changes := []struct {
+		name   string
+		change func(t *testing.T)
+		file   string // a page the change must alter
+	}{
+		{"a county's usage, not its libraries'", func(t *testing.T) {
+			exec(t, `UPDATE mart_county_month_current SET total = total + 3, pooled = pooled + 3
+				WHERE month = (SELECT max(month) FROM mart_county_month_current)`)
+		}, filepath.Join("fylke", "03.html")},
+		{"a library's inhabitants", func(t *testing.T) {
+			exec(t, `UPDATE library_population SET population = population + 1000 WHERE library_id = '2030100'`)
+		}, lib},
+		{"a top title", func(t *testing.T) {
+			exec(t, `UPDATE mart_title_month SET title = 'Ny tittel' WHERE target_id = '2030100'`)
+		}, lib},
+		{"a harvest's state", func(t *testing.T) { site.Harvests[3].State = bibstat.StateNotReady }, lib},
+		{"a page truncated on disk", func(t *testing.T) {
+			if err := os.Truncate(filepath.Join(site.Out, lib), 10); err != nil {
+				t.Fatal(err)
+			}
+		}, ""},
+		{"a page removed", func(t *testing.T) {
+			if err := os.Remove(filepath.Join(site.Out, lib)); err != nil {
+				t.Fatal(err)
+			}
+		}, ""},
+	}
+	for _, c := range changes {
+		var before []byte
+		if c.file != "" {
+			before = readFile(t, filepath.Join(site.Out, c.file))
+		}
+		c.change(t)
+		if _, err := site.Build(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if c.file != "" && bytes.Equal(before, readFile(t, filepath.Join(site.Out, c.file))) {
+			t.Errorf("%s: %s did not change", c.name, c.file)
+		}
+		fresh := &Site{DB: site.DB, Out: filepath.Join(t.TempDir(), "site"), Lang: site.Lang, DataTime: site.DataTime,
+			Platforms: site.Platforms, Harvests: site.Harvests}
+		if _, err := fresh.Build(ctx); err != nil {
+			t.Fatal(err)
+		}
+		sameTree(t, c.name, fresh.Out, site.Out)
 	}
 }

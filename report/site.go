@@ -53,6 +53,7 @@ type Site struct {
 	stamp        time.Time      // dataTime, read once by Build
 	comparison   comparisonData // vendor against logins, read once by Build
 	written      atomic.Int64   // files Build wrote, for Summary.Written
+	pages        atomic.Int64   // pages Build wrote or found unchanged, for Summary.Pages
 	frags        *fragments     // the downloads' rows per library, made once by Build
 	record       *downloadRecord
 }
@@ -134,6 +135,7 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 		return Summary{}, err
 	}
 	s.written.Store(0)
+	s.pages.Store(0)
 	defer func() { s.frags, s.record = nil, nil }() // hundreds of megabytes: not kept past the build
 	err := s.writeAssets()
 	if err != nil {
@@ -160,12 +162,11 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 	s.frags = newFragments(fragmentUses(libs, counties))
 	s.record = openDownloadRecord(s.Out, m, s.Platforms)
 
-	var pages atomic.Int64
 	emit := func(rel, tpl string, p page) error {
 		if err := s.render(filepath.Join(s.Out, filepath.FromSlash(rel)), tpl, p); err != nil {
 			return err
 		}
-		pages.Add(1)
+		s.pages.Add(1)
 		return nil
 	}
 	common := page{M: m}
@@ -176,7 +177,7 @@ func (s *Site) Build(ctx context.Context) (Summary, error) {
 	if err == nil {
 		err = s.record.save()
 	}
-	return Summary{Pages: int(pages.Load()), Written: int(s.written.Load()), Index: filepath.Join(s.Out, "index.html")}, err
+	return Summary{Pages: int(s.pages.Load()), Written: int(s.written.Load()), Index: filepath.Join(s.Out, "index.html")}, err
 }
 
 // buildPages writes every page with emit, the many county, library and
@@ -199,11 +200,7 @@ func (s *Site) buildPages(ctx context.Context, common page, libs []libraryRow, c
 		nation := common
 		nation.Title, nation.Intro = m.National, m.NationalIntro
 		nsc := Scope{Kind: "nation", Name: m.National, FileStem: "nasjonalt-bruk", Directory: "."}
-		if err := s.fillUsage(gctx, &nation, nsc, libs); err != nil {
-			return err
-		}
-		nation.Tables = append(nation.Tables, s.comparisonLinks(m, "")...)
-		return emit("nasjonalt.html", "usage.html", nation)
+		return s.usagePage(gctx, nation, nsc, libs, s.comparisonLinks(m, ""), "nasjonalt.html", emit)
 	})
 	for _, c := range counties {
 		g.Go(func() error { return s.countyPage(gctx, common, c, libs, emit) })
@@ -277,10 +274,7 @@ func (s *Site) countyPage(ctx context.Context, common page, c countyRow, libs []
 			members = append(members, l)
 		}
 	}
-	if err := s.fillUsage(ctx, &p, sc, members); err != nil {
-		return err
-	}
-	return emit("fylke/"+c.ID+".html", "usage.html", p)
+	return s.usagePage(ctx, p, sc, members, nil, "fylke/"+c.ID+".html", emit)
 }
 
 // libraryPage writes a library's usage page.
@@ -290,11 +284,24 @@ func (s *Site) libraryPage(ctx context.Context, common page, lib libraryRow, emi
 	p.Title, p.Root = lib.Name, "../"
 	p.Intro = fmt.Sprintf(m.LibraryIntro, lib.ID, lib.ISIL, lib.Municipality)
 	sc := Scope{Kind: "library", ID: lib.ID, Name: lib.Name, ISIL: lib.ISIL, FileStem: lib.ID + "-bruk", Directory: "bibliotek"}
-	if err := s.fillUsage(ctx, &p, sc, []libraryRow{lib}); err != nil {
+	return s.usagePage(ctx, p, sc, []libraryRow{lib}, s.comparisonLinks(m, lib.ID), "bibliotek/"+lib.ID+".html", emit)
+}
+
+// usagePage writes a scope's usage page at rel, unless it is as the last
+// build made it from the same inputs.
+func (s *Site) usagePage(ctx context.Context, p page, sc Scope, libs []libraryRow, links []*table, rel string, emit emitFunc) error {
+	digest, unchanged, err := s.fillUsage(ctx, &p, sc, libs, links, rel, "usage.html")
+	if err != nil || unchanged {
+		s.pages.Add(int64(boolIndex(unchanged)))
 		return err
 	}
-	p.Tables = append(p.Tables, s.comparisonLinks(m, lib.ID)...)
-	return emit("bibliotek/"+lib.ID+".html", "usage.html", p)
+	if err := emit(rel, "usage.html", p); err != nil {
+		return err
+	}
+	if digest == "" {
+		return nil
+	}
+	return s.pageMade(rel, digest)
 }
 
 // created is the COUNTER files' Created: the data's time, or for data

@@ -12,28 +12,45 @@ import (
 	"unicode/utf8"
 )
 
-// fillUsage puts a scope's coverage, charts, tables and downloads on p; a
-// scope without usage gets one sentence saying so and nothing empty.
-func (s *Site) fillUsage(ctx context.Context, p *page, sc Scope, libs []libraryRow) error {
+// fillUsage puts a scope's coverage, charts, tables and downloads on p,
+// then the comparisons' links; a scope without usage gets one sentence
+// saying so and nothing empty. It returns the digest of the page's inputs
+// ("" for a page without usage, which is always made), and whether the
+// page at rel is as a build from that digest left it: then p is not
+// filled, and the page needs no making.
+func (s *Site) fillUsage(ctx context.Context, p *page, sc Scope, libs []libraryRow, links []*table, rel, tpl string) (string, bool, error) {
 	m := p.M
 	rows, err := s.usage(ctx, sc)
 	if err != nil {
-		return err
+		return "", false, err
+	}
+	if len(rows) == 0 {
+		p.Coverage = s.coverage(m, sc, libs)
+		p.NoUsage = fmt.Sprintf(m.NoUsage, sc.Name)
+		p.Tables = append(p.Tables, links...)
+		return "", false, nil
+	}
+	downloads, digest, err := s.writeDownloads(ctx, m, sc, rows, libs)
+	if err != nil {
+		return "", false, err
+	}
+	top, err := s.topTitles(ctx, m, sc)
+	if err != nil {
+		return "", false, err
+	}
+	if s.record != nil {
+		digest = s.pageDigest(pageInputs{rel: rel, tpl: tpl, p: p, downloads: digest, rows: rows, libs: libs,
+			top: top, links: links, nation: sc.Kind == "nation"})
+		if s.pageUnchanged(rel, digest) {
+			return digest, true, nil
+		}
 	}
 	p.Coverage = s.coverage(m, sc, libs)
-	if len(rows) == 0 {
-		p.NoUsage = fmt.Sprintf(m.NoUsage, sc.Name)
-		return nil
-	}
 	year := latestYear(rows)
 	p.Charts = []*table{s.trend(m, rows), s.platformChart(m, rows, year)}
 	p.Tables = []*table{s.allMetrics(m, rows, year), s.yearOverYear(m, rows, year), s.perCapita(m, sc, libs, year)}
 	if sc.Kind != "library" {
 		p.Tables = append(p.Tables, s.compare(m, libs, year))
-	}
-	top, err := s.topTitles(ctx, m, sc)
-	if err != nil {
-		return err
 	}
 	if len(top) > 0 {
 		t := &table{ID: "top", Heading: m.TopTitles, Caption: fmt.Sprintf(m.TopCaption, lowerFirst(m.metric(trendMetric))),
@@ -43,8 +60,9 @@ func (s *Site) fillUsage(ctx context.Context, p *page, sc Scope, libs []libraryR
 		}
 		p.Tables = append(p.Tables, t)
 	}
-	p.Downloads, err = s.writeDownloads(ctx, m, sc, rows, libs)
-	return err
+	p.Tables = append(p.Tables, links...)
+	p.Downloads = downloads
+	return digest, false, nil
 }
 
 // trend is the trend metric per platform per month: one metric, one line per platform.
