@@ -73,14 +73,39 @@ func checkKinds(kinds string) error {
 }
 
 // byScope reads rows of a scope id and the columns kinds (after the id)
-// into lists per scope, made by row from the batch's i-th row.
+// into lists per scope, made by row from the batch's i-th row. The rows
+// come ordered by scope: they go into chunks, and each scope's list is its
+// part of a chunk (its capacity capped, so that an append copies), instead
+// of hundreds of lists each grown by doubling. A scope's rows that come
+// apart are appended to its list all the same.
 func byScope[T any](ctx context.Context, s *Site, query, kinds string, row func(b *batch, i int) T) (map[string][]T, error) {
+	const chunk = 1 << 14
 	out := map[string][]T{}
+	var all []T
+	id, start := "", 0
+	end := func() {
+		switch part := all[start:len(all):len(all)]; {
+		case len(part) == 0:
+		case out[id] == nil:
+			out[id] = part
+		default:
+			out[id] = append(out[id], part...)
+		}
+	}
 	err := s.queryBatches(ctx, query, "s"+kinds, func(b *batch) {
 		ids := b.str[0]
 		for i := range b.n {
-			out[ids[i]] = append(out[ids[i]], row(b, i))
+			if ids[i] != id {
+				end()
+				id, start = ids[i], len(all)
+			}
+			if len(all) == cap(all) { // the scope's rows so far move to the next chunk
+				next := append(make([]T, 0, max(chunk, 2*(len(all)-start))), all[start:]...)
+				all, start = next, 0
+			}
+			all = append(all, row(b, i))
 		}
 	})
+	end()
 	return out, err
 }

@@ -20,13 +20,13 @@ type digester struct {
 }
 
 func newDigester(build []byte) *digester {
-	d := &digester{h: sha256.New(), b: make([]byte, 0, 64<<10)}
+	d := &digester{h: sha256.New(), b: make([]byte, 0, 8<<10)}
 	d.h.Write(build)
 	return d
 }
 
 func (d *digester) flush() {
-	if len(d.b) > 60<<10 {
+	if len(d.b) > 7<<10 {
 		d.h.Write(d.b)
 		d.b = d.b[:0]
 	}

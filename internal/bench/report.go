@@ -29,6 +29,7 @@ func benchReport(ctx context.Context, e Env, args []string) error {
 	nAgreements := fs.Int("agreements", 30, "how many `n` agreements")
 	keep := fs.String("keep", "", "write the warehouse and site into this `dir` and keep them; a warehouse kept there before is built on again, its site removed first (for profiling the build alone)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the two builds to this `file`")
+	memprofile := fs.String("memprofile", "", "write a heap profile after the two builds to this `file` (its alloc_space: what they allocated)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -96,6 +97,11 @@ func benchReport(ctx context.Context, e Env, args []string) error {
 	}
 	rebuild := time.Since(start).Seconds()
 	cpu2 := cpuSeconds()
+	if *memprofile != "" {
+		if err := writeHeapProfile(*memprofile); err != nil {
+			return fmt.Errorf("bench report: %w", err)
+		}
+	}
 	buildPeak := -1.0
 	if resetPeak {
 		buildPeak = peakRSSMB()
