@@ -88,28 +88,27 @@ type Batcher struct {
 	yop       *array.Int32Builder
 	// mon and cnt are gathered as text is, in plain slices: the Arrow
 	// builders' per-value checks showed in the parse's profile.
-	mon []arrow.Date32
-	cnt []int64
-	// lastMonth and lastDay spare converting a month that repeats.
-	lastMonth time.Time
-	lastDay   arrow.Date32
-	zeros     []int32 // see noText
-	n         int
+	mon   []arrow.Date32
+	cnt   []int64
+	zeros []int32 // see noText
+	n     int
 }
 
 // textColumn is one utf8 column being gathered: Arrow's layout, offsets
 // starting at 0 and the values' bytes end to end. The offsets are
 // written lazily: rows past len(offsets)-1 are empty (their offset is
-// data.Len()), so that the many columns a report leaves empty cost a
-// comparison a row, not an append; Flush writes the rest at once.
+// n), so that the many columns a report leaves empty cost a comparison a
+// row, not an append; Flush writes the rest at once.
 //
-// The bytes gather in a strings.Builder, not a []byte, because its Grow
-// takes memory Go does not clear first: every byte of a batch's text is
-// written once by Add anyway, and clearing a fresh batch's slices was a
-// fifth of the parse's Go CPU.
+// data is the room for the bytes, of which the first n are written: Add
+// copies into it rather than appending, so that it stores no pointer a
+// value (under the garbage collector's write barrier, that store was a
+// tenth of the parse's Go CPU), and the room is uncleared memory, since
+// every byte of it is written before it is read.
 type textColumn struct {
 	offsets []int32
-	data    strings.Builder
+	data    []byte
+	n       int
 }
 
 // noText is the offsets of a column of bt.n empty values: one zeroed
@@ -124,7 +123,7 @@ func (bt *Batcher) noText() []int32 {
 
 // padTo gives c an offset for each of the first n rows.
 func (c *textColumn) padTo(n int) {
-	end := int32(c.data.Len())
+	end := int32(c.n)
 	for len(c.offsets) <= n {
 		c.offsets = append(c.offsets, end)
 	}
@@ -165,27 +164,26 @@ func (bt *Batcher) Add(r *Row) error {
 			continue // the offset is written when the column next holds text, or by Flush
 		}
 		c := &strs[i]
-		if c.data.Len()+len(v) > maxTextBytes {
-			return fmt.Errorf("usage row: column %s holds more than %d bytes in one batch", StringColumns[i], maxTextBytes)
+		end := c.n + len(v)
+		if end > len(c.data) {
+			if end > maxTextBytes {
+				return fmt.Errorf("usage row: column %s holds more than %d bytes in one batch", StringColumns[i], maxTextBytes)
+			}
+			c.grow(len(v))
 		}
 		if len(c.offsets) <= bt.n {
 			c.padTo(bt.n)
 		}
-		if c.data.Cap()-c.data.Len() < len(v) {
-			c.data.Grow(len(v)) // not WriteString's own append, which clears what it adds
-		}
-		c.data.WriteString(v)
-		c.offsets = append(c.offsets, int32(c.data.Len()))
+		copy(c.data[c.n:end], v)
+		c.n = end
+		c.offsets = append(c.offsets, int32(end))
 	}
 	if r.HasYOP {
 		bt.yop.Append(r.YOP)
 	} else {
 		bt.yop.AppendNull()
 	}
-	if r.Month != bt.lastMonth {
-		bt.lastMonth, bt.lastDay = r.Month, date32(r.Month)
-	}
-	bt.mon = append(bt.mon, bt.lastDay)
+	bt.mon = append(bt.mon, date32(r.Month))
 	bt.cnt = append(bt.cnt, r.Count)
 	bt.n++
 	if bt.n >= bt.Size {
@@ -206,17 +204,14 @@ func (bt *Batcher) Flush() error {
 	for i := range bt.strs {
 		c := &bt.strs[i]
 		offsets, text := bt.noText(), []byte{}
-		if c.data.Len() > 0 {
+		if c.n > 0 {
 			c.padTo(bt.n)
-			// The builder's bytes, without a copy: no one writes them again.
-			s := c.data.String()
-			offsets, text = c.offsets, unsafe.Slice(unsafe.StringData(s), len(s))
+			offsets, text = c.offsets, c.data[:c.n]
 			// The emitted batch owns the old memory; start anew with room for
-			// as much again and an eighth (the builder's doubling past its
-			// room would hold on to up to twice what a batch needs).
-			c.offsets = append(make([]int32, 0, cap(c.offsets)), 0)
-			c.data = strings.Builder{}
-			c.data.Grow(len(s) + len(s)/8)
+			// as much again and an eighth (grow's doubling would hold on to
+			// up to twice what a batch needs).
+			c.offsets = append(uncleared[int32](cap(c.offsets))[:0], 0)
+			c.data, c.n = uncleared[byte](c.n+c.n/8), 0
 		}
 		data := array.NewData(arrow.BinaryTypes.String, bt.n,
 			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets)), memory.NewBufferBytes(text)},
@@ -227,13 +222,33 @@ func (bt *Batcher) Flush() error {
 	cols = append(cols, bt.yop.NewArray(), fixedWidth(arrow.FixedWidthTypes.Date32, arrow.Date32Traits.CastToBytes(bt.mon), bt.n),
 		fixedWidth(arrow.PrimitiveTypes.Int64, arrow.Int64Traits.CastToBytes(bt.cnt), bt.n))
 	// The emitted batch owns the old slices, as with text.
-	bt.mon, bt.cnt = make([]arrow.Date32, 0, cap(bt.mon)), make([]int64, 0, cap(bt.cnt))
+	bt.mon, bt.cnt = uncleared[arrow.Date32](cap(bt.mon))[:0], uncleared[int64](cap(bt.cnt))[:0]
 	rec := array.NewRecordBatch(Usage, cols, int64(bt.n))
 	for _, c := range cols {
 		c.Release()
 	}
 	bt.n = 0
 	return bt.Emit(rec)
+}
+
+// grow makes room in c for n bytes more.
+func (c *textColumn) grow(n int) {
+	d := uncleared[byte](min(2*len(c.data)+n, maxTextBytes))
+	copy(d, c.data[:c.n])
+	c.data = d
+}
+
+// uncleared is at least n Ts of memory that Go has not cleared, for a
+// slice whose every element is written before it is read: a fresh batch's
+// slices are written once whole by Add, and clearing them first was a
+// fifth of the parse's Go CPU. A strings.Builder's Grow is the standard
+// library's way to such memory; the one byte written gives its address.
+func uncleared[T ~byte | ~int32 | ~int64](n int) []T {
+	size := int(unsafe.Sizeof(T(0)))
+	var b strings.Builder
+	b.Grow(max(n, 1) * size) // a multiple of 8 bytes from 8 on: aligned for any T
+	b.WriteByte(0)
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.StringData(b.String()))), b.Cap()/size)
 }
 
 // Release frees the builders; call it once the Batcher is done.
