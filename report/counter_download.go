@@ -21,6 +21,16 @@ import (
 // COUNTER file (nil): a valid empty report must say 3030, "no usage", and
 // an empty scope may as well be one nothing was harvested for.
 func (s *Site) counterDownload(ctx context.Context, sc Scope, rows []usageRow) ([]byte, error) {
+	crows, err := s.counterInputs(ctx, sc, rows)
+	if err != nil {
+		return nil, err
+	}
+	return usageCOUNTER(sc, crows, s.created())
+}
+
+// counterInputs are the rows counterDownload makes the scope's COUNTER
+// file of.
+func (s *Site) counterInputs(ctx context.Context, sc Scope, rows []usageRow) ([]counterRow, error) {
 	crows, err := s.counterRows(ctx, sc)
 	if err != nil {
 		return nil, err
@@ -28,7 +38,7 @@ func (s *Site) counterDownload(ctx context.Context, sc Scope, rows []usageRow) (
 	if crows == nil {
 		crows = untypedRows(rows)
 	}
-	return usageCOUNTER(sc, crows, s.created())
+	return crows, nil
 }
 
 // counterRow is usage per platform, Data_Type, metric and month, in whole
@@ -127,6 +137,13 @@ func prDataType(dt, metric string) (string, bool) {
 	return dt, true
 }
 
+// prShown says whether a row shows in the PR, and under which Data_Type:
+// a metric PR has, a count that is not zero (prDataType's ok).
+func prShown(r counterRow) (string, bool) {
+	dt, ok := prDataType(r.DataType, r.Metric)
+	return dt, ok && slices.Contains(prMetrics, r.Metric) && r.Count != 0
+}
+
 // institutionID names the scope in the header: a library by its ISIL; a
 // county or the nation, which no registry numbers, by an id of the
 // consortium's own namespace, as a platform names its customers.
@@ -152,8 +169,8 @@ func usageCOUNTER(sc Scope, rows []counterRow, now time.Time) ([]byte, error) {
 	var first, last time.Time
 	metrics := map[string]bool{}
 	for _, r := range rows {
-		dt, ok := prDataType(r.DataType, r.Metric)
-		if !ok || !slices.Contains(prMetrics, r.Metric) || r.Count == 0 {
+		dt, ok := prShown(r)
+		if !ok {
 			continue
 		}
 		k := key{r.Platform, dt, r.Metric}

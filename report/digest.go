@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 // downloadRecord is what a build wrote for each scope's downloads: the
@@ -66,9 +67,9 @@ func openDownloadRecord(out string, m messages, names map[string]string) *downlo
 }
 
 // scopeDigest is the digest of a scope's downloads' inputs: the build's
-// (r.digest), the scope, every row of the usage downloads and the COUNTER
-// file's bytes.
-func (r *downloadRecord) scopeDigest(sc Scope, rows iter.Seq[libraryUsage], n int, tsv []byte) string {
+// (r.digest), the scope, every row of the usage downloads, and the COUNTER
+// file's rows and time (whether it has any rows: has).
+func (r *downloadRecord) scopeDigest(sc Scope, rows iter.Seq[libraryUsage], n int, crows []counterRow, created time.Time, has bool) string {
 	d := newDigester(r.digest)
 	for _, s := range []string{sc.Kind, sc.ID, sc.Name, sc.ISIL, sc.FileStem, sc.Directory} {
 		d.str(s)
@@ -79,8 +80,16 @@ func (r *downloadRecord) scopeDigest(sc Scope, rows iter.Seq[libraryUsage], n in
 		d.str(row.Name)
 		d.usage(row.usageRow)
 	}
-	d.int(int64(boolIndex(tsv != nil)))
-	d.bytes(tsv)
+	d.int(int64(len(crows)))
+	for _, c := range crows {
+		d.str(c.Platform)
+		d.str(c.DataType)
+		d.str(c.Metric)
+		d.int(c.Month.UnixNano())
+		d.int(c.Count)
+	}
+	d.int(created.UnixNano())
+	d.int(int64(boolIndex(has)))
 	return d.sum()
 }
 

@@ -26,10 +26,15 @@ func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []
 	if err != nil {
 		return nil, "", err
 	}
-	tsv, err := s.counterDownload(ctx, sc, rows)
+	// The COUNTER file is digested by its rows and time, and made only when
+	// the downloads are: a rebuild made every one to find it unchanged.
+	crows, err := s.counterInputs(ctx, sc, rows)
 	if err != nil {
 		return nil, "", fmt.Errorf("download %s.tsv: %w", sc.FileStem, err)
 	}
+	created := s.created()
+	hasTSV := slices.ContainsFunc(crows, func(r counterRow) bool { _, ok := prShown(r); return ok })
+	var tsv []byte  // made below, unless the downloads are as recorded
 	var sheet sheet // made below, unless the downloads are as recorded
 	files := []struct {
 		suffix, label string
@@ -44,7 +49,7 @@ func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []
 	var out []download
 	var names []string
 	for _, f := range files {
-		if f.suffix == ".tsv" && tsv == nil {
+		if f.suffix == ".tsv" && !hasTSV {
 			continue // no COUNTER file for a scope without usage (counterDownload)
 		}
 		out = append(out, download{Name: sc.FileStem + f.suffix, Label: f.label})
@@ -53,16 +58,22 @@ func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []
 	key := sc.Directory + "/" + sc.FileStem
 	var digest string
 	if s.record != nil {
-		digest = s.record.scopeDigest(sc, lrows, n, tsv)
+		digest = s.record.scopeDigest(sc, lrows, n, crows, created, hasTSV)
 		if s.record.unchanged(key, digest, dir, names) {
 			s.frags.skip(runs) // its libraries' fragments are not asked for
 			return out, digest, nil
 		}
 	}
 	// The nation's are 800,000 rows: the slice is sized at once, not grown by doubling.
+	if tsv, err = usageCOUNTER(sc, crows, created); err != nil {
+		return nil, "", fmt.Errorf("download %s.tsv: %w", sc.FileStem, err)
+	}
+	if (tsv != nil) != hasTSV {
+		return nil, "", fmt.Errorf("download %s.tsv: made %t, want %t", sc.FileStem, tsv != nil, hasTSV)
+	}
 	sheet = s.usageSheet(slices.AppendSeq(make([]libraryUsage, 0, n), lrows), runs)
 	for _, f := range files {
-		if f.suffix == ".tsv" && tsv == nil {
+		if f.suffix == ".tsv" && !hasTSV {
 			continue
 		}
 		name := sc.FileStem + f.suffix

@@ -37,14 +37,6 @@ func (d *digester) str(s string) {
 	d.b = append(binary.AppendUvarint(d.b, uint64(len(s))), s...)
 }
 
-// bytes feeds b whole, without a copy: the nation's COUNTER file is megabytes.
-func (d *digester) bytes(b []byte) {
-	d.b = binary.AppendUvarint(d.b, uint64(len(b)))
-	d.h.Write(d.b)
-	d.b = d.b[:0]
-	d.h.Write(b)
-}
-
 func (d *digester) int(n int64) { d.b = binary.AppendVarint(d.b, n) }
 
 func (d *digester) float(f float64) { d.b = binary.LittleEndian.AppendUint64(d.b, math.Float64bits(f)) }

@@ -144,6 +144,12 @@ func TestRebuildRemakesChangedDownloads(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "nasjonalt-bruk.csv"},
+		{"a Data_Type only, which the COUNTER file alone shows", func(t *testing.T) {
+			if _, err := site.DB.ExecContext(ctx, `UPDATE mart_library_month SET data_type = 'Book'
+				WHERE library_id = '2030100' AND month = (SELECT max(month) FROM mart_library_month)`); err != nil {
+				t.Fatal(err)
+			}
+		}, strings.TrimSuffix(lib, ".csv") + ".tsv"},
 		{"a platform's name", func(t *testing.T) { site.Platforms = map[string]string{"avisarkiv": "Avisarkivet AS"} }, lib},
 		{"the data's time", func(t *testing.T) {
 			if _, err := site.DB.ExecContext(ctx, `UPDATE loaded_units SET harvested_at = TIMESTAMP '2026-03-05 02:14:00'`); err != nil {
