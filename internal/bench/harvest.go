@@ -27,14 +27,17 @@ import (
 // platform for every month, one loopback server per platform, and reports
 // how close the harvest came to the politeness bound and whether any host
 // ever saw two requests closer than the spacing (measured by the servers).
+// It is long because it is one run's sequence, set-up to keys, in order.
 func benchHarvest(ctx context.Context, e Env, args []string) error {
 	fs := cli.NewFlags(e.Stdout, "bench harvest", "", "Harvests --libraries × --platforms × --months units from simulated vendors (one\n"+
 		"loopback server per platform) and a temporary ledger. Prints key=value lines ending\n"+
 		"with harvest_bound_ratio (wall time / the politeness bound, the largest requests ×\n"+
 		"spacing of any host), spacing_violations (gaps shorter than the spacing between two\n"+
 		"request arrivals at one server's socket) and the headline. The archive is counted, not\n"+
-		"kept (--store count), so that peak_rss_mb is the harvester's and the simulators';\n"+
-		"archived_mb is what a memory store would hold on top.")
+		"kept (--store count), so that peak_rss_mb is the harvester's (and the simulators' with\n"+
+		"--vendors inline); archived_mb is what a memory store would hold on top. The vendors run\n"+
+		"in a child process by default (vendors=process): cpu_s is both processes', harvester_cpu_s\n"+
+		"and vendors_cpu_s each one's.")
 	libraries := fs.Int("libraries", 450, "simulated `n` libraries")
 	platforms := fs.Int("platforms", 25, "simulated `n` platforms, one host each")
 	months := fs.Int("months", 12, "`n` months per unit series, ending December 2025")
@@ -43,6 +46,9 @@ func benchHarvest(ctx context.Context, e Env, args []string) error {
 	procs := fs.Int("procs", 4*runtime.NumCPU(), "GOMAXPROCS during the harvest (`n`; 0 leaves it)")
 	storeKind := fs.String("store", "count", "the archive: count (sizes only) or memory (every object kept, as before)")
 	memprofile := fs.String("memprofile", "", "write a heap profile at the end of the harvest to this `file`")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the harvest to this `file`")
+	vendors := fs.String("vendors", "process", "where the simulated vendors run: process (a child process of this binary, as another\n"+
+		"machine's would be scheduled) or inline (in the harvester's own process and scheduler)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -52,15 +58,22 @@ func benchHarvest(ctx context.Context, e Env, args []string) error {
 	if *storeKind != "count" && *storeKind != "memory" {
 		return &cli.UsageError{Msg: "bench harvest: --store is count or memory"}
 	}
+	if *vendors != "process" && *vendors != "inline" {
+		return &cli.UsageError{Msg: "bench harvest: --vendors is process or inline"}
+	}
+	if os.Getenv(vendorsEnv) == "serve" {
+		return serveVendorsChild(harvestWorld(*libraries, *platforms, *months), os.Stdin, e.Stdout)
+	}
 	loadBefore := loadAverage()
 	world := harvestWorld(*libraries, *platforms, *months)
 
 	// One server per platform, each recording request arrivals.
-	arr, bases, stop, err := serveRecorded(world)
+	vs, err := startVendors(ctx, *vendors, world, *libraries, *platforms, *months)
 	if err != nil {
 		return fmt.Errorf("bench harvest: %w", err)
 	}
-	defer stop()
+	defer vs.stop()
+	bases := vs.bases
 
 	jobs := nationalJobs(world, bases)
 
@@ -82,19 +95,15 @@ func benchHarvest(ctx context.Context, e Env, args []string) error {
 	if *procs > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*procs))
 	}
-	var gc0 runtime.MemStats
-	runtime.ReadMemStats(&gc0)
-	cpu0 := cpuTime()
-	start := time.Now()
-	sum, err := h.Run(ctx, jobs)
-	end := time.Now()
-	wall := end.Sub(start)
+	m, err := timedRun(ctx, h, jobs, *cpuprofile)
 	if err != nil {
 		return fmt.Errorf("bench harvest: %w", err)
 	}
-	cpu := cpuTime() - cpu0
-	var gc1 runtime.MemStats
-	runtime.ReadMemStats(&gc1)
+	sum, cpu := m.sum, m.cpu
+	arr, vcpu, vrss, err := vs.finish()
+	if err != nil {
+		return fmt.Errorf("bench harvest: %w", err)
+	}
 	if *memprofile != "" {
 		if err := writeHeapProfile(*memprofile); err != nil {
 			return fmt.Errorf("bench harvest: %w", err)
@@ -111,15 +120,52 @@ func benchHarvest(ctx context.Context, e Env, args []string) error {
 	fmt.Fprintf(w, "objects=%d\nraw_mb=%.1f\n", objects, float64(sum.Bytes)/1e6)
 	fmt.Fprintf(w, "cpus=%d\ngomaxprocs=%d\n", runtime.NumCPU(), *procs)
 	fmt.Fprintf(w, "store=%s\narchived_mb=%.1f\n", *storeKind, float64(archived)/1e6)
-	fmt.Fprintf(w, "gc_cycles=%d\ngc_pause_ms=%.1f\n", gc1.NumGC-gc0.NumGC, float64(gc1.PauseTotalNs-gc0.PauseTotalNs)/1e6)
-	printSplit(w, arr.split(start, end, *spacing))
+	fmt.Fprintf(w, "gc_cycles=%d\ngc_pause_ms=%.1f\n", m.gcCycles, float64(m.gcPause)/1e6)
+	// cpu_s stays the whole harvest's, the vendors' included, as it was
+	// when they could only run in process.
+	fmt.Fprintf(w, "vendors=%s\n", *vendors)
+	if *vendors == "process" {
+		fmt.Fprintf(w, "harvester_cpu_s=%.1f\nvendors_cpu_s=%.1f\nvendors_peak_rss_mb=%.0f\n", cpu.Seconds(), vcpu.Seconds(), vrss)
+	}
+	cpu += vcpu
+	printSplit(w, arr.split(m.start, m.end, *spacing))
 	printPace(w, sum.Pace)
-	run := harvestRun{units: len(jobs), wall: wall}
+	run := harvestRun{units: len(jobs), wall: m.end.Sub(m.start)}
 	run.print(w, arr, *spacing, sum.Requests, cpu, loadBefore)
 	if sum.States[bibstat.StateOK]+sum.States[bibstat.StateZero] != len(jobs) {
 		return fmt.Errorf("bench harvest: %d of %d units ok or zero", sum.States[bibstat.StateOK]+sum.States[bibstat.StateZero], len(jobs))
 	}
 	return nil
+}
+
+// measured is one timed harvest: its summary, its wall and CPU time, and
+// the collector's work meanwhile.
+type measured struct {
+	sum        ingest.Summary
+	start, end time.Time
+	cpu        time.Duration
+	gcCycles   uint32
+	gcPause    uint64 // ns stopped for the collector
+}
+
+// timedRun runs h over jobs, profiling the CPU into cpuprofile when set.
+func timedRun(ctx context.Context, h *ingest.Harvester, jobs []ingest.Job, cpuprofile string) (measured, error) {
+	var m measured
+	stop, err := startCPUProfile(cpuprofile)
+	if err != nil {
+		return m, err
+	}
+	var gc0, gc1 runtime.MemStats
+	runtime.ReadMemStats(&gc0)
+	cpu0 := cpuTime()
+	m.start = time.Now()
+	m.sum, err = h.Run(ctx, jobs)
+	m.end = time.Now()
+	stop()
+	m.cpu = cpuTime() - cpu0
+	runtime.ReadMemStats(&gc1)
+	m.gcCycles, m.gcPause = gc1.NumGC-gc0.NumGC, gc1.PauseTotalNs-gc0.PauseTotalNs
+	return m, err
 }
 
 // print writes the pace and the spacing the servers saw, then the
