@@ -13,6 +13,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // writeDownloads writes the scope's usage as CSV for spreadsheets (in the
@@ -192,6 +194,7 @@ type fragment struct {
 	left int // asks to come, when known
 	b    []byte
 	z    deflated
+	cols []arrow.Array // a Parquet download's columns
 	err  error
 }
 
@@ -220,8 +223,18 @@ func (f *fragments) getDeflated(run, format string, build func() (deflated, erro
 	return fr.z, fr.err
 }
 
+// getColumns is get for a Parquet fragment's columns.
+func (f *fragments) getColumns(run, format string, build func() ([]arrow.Array, error)) ([]arrow.Array, error) {
+	if f == nil {
+		return build()
+	}
+	fr := f.entry(run, format)
+	fr.once.Do(func() { fr.cols, fr.err = build() })
+	return fr.cols, fr.err
+}
+
 // fragmentFormats are the formats whose rows are kept as fragments.
-var fragmentFormats = []string{"csv", "csv-machine", "xlsx"}
+var fragmentFormats = []string{"csv", "csv-machine", "xlsx", "parquet"}
 
 // skip counts the runs' fragments as asked for by a download not made
 // (unchanged), so that they are let go after their last real ask.

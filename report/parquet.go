@@ -104,8 +104,8 @@ func appendByMonth(out, run []libraryUsage) []libraryUsage {
 	return out
 }
 
-func (sh sheet) writeParquet(w io.Writer) error {
-	rows := parquetOrder(sh.rows)
+// parquetColumns are rows, in their order, as a record of the download's schema.
+func parquetColumns(rows []libraryUsage) arrow.RecordBatch {
 	bld := array.NewRecordBuilder(memory.DefaultAllocator, usageParquetSchema)
 	defer bld.Release()
 	str := func(i int) *array.StringBuilder { return bld.Field(i).(*array.StringBuilder) }
@@ -134,7 +134,14 @@ func (sh sheet) writeParquet(w io.Writer) error {
 		bld.Field(7).(*array.Float64Builder).Append(r.Pooled)
 		bld.Field(8).(*array.Float64Builder).Append(r.Total)
 	}
-	rec := bld.NewRecordBatch()
+	return bld.NewRecordBatch()
+}
+
+func (sh sheet) writeParquet(w io.Writer) error {
+	rec, err := sh.parquetRecord()
+	if err != nil {
+		return fmt.Errorf("parquet: %w", err)
+	}
 	defer rec.Release()
 	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy))
 	fw, err := pqarrow.NewFileWriter(usageParquetSchema, w, props, pqarrow.DefaultWriterProps())
@@ -149,4 +156,71 @@ func (sh sheet) writeParquet(w io.Writer) error {
 		return fmt.Errorf("parquet: %w", err)
 	}
 	return nil
+}
+
+// parquetRecord is the sheet's rows in parquetOrder as one record. A
+// library's rows are the same in its own, its county's and the nation's
+// file: with fragments (a build's), each library's columns are made once,
+// in order, and a county's or the nation's are theirs put together, sorted
+// by library, instead of every row sorted and appended three times.
+func (sh sheet) parquetRecord() (arrow.RecordBatch, error) {
+	if sh.frags == nil || len(sh.runs) == 0 {
+		return parquetColumns(parquetOrder(sh.rows)), nil
+	}
+	type piece struct {
+		first libraryUsage
+		cols  []arrow.Array
+	}
+	keys := map[string]bool{}
+	for _, run := range sh.runs {
+		if keys[run.key] || run.n == 0 { // not one run per library: sorted in full
+			return parquetColumns(parquetOrder(sh.rows)), nil
+		}
+		keys[run.key] = true
+	}
+	var pieces []piece
+	rest := sh.rows
+	for _, run := range sh.runs {
+		rows := rest[:run.n]
+		cols, err := sh.frags.getColumns(run.key, "parquet", func() ([]arrow.Array, error) {
+			rec := parquetColumns(parquetOrder(rows))
+			return rec.Columns(), nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(cols) != len(usageParquetSchema.Fields()) || cols[0].Len() != run.n {
+			return nil, fmt.Errorf("library %q: %d rows made for %d", run.key, cols[0].Len(), run.n)
+		}
+		pieces = append(pieces, piece{rows[0], cols})
+		rest = rest[run.n:]
+	}
+	if len(rest) > 0 { // the nation's unattributed usage: one run of its own
+		pieces = append(pieces, piece{rest[0], parquetColumns(parquetOrder(rest)).Columns()})
+	}
+	// Each piece is one library's, so sorted within; sorted by library, as
+	// parquetOrder sorts runs, they are the whole sort. A library in two
+	// pieces is sorted in full instead.
+	slices.SortStableFunc(pieces, func(a, b piece) int {
+		return cmp.Or(cmp.Compare(a.first.ID, b.first.ID), cmp.Compare(a.first.Name, b.first.Name))
+	})
+	for i := 1; i < len(pieces); i++ {
+		if pieces[i].first.ID == pieces[i-1].first.ID && pieces[i].first.Name == pieces[i-1].first.Name {
+			return parquetColumns(parquetOrder(sh.rows)), nil
+		}
+	}
+	cols := make([]arrow.Array, len(usageParquetSchema.Fields()))
+	for c := range cols {
+		parts := make([]arrow.Array, len(pieces))
+		for i, p := range pieces {
+			parts[i] = p.cols[c]
+		}
+		col, err := array.Concatenate(parts, memory.DefaultAllocator)
+		if err != nil {
+			return nil, err
+		}
+		defer col.Release()
+		cols[c] = col
+	}
+	return array.NewRecordBatch(usageParquetSchema, cols, int64(len(sh.rows))), nil
 }
