@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unsafe"
@@ -82,16 +83,22 @@ type Batcher struct {
 
 	mem  memory.Allocator
 	strs []textColumn
-	// last and lastTexts spare rebuilding a reused Row's field list per Add.
-	last      *Row
-	lastTexts [35]*string
-	yop       *array.Int32Builder
+	yop  *array.Int32Builder
 	// mon and cnt are gathered as text is, in plain slices: the Arrow
 	// builders' per-value checks showed in the parse's profile.
 	mon   []arrow.Date32
 	cnt   []int64
 	zeros []int32 // see noText
 	n     int
+
+	// held are the texts of the last row whose texts were written, and
+	// repeats how many rows since took the same texts, written later by
+	// settle; heldFit bounds repeats by maxTextBytes, and heldOK says held
+	// is in the current batch.
+	held    [35]string
+	repeats int
+	heldFit int
+	heldOK  bool
 }
 
 // textColumn is one utf8 column being gathered: Arrow's layout, offsets
@@ -153,13 +160,49 @@ func (bt *Batcher) Add(r *Row) error {
 	if r.Month.IsZero() {
 		return fmt.Errorf("usage row: no month")
 	}
-	if r != bt.last {
-		// Readers fill one Row and reuse it.
-		bt.last, bt.lastTexts = r, r.texts()
+	if bt.heldOK && bt.repeats < bt.heldFit && bt.sameTexts(r) {
+		// The months of one report row: their texts are written at once.
+		bt.repeats++
+	} else if err := bt.addTexts(r); err != nil {
+		return err
 	}
-	strs := bt.strs[:len(bt.lastTexts)]
-	for i, s := range &bt.lastTexts {
-		v := *s
+	if r.HasYOP {
+		bt.yop.Append(r.YOP)
+	} else {
+		bt.yop.AppendNull()
+	}
+	bt.mon = append(bt.mon, date32(r.Month))
+	bt.cnt = append(bt.cnt, r.Count)
+	bt.n++
+	if bt.n >= bt.Size {
+		return bt.Flush()
+	}
+	return nil
+}
+
+// textArray is r's text fields as one array: Row declares them first,
+// one after the other, in texts order (TestTextArrayIsTheTexts).
+func textArray(r *Row) *[35]string { return (*[35]string)(unsafe.Pointer(&r.Release)) }
+
+// sameTexts says whether r's texts are those held: the same strings, by
+// address and length, which for Go's immutable strings (the held ones are
+// kept alive) means the same bytes. It compares the strings' headers as
+// one block of memory, a fraction of the cost of 35 string comparisons.
+func (bt *Batcher) sameTexts(r *Row) bool {
+	type headers = [35 * unsafe.Sizeof("") / unsafe.Sizeof(uintptr(0))]uintptr
+	return *(*headers)(unsafe.Pointer(textArray(r))) == *(*headers)(unsafe.Pointer(&bt.held))
+}
+
+// addTexts writes r's texts as row bt.n, after the repeats of the ones
+// held, and holds them.
+func (bt *Batcher) addTexts(r *Row) error {
+	bt.settle()
+	bt.heldOK = false
+	texts := textArray(r)
+	bt.held = *texts
+	strs := bt.strs[:len(texts)]
+	maxLen, maxEnd := 0, 0
+	for i, v := range texts {
 		if v == "" {
 			continue // the offset is written when the column next holds text, or by Flush
 		}
@@ -177,19 +220,44 @@ func (bt *Batcher) Add(r *Row) error {
 		copy(c.data[c.n:end], v)
 		c.n = end
 		c.offsets = append(c.offsets, int32(end))
+		maxLen, maxEnd = max(maxLen, len(v)), max(maxEnd, end)
 	}
-	if r.HasYOP {
-		bt.yop.Append(r.YOP)
-	} else {
-		bt.yop.AppendNull()
-	}
-	bt.mon = append(bt.mon, date32(r.Month))
-	bt.cnt = append(bt.cnt, r.Count)
-	bt.n++
-	if bt.n >= bt.Size {
-		return bt.Flush()
+	bt.heldOK, bt.heldFit = true, math.MaxInt
+	if maxLen > 0 {
+		bt.heldFit = (maxTextBytes - maxEnd) / maxLen
 	}
 	return nil
+}
+
+// settle writes the held texts' repeats that Add put off: each value
+// doubled from the copy before it, a few copies for a row's twelve months
+// rather than one a month.
+func (bt *Batcher) settle() {
+	k := bt.repeats
+	if k == 0 {
+		return
+	}
+	bt.repeats = 0
+	for i, v := range &bt.held {
+		if v == "" {
+			continue
+		}
+		c := &bt.strs[i]
+		start, end := c.n-len(v), c.n+k*len(v)
+		if end > len(c.data) {
+			c.grow(end - c.n)
+		}
+		for c.n < end {
+			// data[start:c.n] is v repeated, so a copy of its first m bytes
+			// (a multiple of len(v)) is too.
+			m := min(c.n-start, end-c.n)
+			copy(c.data[c.n:c.n+m], c.data[start:start+m])
+			c.n += m
+		}
+		for off := end - (k-1)*len(v); off <= end; off += len(v) {
+			c.offsets = append(c.offsets, int32(off))
+		}
+	}
 }
 
 // Rows is how many rows wait in the current, unemitted batch.
@@ -200,6 +268,8 @@ func (bt *Batcher) Flush() error {
 	if bt.n == 0 {
 		return nil
 	}
+	bt.settle()
+	bt.heldOK = false // the held texts stay in this batch
 	cols := make([]arrow.Array, 0, len(Usage.Fields()))
 	for i := range bt.strs {
 		c := &bt.strs[i]

@@ -83,6 +83,18 @@ func TestTextsMatchStringColumns(t *testing.T) {
 	}
 }
 
+// The Batcher reads a Row's texts as one array (textArray): they must be
+// the texts, in StringColumns order, each where texts says it is.
+func TestTextArrayIsTheTexts(t *testing.T) {
+	var r Row
+	a := textArray(&r)
+	for i, f := range r.texts() {
+		if f != &a[i] {
+			t.Fatalf("text %d (%s) is not element %d of textArray", i, StringColumns[i], i)
+		}
+	}
+}
+
 // A reused Row and rows that alternate both land as they were when added.
 func TestBatcherReusedAndAlternatingRows(t *testing.T) {
 	var titles, dbs []string
