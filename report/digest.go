@@ -24,6 +24,7 @@ type downloadRecord struct {
 	old    map[string]scopeRecord // as the last build left them
 	now    map[string]scopeRecord // this build's
 	digest []byte                 // the build's inputs shared by every scope
+	libs   map[string]string      // per run key, the digest of a library's rows, this build's
 }
 
 type scopeRecord struct {
@@ -46,7 +47,7 @@ func downloadsRecordPath(out string) string {
 // cannot be read is as none: every download is made), for a build whose
 // words are m and whose platforms are named by names.
 func openDownloadRecord(out string, m messages, names map[string]string) *downloadRecord {
-	r := &downloadRecord{path: downloadsRecordPath(out), old: map[string]scopeRecord{}, now: map[string]scopeRecord{}}
+	r := &downloadRecord{path: downloadsRecordPath(out), old: map[string]scopeRecord{}, now: map[string]scopeRecord{}, libs: map[string]string{}}
 	if b, err := os.ReadFile(r.path); err == nil {
 		if json.Unmarshal(b, &r.old) != nil {
 			r.old = map[string]scopeRecord{}
@@ -68,17 +69,49 @@ func openDownloadRecord(out string, m messages, names map[string]string) *downlo
 
 // scopeDigest is the digest of a scope's downloads' inputs: the build's
 // (r.digest), the scope, every row of the usage downloads, and the COUNTER
-// file's rows and time (whether it has any rows: has).
-func (r *downloadRecord) scopeDigest(sc Scope, rows iter.Seq[libraryUsage], n int, crows []counterRow, created time.Time, has bool) string {
+// file's rows and time (whether it has any rows: has). The runs say which
+// rows are a library's: each library's are digested once per build, and
+// its digest stands for them in its county's and the nation's, which were
+// a library's rows digested three times over.
+func (r *downloadRecord) scopeDigest(sc Scope, rows iter.Seq[libraryUsage], n int, runs []sheetRun, crows []counterRow, created time.Time, has bool) string {
 	d := newDigester(r.digest)
 	for _, s := range []string{sc.Kind, sc.ID, sc.Name, sc.ISIL, sc.FileStem, sc.Directory} {
 		d.str(s)
 	}
 	d.int(int64(n))
+	next, left := 0, 0 // the next run, and the rows left of this one
+	var lib *digester  // this run's, unless its digest is known
+	var key string
 	for row := range rows {
-		d.str(row.ID)
-		d.str(row.Name)
-		d.usage(row.usageRow)
+		for left == 0 && next < len(runs) {
+			key, left, lib = runs[next].key, runs[next].n, nil
+			next++
+			if known, ok := r.library(key); ok {
+				d.str(known)
+			} else {
+				lib = newDigester(nil)
+			}
+		}
+		if left == 0 { // after the libraries: rows of no library
+			d.str(row.ID)
+			d.str(row.Name)
+			d.usage(row.usageRow)
+			continue
+		}
+		left--
+		if lib == nil {
+			continue
+		}
+		lib.str(row.ID)
+		lib.str(row.Name)
+		lib.usage(row.usageRow)
+		if left == 0 {
+			d.str(r.learn(key, lib.sum()))
+		}
+	}
+	if lib != nil && left > 0 { // fewer rows than the runs said
+		d.str(lib.sum())
+		d.int(int64(left))
 	}
 	d.int(int64(len(crows)))
 	for _, c := range crows {
@@ -91,6 +124,23 @@ func (r *downloadRecord) scopeDigest(sc Scope, rows iter.Seq[libraryUsage], n in
 	d.int(created.UnixNano())
 	d.int(int64(boolIndex(has)))
 	return d.sum()
+}
+
+// library is the digest of the library's rows under key, when this
+// build made it.
+func (r *downloadRecord) library(key string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d, ok := r.libs[key]
+	return d, ok
+}
+
+// learn keeps the digest of the library's rows under key, and returns it.
+func (r *downloadRecord) learn(key, digest string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.libs[key] = digest
+	return digest
 }
 
 // unchanged says whether the scope's files (names under dir) were made

@@ -60,7 +60,7 @@ func (s *Site) writeDownloads(ctx context.Context, m messages, sc Scope, rows []
 	key := sc.Directory + "/" + sc.FileStem
 	var digest string
 	if s.record != nil {
-		digest = s.record.scopeDigest(sc, lrows, n, crows, created, hasTSV)
+		digest = s.record.scopeDigest(sc, lrows, n, runs, crows, created, hasTSV)
 		if s.record.unchanged(key, digest, dir, names) {
 			s.frags.skip(runs) // its libraries' fragments are not asked for
 			return out, digest, nil
