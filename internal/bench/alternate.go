@@ -19,6 +19,9 @@ type rounds struct {
 	// The process's CPU seconds (every thread: ours, DuckDB's) of each
 	// load: on a busy machine they say what wall times cannot.
 	oursCPU, duckdbCPU []float64
+	// oursParseCPU is the Go parse's own CPU seconds of each of our
+	// loads, nil where the system cannot tell.
+	oursParseCPU []float64
 }
 
 // alternate loads tsv into db our way (through pq) and DuckDB's way, in
@@ -34,13 +37,16 @@ func alternateOn(ctx context.Context, db *sql.DB, tsv, pq string, n int, batchRo
 	var r rounds
 	for i := range n {
 		start, cpu := time.Now(), cpuSeconds()
-		ours, parseSec, err := loadOurs(ctx, db, tsv, pq, batchRows)
+		ours, parse, err := loadOurs(ctx, db, tsv, pq, batchRows)
 		if err != nil {
 			return r, fmt.Errorf("ours, round %d: %w", i+1, err)
 		}
 		r.ours = append(r.ours, time.Since(start).Seconds())
 		r.oursCPU = append(r.oursCPU, cpuSeconds()-cpu)
-		r.oursParse = append(r.oursParse, parseSec)
+		r.oursParse = append(r.oursParse, parse.seconds)
+		if parse.cpu >= 0 {
+			r.oursParseCPU = append(r.oursParseCPU, parse.cpu)
+		}
 
 		start, cpu = time.Now(), cpuSeconds()
 		duck, err := loadDuck(ctx, db, tsv)
