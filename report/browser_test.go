@@ -96,7 +96,7 @@ func newHostileSite(t *testing.T, lang Lang) *Site {
 			for year := 2024; year <= 2025; year++ {
 				for m := 1; m <= 12; m++ {
 					month := bibstat.Month{Year: year, Mon: time.Month(m)}.First()
-					_, err := wh.DB.ExecContext(ctx, `INSERT INTO facts (unit_key, library_id, release, report_id, platform, title,
+					_, err := wh.DB.ExecContext(ctx, `INSERT INTO facts_loose (unit_key, library_id, release, report_id, platform, title,
 						metric_type, month, count, institution_id, customer_id)
 						VALUES (?, ?, '5.1', 'TR', ?, ?, 'Total_Item_Requests', ?, ?, '', '')`,
 						fmt.Sprintf("u/%s/%d/%d/%d/", lib.ID, i, year, m), string(lib.ID), platform, hostile[i%2], month, 100*(i+1)+m+year-2024)

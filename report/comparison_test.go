@@ -398,7 +398,7 @@ func TestComparisonFromTheMarts(t *testing.T) {
 			sql  string
 			args []any
 		}{
-			{`INSERT INTO facts (unit_key, library_id, release, report_id, platform, title, metric_type, month, count, institution_id, customer_id)
+			{`INSERT INTO facts_loose (unit_key, library_id, release, report_id, platform, title, metric_type, month, count, institution_id, customer_id)
 				VALUES (?, '2030100', '5.1', 'PR', 'avisarkiv', '', 'Total_Item_Requests', ?, ?, '', '')`, []any{key, month, u.count}},
 			{`INSERT INTO loaded_units (unit_key, raw_key, parsed_key, library_id, platform, report_id, month, state, rows, release, source, harvested_at)
 				VALUES (?, ?, '', '2030100', 'avisarkiv', 'PR', ?, 'ok', 1, '5.1', ?, TIMESTAMP '2025-04-01 02:00:00')`, []any{key, key, month, u.source}},

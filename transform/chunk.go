@@ -103,26 +103,33 @@ func insertFacts(ctx context.Context, tx *sql.Tx, tmp string, chunk []bibstat.Si
 	if err := putLoadMap(ctx, tx, tmp, chunk, bad, files, arrived); err != nil {
 		return 0, err
 	}
+	if err := putUnits(ctx, tx); err != nil {
+		return 0, err
+	}
 	if reloads {
 		// The superseded facts' sums are the unit's rows of agg_usage:
 		// dirty_units below names them, no scan of the facts needed.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM facts WHERE unit_key IN (SELECT unit_key FROM load_map)`); err != nil {
-			return 0, fmt.Errorf("load: supersede: %w", err)
+		if err := deleteFacts(ctx, tx); err != nil {
+			return 0, err
 		}
 	}
-	inserts := []string{`INSERT INTO facts BY NAME SELECT * FROM parsed_rows`}
+	// The stream can be read once and insertNarrow reads its rows three
+	// times: they are staged in a temporary table first.
+	rels := []string{"parsed_staged"}
+	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE parsed_staged AS SELECT * FROM parsed_rows`); err != nil {
+		return 0, fmt.Errorf("load: insert facts: %w", err)
+	}
+	defer tx.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS parsed_staged`)
 	if copied := files.copied(); len(copied) > 0 {
-		inserts = append(inserts, `INSERT INTO facts BY NAME
-			SELECT f.* EXCLUDE (filename), m.unit_key, m.library_id
-			FROM read_parquet(`+sqlList(copied)+`, filename = true, union_by_name = true) f JOIN load_map m ON f.filename = m.file`)
+		rels = append(rels, `(SELECT f.* EXCLUDE (filename), m.unit_key, m.library_id
+			FROM read_parquet(`+sqlList(copied)+`, filename = true, union_by_name = true) f JOIN load_map m ON f.filename = m.file)`)
 	}
 	var n int64
-	for _, q := range inserts {
-		res, err := tx.ExecContext(ctx, q)
+	for _, rel := range rels {
+		rows, err := insertNarrow(ctx, tx, rel)
 		if err != nil {
-			return 0, fmt.Errorf("load: insert facts: %w", err)
+			return 0, err
 		}
-		rows, _ := res.RowsAffected()
 		n += rows
 	}
 	// Refresh sums these units' facts again, and finds the (month,

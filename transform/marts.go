@@ -66,7 +66,7 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 		`INSERT INTO agg_usage
 		 SELECT month, platform, release, report_id, metric_type, coalesce(data_type, ''), library_id,
 		        coalesce(institution_id, ''), coalesce(customer_id, ''), unit_key, sum(count)::BIGINT
-		 FROM facts WHERE ` + factsWhere + `
+		 FROM narrow.facts_heads WHERE ` + factsWhere + `
 		 GROUP BY ALL`,
 		`INSERT INTO dirty_cells ` + dirtyCellsSQL + ` EXCEPT SELECT month, platform FROM dirty_cells`,
 	}

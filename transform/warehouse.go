@@ -19,7 +19,7 @@ import (
 
 // SchemaVersion numbers the warehouse layout. A warehouse written with
 // another version is never read: it is rebuilt from the raw archive.
-var SchemaVersion = "6." + strconv.Itoa(schemas.Version)
+var SchemaVersion = "7." + strconv.Itoa(schemas.Version)
 
 // ErrSchemaMismatch: the warehouse file was written by another version of BibStat.
 var ErrSchemaMismatch = errors.New("warehouse schema version mismatch")
@@ -110,7 +110,8 @@ func (w *Warehouse) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ddl = strings.ReplaceAll(ddl, "{{FACTS_COLUMNS}}", schemas.FactsColumns())
+	ddl = strings.NewReplacer("{{FACTS_COLUMNS}}", schemas.FactsColumns(), "{{HEAD_COLUMNS}}", schemas.HeadColumnDefs(),
+		"{{ITEM_COLUMNS}}", schemas.ItemColumnDefs(), "{{FACTS_VIEW_SELECT}}", schemas.FactsViewSelect()).Replace(ddl)
 	tx, err := w.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("create warehouse: %w", err)

@@ -30,7 +30,7 @@ func explainWarehouse(t *testing.T) string {
 		`INSERT INTO loaded_units VALUES
 			('raw/upload/filmco/pr/2030100/2024-01/@5', 'raw/upload/filmco/pr/2030100/2024-01/a.tsv', '', '2030100', 'film', 'pr', DATE '2024-01-01', 'ok', 1, '5', 'upload/filmco', TIMESTAMP '2024-02-01 10:00:00'),
 			('raw/upload/filmco-no/pr/2030100/2024-01/@5', 'raw/upload/filmco-no/pr/2030100/2024-01/b.tsv', '', '2030100', 'film', 'pr', DATE '2024-01-01', 'ok', 1, '5', 'upload/filmco-no', TIMESTAMP '2024-02-02 10:00:00')`,
-		`INSERT INTO facts (unit_key, library_id, release, report_id, platform, metric_type, data_type, month, count, institution_id, customer_id) VALUES
+		`INSERT INTO facts_loose (unit_key, library_id, release, report_id, platform, metric_type, data_type, month, count, institution_id, customer_id) VALUES
 			('raw/upload/filmco/pr/2030100/2024-01/@5', '2030100', '5', 'PR', 'film', 'Total_Item_Requests', 'Multimedia', DATE '2024-01-01', 40, 'ISIL:NO-2030100', ''),
 			('raw/upload/filmco-no/pr/2030100/2024-01/@5', '2030100', '5', 'PR', 'film', 'Total_Item_Requests', 'Multimedia', DATE '2024-01-01', 40, 'ISIL:NO-2030100', '')`,
 		`INSERT INTO dirty_months VALUES (DATE '2024-01-01')`,

@@ -157,7 +157,7 @@ func syntheticLibraries(n int) ([]transform.Library, error) {
 // syntheticUsage inserts two years of monthly title usage per library and
 // platform straight into the facts, and refreshes the marts as a load would.
 func syntheticUsage(ctx context.Context, wh *transform.Warehouse, platforms int) error {
-	if _, err := wh.DB.ExecContext(ctx, `INSERT INTO facts (unit_key, library_id, release, report_id, platform, title, data_type, metric_type, month, count, institution_id, customer_id)
+	if _, err := wh.DB.ExecContext(ctx, `INSERT INTO facts_loose (unit_key, library_id, release, report_id, platform, title, data_type, metric_type, month, count, institution_id, customer_id)
 		 SELECT 'bench/' || l.library_id || '/' || p || '/' || strftime(m, '%Y-%m') || '/', l.library_id, '5.1', 'TR',
 		        'plattform-' || p, 'Tittel ' || (hash(l.library_id, p, t) % 500), 'Book', mt, m::DATE,
 		        (1 + hash(l.library_id, p, t, m, mt) % 200)::BIGINT, '', ''

@@ -30,7 +30,7 @@ func TestUnmappedInstitutionShown(t *testing.T) {
 	for _, q := range []string{
 		`INSERT INTO loaded_units VALUES ('` + unit + `', 'raw/upload/filmco/pr/2999999/2024-01/a.tsv', '', '2999999', 'film', 'pr',
 			DATE '2024-01-01', 'ok', 1, '5', 'upload/filmco', TIMESTAMP '2024-02-01 10:00:00')`,
-		`INSERT INTO facts (unit_key, library_id, release, report_id, platform, metric_type, month, count, institution_id, customer_id) VALUES
+		`INSERT INTO facts_loose (unit_key, library_id, release, report_id, platform, metric_type, month, count, institution_id, customer_id) VALUES
 			('` + unit + `', '2999999', '5', 'PR', 'film', 'Total_Item_Requests', DATE '2024-01-01', 9, 'ISIL:NO-2999999', '')`,
 		`INSERT INTO dirty_months VALUES (DATE '2024-01-01')`,
 	} {

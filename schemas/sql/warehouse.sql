@@ -1,5 +1,6 @@
--- The BibStat warehouse: the tables that hold state. The facts columns are
--- filled in from schemas.FactsColumns(). The marts are (re)built by marts.sql.
+-- The BibStat warehouse: the tables that hold state. The column lists in
+-- {{…}} are filled in from schemas (FactsColumns and the others), so they
+-- follow the Usage schema. The marts are (re)built by marts.sql.
 
 -- meta records the warehouse's schema version; a binary that meets another
 -- version rebuilds from the raw archive instead of reading it.
@@ -8,12 +9,83 @@ CREATE TABLE IF NOT EXISTS meta (
   value VARCHAR NOT NULL
 );
 
--- facts: one row per usage row of the newest loadable harvest of each
--- source. Grain: source × item × attributes × metric × month. library_id is
--- the harvest credential's library, or the library an upload's unit names.
-CREATE TABLE IF NOT EXISTS facts (
+-- facts (the view below): one row per usage row of the newest loadable
+-- harvest of each source. Grain: source × item × attributes × metric ×
+-- month. library_id is the harvest credential's library, or the library an
+-- upload's unit names. Load stores a row narrow, in narrow.facts_rows: its
+-- source's number (units), its head's (heads: the library and what the
+-- report's header says) and its item's (items: title, identifiers, parent,
+-- yop, access type and method, …), and the columns of its own. Storing 37
+-- text columns a row was most of a rebuild's time.
+-- The narrow tables are in their own schema, narrow: their numbers depend
+-- on the order units were loaded in, so a rebuilt warehouse numbers them
+-- otherwise and may lack stale heads and items an updated one keeps; what
+-- the two must agree on is the view facts, in main.
+CREATE SCHEMA IF NOT EXISTS narrow;
+
+CREATE TABLE IF NOT EXISTS narrow.facts_rows (
+  unit_no INTEGER NOT NULL,
+  head_id INTEGER NOT NULL,
+  item_id BIGINT NOT NULL,
+  data_type   VARCHAR,
+  metric_type VARCHAR,
+  month       DATE,
+  count       BIGINT
+);
+
+-- units: a number for each source (unit_key) that ever had facts, given
+-- once and kept, so a restatement deletes its old rows by number.
+CREATE TABLE IF NOT EXISTS narrow.units (
+  unit_no  INTEGER NOT NULL,
+  unit_key VARCHAR PRIMARY KEY
+);
+
+-- heads and items: each distinct head and item once, numbered as first
+-- met. Two rows have the same head (item) exactly when all its columns
+-- are equal, a NULL equal to a NULL only (IS NOT DISTINCT FROM), so the
+-- facts view gives back every row as it was loaded. Neither is ever
+-- deleted, not even when a restatement removes the last row naming one:
+-- a stale head or item counts nothing, the counts live in facts_rows only.
+-- No keys: the load finds a row's number by a join on the columns, and an
+-- index would cost more to keep than it saves.
+CREATE TABLE IF NOT EXISTS narrow.heads (
+  head_id INTEGER NOT NULL,
+  {{HEAD_COLUMNS}}
+);
+
+CREATE TABLE IF NOT EXISTS narrow.items (
+  item_id BIGINT NOT NULL,
+  {{ITEM_COLUMNS}}
+);
+
+-- facts_loose: facts rows written straight in SQL, not by Load (tests, a
+-- bench's synthetic warehouse); the facts view gives them too, and Load
+-- deletes a source's rows here as well when it restates it.
+CREATE TABLE IF NOT EXISTS facts_loose (
   {{FACTS_COLUMNS}}
 );
+
+CREATE OR REPLACE VIEW facts AS
+SELECT {{FACTS_VIEW_SELECT}}
+FROM narrow.facts_rows f
+  JOIN narrow.units u ON u.unit_no = f.unit_no
+  JOIN narrow.heads h ON h.head_id = f.head_id
+  JOIN narrow.items i ON i.item_id = f.item_id
+UNION ALL
+SELECT * FROM facts_loose;
+
+-- narrow.facts_heads: the facts without their items' columns, for the
+-- readers that never look at an item (agg_usage sums every row of a
+-- rebuild), so that they do not join the items.
+CREATE OR REPLACE VIEW narrow.facts_heads AS
+SELECT u.unit_key, h.* EXCLUDE (head_id), f.* EXCLUDE (unit_no, head_id, item_id)
+FROM narrow.facts_rows f
+  JOIN narrow.units u ON u.unit_no = f.unit_no
+  JOIN narrow.heads h ON h.head_id = f.head_id
+UNION ALL BY NAME
+SELECT unit_key, library_id, release, report_id, customer_id, institution_id, institution_name, platform, source_key,
+       data_type, metric_type, month, count
+FROM facts_loose;
 
 -- loaded_units: the sources and the raw object each one's facts came from.
 -- A source (unit_key) is one unit's folder in the archive, and for uploads
