@@ -180,12 +180,7 @@ func TestRebuildRemakesChangedDownloads(t *testing.T) {
 		if c.file != "" && bytes.Equal(before, readFile(t, filepath.Join(site.Out, strings.TrimPrefix(c.file, site.Out)))) {
 			t.Errorf("%s: %s did not change", c.name, c.file)
 		}
-		fresh := &Site{DB: site.DB, Out: filepath.Join(t.TempDir(), "site"), Lang: site.Lang, DataTime: site.DataTime,
-			Platforms: site.Platforms, Harvests: site.Harvests}
-		if _, err := fresh.Build(ctx); err != nil {
-			t.Fatal(err)
-		}
-		sameTree(t, c.name, fresh.Out, site.Out)
+		sameAsFresh(t, site, c.name)
 	}
 	// Nothing changed: nothing is written, and the record skips the downloads.
 	again, err := site.Build(ctx)
@@ -204,6 +199,18 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// sameAsFresh reports every file of site that differs from what a build
+// of the same site into an empty directory makes.
+func sameAsFresh(t *testing.T, site *Site, name string) {
+	t.Helper()
+	fresh := &Site{DB: site.DB, Out: filepath.Join(t.TempDir(), "site"), Lang: site.Lang, DataTime: site.DataTime,
+		Platforms: site.Platforms, Harvests: site.Harvests}
+	if _, err := fresh.Build(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, name, fresh.Out, site.Out)
 }
 
 // sameTree reports every file that differs between two sites.
@@ -286,11 +293,6 @@ func TestRebuildRemakesChangedPages(t *testing.T) {
 		if c.file != "" && bytes.Equal(before, readFile(t, filepath.Join(site.Out, c.file))) {
 			t.Errorf("%s: %s did not change", c.name, c.file)
 		}
-		fresh := &Site{DB: site.DB, Out: filepath.Join(t.TempDir(), "site"), Lang: site.Lang, DataTime: site.DataTime,
-			Platforms: site.Platforms, Harvests: site.Harvests}
-		if _, err := fresh.Build(ctx); err != nil {
-			t.Fatal(err)
-		}
-		sameTree(t, c.name, fresh.Out, site.Out)
+		sameAsFresh(t, site, c.name)
 	}
 }
