@@ -16,7 +16,8 @@
 // (a table's cells are escaped as html/template escapes, by appendCell).
 //
 // A rebuild writes only what changed: a file that already holds what was
-// made is left alone, and a scope's downloads are not made at all when
-// the digest of their inputs is the one recorded in OUT.downloads.json,
-// beside the site (so never published), and their files are as recorded.
+// made is left alone, and a scope's downloads, and its usage page, are not
+// made at all when the digest of their inputs is the one recorded in
+// OUT.downloads.json, beside the site (so never published), and their
+// files are as recorded.
 package report
