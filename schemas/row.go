@@ -156,6 +156,12 @@ func NewBatcher(mem memory.Allocator, size int, emit func(arrow.RecordBatch) err
 const maxTextBytes = 1<<31 - 1
 
 // Add appends r, emitting a batch when Size rows are gathered.
+//
+// r's texts are Go strings, which never change: Add takes those that are
+// the last row's strings by address and length for the same bytes (see
+// sameTexts). A text over memory that is freed and reused while still
+// held (Row.SetFrom on a record whose allocator is not Go's, released
+// before the next Add) would break that; every record here is on Go's.
 func (bt *Batcher) Add(r *Row) error {
 	if r.Month.IsZero() {
 		return fmt.Errorf("usage row: no month")
@@ -208,10 +214,10 @@ func (bt *Batcher) addTexts(r *Row) error {
 		}
 		c := &strs[i]
 		end := c.n + len(v)
+		if end > maxTextBytes {
+			return fmt.Errorf("usage row: column %s holds more than %d bytes in one batch", StringColumns[i], maxTextBytes)
+		}
 		if end > len(c.data) {
-			if end > maxTextBytes {
-				return fmt.Errorf("usage row: column %s holds more than %d bytes in one batch", StringColumns[i], maxTextBytes)
-			}
 			c.grow(len(v))
 		}
 		if len(c.offsets) <= bt.n {
@@ -316,7 +322,7 @@ func (c *textColumn) grow(n int) {
 func uncleared[T ~byte | ~int32 | ~int64](n int) []T {
 	size := int(unsafe.Sizeof(T(0)))
 	var b strings.Builder
-	b.Grow(max(n, 1) * size) // a multiple of 8 bytes from 8 on: aligned for any T
+	b.Grow(max(n, 1) * size) // Go aligns a block of a multiple of 4 (8) bytes to 4 (8): right for T
 	b.WriteByte(0)
 	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.StringData(b.String()))), b.Cap()/size)
 }
