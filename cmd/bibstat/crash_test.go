@@ -128,6 +128,10 @@ func TestCrashSafety(t *testing.T) {
 	want := martChecksums(t, filepath.Join(clean, "warehouse.duckdb"))
 	t.Logf("clean run %v; marts %v", full.Round(time.Millisecond), want)
 
+	tmp := filepath.Join(root, "tmp")
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	kills := crashKills(t)
 	rng := rand.New(rand.NewPCG(seed, 10))
 	phases := map[string]int{}
@@ -144,6 +148,8 @@ func TestCrashSafety(t *testing.T) {
 			// whole run, so a replay kills at about the same points.
 			d := time.Duration(rng.Int64N(int64(full + full/5)))
 			cmd := exec.Command(bin, "demo", "--out", dir, "--spacing", "1ms")
+			// A killed process leaves its temporary files: in the test's folder, not the machine's.
+			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Start(); err != nil {
