@@ -26,11 +26,11 @@ func SQL(name string) (string, error) {
 // Usage column. It is derived from the Arrow schema so the two cannot
 // drift apart.
 func FactsColumns() string {
-	cols := []string{"unit_key VARCHAR NOT NULL", "library_id VARCHAR NOT NULL"}
+	names := make([]string, 0, len(Usage.Fields()))
 	for _, f := range Usage.Fields() {
-		cols = append(cols, fmt.Sprintf("%s %s", f.Name, duckType(f.Type)))
+		names = append(names, f.Name)
 	}
-	return strings.Join(cols, ",\n  ")
+	return "unit_key VARCHAR NOT NULL,\n  library_id VARCHAR NOT NULL,\n  " + columnDefs(names)
 }
 
 // The warehouse stores a facts row narrow (facts_rows): its unit as a
@@ -84,6 +84,16 @@ func ItemColumnDefs() string { return columnDefs(FactsItemColumns()) }
 
 // HeadColumnDefs: see ItemColumnDefs.
 func HeadColumnDefs() string { return columnDefs(FactsHeadColumns) }
+
+// RowColumnDefs is the column list of facts_rows after its numbers, in
+// FactsRowColumns' order, which the load's insert into it follows.
+func RowColumnDefs() string { return columnDefs(FactsRowColumns) }
+
+// HeadsViewColumns are the columns of the view narrow.facts_heads: the
+// unit, the head's columns and the row's own.
+func HeadsViewColumns() string {
+	return strings.Join(slices.Concat([]string{"unit_key"}, FactsHeadColumns, FactsRowColumns), ", ")
+}
 
 // FactsViewSelect is the select list of the facts view over facts_rows f,
 // units u, heads h and items i: exactly the columns of FactsColumns, in

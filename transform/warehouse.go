@@ -111,7 +111,8 @@ func (w *Warehouse) migrate(ctx context.Context) error {
 		return err
 	}
 	ddl = strings.NewReplacer("{{FACTS_COLUMNS}}", schemas.FactsColumns(), "{{HEAD_COLUMNS}}", schemas.HeadColumnDefs(),
-		"{{ITEM_COLUMNS}}", schemas.ItemColumnDefs(), "{{FACTS_VIEW_SELECT}}", schemas.FactsViewSelect()).Replace(ddl)
+		"{{ITEM_COLUMNS}}", schemas.ItemColumnDefs(), "{{ROW_COLUMNS}}", schemas.RowColumnDefs(),
+		"{{FACTS_VIEW_SELECT}}", schemas.FactsViewSelect(), "{{HEADS_VIEW_COLUMNS}}", schemas.HeadsViewColumns()).Replace(ddl)
 	tx, err := w.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("create warehouse: %w", err)

@@ -27,10 +27,7 @@ CREATE TABLE IF NOT EXISTS narrow.facts_rows (
   unit_no INTEGER NOT NULL,
   head_id INTEGER NOT NULL,
   item_id BIGINT NOT NULL,
-  data_type   VARCHAR,
-  metric_type VARCHAR,
-  month       DATE,
-  count       BIGINT
+  {{ROW_COLUMNS}}
 );
 
 -- units: a number for each source (unit_key) that ever had facts, given
@@ -83,8 +80,7 @@ FROM narrow.facts_rows f
   JOIN narrow.units u ON u.unit_no = f.unit_no
   JOIN narrow.heads h ON h.head_id = f.head_id
 UNION ALL BY NAME
-SELECT unit_key, library_id, release, report_id, customer_id, institution_id, institution_name, platform, source_key,
-       data_type, metric_type, month, count
+SELECT {{HEADS_VIEW_COLUMNS}}
 FROM facts_loose;
 
 -- loaded_units: the sources and the raw object each one's facts came from.
