@@ -63,11 +63,7 @@ func (f *sameFile) Write(p []byte) (int, error) {
 		return f.tmp.Write(p)
 	}
 	if !f.opened {
-		f.opened = true
-		if old, err := os.Open(f.path); err == nil {
-			f.old, f.oldr = old, streamReaders.Get().(*bufio.Reader)
-			f.oldr.Reset(old)
-		}
+		f.openOld()
 	}
 	if f.old != nil {
 		if cap(f.cmp) < len(p) {
@@ -83,6 +79,16 @@ func (f *sameFile) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return f.tmp.Write(p)
+}
+
+// openOld opens the file at path, if there is one, to compare with what
+// is written, through a pooled reader that abort gives back.
+func (f *sameFile) openOld() {
+	f.opened = true
+	if old, err := os.Open(f.path); err == nil {
+		f.old, f.oldr = old, streamReaders.Get().(*bufio.Reader)
+		f.oldr.Reset(old)
+	}
 }
 
 // diverge starts the temporary file with the bytes that agreed.
@@ -104,12 +110,7 @@ func (f *sameFile) diverge() error {
 func (f *sameFile) close() (bool, error) {
 	if f.tmp == nil {
 		if !f.opened {
-			// Nothing was written: an empty file.
-			f.opened = true
-			if old, err := os.Open(f.path); err == nil {
-				f.old, f.oldr = old, streamReaders.Get().(*bufio.Reader)
-				f.oldr.Reset(old)
-			}
+			f.openOld() // nothing was written: an empty file
 		}
 		if f.old != nil {
 			if _, err := f.oldr.ReadByte(); errors.Is(err, io.EOF) {
