@@ -44,10 +44,22 @@ type jsonReader struct {
 	nodes   []jnode // see node
 	keySlab []string
 	valSlab []*jnode
+	scratch jsonScratch // kept by readerPool from one read to the next
 }
 
 func readJSON(ctx context.Context, r io.Reader, opts Options, emit func(arrow.RecordBatch) error, doc *Document) error {
-	jr := &jsonReader{ctx: ctx, opts: opts, emit: emit, doc: doc}
+	jr := readerPool.Get().(*jsonReader)
+	defer func() {
+		if jr.recycle() {
+			readerPool.Put(jr)
+		}
+	}()
+	return jr.read(ctx, r, opts, emit, doc)
+}
+
+// read reads one document with jr's scratch, the rest of jr zero.
+func (jr *jsonReader) read(ctx context.Context, r io.Reader, opts Options, emit func(arrow.RecordBatch) error, doc *Document) error {
+	jr.ctx, jr.opts, jr.emit, jr.doc = ctx, opts, emit, doc
 	defer func() {
 		if jr.sink != nil {
 			jr.sink.release()
@@ -56,7 +68,7 @@ func readJSON(ctx context.Context, r io.Reader, opts Options, emit func(arrow.Re
 	if opts.streamJSON {
 		jr.dec = newDecoder(r)
 	} else {
-		jr.dec = jsonTokens(r)
+		jr.dec = jsonTokens(r, &jr.scratch)
 	}
 	tok, err := jr.token()
 	if err != nil {

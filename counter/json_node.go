@@ -84,25 +84,26 @@ func (n *jnode) set(key string, v *jnode) {
 // node is a new jnode of kind, from a slab: a response is hundreds of
 // small values, and one allocation each was a fifth of a small one's.
 func (jr *jsonReader) node(kind byte) *jnode {
+	s := &jr.scratch
 	if len(jr.nodes) == 0 {
-		jr.nodes = make([]jnode, 64)
+		jr.nodes = nextSlab(&s.nodes, &s.usedNodes, 64)
 	}
 	n := &jr.nodes[0]
 	jr.nodes = jr.nodes[1:]
-	n.kind = kind
+	*n = jnode{kind: kind} // a pooled slab's node may hold an earlier document's value
 	// An object's or list's first members go in windows of shared slabs
 	// (each capped, so that a fifth member's append moves it out).
 	const window = 4
 	switch kind {
 	case '{':
 		if len(jr.keySlab) < window {
-			jr.keySlab = make([]string, 64*window)
+			jr.keySlab = nextSlab(&s.keys, &s.usedKeys, 64*window)
 		}
 		n.keys, jr.keySlab = jr.keySlab[:0:window], jr.keySlab[window:]
 		fallthrough
 	case '[':
 		if len(jr.valSlab) < window {
-			jr.valSlab = make([]*jnode, 64*window)
+			jr.valSlab = nextSlab(&s.vals, &s.usedVals, 64*window)
 		}
 		n.vals, jr.valSlab = jr.valSlab[:0:window], jr.valSlab[window:]
 	}

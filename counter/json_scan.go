@@ -34,9 +34,10 @@ const maxByteTokens = 16 << 20
 // so the reader reads it the same. Any other (a syntax error, data after
 // the value, a read error, a larger one) goes to the Decoder as it was, its
 // bytes read so far given back in front, so every failure is the
-// Decoder's own.
-func jsonTokens(r io.Reader) tokens {
-	data, err := io.ReadAll(io.LimitReader(r, maxByteTokens+1))
+// Decoder's own. The bytes are read into s, whose memory they reuse.
+func jsonTokens(r io.Reader, s *jsonScratch) tokens {
+	data, err := readAll(s.data[:0], io.LimitReader(r, maxByteTokens+1))
+	s.data = data
 	switch {
 	case err != nil:
 		return newDecoder(io.MultiReader(bytes.NewReader(data), errReader{err}))
