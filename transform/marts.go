@@ -56,18 +56,14 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 	// agg_usage row is of one unit_key, so deleting a dirty source's rows
 	// and summing its facts anew is exact; dirty_cells keeps the (month,
 	// platform) they covered before and after, for the titles.
-	factsWhere, err := dirtyFactsWhere(ctx, tx)
+	narrowWhere, looseWhere, err := dirtyFactsWhere(ctx, tx)
 	if err != nil {
 		return err
 	}
 	steps := []string{
 		`CREATE OR REPLACE TEMP TABLE dirty_cells AS ` + dirtyCellsSQL,
 		`DELETE FROM agg_usage WHERE ` + dirtyWhere,
-		`INSERT INTO agg_usage
-		 SELECT month, platform, release, report_id, metric_type, coalesce(data_type, ''), library_id,
-		        coalesce(institution_id, ''), coalesce(customer_id, ''), unit_key, sum(count)::BIGINT
-		 FROM narrow.facts_heads WHERE ` + factsWhere + `
-		 GROUP BY ALL`,
+		fmt.Sprintf(aggSQL, narrowWhere, looseWhere),
 		`INSERT INTO dirty_cells ` + dirtyCellsSQL + ` EXCEPT SELECT month, platform FROM dirty_cells`,
 	}
 	steps = append(steps, statements(ddl)...)
@@ -103,35 +99,67 @@ const dirtyWhere = `(unit_key IN (SELECT unit_key FROM dirty_units) OR month IN 
 const dirtyMonthsSQL = `SELECT month FROM loaded_units WHERE unit_key IN (SELECT unit_key FROM dirty_units)
 UNION SELECT month FROM dirty_months ORDER BY month`
 
-// dirtyFactsWhere is dirtyWhere for the facts, first narrowed to the
-// months of dirtyMonthsSQL written out as constants: DuckDB applies a
-// constant filter in the scan, so it skips the other months' rows before
-// it looks their unit_key up (a subquery would be joined after the scan).
-func dirtyFactsWhere(ctx context.Context, tx *sql.Tx) (string, error) {
+// aggSQL sums the facts of the rows selected by the two predicates (%[1]s
+// over narrow.facts_rows, %[2]s over facts_loose) into agg_usage: the
+// narrow rows first on numbers (unit, head) and their own columns, so the
+// big aggregation neither joins nor hashes text per row, then the much
+// smaller result with its unit and head once. The outer GROUP BY is the
+// agg_usage grain, the same as summing the facts view: two heads that
+// differ only in columns agg_usage leaves out (institution_name,
+// source_key) or by a NULL against an empty id are one agg_usage row,
+// and a loose row of the same keys adds to it rather than making a second.
+const aggSQL = `INSERT INTO agg_usage
+SELECT month, platform, release, report_id, metric_type, data_type, library_id,
+       coalesce(institution_id, ''), coalesce(customer_id, ''), unit_key, sum(count)::BIGINT
+FROM (
+  SELECT f.month, h.platform, h.release, h.report_id, f.metric_type, f.data_type, h.library_id,
+         h.institution_id, h.customer_id, u.unit_key, f.count
+  FROM (SELECT unit_no, head_id, month, metric_type, coalesce(data_type, '') AS data_type, sum(count) AS count
+        FROM narrow.facts_rows WHERE %[1]s GROUP BY ALL) f
+  JOIN narrow.units u ON u.unit_no = f.unit_no
+  JOIN narrow.heads h ON h.head_id = f.head_id
+  UNION ALL
+  SELECT month, platform, release, report_id, metric_type, coalesce(data_type, ''), library_id,
+         institution_id, customer_id, unit_key, count
+  FROM facts_loose WHERE %[2]s
+)
+GROUP BY ALL`
+
+// dirtyUnitNos is dirtyWhere's source part for narrow.facts_rows, whose
+// rows name their source by number.
+const dirtyUnitNos = `unit_no IN (SELECT unit_no FROM narrow.units WHERE unit_key IN (SELECT unit_key FROM dirty_units))`
+
+// dirtyFactsWhere is dirtyWhere for narrow.facts_rows and for
+// facts_loose, first narrowed to the months of dirtyMonthsSQL written out
+// as constants: DuckDB applies a constant filter in the scan, so it skips
+// the other months' rows before it looks their source up (a subquery
+// would be joined after the scan).
+func dirtyFactsWhere(ctx context.Context, tx *sql.Tx) (narrow, loose string, err error) {
 	// A rebuild's every source is dirty and nothing is summed yet: all
-	// the facts are summed then, without looking each row's unit_key up
+	// the facts are summed then, without looking each row's source up
 	// (a third of the statement). With agg_usage empty no row can be
 	// summed twice.
 	var clean int
 	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM loaded_units WHERE unit_key NOT IN (SELECT unit_key FROM dirty_units))
 		+ (SELECT count(*) FROM (SELECT 1 FROM agg_usage LIMIT 1))`).Scan(&clean); err != nil {
-		return "", fmt.Errorf("refresh marts: dirty units: %w", err)
+		return "", "", fmt.Errorf("refresh marts: dirty units: %w", err)
 	}
 	if clean == 0 {
-		return "true", nil
+		return "true", "true", nil
 	}
 	months, err := queryMonths(ctx, tx, dirtyMonthsSQL)
 	if err != nil {
-		return "", fmt.Errorf("refresh marts: dirty months: %w", err)
+		return "", "", fmt.Errorf("refresh marts: dirty months: %w", err)
 	}
 	if len(months) == 0 {
-		return "false", nil
+		return "false", "false", nil
 	}
 	list := make([]string, len(months))
 	for i, m := range months {
 		list[i] = "DATE '" + m.Format(time.DateOnly) + "'"
 	}
-	return "month IN (" + strings.Join(list, ", ") + ") AND " + dirtyWhere, nil
+	in := "month IN (" + strings.Join(list, ", ") + ") AND "
+	return in + "(" + dirtyUnitNos + " OR month IN (SELECT month FROM dirty_months))", in + dirtyWhere, nil
 }
 
 // dirtyCellsSQL: the (month, platform) of agg_usage's dirty rows; read
