@@ -24,7 +24,9 @@ const ArrowScan = true
 // recs. drop removes the view and releases recs; call it after the
 // statement that reads the view.
 func RegisterRecords(ctx context.Context, conn *sql.Conn, tmp, name string, recs array.RecordReader) (drop func(), err error) {
-	defer recs.Release() // the exported stream holds its own reference
+	// DuckDB scans the text as views (viewReader); views takes over recs.
+	views := newViewReader(recs)
+	defer views.Release() // the exported stream holds its own reference
 	var release func()
 	err = conn.Raw(func(dc any) error {
 		dconn, ok := dc.(driver.Conn)
@@ -35,7 +37,7 @@ func RegisterRecords(ctx context.Context, conn *sql.Conn, tmp, name string, recs
 		if err != nil {
 			return err
 		}
-		release, err = a.RegisterView(recs, name)
+		release, err = a.RegisterView(views, name)
 		return err
 	})
 	if err != nil {
