@@ -48,28 +48,17 @@ UNION SELECT month, platform FROM (SELECT * FROM title_choice EXCEPT SELECT * FR
 const titleTodoAllSQL = `CREATE OR REPLACE TEMP TABLE title_todo AS SELECT DISTINCT month, platform FROM title_choice_now`
 
 // titleCellsSQL: the chosen keys of one month's ($1) titled facts of the
-// platforms to redo (title_todo), each with its cell (entity × platform ×
-// metric_type) and only the report that counts for the cell: per entity,
-// platform, month and metric one title-carrying report (TR/JR/BR > IR), of
-// those with titles. The keys of the narrow rows are found on numbers
-// (unit, head) and kept with them, so that titleMonthSQL joins its big
-// scan on numbers; facts_loose's, on its columns. The distinct keys of the
-// facts are few (a unit has one credential and a handful of ids and
-// metrics). The cell is numbered so that the big aggregation groups on a
-// number and the title, not on five strings.
+// platforms to redo (title_todo), each
+// with its cell (entity × platform × metric_type) and only the report
+// that counts for the cell: per entity, platform, month and metric one
+// title-carrying report (TR/JR/BR > IR), of those with titles. The cell is
+// numbered so that the big aggregation groups on a number and the title,
+// not on five strings. The distinct keys of the facts are few (a unit
+// has one credential and a handful of ids and metrics).
 const titleCellsSQL = `CREATE OR REPLACE TEMP TABLE title_cells AS
-WITH nums AS (
-  SELECT DISTINCT unit_no, head_id, metric_type FROM narrow.facts_rows
-  WHERE month = $1 AND item_id IN (SELECT item_id FROM title_items)
-    AND head_id IN (SELECT head_id FROM narrow.heads WHERE platform IN (SELECT platform FROM title_todo WHERE month = $1))
-),
-keys AS (
-  SELECT h.platform, h.library_id, h.institution_id, h.customer_id, u.unit_key, h.report_id, n.metric_type,
-         n.unit_no, n.head_id
-  FROM nums n JOIN narrow.units u ON u.unit_no = n.unit_no JOIN narrow.heads h ON h.head_id = n.head_id
-  UNION ALL
-  SELECT DISTINCT platform, library_id, institution_id, customer_id, unit_key, report_id, metric_type, NULL, NULL
-  FROM facts_loose WHERE month = $1 AND coalesce(title, '') <> ''
+WITH keys AS (
+  SELECT DISTINCT platform, library_id, institution_id, customer_id, unit_key, report_id, metric_type
+  FROM facts WHERE month = $1 AND coalesce(title, '') <> ''
     AND platform IN (SELECT platform FROM title_todo WHERE month = $1)
 ),
 counted AS (
@@ -90,46 +79,18 @@ FROM counted SEMI JOIN best USING (target_kind, target_id, platform, metric_type
 // counts per cell, so a title has one row per cell: the rows facts_chosen
 // gives, by the rule read above each mart in schemas/sql/marts.sql.
 // Pooled usage stays under its pool (target_kind 'pool'), never under the
-// library that uploaded it. A narrow row meets its cell by its unit, head
-// and metric, one title_cells row each; a loose row by its columns, which
-// several narrow keys may share (heads that differ in institution_name),
-// so it reads them distinct, else it would be counted once per head.
+// library that uploaded it.
 // Grain: target × platform × title × metric_type × month.
 const titleMonthSQL = `INSERT INTO mart_title_month
-SELECT c.target_kind, c.target_id, c.platform, n.title, c.metric_type, $1::DATE AS month, s.count
+SELECT c.target_kind, c.target_id, c.platform, s.title, c.metric_type, $1::DATE AS month, s.count
 FROM (
-  SELECT cell, title_no, sum(count)::BIGINT AS count
-  FROM (
-    SELECT k.cell, t.title_no, f.count
-    FROM narrow.facts_rows f
-    JOIN title_items t ON t.item_id = f.item_id
-    JOIN title_cells k ON k.unit_no = f.unit_no AND k.head_id = f.head_id AND k.metric_type = f.metric_type
-    WHERE f.month = $1
-    UNION ALL
-    SELECT k.cell, n.title_no, f.count
-    FROM facts_loose f
-    JOIN title_names n ON n.title = f.title
-    JOIN (SELECT DISTINCT platform, library_id, institution_id, customer_id, unit_key, report_id, metric_type, cell
-          FROM title_cells) k USING (platform, library_id, institution_id, customer_id, unit_key, report_id, metric_type)
-    WHERE f.month = $1
-  )
-  GROUP BY cell, title_no
+  SELECT k.cell, f.title, sum(f.count)::BIGINT AS count
+  FROM facts f JOIN title_cells k USING (platform, library_id, institution_id, customer_id, unit_key, report_id, metric_type)
+  WHERE f.month = $1 AND coalesce(f.title, '') <> ''
+    AND f.platform IN (SELECT platform FROM title_todo WHERE month = $1)
+  GROUP BY k.cell, f.title
 ) s
-JOIN title_names n ON n.title_no = s.title_no
-JOIN (SELECT DISTINCT cell, target_kind, target_id, platform, metric_type FROM title_cells) c ON c.cell = s.cell`
-
-// titleNamesSQL numbers every title of the facts once a refresh
-// (title_names), and gives each titled item its title's number
-// (title_items), so that the month's aggregation groups on two numbers and
-// joins its text after. An item or a loose row without a title has none.
-var titleNamesSQL = []string{
-	`CREATE OR REPLACE TEMP TABLE title_names AS
-	 SELECT row_number() OVER () AS title_no, title
-	 FROM (SELECT title FROM narrow.items WHERE coalesce(title, '') <> ''
-	       UNION SELECT title FROM facts_loose WHERE coalesce(title, '') <> '')`,
-	`CREATE OR REPLACE TEMP TABLE title_items AS
-	 SELECT i.item_id, n.title_no FROM narrow.items i JOIN title_names n ON n.title = i.title`,
-}
+JOIN (SELECT DISTINCT cell, target_kind, target_id, platform, metric_type FROM title_cells) c USING (cell)`
 
 // refreshTitles brings mart_title_month and title_choice up to date
 // within tx, after the marts of marts.sql (it reads attribution and
@@ -159,11 +120,6 @@ func (w *Warehouse) refreshTitles(ctx context.Context, tx *sql.Tx) error {
 	}
 	if err := w.timed(ctx, tx, "title_todo", todoSQL); err != nil {
 		return err
-	}
-	for _, q := range titleNamesSQL {
-		if err := w.timed(ctx, tx, statementName(q), q); err != nil {
-			return err
-		}
 	}
 	months, err := queryMonths(ctx, tx, `SELECT DISTINCT month FROM title_todo ORDER BY month`)
 	if err != nil {
