@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/bibliotek24/bibstat/schemas"
@@ -42,10 +43,97 @@ func deleteFacts(ctx context.Context, tx *sql.Tx) error {
 
 // insertNarrow stores every row of rel, a relation of the facts columns
 // (schemas.FactsColumns) whose sources putUnits has numbered, in
-// facts_rows, adding the heads and items not stored yet. rel is read
-// three times. It returns the rows stored, and an error if that is not
-// every row of rel: a row the joins missed would be usage lost.
+// facts_rows, adding the heads and items not stored yet. It returns the
+// rows stored, and an error if that is not every row of rel: a row the
+// joins missed would be usage lost, one joined twice usage doubled.
+//
+// rel is read twice: once for the chunk's distinct heads and items with
+// their 64-bit keys (keyHash) and row count, once to store its rows
+// joined to heads and items by key alone, a join of one integer where
+// one of every column (27 for an item) cost most of the load. A key
+// names its head or item only when no two different ones share it: the
+// chunk's heads and items are checked against each other and against
+// those stored with the same key, and a chunk with a collision is
+// stored by the join on every column instead (storeExact).
 func insertNarrow(ctx context.Context, tx *sql.Tx, rel string) (int64, error) {
+	heads, items := schemas.FactsHeadColumns, schemas.FactsItemColumns()
+	defer tx.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS chunk_keys`)
+	// One grouping set of the heads' columns, one of the items': a head
+	// row has grouping() 1 for an item column, which it is not grouped by.
+	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE chunk_keys AS
+		SELECT grouping(`+items[0]+`) = 1 AS is_head, `+keyHash("", heads)+` AS head_hash, `+keyHash("", items)+` AS item_hash,
+		  `+strings.Join(heads, ", ")+`, `+strings.Join(items, ", ")+`, count(*) AS n
+		FROM `+rel+` GROUP BY GROUPING SETS ((`+strings.Join(heads, ", ")+`), (`+strings.Join(items, ", ")+`))`); err != nil {
+		return 0, fmt.Errorf("load: insert facts: keys: %w", err)
+	}
+	var collisions, want int64
+	if err := tx.QueryRowContext(ctx, `SELECT `+collisionCount("narrow.heads", "head_hash", true, heads)+` + `+
+		collisionCount("narrow.items", "item_hash", false, items)+`,
+		(SELECT coalesce(sum(n), 0) FROM chunk_keys WHERE NOT is_head)`).Scan(&collisions, &want); err != nil {
+		return 0, fmt.Errorf("load: insert facts: keys: %w", err)
+	}
+	var n int64
+	var err error
+	if collisions > 0 {
+		n, err = storeExact(ctx, tx, rel)
+	} else {
+		n, err = storeByKey(ctx, tx, rel)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if n != want {
+		return 0, fmt.Errorf("load: insert facts: stored %d rows of %d", n, want)
+	}
+	return n, nil
+}
+
+// collisionCount is the SQL count of the chunk's heads (head) or items,
+// stored in table with their key column hash, whose key is another one's
+// too, of the chunk or of table. Zero means each key of the chunk names
+// one head (item) at most, in the chunk and in table alike.
+func collisionCount(table, hash string, head bool, columns []string) string {
+	is := " is_head = " + strconv.FormatBool(head)
+	return `(SELECT count(*) - count(DISTINCT ` + hash + `) FROM chunk_keys WHERE` + is + `)
+		+ (SELECT count(*) FROM chunk_keys c JOIN ` + table + ` t ON t.` + hash + ` = c.` + hash + `
+		   WHERE c.` + is[1:] + ` AND NOT (` + same("t", "c", columns) + `))`
+}
+
+// storeByKey stores rel's rows when no key of chunk_keys collides: the
+// heads and items whose key is not stored yet are new, and a row's keys
+// name its head and item.
+func storeByKey(ctx context.Context, tx *sql.Tx, rel string) (int64, error) {
+	heads, items := schemas.FactsHeadColumns, schemas.FactsItemColumns()
+	var n int64
+	for _, q := range []string{
+		addByKey("narrow.heads", "head_id", "head_hash", true, heads),
+		addByKey("narrow.items", "item_id", "item_hash", false, items),
+		`INSERT INTO narrow.facts_rows SELECT u.unit_no, h.head_id, i.item_id, ` + cols("s", schemas.FactsRowColumns) + `
+		FROM ` + rel + ` s JOIN narrow.units u ON u.unit_key = s.unit_key
+		  JOIN narrow.heads h ON h.head_hash = ` + keyHash("s", heads) + `
+		  JOIN narrow.items i ON i.item_hash = ` + keyHash("s", items),
+	} {
+		res, err := tx.ExecContext(ctx, q)
+		if err != nil {
+			return 0, fmt.Errorf("load: insert facts: %w", err)
+		}
+		n, _ = res.RowsAffected()
+	}
+	return n, nil
+}
+
+// addByKey is the statement that adds to table the heads (items) of
+// chunk_keys whose key it does not have, numbered on from its highest id.
+func addByKey(table, id, hash string, head bool, columns []string) string {
+	return `INSERT INTO ` + table + ` SELECT (SELECT coalesce(max(` + id + `), 0) FROM ` + table + `) + row_number() OVER (), ` +
+		hash + `, ` + strings.Join(columns, ", ") + `
+		FROM chunk_keys WHERE is_head = ` + strconv.FormatBool(head) + ` AND ` + hash + ` NOT IN (SELECT ` + hash + ` FROM ` + table + `)`
+}
+
+// storeExact stores rel's rows by their heads' and items' every column,
+// NULL equal to NULL only, whatever their keys: the way for a chunk whose
+// keys collide.
+func storeExact(ctx context.Context, tx *sql.Tx, rel string) (int64, error) {
 	heads, items := schemas.FactsHeadColumns, schemas.FactsItemColumns()
 	var n int64
 	for _, q := range []string{
@@ -62,24 +150,28 @@ func insertNarrow(ctx context.Context, tx *sql.Tx, rel string) (int64, error) {
 		}
 		n, _ = res.RowsAffected()
 	}
-	var want int64
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+rel).Scan(&want); err != nil {
-		return 0, fmt.Errorf("load: insert facts: %w", err)
-	}
-	if n != want {
-		return 0, fmt.Errorf("load: insert facts: stored %d rows of %d", n, want)
-	}
 	return n, nil
 }
 
 // addDistinct is the statement that adds to table (heads or items) the
-// distinct values of columns in rel it does not have yet, numbered on
-// from its highest id. EXCEPT compares NULL equal to NULL and to nothing
-// else, as the joins of insertNarrow do.
+// distinct values of columns in rel it does not have yet, with their
+// keys, numbered on from its highest id. EXCEPT compares NULL equal to
+// NULL and to nothing else, as the joins of storeExact do.
 func addDistinct(table, id string, columns []string, rel string) string {
 	list := strings.Join(columns, ", ")
-	return `INSERT INTO ` + table + ` SELECT (SELECT coalesce(max(` + id + `), 0) FROM ` + table + `) + row_number() OVER (), *
+	return `INSERT INTO ` + table + ` SELECT (SELECT coalesce(max(` + id + `), 0) FROM ` + table + `) + row_number() OVER (), ` + keyHash("", columns) + `, *
 		FROM (SELECT ` + list + ` FROM ` + rel + ` EXCEPT SELECT ` + list + ` FROM ` + table + `)`
+}
+
+// keyHash is the SQL of a head's or item's key: DuckDB's 64-bit hash of
+// its columns (of alias a, or bare if a is ""). Two different heads or
+// items may share one; insertNarrow checks. A variable so that a test can
+// make keys collide.
+var keyHash = func(a string, columns []string) string {
+	if a == "" {
+		return "hash(" + strings.Join(columns, ", ") + ")"
+	}
+	return "hash(" + cols(a, columns) + ")"
 }
 
 // cols is columns, each of alias a.

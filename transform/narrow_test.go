@@ -76,7 +76,76 @@ func usageNames() []string {
 // gives exactly the rows stored into them, as a table of the old wide
 // layout holds them, through a first load and a restatement of two units
 // (read back from Parquet, as a rebuild reads stored copies).
-func TestFactsViewGivesTheRowsLoaded(t *testing.T) {
+func TestFactsViewGivesTheRowsLoaded(t *testing.T) { factsViewGivesTheRowsLoaded(t) }
+
+// TestFactsViewGivesTheRowsLoadedWhenKeysCollide: the same when every
+// head and every item has one key, so each load is stored by the join on
+// every column.
+func TestFactsViewGivesTheRowsLoadedWhenKeysCollide(t *testing.T) {
+	collideKeys(t)
+	factsViewGivesTheRowsLoaded(t)
+}
+
+// collideKeys gives every head and item the key 7 for the test.
+func collideKeys(t *testing.T) {
+	was := keyHash
+	keyHash = func(string, []string) string { return "7::UBIGINT" }
+	t.Cleanup(func() { keyHash = was })
+}
+
+// TestItemsSharingAKeyStayTwo: two items whose keys collide, loaded in one
+// chunk or in two, stay two items, each row with its own: a join by the
+// key alone would give both rows the first item (or each row both).
+func TestItemsSharingAKeyStayTwo(t *testing.T) {
+	collideKeys(t)
+	ctx := context.Background()
+	for _, chunks := range [][]string{{"u0", "u1"}, {"u0 u1"}} {
+		t.Run(fmt.Sprint(len(chunks), " chunks"), func(t *testing.T) {
+			w := openTest(t, filepath.Join(t.TempDir(), "w.duckdb"))
+			w.DB.SetMaxOpenConns(1) // the temp tables are the connection's
+			if _, err := w.DB.ExecContext(ctx, `CREATE TEMP TABLE src (`+schemas.FactsColumns()+`)`); err != nil {
+				t.Fatal(err)
+			}
+			for _, units := range chunks {
+				tx, err := w.DB.BeginTx(ctx, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tx.Rollback()
+				// u0's item is titled A, u1's B; all else is alike.
+				for _, q := range []string{
+					`DELETE FROM src`,
+					`INSERT INTO src (unit_key, library_id, title, metric_type, month, count)
+					 SELECT u, 'l0', CASE u WHEN 'u0' THEN 'A' ELSE 'B' END, 'Total_Item_Requests', DATE '2024-01-01', 3
+					 FROM unnest(string_split('` + units + `', ' ')) t(u)`,
+					`CREATE OR REPLACE TEMP TABLE load_map AS SELECT DISTINCT unit_key FROM src`,
+				} {
+					if _, err := tx.ExecContext(ctx, q); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := putUnits(ctx, tx); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := insertNarrow(ctx, tx, "src"); err != nil {
+					t.Fatal(err)
+				}
+				if err := tx.Commit(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := query[string](t, w.DB, `SELECT string_agg(unit_key || ':' || title || ':' || count, ' ' ORDER BY unit_key) FROM facts`)
+			if got != "u0:A:3 u1:B:3" {
+				t.Errorf("facts %q, want u0:A:3 u1:B:3", got)
+			}
+			if n := query[int64](t, w.DB, `SELECT count(*) FROM narrow.items`); n != 2 {
+				t.Errorf("%d items, want 2", n)
+			}
+		})
+	}
+}
+
+func factsViewGivesTheRowsLoaded(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	w := openTest(t, filepath.Join(dir, "w.duckdb"))

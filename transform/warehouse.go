@@ -19,7 +19,7 @@ import (
 
 // SchemaVersion numbers the warehouse layout. A warehouse written with
 // another version is never read: it is rebuilt from the raw archive.
-var SchemaVersion = "7." + strconv.Itoa(schemas.Version)
+var SchemaVersion = "8." + strconv.Itoa(schemas.Version)
 
 // ErrSchemaMismatch: the warehouse file was written by another version of BibStat.
 var ErrSchemaMismatch = errors.New("warehouse schema version mismatch")

@@ -43,15 +43,20 @@ CREATE TABLE IF NOT EXISTS narrow.units (
 -- facts view gives back every row as it was loaded. Neither is ever
 -- deleted, not even when a restatement removes the last row naming one:
 -- a stale head or item counts nothing, the counts live in facts_rows only.
--- No keys: the load finds a row's number by a join on the columns, and an
--- index would cost more to keep than it saves.
+-- head_hash and item_hash are DuckDB's hash() of the columns: the load
+-- finds a row's number by a join on them, once it has checked that no two
+-- different heads (items) of the chunk or stored share one, and by a join
+-- on every column otherwise (transform/narrow.go). No index: one would
+-- cost more to keep than it saves.
 CREATE TABLE IF NOT EXISTS narrow.heads (
   head_id INTEGER NOT NULL,
+  head_hash UBIGINT NOT NULL,
   {{HEAD_COLUMNS}}
 );
 
 CREATE TABLE IF NOT EXISTS narrow.items (
   item_id BIGINT NOT NULL,
+  item_hash UBIGINT NOT NULL,
   {{ITEM_COLUMNS}}
 );
 
@@ -75,7 +80,7 @@ SELECT * FROM facts_loose;
 -- readers that never look at an item (agg_usage sums every row of a
 -- rebuild), so that they do not join the items.
 CREATE OR REPLACE VIEW narrow.facts_heads AS
-SELECT u.unit_key, h.* EXCLUDE (head_id), f.* EXCLUDE (unit_no, head_id, item_id)
+SELECT u.unit_key, h.* EXCLUDE (head_id, head_hash), f.* EXCLUDE (unit_no, head_id, item_id)
 FROM narrow.facts_rows f
   JOIN narrow.units u ON u.unit_no = f.unit_no
   JOIN narrow.heads h ON h.head_id = f.head_id
