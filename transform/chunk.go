@@ -113,8 +113,8 @@ func insertFacts(ctx context.Context, tx *sql.Tx, tmp string, chunk []bibstat.Si
 			return 0, err
 		}
 	}
-	// The stream can be read once and insertNarrow reads its rows three
-	// times: they are staged in a temporary table first.
+	// The stream can be read once and insertNarrow reads its rows twice:
+	// they are staged in a temporary table first.
 	rels := []string{"parsed_staged"}
 	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE parsed_staged AS SELECT * FROM parsed_rows`); err != nil {
 		return 0, fmt.Errorf("load: insert facts: %w", err)
@@ -122,7 +122,7 @@ func insertFacts(ctx context.Context, tx *sql.Tx, tmp string, chunk []bibstat.Si
 	defer tx.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS parsed_staged`)
 	if copied := files.copied(); len(copied) > 0 {
 		rels = append(rels, `(SELECT f.* EXCLUDE (filename), m.unit_key, m.library_id
-			FROM read_parquet(`+sqlList(copied)+`, filename = true, union_by_name = true) f JOIN load_map m ON f.filename = m.file)`)
+			FROM read_parquet(`+sqlList(copied)+`, filename = true`+unionByName(chunk, files)+`) f JOIN load_map m ON f.filename = m.file)`)
 	}
 	var n int64
 	for _, rel := range rels {
@@ -142,6 +142,22 @@ func insertFacts(ctx context.Context, tx *sql.Tx, tmp string, chunk []bibstat.Si
 		return 0, fmt.Errorf("load: record units: %w", err)
 	}
 	return n, nil
+}
+
+// unionByName is read_parquet's option to read the chunk's copies by the
+// union of their columns, when some copy is of another parser version (an
+// access-log unit's, copied whatever its version) and may lack a column.
+// Copies of this version all have the Usage columns, and read_parquet
+// then takes each file's by name after the first's, and fails on a file
+// without one; the union reads every file's schema first, a third of the
+// reading of a chunk of small copies.
+func unionByName(chunk []bibstat.Sidecar, files chunkFiles) string {
+	for i, f := range files.perUnit {
+		if f != "" && chunk[i].ParserVersion != schemas.Version {
+			return ", union_by_name = true"
+		}
+	}
+	return ""
 }
 
 // sqlList writes paths as a DuckDB list literal.
