@@ -9,11 +9,12 @@ import (
 
 // TestGatePace checks what the run's Pace says of each request: how long
 // after its turn (the later of the previous start plus the spacing and the
-// previous answer) it reached the gate and its write returned.
+// previous answer) it reached the gate, its coarse wait there ended and
+// its write returned.
 func TestGatePace(t *testing.T) {
 	const spacing = 20 * time.Millisecond
 	ms := time.Millisecond
-	clk := &fakeClock{t: time.Unix(1e9, 0)}
+	clk := &fakeClock{t: time.Unix(1e9, 0), coarse: 2 * ms}
 	g := &hostGate{ctx: context.Background(), clk: clk, spacing: spacing}
 	request := func(build, write, answer time.Duration) {
 		clk.advance(build)
@@ -34,5 +35,10 @@ func TestGatePace(t *testing.T) {
 	}
 	if want := []time.Duration{-13 * ms, -20 * ms, 3 * ms}; !slices.Equal(g.pace.Reached, want) {
 		t.Errorf("reached %v, want %v", g.pace.Reached, want)
+	}
+	// The coarse wait ends 2 ms before the turn, or at once when the
+	// request reached the gate later.
+	if want := []time.Duration{-2 * ms, -2 * ms, 3 * ms}; !slices.Equal(g.pace.Woke, want) {
+		t.Errorf("woke %v, want %v", g.pace.Woke, want)
 	}
 }

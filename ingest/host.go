@@ -59,10 +59,11 @@ type hostGate struct {
 	sent        bool       // the request in flight passed the gate
 	gated       bool       // the previous request passed the gate
 
-	// For the run's Pace: the request in flight's turn and when it reached
-	// the gate, and when the previous answer was read.
-	turnAt, reachedAt, answeredAt time.Time
-	pace                          Pace
+	// For the run's Pace: the request in flight's turn, when it reached
+	// the gate and when its coarse wait there ended, and when the previous
+	// answer was read.
+	turnAt, reachedAt, wokeAt, answeredAt time.Time
+	pace                                  Pace
 }
 
 // Pace is how late a run's gated requests went, each counted from its
@@ -75,11 +76,17 @@ type Pace struct {
 	// Reached is when each request reached the gate, built, after its
 	// turn: negative when it waited there, as it should.
 	Reached []time.Duration
+	// Woke is when each request's wait at the gate on the runtime's
+	// timers ended and its precise wait began, after its turn: about
+	// -coarseSlack when the timer fired on time, positive when the
+	// request was late before its precise wait began.
+	Woke []time.Duration
 }
 
 func (p *Pace) add(q Pace) {
 	p.Wrote = append(p.Wrote, q.Wrote...)
 	p.Reached = append(p.Reached, q.Reached...)
+	p.Woke = append(p.Woke, q.Woke...)
 }
 
 // turn is when the next request may go.
@@ -97,9 +104,17 @@ func (g *hostGate) turn() time.Time {
 func (g *hostGate) Wait() error {
 	at, t := g.turn(), g.clk.now()
 	g.mu.Lock()
-	g.turnAt, g.reachedAt = at, t
+	g.turnAt, g.reachedAt, g.wokeAt = at, t, t
 	g.mu.Unlock()
-	return g.clk.sleepUntil(g.ctx, at)
+	return g.clk.sleepUntil(g.ctx, at, g.woke)
+}
+
+// woke notes when the coarse part of the request's wait ended.
+func (g *hostGate) woke() {
+	t := g.clk.now()
+	g.mu.Lock()
+	g.wokeAt = t
+	g.mu.Unlock()
 }
 
 // Sent notes a write of the request: the last one counts.
@@ -121,6 +136,7 @@ func (g *hostGate) answered() {
 	} else if turn := later(g.turnAt, g.answeredAt); !turn.IsZero() { // a host's first request has no turn
 		g.pace.Wrote = append(g.pace.Wrote, g.started.Sub(turn))
 		g.pace.Reached = append(g.pace.Reached, g.reachedAt.Sub(turn))
+		g.pace.Woke = append(g.pace.Woke, g.wokeAt.Sub(turn))
 	}
 	g.gated, g.sent, g.answeredAt = g.sent, false, t
 	g.mu.Unlock()
@@ -137,13 +153,13 @@ func (g *hostGate) sleepToWake() error {
 	gated := g.gated
 	g.mu.Unlock()
 	if !gated {
-		return g.clk.sleepUntil(g.ctx, at)
+		return g.clk.sleepUntil(g.ctx, at, nil)
 	}
 	at = at.Add(-g.clk.early())
 	if c, ok := g.clk.(roughClock); ok {
 		return c.sleepRoughly(g.ctx, at)
 	}
-	return g.clk.sleepUntil(g.ctx, at)
+	return g.clk.sleepUntil(g.ctx, at, nil)
 }
 
 func later(a, b time.Time) time.Time {
@@ -165,7 +181,8 @@ func (h *Harvester) runHost(ctx context.Context, host string, jobs []*Job, rs *r
 	clk := h.clock()
 	w := &hostWorker{h: h, rs: rs, pol: pol, log: h.log().With("host", host), jobs: jobs,
 		gate: &hostGate{ctx: ctx, clk: clk, spacing: hostSpacing(jobs, h.Spacing)}}
-	w.gate.pace = Pace{Wrote: make([]time.Duration, 0, len(jobs)), Reached: make([]time.Duration, 0, len(jobs))}
+	w.gate.pace = Pace{Wrote: make([]time.Duration, 0, len(jobs)), Reached: make([]time.Duration, 0, len(jobs)),
+		Woke: make([]time.Duration, 0, len(jobs))}
 	defer rs.addPace(w.gate)
 	if ph.i > 0 {
 		// As if the previous request had gone a spacing before the host's
@@ -179,7 +196,7 @@ func (h *Harvester) runHost(ctx context.Context, host string, jobs []*Job, rs *r
 			if wake.IsZero() {
 				return nil
 			}
-			if err := clk.sleepUntil(ctx, wake); err != nil {
+			if err := clk.sleepUntil(ctx, wake, nil); err != nil {
 				return nil
 			}
 			continue
@@ -345,7 +362,9 @@ func (w *hostWorker) requeue(p *pending, retryAfter time.Duration) {
 // fake one so that spacing is checked without timing anything.
 type waitClock interface {
 	now() time.Time
-	sleepUntil(ctx context.Context, t time.Time) error
+	// sleepUntil waits for t; woke, when not nil, is called where a
+	// coarse wait ends and a precise one begins.
+	sleepUntil(ctx context.Context, t time.Time, woke func()) error
 	// early is how long before its turn a worker wakes to build its
 	// request, which then waits at the gate, built, for the turn.
 	early() time.Duration
@@ -362,7 +381,9 @@ type realClock struct{}
 
 func (realClock) now() time.Time { return time.Now() }
 
-func (realClock) sleepUntil(ctx context.Context, t time.Time) error { return sleepUntil(ctx, t) }
+func (realClock) sleepUntil(ctx context.Context, t time.Time, woke func()) error {
+	return sleepUntil(ctx, t, woke)
+}
 
 func (realClock) sleepRoughly(ctx context.Context, t time.Time) error { return sleepRoughly(ctx, t) }
 
@@ -403,9 +424,12 @@ const coarseSlack = 2 * time.Millisecond
 // sleepUntil waits for the real clock to reach t, or ctx to end: on a
 // runtime timer until shortly before t, then the rest precisely
 // (preciseUntil), during which ctx is not watched.
-func sleepUntil(ctx context.Context, t time.Time) error {
+func sleepUntil(ctx context.Context, t time.Time, woke func()) error {
 	if err := sleepRoughly(ctx, t.Add(-coarseSlack)); err != nil {
 		return err
+	}
+	if woke != nil {
+		woke()
 	}
 	preciseUntil(t)
 	return nil

@@ -14,10 +14,12 @@ import (
 	"github.com/bibliotek24/bibstat/ingest/sushi"
 )
 
-// fakeClock is a wait clock whose sleeps return at once, moving it on.
+// fakeClock is a wait clock whose sleeps return at once, moving it on;
+// a sleep's coarse part ends coarse before its end.
 type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu     sync.Mutex
+	t      time.Time
+	coarse time.Duration
 }
 
 func (c *fakeClock) now() time.Time {
@@ -32,7 +34,15 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func (c *fakeClock) sleepUntil(ctx context.Context, t time.Time) error {
+func (c *fakeClock) sleepUntil(ctx context.Context, t time.Time, woke func()) error {
+	if woke != nil {
+		c.mu.Lock()
+		if w := t.Add(-c.coarse); w.After(c.t) {
+			c.t = w
+		}
+		c.mu.Unlock()
+		woke()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if t.After(c.t) {

@@ -207,21 +207,28 @@ func printSplit(w io.Writer, s split) {
 }
 
 // printPace writes how late the requests were after their turns at the
-// gate: when they reached it, built (negative: early, as planned), and
-// when their write returned.
+// gate: when they reached it, built (negative: early, as planned), when
+// their wait on the runtime's timers there ended (woke: about -2 ms when
+// on time), and when their write returned.
 func printPace(w io.Writer, p ingest.Pace) {
-	for _, d := range [][]time.Duration{p.Wrote, p.Reached} {
+	for _, d := range [][]time.Duration{p.Wrote, p.Reached, p.Woke} {
 		slices.Sort(d)
 	}
 	printQuantiles(w, "late", p.Wrote)
 	printQuantiles(w, "reached", p.Reached)
-	late := 0
-	for _, d := range p.Reached {
+	printQuantiles(w, "woke", p.Woke)
+	fmt.Fprintf(w, "reached_after_turn=%d\nwoke_after_turn=%d\n", afterTurn(p.Reached), afterTurn(p.Woke))
+}
+
+// afterTurn counts the positive durations of d.
+func afterTurn(d []time.Duration) int {
+	n := 0
+	for _, d := range d {
 		if d > 0 {
-			late++
+			n++
 		}
 	}
-	fmt.Fprintf(w, "reached_after_turn=%d\n", late)
+	return n
 }
 
 // printQuantiles writes sorted d's mean, median, 90th and 99th
