@@ -24,9 +24,7 @@ const ArrowScan = true
 // recs. drop removes the view and releases recs; call it after the
 // statement that reads the view.
 func RegisterRecords(ctx context.Context, conn *sql.Conn, tmp, name string, recs array.RecordReader) (drop func(), err error) {
-	// DuckDB scans the text as views (viewReader); views takes over recs.
-	views := newViewReader(recs)
-	defer views.Release() // the exported stream holds its own reference
+	defer recs.Release() // the exported stream holds its own reference
 	var release func()
 	err = conn.Raw(func(dc any) error {
 		dconn, ok := dc.(driver.Conn)
@@ -37,7 +35,7 @@ func RegisterRecords(ctx context.Context, conn *sql.Conn, tmp, name string, recs
 		if err != nil {
 			return err
 		}
-		release, err = a.RegisterView(views, name)
+		release, err = a.RegisterView(recs, name)
 		return err
 	})
 	if err != nil {
