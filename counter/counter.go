@@ -80,6 +80,9 @@ const (
 	DefaultMaxColumns   = 2048
 	DefaultMaxDepth     = 64
 	DefaultMaxXLSXBytes = 1 << 30
+	// MinLineBytes is the least read buffer: the head the format is
+	// sniffed from. A smaller MaxLineBytes is raised to it.
+	MinLineBytes = 64
 )
 
 func (o *Options) defaults() {
@@ -89,9 +92,7 @@ func (o *Options) defaults() {
 	if o.MaxLineBytes <= 0 {
 		o.MaxLineBytes = DefaultMaxLineBytes
 	}
-	if o.MaxLineBytes < 64 {
-		o.MaxLineBytes = 64 // bufio needs some room to sniff the format
-	}
+	o.MaxLineBytes = max(o.MaxLineBytes, MinLineBytes)
 	if o.MaxColumns <= 0 {
 		o.MaxColumns = DefaultMaxColumns
 	}

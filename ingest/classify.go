@@ -52,7 +52,7 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 	if sniffsJSON(resp.Body) {
 		// Nor a JSON one any: its lines are never read as lines, and the
 		// least buffer still shows the format its first byte names.
-		lineBytes = minLineBytes
+		lineBytes = counter.MinLineBytes
 	}
 	doc, err := counter.Read(ctx, bytes.NewReader(resp.Body), counter.Options{Name: rawKey, SourceKey: rawKey,
 		MaxLineBytes: lineBytes}, nil)
@@ -84,18 +84,14 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 	return o
 }
 
-// minLineBytes is counter's least read buffer, the head it sniffs the
-// format from.
-const minLineBytes = 64
-
 // sniffsJSON reports whether counter.Read takes raw for JSON from its
-// first minLineBytes as from a longer head: the first byte past the
+// first counter.MinLineBytes as from a longer head: the first byte past the
 // spaces it skips (space, tab, CR, LF) is inside them and opens an
 // object or a list.
 func sniffsJSON(raw []byte) bool {
 	rest := bytes.TrimLeft(raw, " \t\r\n")
 	lead := len(raw) - len(rest)
-	return lead < minLineBytes && len(rest) > 0 && (rest[0] == '{' || rest[0] == '[')
+	return lead < counter.MinLineBytes && len(rest) > 0 && (rest[0] == '{' || rest[0] == '[')
 }
 
 // byReportException decides a response whose exceptions tell its state.

@@ -46,10 +46,10 @@ func TestSniffsJSONReadsAsBefore(t *testing.T) {
 				sniffed++
 				before := min(max(len(body)+1, 4096), counter.DefaultMaxLineBytes)
 				a, aerr := counter.Read(ctx, bytes.NewReader(body), counter.Options{Name: "k", MaxLineBytes: before}, nil)
-				b, berr := counter.Read(ctx, bytes.NewReader(body), counter.Options{Name: "k", MaxLineBytes: minLineBytes}, nil)
+				b, berr := counter.Read(ctx, bytes.NewReader(body), counter.Options{Name: "k", MaxLineBytes: counter.MinLineBytes}, nil)
 				if fmt.Sprint(aerr) != fmt.Sprint(berr) || !reflect.DeepEqual(a, b) {
 					t.Fatalf("%s behind %q: read with %d bytes of buffer: %+v, %v; with %d: %+v, %v",
-						filepath.Base(file), p, before, a, aerr, minLineBytes, b, berr)
+						filepath.Base(file), p, before, a, aerr, counter.MinLineBytes, b, berr)
 				}
 			}
 		}
