@@ -6,6 +6,12 @@
 // Vocabulary:
 //
 //   - fact: one parsed usage row (schemas.Usage) of one unit's harvest.
+//     facts is a view; the rows are stored narrow (narrow.go): each a
+//     unit, head and item number with its own columns, each distinct head
+//     (library and report header) and item (title, ids, yop, …) once. A
+//     load finds a row's head and item by a 64-bit hash of their columns
+//     only after checking no two different ones share it, else by every
+//     column, and fails if it stored other than every row it read.
 //   - source: what a fact came from (facts.unit_key, loaded_units): a
 //     SUSHI unit's folder in the archive, an upload unit's folder and
 //     COUNTER release, or an access-log unit's folder (the consortium's own
