@@ -54,7 +54,7 @@ func deleteFacts(ctx context.Context, tx *sql.Tx) error {
 // names its head or item only when no two different ones share it: the
 // chunk's heads and items are checked against each other and against
 // those stored with the same key, and a chunk with a collision is
-// stored by the join on every column instead (storeExact).
+// stored by the join on every column instead (storeRows).
 func insertNarrow(ctx context.Context, tx *sql.Tx, rel string) (int64, error) {
 	heads, items := schemas.FactsHeadColumns, schemas.FactsItemColumns()
 	defer tx.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS chunk_keys`)
@@ -72,13 +72,7 @@ func insertNarrow(ctx context.Context, tx *sql.Tx, rel string) (int64, error) {
 		(SELECT coalesce(sum(n), 0) FROM chunk_keys WHERE NOT is_head)`).Scan(&collisions, &want); err != nil {
 		return 0, fmt.Errorf("load: insert facts: keys: %w", err)
 	}
-	var n int64
-	var err error
-	if collisions > 0 {
-		n, err = storeExact(ctx, tx, rel)
-	} else {
-		n, err = storeByKey(ctx, tx, rel)
-	}
+	n, err := storeRows(ctx, tx, rel, collisions == 0)
 	if err != nil {
 		return 0, err
 	}
@@ -93,25 +87,32 @@ func insertNarrow(ctx context.Context, tx *sql.Tx, rel string) (int64, error) {
 // too, of the chunk or of table. Zero means each key of the chunk names
 // one head (item) at most, in the chunk and in table alike.
 func collisionCount(table, hash string, head bool, columns []string) string {
-	is := " is_head = " + strconv.FormatBool(head)
-	return `(SELECT count(*) - count(DISTINCT ` + hash + `) FROM chunk_keys WHERE` + is + `)
+	is := "is_head = " + strconv.FormatBool(head)
+	return `(SELECT count(*) - count(DISTINCT ` + hash + `) FROM chunk_keys WHERE ` + is + `)
 		+ (SELECT count(*) FROM chunk_keys c JOIN ` + table + ` t ON t.` + hash + ` = c.` + hash + `
-		   WHERE c.` + is[1:] + ` AND NOT (` + same("t", "c", columns) + `))`
+		   WHERE c.` + is + ` AND NOT (` + same("t", "c", columns) + `))`
 }
 
-// storeByKey stores rel's rows when no key of chunk_keys collides: the
-// heads and items whose key is not stored yet are new, and a row's keys
-// name its head and item.
-func storeByKey(ctx context.Context, tx *sql.Tx, rel string) (int64, error) {
+// storeRows stores rel's rows, adding the heads and items not stored
+// yet: by their keys when no key of chunk_keys collides (byKey), so that
+// a row's keys name its head and item; else by their every column, NULL
+// equal to NULL only, whatever their keys.
+func storeRows(ctx context.Context, tx *sql.Tx, rel string, byKey bool) (int64, error) {
 	heads, items := schemas.FactsHeadColumns, schemas.FactsItemColumns()
+	addHeads, addItems := addDistinct("narrow.heads", "head_id", heads, rel), addDistinct("narrow.items", "item_id", items, rel)
+	headJoin, itemJoin := same("h", "s", heads), same("i", "s", items)
+	if byKey {
+		addHeads, addItems = addByKey("narrow.heads", "head_id", "head_hash", true, heads), addByKey("narrow.items", "item_id", "item_hash", false, items)
+		headJoin, itemJoin = "h.head_hash = "+keyHash("s", heads), "i.item_hash = "+keyHash("s", items)
+	}
 	var n int64
 	for _, q := range []string{
-		addByKey("narrow.heads", "head_id", "head_hash", true, heads),
-		addByKey("narrow.items", "item_id", "item_hash", false, items),
+		addHeads,
+		addItems,
 		`INSERT INTO narrow.facts_rows SELECT u.unit_no, h.head_id, i.item_id, ` + cols("s", schemas.FactsRowColumns) + `
 		FROM ` + rel + ` s JOIN narrow.units u ON u.unit_key = s.unit_key
-		  JOIN narrow.heads h ON h.head_hash = ` + keyHash("s", heads) + `
-		  JOIN narrow.items i ON i.item_hash = ` + keyHash("s", items),
+		  JOIN narrow.heads h ON ` + headJoin + `
+		  JOIN narrow.items i ON ` + itemJoin,
 	} {
 		res, err := tx.ExecContext(ctx, q)
 		if err != nil {
@@ -130,33 +131,10 @@ func addByKey(table, id, hash string, head bool, columns []string) string {
 		FROM chunk_keys WHERE is_head = ` + strconv.FormatBool(head) + ` AND ` + hash + ` NOT IN (SELECT ` + hash + ` FROM ` + table + `)`
 }
 
-// storeExact stores rel's rows by their heads' and items' every column,
-// NULL equal to NULL only, whatever their keys: the way for a chunk whose
-// keys collide.
-func storeExact(ctx context.Context, tx *sql.Tx, rel string) (int64, error) {
-	heads, items := schemas.FactsHeadColumns, schemas.FactsItemColumns()
-	var n int64
-	for _, q := range []string{
-		addDistinct("narrow.heads", "head_id", heads, rel),
-		addDistinct("narrow.items", "item_id", items, rel),
-		`INSERT INTO narrow.facts_rows SELECT u.unit_no, h.head_id, i.item_id, ` + cols("s", schemas.FactsRowColumns) + `
-		FROM ` + rel + ` s JOIN narrow.units u ON u.unit_key = s.unit_key
-		  JOIN narrow.heads h ON ` + same("h", "s", heads) + `
-		  JOIN narrow.items i ON ` + same("i", "s", items),
-	} {
-		res, err := tx.ExecContext(ctx, q)
-		if err != nil {
-			return 0, fmt.Errorf("load: insert facts: %w", err)
-		}
-		n, _ = res.RowsAffected()
-	}
-	return n, nil
-}
-
 // addDistinct is the statement that adds to table (heads or items) the
 // distinct values of columns in rel it does not have yet, with their
 // keys, numbered on from its highest id. EXCEPT compares NULL equal to
-// NULL and to nothing else, as the joins of storeExact do.
+// NULL and to nothing else, as storeRows' joins on every column do.
 func addDistinct(table, id string, columns []string, rel string) string {
 	list := strings.Join(columns, ", ")
 	return `INSERT INTO ` + table + ` SELECT (SELECT coalesce(max(` + id + `), 0) FROM ` + table + `) + row_number() OVER (), ` + keyHash("", columns) + `, *
