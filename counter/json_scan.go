@@ -36,7 +36,9 @@ const maxByteTokens = 16 << 20
 // bytes read so far given back in front, so every failure is the
 // Decoder's own. The bytes are read into s, whose memory they reuse.
 func jsonTokens(r io.Reader, s *jsonScratch) tokens {
-	data, err := readAll(s.data[:0], io.LimitReader(r, maxByteTokens+1))
+	buf := bytes.NewBuffer(s.data[:0])
+	_, err := buf.ReadFrom(io.LimitReader(r, maxByteTokens+1))
+	data := buf.Bytes()
 	s.data = data
 	switch {
 	case err != nil:

@@ -5,10 +5,7 @@ package counter
 // bytes and node slabs were most of what it allocated (its collections
 // take the cores the hosts' turns wait for).
 
-import (
-	"io"
-	"sync"
-)
+import "sync"
 
 // Beyond these a document's scratch is left to the collector rather than
 // pooled: a large report must not keep its memory after it is read.
@@ -67,21 +64,4 @@ func (s *jsonScratch) reset() bool {
 	s.data = s.data[:0]
 	return len(s.nodes) <= maxPooledSlabs && len(s.keys) <= maxPooledSlabs && len(s.vals) <= maxPooledSlabs &&
 		cap(s.data) <= maxPooledData
-}
-
-// readAll is io.ReadAll appending to b, whose memory it reuses.
-func readAll(b []byte, r io.Reader) ([]byte, error) {
-	for {
-		if len(b) == cap(b) {
-			b = append(b, make([]byte, max(512, len(b)))...)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err != nil {
-			if err == io.EOF {
-				err = nil
-			}
-			return b, err
-		}
-	}
 }
