@@ -352,6 +352,19 @@ const (
 
 var bom = []byte("\xef\xbb\xbf")
 
+// sniffSpace is what sniff skips before the byte that names a format.
+const sniffSpace = " \t\r\n"
+
+// JSONInLeastBuffer reports whether Read takes raw for JSON already from
+// its first MinLineBytes as from a longer head: the first byte past the
+// spaces sniff skips is inside them and opens an object or a list. A
+// caller holding the whole document may then read it with MaxLineBytes
+// MinLineBytes, since JSON is never read as lines.
+func JSONInLeastBuffer(raw []byte) bool {
+	rest := bytes.TrimLeft(raw, sniffSpace)
+	return len(raw)-len(rest) < MinLineBytes && len(rest) > 0 && (rest[0] == '{' || rest[0] == '[')
+}
+
 // sniff looks at the first bytes: a zip is XLSX, a JSON value starts with
 // { [ or ", anything else is tabular text.
 func sniff(br *bufio.Reader) format {
@@ -359,7 +372,7 @@ func sniff(br *bufio.Reader) format {
 	if bytes.HasPrefix(head, []byte("PK\x03\x04")) {
 		return formatXLSX
 	}
-	head = bytes.TrimLeft(bytes.TrimPrefix(head, bom), " \t\r\n")
+	head = bytes.TrimLeft(bytes.TrimPrefix(head, bom), sniffSpace)
 	if len(head) == 0 {
 		return formatEmpty
 	}

@@ -49,7 +49,7 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 	// No line can be longer than the body: a small body needs no 1 MiB
 	// read buffer (its allocation dominated the per-unit cost).
 	lineBytes := min(max(len(resp.Body)+1, 4096), counter.DefaultMaxLineBytes)
-	if sniffsJSON(resp.Body) {
+	if counter.JSONInLeastBuffer(resp.Body) {
 		// Nor a JSON one any: its lines are never read as lines, and the
 		// least buffer still shows the format its first byte names.
 		lineBytes = counter.MinLineBytes
@@ -82,16 +82,6 @@ func classifyBody(ctx context.Context, j Job, rawKey string, resp *sushi.Respons
 		o.state, o.err, o.code = bibstat.StatePartial, "3040 Partial Data Returned", 3040
 	}
 	return o
-}
-
-// sniffsJSON reports whether counter.Read takes raw for JSON from its
-// first counter.MinLineBytes as from a longer head: the first byte past the
-// spaces it skips (space, tab, CR, LF) is inside them and opens an
-// object or a list.
-func sniffsJSON(raw []byte) bool {
-	rest := bytes.TrimLeft(raw, " \t\r\n")
-	lead := len(raw) - len(rest)
-	return lead < counter.MinLineBytes && len(rest) > 0 && (rest[0] == '{' || rest[0] == '[')
 }
 
 // byReportException decides a response whose exceptions tell its state.

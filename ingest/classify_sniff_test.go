@@ -14,7 +14,7 @@ import (
 )
 
 // TestSniffsJSONReadsAsBefore: where classify reads a body with the least
-// buffer (sniffsJSON), counter.Read gives the Document and error it gives
+// buffer (counter.JSONInLeastBuffer), counter.Read gives the Document and error it gives
 // with the buffer classify used before (the body's size, at least 4 KiB),
 // for every fixture and vendor file behind leading space of every length
 // around the buffer's, a BOM, or a space the sniff does not skip; bodies
@@ -39,7 +39,7 @@ func TestSniffsJSONReadsAsBefore(t *testing.T) {
 		}
 		for _, p := range prefixes {
 			for _, body := range [][]byte{append([]byte(p), data...), append([]byte(p), data[:len(data)/2]...)} {
-				if !sniffsJSON(body) {
+				if !counter.JSONInLeastBuffer(body) {
 					old++
 					continue
 				}
