@@ -86,7 +86,7 @@ func (s *Site) topTitles(ctx context.Context, m messages, sc Scope) ([][3]string
 // the pool) as target_id.
 func (s *Site) titleSource(ctx context.Context) string {
 	var n int
-	err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE table_name = 'mart_title_month'`).Scan(&n)
+	err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_name = 'mart_title_month'`).Scan(&n)
 	if err == nil && n > 0 {
 		return `mart_title_month`
 	}

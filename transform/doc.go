@@ -83,7 +83,9 @@
 //     data_type is a grain column (empty only when the vendor gave none).
 //     mart_title_month holds the titles by the same rules; as big as the
 //     facts at item level, it is refreshed only for the months whose facts
-//     or chosen facts changed (transform/marts_title.go).
+//     or chosen facts changed, and stored narrow like the facts: a view
+//     over rows of numbers (narrow.title_rows) and each cell and title
+//     once (transform/marts_title.go).
 //   - library_county: the one county (2024 structure) of each library, a
 //     view over library_geo (schemas/sql/marts.sql); the report, the
 //     portal's access check and the agreements read it.

@@ -17,6 +17,32 @@ import (
 // title_choice, one row per kind of fact that counts. Refresh rebuilds the
 // titles of the (month, platform) in either, and of every one when the
 // mart or title_choice does not exist yet.
+//
+// The mart is stored narrow, like the facts: narrow.title_rows holds
+// numbers only (cell, title, month, count), narrow.title_cells and
+// narrow.titles each cell (target × platform × metric_type) and each
+// title once, numbered as first met and never deleted, and
+// mart_title_month is the view that names them. Grouping and writing
+// tens of millions of rows of numbers costs a fraction of doing it with
+// their text.
+
+// titlesSQL creates the narrow tables and the view the first time.
+const titlesSQL = `CREATE TABLE narrow.titles (title_no INTEGER NOT NULL, title VARCHAR NOT NULL);
+CREATE TABLE narrow.title_cells (cell_no INTEGER NOT NULL, target_kind VARCHAR, target_id VARCHAR, platform VARCHAR, metric_type VARCHAR);
+CREATE TABLE narrow.title_rows (cell_no INTEGER NOT NULL, title_no INTEGER NOT NULL, month DATE NOT NULL, count BIGINT NOT NULL);
+CREATE OR REPLACE VIEW mart_title_month AS
+SELECT c.target_kind, c.target_id, c.platform, t.title, c.metric_type, r.month, r.count
+FROM narrow.title_rows r JOIN narrow.title_cells c USING (cell_no) JOIN narrow.titles t USING (title_no)`
+
+// newTitlesSQL numbers the titles of items and loose facts met for the
+// first time, and item_title gives each titled item its title's number:
+// the items are few beside the rows that name them.
+const newTitlesSQL = `INSERT INTO narrow.titles
+SELECT (SELECT coalesce(max(title_no), 0) FROM narrow.titles) + row_number() OVER (ORDER BY title), title
+FROM (SELECT title FROM narrow.items WHERE title <> '' UNION SELECT title FROM facts_loose WHERE title <> ''
+      EXCEPT SELECT title FROM narrow.titles);
+CREATE OR REPLACE TEMP TABLE item_title AS
+SELECT i.item_id, t.title_no FROM narrow.items i JOIN narrow.titles t USING (title)`
 
 // titleChoiceSQL: title_choice as this refresh sees it: the keys of the
 // facts rows that count after the rule of choice (one source and one
@@ -47,50 +73,72 @@ UNION SELECT month, platform FROM (SELECT * FROM title_choice EXCEPT SELECT * FR
 // titleTodoAllSQL: every (month, platform) that has titles to count.
 const titleTodoAllSQL = `CREATE OR REPLACE TEMP TABLE title_todo AS SELECT DISTINCT month, platform FROM title_choice_now`
 
-// titleCellsSQL: the chosen keys of one month's ($1) titled facts of the
-// platforms to redo (title_todo), each
-// with its cell (entity × platform × metric_type) and only the report
-// that counts for the cell: per entity, platform, month and metric one
-// title-carrying report (TR/JR/BR > IR), of those with titles. The cell is
-// numbered so that the big aggregation groups on a number and the title,
-// not on five strings. The distinct keys of the facts are few (a unit
-// has one credential and a handful of ids and metrics).
-const titleCellsSQL = `CREATE OR REPLACE TEMP TABLE title_cells AS
+// titleDeleteSQL: the rows of one month ($1) of the platforms to redo.
+const titleDeleteSQL = `DELETE FROM narrow.title_rows WHERE month = $1
+  AND cell_no IN (SELECT cell_no FROM narrow.title_cells WHERE platform IN (SELECT platform FROM title_todo WHERE month = $1))`
+
+// titleKeysSQL: the chosen keys of one month's ($1) titled facts of the
+// platforms to redo (title_todo), each with its entity and only the
+// report that counts for its cell: per entity, platform, month and
+// metric one title-carrying report (TR/JR/BR > IR), of those with
+// titles. A narrow key is a (unit, head, metric), so that the big
+// aggregation joins the facts rows on numbers; a loose one is its text.
+// The distinct keys of the facts are few (a unit has one credential and
+// a handful of ids and metrics).
+const titleKeysSQL = `CREATE OR REPLACE TEMP TABLE title_keys AS
 WITH keys AS (
-  SELECT DISTINCT platform, library_id, institution_id, customer_id, unit_key, report_id, metric_type
-  FROM facts WHERE month = $1 AND coalesce(title, '') <> ''
-    AND platform IN (SELECT platform FROM title_todo WHERE month = $1)
+  SELECT h.platform, h.library_id, h.institution_id, h.customer_id, u.unit_key, h.report_id, k.metric_type, k.unit_no, k.head_id
+  FROM (SELECT DISTINCT unit_no, head_id, metric_type FROM narrow.facts_rows SEMI JOIN item_title USING (item_id) WHERE month = $1) k
+  JOIN narrow.units u ON u.unit_no = k.unit_no JOIN narrow.heads h ON h.head_id = k.head_id
+  UNION ALL
+  SELECT DISTINCT platform, library_id, institution_id, customer_id, unit_key, report_id, metric_type, NULL::INTEGER, NULL::INTEGER
+  FROM facts_loose WHERE month = $1 AND coalesce(title, '') <> ''
 ),
 counted AS (
   SELECT k.*, c.target_kind, c.target_id
   FROM keys k JOIN title_choice_now c USING (platform, library_id, institution_id, customer_id, unit_key, report_id)
-  WHERE c.month = $1
+  WHERE c.month = $1 AND k.platform IN (SELECT platform FROM title_todo WHERE month = $1)
 ),
 best AS (
   SELECT target_kind, target_id, platform, metric_type,
          min({'pr': report_rank(report_id), 'report_id': report_id}).report_id AS report_id
   FROM counted GROUP BY ALL
 )
-SELECT counted.*, dense_rank() OVER (ORDER BY target_kind, target_id, platform, metric_type) AS cell
-FROM counted SEMI JOIN best USING (target_kind, target_id, platform, metric_type, report_id)`
+SELECT counted.* FROM counted SEMI JOIN best USING (target_kind, target_id, platform, metric_type, report_id)`
 
-// titleMonthSQL: mart_title_month's rows of one month ($1): the titled
-// facts of the keys of title_cells, summed per cell and title. One report
-// counts per cell, so a title has one row per cell: the rows facts_chosen
-// gives, by the rule read above each mart in schemas/sql/marts.sql.
-// Pooled usage stays under its pool (target_kind 'pool'), never under the
-// library that uploaded it.
+// titleCellsSQL numbers the cells of title_keys met for the first time,
+// and title_key_cells gives each key its cell's number.
+const titleCellsSQL = `INSERT INTO narrow.title_cells
+SELECT (SELECT coalesce(max(cell_no), 0) FROM narrow.title_cells)
+         + row_number() OVER (ORDER BY target_kind, target_id, platform, metric_type), *
+FROM (SELECT target_kind, target_id, platform, metric_type FROM title_keys
+      EXCEPT SELECT target_kind, target_id, platform, metric_type FROM narrow.title_cells);
+CREATE OR REPLACE TEMP TABLE title_key_cells AS
+SELECT k.*, c.cell_no FROM title_keys k JOIN narrow.title_cells c
+  ON c.target_kind IS NOT DISTINCT FROM k.target_kind AND c.target_id IS NOT DISTINCT FROM k.target_id
+  AND c.platform IS NOT DISTINCT FROM k.platform AND c.metric_type IS NOT DISTINCT FROM k.metric_type`
+
+// titleRowsSQL: mart_title_month's rows of one month ($1): the titled
+// facts of the keys of title_key_cells, summed per cell and title. One
+// report counts per cell, so a title has one row per cell: the rows
+// facts_chosen gives, by the rule read above each mart in
+// schemas/sql/marts.sql. Pooled usage stays under its pool (target_kind
+// 'pool'), never under the library that uploaded it.
 // Grain: target × platform × title × metric_type × month.
-const titleMonthSQL = `INSERT INTO mart_title_month
-SELECT c.target_kind, c.target_id, c.platform, s.title, c.metric_type, $1::DATE AS month, s.count
+const titleRowsSQL = `INSERT INTO narrow.title_rows
+SELECT cell_no, title_no, $1::DATE AS month, sum(count)::BIGINT AS count
 FROM (
-  SELECT k.cell, f.title, sum(f.count)::BIGINT AS count
-  FROM facts f JOIN title_cells k USING (platform, library_id, institution_id, customer_id, unit_key, report_id, metric_type)
-  WHERE f.month = $1 AND coalesce(f.title, '') <> ''
-    AND f.platform IN (SELECT platform FROM title_todo WHERE month = $1)
-  GROUP BY k.cell, f.title
-) s
-JOIN (SELECT DISTINCT cell, target_kind, target_id, platform, metric_type FROM title_cells) c USING (cell)`
+  SELECT k.cell_no, i.title_no, f.count
+  FROM narrow.facts_rows f JOIN item_title i ON i.item_id = f.item_id
+  JOIN title_key_cells k ON k.unit_no = f.unit_no AND k.head_id = f.head_id AND k.metric_type = f.metric_type
+  WHERE f.month = $1
+  UNION ALL
+  SELECT k.cell_no, t.title_no, f.count
+  FROM facts_loose f JOIN narrow.titles t USING (title)
+  JOIN title_key_cells k USING (platform, library_id, institution_id, customer_id, unit_key, report_id, metric_type)
+  WHERE f.month = $1 AND k.unit_no IS NULL
+)
+GROUP BY cell_no, title_no`
 
 // refreshTitles brings mart_title_month and title_choice up to date
 // within tx, after the marts of marts.sql (it reads attribution and
@@ -104,22 +152,25 @@ func (w *Warehouse) refreshTitles(ctx context.Context, tx *sql.Tx) error {
 	}
 	var have int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables()
-		WHERE database_name = current_database() AND schema_name = 'main'
-		  AND table_name IN ('mart_title_month', 'title_choice')`).Scan(&have); err != nil {
+		WHERE database_name = current_database()
+		  AND (schema_name, table_name) IN (('narrow', 'title_rows'), ('main', 'title_choice'))`).Scan(&have); err != nil {
 		return fmt.Errorf("refresh titles: %w", err)
 	}
 	todoSQL := titleTodoSQL
 	if have < 2 {
-		// A new warehouse, or one whose titles were built before
-		// title_choice was kept: every month anew.
+		// A new warehouse, or one whose titles were built before they
+		// were kept narrow or title_choice was kept: every month anew.
 		todoSQL = titleTodoAllSQL
-		if err := w.timed(ctx, tx, "CREATE TABLE mart_title_month", `CREATE OR REPLACE TABLE mart_title_month (
-			target_kind VARCHAR, target_id VARCHAR, platform VARCHAR, title VARCHAR, metric_type VARCHAR, month DATE, count BIGINT)`); err != nil {
+		if err := w.timed(ctx, tx, "mart_title_month narrow", `DROP TABLE IF EXISTS main.mart_title_month;
+			DROP TABLE IF EXISTS narrow.title_rows; DROP TABLE IF EXISTS narrow.title_cells; DROP TABLE IF EXISTS narrow.titles;
+			`+titlesSQL); err != nil {
 			return err
 		}
 	}
-	if err := w.timed(ctx, tx, "title_todo", todoSQL); err != nil {
-		return err
+	for _, s := range []struct{ name, q string }{{"title_todo", todoSQL}, {"titles", newTitlesSQL}} {
+		if err := w.timed(ctx, tx, s.name, s.q); err != nil {
+			return err
+		}
 	}
 	months, err := queryMonths(ctx, tx, `SELECT DISTINCT month FROM title_todo ORDER BY month`)
 	if err != nil {
@@ -127,12 +178,11 @@ func (w *Warehouse) refreshTitles(ctx context.Context, tx *sql.Tx) error {
 	}
 	for _, m := range months {
 		start := time.Now()
-		if _, err := tx.ExecContext(ctx, `DELETE FROM mart_title_month
-			WHERE month = $1 AND platform IN (SELECT platform FROM title_todo WHERE month = $1)`, m); err != nil {
-			return fmt.Errorf("refresh titles %s: %w", m.Format("2006-01"), err)
-		}
-		for _, q := range []string{titleCellsSQL, titleMonthSQL} {
-			if _, err := tx.ExecContext(ctx, q, m); err != nil {
+		for _, s := range []struct {
+			q    string
+			args []any
+		}{{titleDeleteSQL, []any{m}}, {titleKeysSQL, []any{m}}, {titleCellsSQL, nil}, {titleRowsSQL, []any{m}}} {
+			if _, err := tx.ExecContext(ctx, s.q, s.args...); err != nil {
 				return fmt.Errorf("refresh titles %s: %w", m.Format("2006-01"), err)
 			}
 		}

@@ -430,7 +430,7 @@ func selfConsistent(t *testing.T, db *sql.DB) []string {
 
 func hasTable(t *testing.T, db *sql.DB, name string) bool {
 	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM duckdb_tables() WHERE table_name = ?`, name).Scan(&n); err != nil {
+	if err := db.QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_name = ?`, name).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n > 0
