@@ -29,7 +29,7 @@ import (
 // titlesSQL creates the narrow tables and the view the first time.
 const titlesSQL = `CREATE TABLE narrow.titles (title_no INTEGER NOT NULL, title VARCHAR NOT NULL);
 CREATE TABLE narrow.title_cells (cell_no INTEGER NOT NULL, target_kind VARCHAR, target_id VARCHAR, platform VARCHAR, metric_type VARCHAR);
-CREATE TABLE narrow.title_rows (cell_no INTEGER NOT NULL, title_no INTEGER NOT NULL, month DATE NOT NULL, count BIGINT NOT NULL);
+CREATE TABLE narrow.title_rows (cell_no INTEGER NOT NULL, title_no INTEGER NOT NULL, month DATE NOT NULL, count BIGINT);
 CREATE OR REPLACE VIEW mart_title_month AS
 SELECT c.target_kind, c.target_id, c.platform, t.title, c.metric_type, r.month, r.count
 FROM narrow.title_rows r JOIN narrow.title_cells c USING (cell_no) JOIN narrow.titles t USING (title_no)`
