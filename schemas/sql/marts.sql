@@ -291,7 +291,8 @@ JOIN source_choice c ON c.counted AND c.unit_key = f.unit_key AND c.platform = f
 -- mart_title_month: the most used titles, by the same rules as
 -- facts_chosen. It is the one mart as big as the facts at item level, so
 -- it is refreshed per month, for the months whose facts or chosen facts
--- changed, by transform/marts_title.go, after these statements.
+-- changed, by transform/marts_title.go, after these statements, and kept
+-- narrow: a view over rows of numbers, each cell and title stored once.
 
 -- pool_shares: each member's share of each pool per year, with the rule and
 -- its inputs: basis is the member's population (rule 'population'), 1
