@@ -150,10 +150,15 @@ func (w *Warehouse) refreshTitles(ctx context.Context, tx *sql.Tx) error {
 	if err := w.timed(ctx, tx, "title_choice_now", titleChoiceSQL); err != nil {
 		return err
 	}
-	var have int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables()
-		WHERE database_name = current_database()
-		  AND (schema_name, table_name) IN (('narrow', 'title_rows'), ('main', 'title_choice'))`).Scan(&have); err != nil {
+	// have counts the narrow title rows and title_choice; oldTable is
+	// whether mart_title_month is still the table of a warehouse made
+	// before the titles were kept narrow (DuckDB drops a table only as a
+	// table, a view only as a view).
+	var have, oldTable int
+	if err := tx.QueryRowContext(ctx, `SELECT
+		  count(*) FILTER (WHERE (schema_name, table_name) IN (('narrow', 'title_rows'), ('main', 'title_choice'))),
+		  count(*) FILTER (WHERE schema_name = 'main' AND table_name = 'mart_title_month')
+		FROM duckdb_tables() WHERE database_name = current_database()`).Scan(&have, &oldTable); err != nil {
 		return fmt.Errorf("refresh titles: %w", err)
 	}
 	todoSQL := titleTodoSQL
@@ -161,20 +166,28 @@ func (w *Warehouse) refreshTitles(ctx context.Context, tx *sql.Tx) error {
 		// A new warehouse, or one whose titles were built before they
 		// were kept narrow or title_choice was kept: every month anew.
 		todoSQL = titleTodoAllSQL
-		if err := w.timed(ctx, tx, "mart_title_month narrow", `DROP TABLE IF EXISTS main.mart_title_month;
-			DROP TABLE IF EXISTS narrow.title_rows; DROP TABLE IF EXISTS narrow.title_cells; DROP TABLE IF EXISTS narrow.titles;
-			`+titlesSQL); err != nil {
+		create := `DROP TABLE IF EXISTS narrow.title_rows; DROP TABLE IF EXISTS narrow.title_cells; DROP TABLE IF EXISTS narrow.titles;
+			` + titlesSQL
+		if oldTable > 0 {
+			create = `DROP TABLE main.mart_title_month; ` + create
+		}
+		if err := w.timed(ctx, tx, "mart_title_month narrow", create); err != nil {
 			return err
 		}
 	}
-	for _, s := range []struct{ name, q string }{{"title_todo", todoSQL}, {"titles", newTitlesSQL}} {
-		if err := w.timed(ctx, tx, s.name, s.q); err != nil {
-			return err
-		}
+	if err := w.timed(ctx, tx, "title_todo", todoSQL); err != nil {
+		return err
 	}
 	months, err := queryMonths(ctx, tx, `SELECT DISTINCT month FROM title_todo ORDER BY month`)
 	if err != nil {
 		return fmt.Errorf("refresh titles: %w", err)
+	}
+	// The titles are numbered only when some month is redone: a refresh
+	// that changed no titles does not read every item.
+	if len(months) > 0 {
+		if err := w.timed(ctx, tx, "titles", newTitlesSQL); err != nil {
+			return err
+		}
 	}
 	for _, m := range months {
 		start := time.Now()
