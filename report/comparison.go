@@ -88,15 +88,21 @@ const comparisonMart = "mart_source_comparison"
 const comparisonQuery = `SELECT library_id, platform, month, metric_type, vendor_count, login_count, difference, counted_source
 	FROM mart_source_comparison ORDER BY platform, library_id, metric_type, month`
 
-// hasComparison: the warehouse has the mart (a table or a view); one made
-// before it has none, and then there is simply no comparison.
+// hasComparison: the warehouse has the mart; one made before it has
+// none, and then there is simply no comparison.
 func hasComparison(ctx context.Context, db *sql.DB) (bool, error) {
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_name = ?`,
-		comparisonMart).Scan(&n); err != nil {
+	ok, err := hasRelation(ctx, db, comparisonMart)
+	if err != nil {
 		return false, fmt.Errorf("report comparison: %w", err)
 	}
-	return n > 0, nil
+	return ok, nil
+}
+
+// hasRelation: the warehouse has a table or a view named name.
+func hasRelation(ctx context.Context, db *sql.DB, name string) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_name = ?`, name).Scan(&n)
+	return n > 0, err
 }
 
 // comparisonData is the whole comparison as the pages read it, per

@@ -85,9 +85,7 @@ func (s *Site) topTitles(ctx context.Context, m messages, sc Scope) ([][3]string
 // or the facts of a warehouse made before it. Both name the library (or
 // the pool) as target_id.
 func (s *Site) titleSource(ctx context.Context) string {
-	var n int
-	err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_name = 'mart_title_month'`).Scan(&n)
-	if err == nil && n > 0 {
+	if ok, err := hasRelation(ctx, s.DB, "mart_title_month"); err == nil && ok {
 		return `mart_title_month`
 	}
 	return `(SELECT 'library' AS target_kind, library_id AS target_id, * EXCLUDE (library_id) FROM facts)`
