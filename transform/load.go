@@ -74,10 +74,12 @@ func chunkEnd(todo []bibstat.Sidecar, start int) int {
 // (Empty, 3030), never replaces a unit's facts; the next older one is
 // tried instead, down to the one loaded.
 func (w *Warehouse) Load(ctx context.Context, src Source) (LoadSummary, error) {
+	began := time.Now()
 	cands, err := loadableHarvests(ctx, src)
 	if err != nil {
 		return LoadSummary{}, err
 	}
+	w.log.Debug("read the sidecars", "units", len(cands), "took", time.Since(began))
 	arrived := firstArrivals(cands)
 	loaded, err := w.loadedUnits(ctx)
 	if err != nil {

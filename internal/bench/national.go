@@ -45,7 +45,7 @@ func benchNational(ctx context.Context, e Env, args []string) error {
 	fs.StringVar(&o.storeKind, "store", "memory", "object store for the archive: memory or local (a directory under --dir; fsync per object)")
 	fs.StringVar(&o.dir, "dir", "", "directory for the ledger, warehouse and site (default: a temporary one, removed)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the warehouse load to this `file`")
-	fs.BoolVar(&o.reuse, "reuse", false, "with --store local and --dir: load the archive an earlier run harvested there into a new warehouse, without harvesting again\n(to profile the load alone; the harvest's figures are left out)")
+	fs.BoolVar(&o.reuse, "reuse", false, "with --dir: load the archive an earlier --store local run harvested there into a new warehouse, without harvesting again;\nwith --store memory the archive is read into memory first, untimed (to profile the load alone; the harvest's figures are left out)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -55,8 +55,8 @@ func benchNational(ctx context.Context, e Env, args []string) error {
 	if o.storeKind != "memory" && o.storeKind != "local" {
 		return &cli.UsageError{Msg: "bench national: --store is memory or local"}
 	}
-	if o.reuse && (o.storeKind != "local" || o.dir == "") {
-		return &cli.UsageError{Msg: "bench national: --reuse needs --store local and --dir"}
+	if o.reuse && o.dir == "" {
+		return &cli.UsageError{Msg: "bench national: --reuse needs --dir"}
 	}
 	if o.dir == "" {
 		d, err := os.MkdirTemp("", "bibstat-bench-national-")
@@ -106,11 +106,9 @@ func runNational(ctx context.Context, e Env, o nationalOptions) error {
 		return err
 	}
 	world := nationalWorld(libs, o.platforms, o.months, o.spacing, o.faults)
-	var st archive = store.NewMemory()
-	if o.storeKind == "local" {
-		if st, err = store.NewLocal(filepath.Join(o.dir, "archive")); err != nil {
-			return err
-		}
+	st, err := nationalArchive(ctx, o)
+	if err != nil {
+		return err
 	}
 	hv, err := nationalHarvestOrReuse(ctx, e, o, &world, st)
 	if err != nil {
@@ -176,6 +174,36 @@ func nationalParse(ctx context.Context, w io.Writer, dir string, rows int) (rati
 		n, size, ours, float64(n)/ours, float64(size)/1e6/ours)
 	fmt.Fprintf(w, "parse_duckdb_seconds=%.3f\nparse_duckdb_rows_per_s=%.0f\nparse_vs_duckdb_ratio=%.2f\n", duck, float64(n)/duck, ratio)
 	return ratio, nil
+}
+
+// nationalArchive is the store the harvest writes: in memory, or a
+// directory under dir. With --reuse it holds what an earlier --store local
+// run harvested there, read into memory for --store memory.
+func nationalArchive(ctx context.Context, o nationalOptions) (archive, error) {
+	if o.storeKind == "memory" && !o.reuse {
+		return store.NewMemory(), nil
+	}
+	local, err := store.NewLocal(filepath.Join(o.dir, "archive"))
+	if err != nil || o.storeKind == "local" {
+		return local, err
+	}
+	keys, err := local.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	mem := store.NewMemory()
+	for _, k := range keys {
+		rc, err := local.Get(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		err = mem.Put(ctx, k, rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return mem, nil
 }
 
 // nationalHarvestOrReuse harvests into st, or with --reuse takes the
