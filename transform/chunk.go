@@ -23,48 +23,51 @@ import (
 // is known only once they are in: a chunk with such a harvest is rolled
 // back and loaded again without them (rarely: the harvest's sidecar said
 // it reads), never committed with part of a harvest or with the old facts
-// of a unit whose new harvest fails.
-func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar, reloads bool, arrived map[string]time.Time) (int64, map[int]string, error) {
-	files, err := copyAll(ctx, src, tmp, chunk)
-	defer files.remove()
-	if err != nil {
-		return 0, nil, err
+// of a unit whose new harvest fails. The first attempt's parse is the
+// one run began (parseChunks); each further attempt parses anew.
+func (w *Warehouse) loadChunk(ctx context.Context, src Source, tmp string, run chunkRun, reloads bool, arrived map[string]time.Time) (int64, map[int]string, error) {
+	defer run.files.remove()
+	if run.err != nil {
+		return 0, nil, run.err
 	}
 	bad := map[int]string{}
+	parse := run.parse
 	for attempt := 1; ; attempt++ {
-		if len(bad) == len(chunk) {
+		if len(bad) == len(run.chunk) {
 			return 0, bad, nil
 		}
-		n, more, err := w.loadAttempt(ctx, src, tmp, chunk, bad, files, reloads, arrived)
+		if parse == nil {
+			parse = startParse(ctx, src, run.chunk, run.files, bad, streamBuffer)
+		}
+		n, more, err := w.loadAttempt(ctx, tmp, run.chunk, bad, run.files, parse, reloads, arrived)
 		if err != nil || len(more) == 0 {
 			return n, bad, err
 		}
 		w.log.Debug("load chunk again, without the harvests that do not read", "attempt", attempt, "not_read", len(more))
 		maps.Copy(bad, more)
+		parse = nil
 	}
 }
 
-// loadAttempt loads the chunk's units but those in bad, and commits unless
-// a harvest of them turns out not to read: then it rolls back and gives
-// those harvests, with why.
-func (w *Warehouse) loadAttempt(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar, bad map[int]string, files chunkFiles, reloads bool, arrived map[string]time.Time) (int64, map[int]string, error) {
+// loadAttempt loads the chunk's units but those in bad, parsed by p, and
+// commits unless a harvest of them turns out not to read: then it rolls
+// back and gives those harvests, with why. The parse ends with it.
+func (w *Warehouse) loadAttempt(ctx context.Context, tmp string, chunk []bibstat.Sidecar, bad map[int]string, files chunkFiles, p *parsing, reloads bool, arrived map[string]time.Time) (int64, map[int]string, error) {
 	start := time.Now()
+	defer func() {
+		p.cancel() // a parse the attempt gave up on stops,
+		p.wait()   // and none outlives it
+		w.log.Debug("load chunk", "units", len(chunk), "rows_parsed", p.rows.Load(), "parse", p.took, "took", time.Since(start))
+	}()
 	conn, err := w.DB.Conn(ctx)
 	if err != nil {
+		p.stream.Release()
 		return 0, nil, fmt.Errorf("load: %w", err)
 	}
 	defer conn.Close()
-	pctx, cancel := context.WithCancel(ctx)
-	stream := schemas.NewStream(factsSchema, 4)
-	p := startParse(pctx, src, chunk, files, bad, stream)
-	defer func() {
-		cancel() // a parse the attempt gave up on stops,
-		p.wait() // and none outlives it
-		w.log.Debug("load chunk", "units", len(chunk), "rows_parsed", p.rows.Load(), "parse", p.took, "took", time.Since(start))
-	}()
-	drop, err := RegisterRecords(ctx, conn, tmp, "parsed_rows", stream)
+	drop, err := RegisterRecords(ctx, conn, tmp, "parsed_rows", p.stream)
 	if err != nil {
-		cancel()
+		p.cancel()
 		if _, perr := p.wait(); perr != nil {
 			return 0, nil, perr
 		}
@@ -79,7 +82,7 @@ func (w *Warehouse) loadAttempt(ctx context.Context, src Source, tmp string, chu
 	defer tx.Rollback()
 	n, err := insertFacts(ctx, tx, tmp, chunk, bad, files, reloads, arrived)
 	if err != nil {
-		cancel()
+		p.cancel()
 	}
 	more, perr := p.wait()
 	switch {
@@ -94,6 +97,65 @@ func (w *Warehouse) loadAttempt(ctx context.Context, src Source, tmp string, chu
 		return 0, nil, fmt.Errorf("load: commit: %w", err)
 	}
 	return n, nil, nil
+}
+
+// A chunkRun is a chunk's units, the copies of their stored rows and the
+// parse of its first attempt, under way; or why the copies failed.
+type chunkRun struct {
+	chunk []bibstat.Sidecar
+	files chunkFiles
+	parse *parsing
+	err   error
+}
+
+// discard ends a run that is not loaded: its parse stops, and its copies
+// and what it parsed are let go.
+func (r chunkRun) discard() {
+	if r.parse != nil {
+		r.parse.cancel()
+		r.parse.wait()
+		r.parse.stream.Release()
+	}
+	r.files.remove()
+}
+
+// parseChunks starts the chunks' parses one after another, in order, and
+// hands out each as a chunkRun: a chunk's parse starts when the one before
+// it ends, so the next chunk is parsed while DuckDB stores the last one's
+// rows instead of after (the cores would idle). stop ends what is under
+// way and discards what was not handed out.
+func parseChunks(ctx context.Context, src Source, tmp string, chunks [][]bibstat.Sidecar) (runs <-chan chunkRun, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	out := make(chan chunkRun)
+	go func() {
+		defer close(out)
+		for _, chunk := range chunks {
+			run := chunkRun{chunk: chunk}
+			if run.files, run.err = copyAll(ctx, src, tmp, chunk); run.err == nil {
+				run.parse = startParse(ctx, src, chunk, run.files, nil, streamBuffer)
+			}
+			select {
+			case out <- run:
+			case <-ctx.Done():
+				run.discard()
+				return
+			}
+			if run.err != nil {
+				return
+			}
+			select {
+			case <-run.parse.done:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, func() {
+		cancel()
+		for run := range out {
+			run.discard()
+		}
+	}
 }
 
 // insertFacts replaces the facts of the chunk's units but those in bad

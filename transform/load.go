@@ -178,36 +178,42 @@ func (w *Warehouse) deferCheckpoints(ctx context.Context) (done func(checkpoint 
 	}, nil
 }
 
-// loadAll loads todo in chunks and returns the harvests that failed to
-// read, recorded in sum and logged.
+// loadAll loads todo in chunks, each parsed while the one before it is
+// stored (parseChunks), and returns the harvests that failed to read,
+// recorded in sum and logged.
 func (w *Warehouse) loadAll(ctx context.Context, src Source, tmp string, todo []bibstat.Sidecar, loaded map[string]string, arrived map[string]time.Time, sum *LoadSummary) ([]bibstat.Sidecar, error) {
 	sort.Slice(todo, func(i, j int) bool { return todo[i].Key < todo[j].Key })
-	var failed []bibstat.Sidecar
+	var chunks [][]bibstat.Sidecar
 	for start, end := 0, 0; start < len(todo); start = end {
 		end = chunkEnd(todo, start)
-		chunk := todo[start:end]
+		chunks = append(chunks, todo[start:end])
+	}
+	runs, stop := parseChunks(ctx, src, tmp, chunks)
+	defer stop()
+	var failed []bibstat.Sidecar
+	for run := range runs {
 		reloads := false
-		for _, side := range chunk {
+		for _, side := range run.chunk {
 			if _, ok := loaded[sourceKey(side)]; ok {
 				reloads = true
 				break
 			}
 		}
-		n, bad, err := w.loadChunk(ctx, src, tmp, chunk, reloads, arrived)
+		n, bad, err := w.loadChunk(ctx, src, tmp, run, reloads, arrived)
 		if err != nil {
 			return nil, err
 		}
 		for i, why := range bad {
-			side := chunk[i]
+			side := run.chunk[i]
 			sum.Failed = append(sum.Failed, LoadFailure{Key: side.Key, Reason: why})
 			w.log.Warn("harvest not loaded: the unit keeps its facts", "key", side.Key, "reason", why)
 			failed = append(failed, side)
 		}
-		sum.Loaded += len(chunk) - len(bad)
+		sum.Loaded += len(run.chunk) - len(bad)
 		sum.Rows += n
 		w.log.Debug("loaded units", "done", sum.Loaded, "of", len(todo))
 	}
-	return failed, nil
+	return failed, ctx.Err()
 }
 
 // loadableHarvests reads every sidecar and keeps, per unit, those whose

@@ -61,7 +61,9 @@ func copyAll(ctx context.Context, src Source, tmp string, chunk []bibstat.Sideca
 
 // parsing is a chunk's parse into a stream of record batches, under way.
 type parsing struct {
-	whys   []string // by chunk index: why the harvest is not loaded, or ""
+	stream *schemas.Stream
+	cancel context.CancelFunc // stops the parse
+	whys   []string           // by chunk index: why the harvest is not loaded, or ""
 	doomed atomic.Bool
 	done   chan struct{}
 	err    error
@@ -69,8 +71,15 @@ type parsing struct {
 	rows   atomic.Int64  // rows sent
 }
 
+// streamBuffer is how many batches a parse sends ahead of DuckDB's
+// reading: a chunk of small units whole (loadChunkRows rows in batches of
+// gatherRows), so that the next chunk's parse runs to its end while
+// DuckDB stores the last chunk's rows.
+const streamBuffer = loadChunkRows / gatherRows
+
 // startParse parses the units of chunk that have no copy in files and are
-// not in skip into stream, and closes it. Harvests are parsed on every
+// not in skip into a new stream (p.stream, holding up to buffer batches
+// not read yet), and closes it. Harvests are parsed on every
 // core (a national night is 135,000 small objects, each mostly reader
 // setup); uploads, whose units share files, in one pass beside them. Each
 // row goes with its unit (factsSchema); an upload's rows of units the
@@ -81,8 +90,10 @@ type parsing struct {
 // load of this attempt is rolled back and done again without it (rows of
 // it may have gone already). The parse goes on, to find every harvest of
 // the chunk that does not read in one attempt.
-func startParse(ctx context.Context, src Source, chunk []bibstat.Sidecar, files chunkFiles, skip map[int]string, stream *schemas.Stream) *parsing {
-	p := &parsing{whys: make([]string, len(chunk)), done: make(chan struct{})}
+func startParse(ctx context.Context, src Source, chunk []bibstat.Sidecar, files chunkFiles, skip map[int]string, buffer int) *parsing {
+	ctx, cancel := context.WithCancel(ctx)
+	stream := schemas.NewStream(factsSchema, buffer)
+	p := &parsing{stream: stream, cancel: cancel, whys: make([]string, len(chunk)), done: make(chan struct{})}
 	var raws, uploads []int
 	for i, side := range chunk {
 		_, skipped := skip[i]
@@ -94,7 +105,6 @@ func startParse(ctx context.Context, src Source, chunk []bibstat.Sidecar, files 
 			raws = append(raws, i)
 		}
 	}
-	ctx, cancel := context.WithCancel(ctx)
 	workers := min(runtime.GOMAXPROCS(0), len(raws))
 	errs := make([]error, workers+1)
 	next := make(chan int)

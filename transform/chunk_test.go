@@ -1,0 +1,115 @@
+package transform
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bibliotek24/bibstat"
+	"github.com/bibliotek24/bibstat/internal/store"
+)
+
+// raws is how many raw objects were read from c.
+func (c *countingSource) raws() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for k, gets := range c.gets {
+		if !bibstat.IsSidecar(k) {
+			n += gets
+		}
+	}
+	return n
+}
+
+// TestParseChunksParsesOneChunkAhead: parseChunks hands out the chunks in
+// order, each with its parse under way; the next chunk is parsed while the
+// last one is being stored (not taken yet), but no further, so a load
+// holds at most one chunk parsed ahead. stop ends the rest.
+func TestParseChunksParsesOneChunkAhead(t *testing.T) {
+	ctx := context.Background()
+	st := store.NewMemory()
+	months := []string{"2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06"}
+	for i, m := range months {
+		archiveRaw(t, st, "2030100", m, t1.Add(time.Duration(i)*time.Minute), bibstat.StateOK, prBody(m, prItems(m, 10+i)))
+	}
+	cands, err := loadableHarvests(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sides []bibstat.Sidecar
+	for _, cs := range cands {
+		sides = append(sides, cs[0])
+	}
+	slices.SortFunc(sides, func(a, b bibstat.Sidecar) int { return strings.Compare(a.Key, b.Key) })
+	chunks := [][]bibstat.Sidecar{sides[0:2], sides[2:4], sides[4:6]}
+	src := &countingSource{Source: st, gets: map[string]int{}}
+
+	runs, stop := parseChunks(ctx, src, t.TempDir(), chunks)
+	defer stop()
+	first := <-runs
+	if first.err != nil || !slices.Equal(keysOf(first.chunk), keysOf(chunks[0])) {
+		t.Fatalf("first run: chunk %v, err %v; want %v", keysOf(first.chunk), first.err, keysOf(chunks[0]))
+	}
+	if rows := drain(t, first); rows != 2 {
+		t.Errorf("first chunk: %d rows parsed, want 2", rows)
+	}
+	// The second chunk is parsed though nobody took it yet; the third waits.
+	if !eventually(func() bool { return src.raws() == 4 }) {
+		t.Fatalf("%d raw objects read while the first chunk was stored, want 4 (the second chunk parsed ahead)", src.raws())
+	}
+	time.Sleep(20 * time.Millisecond)
+	if n := src.raws(); n != 4 {
+		t.Fatalf("%d raw objects read before the second chunk was taken, want 4: parsed more than one chunk ahead", n)
+	}
+	second := <-runs
+	if !slices.Equal(keysOf(second.chunk), keysOf(chunks[1])) {
+		t.Fatalf("second run: chunk %v, want %v", keysOf(second.chunk), keysOf(chunks[1]))
+	}
+	if rows := drain(t, second); rows != 2 {
+		t.Errorf("second chunk: %d rows parsed, want 2", rows)
+	}
+	stop() // the third, parsed or not, is let go
+	if _, ok := <-runs; ok {
+		t.Error("a run handed out after stop")
+	}
+}
+
+// drain reads a run's stream to its end, as DuckDB does, and counts its rows.
+func drain(t *testing.T, run chunkRun) int64 {
+	t.Helper()
+	defer run.files.remove()
+	defer run.parse.stream.Release()
+	var rows int64
+	for run.parse.stream.Next() {
+		rows += run.parse.stream.RecordBatch().NumRows()
+	}
+	if err := run.parse.stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if bad, err := run.parse.wait(); err != nil || len(bad) > 0 {
+		t.Fatalf("parse: %v, not read: %v", err, bad)
+	}
+	return rows
+}
+
+func keysOf(sides []bibstat.Sidecar) []string {
+	out := make([]string, len(sides))
+	for i, s := range sides {
+		out[i] = s.Key
+	}
+	return out
+}
+
+// eventually polls cond for up to ten seconds (a liveness bound, not a
+// timing: a slow machine passes).
+func eventually(cond func() bool) bool {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
