@@ -2,6 +2,7 @@ package transform
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -112,4 +113,43 @@ func eventually(cond func() bool) bool {
 		}
 	}
 	return cond()
+}
+
+// TestParseChunksKeepEachChunksCopies: the next chunk's copies of stored
+// parsed rows are made while the last chunk loads, so a chunk that ends
+// (its copies removed) must leave the next one's in place, each chunk
+// reading its own units' rows.
+func TestParseChunksKeepEachChunksCopies(t *testing.T) {
+	ctx := context.Background()
+	st := store.NewMemory()
+	for i, m := range []string{"2024-01", "2024-02"} {
+		archive(t, st, harvest{platform: "avis", cred: "2030100", lib: "2030100", report: "pr", month: m, at: t0.Add(time.Duration(i) * time.Minute)}.with(
+			use{"5.1", "PR", "Total_Item_Requests", "2030100", int64(10 + i)}))
+	}
+	cands, err := loadableHarvests(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sides []bibstat.Sidecar
+	for _, cs := range cands {
+		sides = append(sides, cs[0])
+	}
+	slices.SortFunc(sides, func(a, b bibstat.Sidecar) int { return strings.Compare(a.Key, b.Key) })
+	runs, stop := parseChunks(ctx, st, t.TempDir(), [][]bibstat.Sidecar{sides[0:1], sides[1:2]})
+	defer stop()
+	first := <-runs
+	second := <-runs // handed out once the first chunk's parse ended, its copies made
+	defer second.discard()
+	for _, run := range []chunkRun{first, second} {
+		if run.err != nil || len(run.files.copied()) != 1 {
+			t.Fatalf("chunk %v: copies %v, err %v; want one copy", keysOf(run.chunk), run.files.copied(), run.err)
+		}
+	}
+	if first.files.copied()[0] == second.files.copied()[0] {
+		t.Fatalf("both chunks copied to %s", first.files.copied()[0])
+	}
+	first.discard() // the first chunk has loaded: its copies go
+	if _, err := os.Stat(second.files.copied()[0]); err != nil {
+		t.Fatalf("the second chunk's copy, after the first chunk ended: %v", err)
+	}
 }

@@ -21,8 +21,10 @@ import (
 )
 
 // chunkFiles are a chunk's stored parsed rows, copied to local files for
-// read_parquet.
+// read_parquet, in a directory of the chunk's own: the next chunk's copies
+// are made while this one loads.
 type chunkFiles struct {
+	dir     string
 	perUnit []string // by chunk index: a copy of the unit's stored Parquet, or ""
 }
 
@@ -38,17 +40,22 @@ func (c chunkFiles) copied() []string {
 }
 
 func (c chunkFiles) remove() {
-	for _, f := range c.copied() {
-		os.Remove(f)
+	if c.dir != "" {
+		os.RemoveAll(c.dir)
 	}
 }
 
 // copyAll copies the stored parsed rows of each unit that has them from
-// this parser version (copyParsed).
+// this parser version (copyParsed) into a new directory under tmp.
 func copyAll(ctx context.Context, src Source, tmp string, chunk []bibstat.Sidecar) (chunkFiles, error) {
 	files := chunkFiles{perUnit: make([]string, len(chunk))}
+	dir, err := os.MkdirTemp(tmp, "copies-")
+	if err != nil {
+		return files, fmt.Errorf("load: %w", err)
+	}
+	files.dir = dir
 	for i, side := range chunk {
-		name, ok, err := copyParsed(ctx, src, tmp, i, side)
+		name, ok, err := copyParsed(ctx, src, dir, i, side)
 		if err != nil {
 			return files, err
 		}
@@ -241,7 +248,7 @@ func firstError(errs []error) error {
 // access-log unit's rows are always copied: they are the count ingest-logs
 // made from the archived events, no raw object exists for this reader, and
 // a recount is ingest-logs' work.
-func copyParsed(ctx context.Context, src Source, tmp string, i int, side bibstat.Sidecar) (string, bool, error) {
+func copyParsed(ctx context.Context, src Source, dir string, i int, side bibstat.Sidecar) (string, bool, error) {
 	current := side.ParserVersion == schemas.Version || side.Source == bibstat.SourceAccessLog
 	if !current || side.ParsedKey == "" {
 		return "", false, nil
@@ -254,7 +261,7 @@ func copyParsed(ctx context.Context, src Source, tmp string, i int, side bibstat
 		return "", false, fmt.Errorf("load %s: %w", side.ParsedKey, err)
 	}
 	defer rc.Close()
-	name := filepath.Join(tmp, fmt.Sprintf("%06d.parquet", i))
+	name := filepath.Join(dir, fmt.Sprintf("%06d.parquet", i))
 	f, err := os.Create(name)
 	if err != nil {
 		return "", false, fmt.Errorf("load %s: %w", side.Key, err)
