@@ -1,8 +1,11 @@
 package transform
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -151,5 +154,60 @@ func TestParseChunksKeepEachChunksCopies(t *testing.T) {
 	first.discard() // the first chunk has loaded: its copies go
 	if _, err := os.Stat(second.files.copied()[0]); err != nil {
 		t.Fatalf("the second chunk's copy, after the first chunk ended: %v", err)
+	}
+}
+
+// TestLoadOfManyChunksFromCopies: a rebuild reads most units from their
+// stored parsed rows, in several chunks (each copied while the one before
+// it loads); every unit is loaded once and every count kept.
+func TestLoadOfManyChunksFromCopies(t *testing.T) {
+	ctx := context.Background()
+	st := world(t)
+	const units = loadChunk + 1 // two chunks
+	for i := range units {
+		h := harvest{platform: fmt.Sprintf("p%04d", i), cred: "2030100", lib: "2030100", report: "pr", month: "2024-01", at: t0}.with(
+			use{"5.1", "PR", "Total_Item_Requests", "", int64(i + 1)})
+		archive(t, st, h)
+	}
+	claimManyRows(t, st, loadChunkRows/loadChunk) // loadChunk units fill a chunk
+	w := openTest(t, filepath.Join(t.TempDir(), "w.duckdb"))
+	sum, err := w.Update(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Loaded != units+8 || len(sum.Failed) != 0 {
+		t.Fatalf("load %+v, want %d units loaded", sum, units+8)
+	}
+	want := int64(units) * (units + 1) / 2
+	if n := query[int64](t, w.DB, `SELECT sum(count)::BIGINT FROM facts WHERE platform LIKE 'p____'`); n != want {
+		t.Errorf("facts sum %d, want %d", n, want)
+	}
+}
+
+// claimManyRows rewrites every sidecar in st to say it holds rows rows:
+// the load sizes its chunks by what the sidecars say.
+func claimManyRows(t *testing.T, st store.Store, rows int64) {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := st.List(ctx, bibstat.RawPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if !bibstat.IsSidecar(k) {
+			continue
+		}
+		side, err := readSidecar(ctx, st, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		side.Rows = rows
+		js, err := bibstat.EncodeSidecar(side)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Put(ctx, k, bytes.NewReader(js)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
