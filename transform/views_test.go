@@ -59,3 +59,13 @@ func TestOpenCreatesViews(t *testing.T) {
 		t.Error("library_county is empty after Open")
 	}
 }
+
+// TestOpenCachesNoExternalFiles: the files a load reads are read once, so
+// DuckDB must not keep them in memory (its external file cache held every
+// chunk's copies of stored rows: a rebuild's memory grew with its size).
+func TestOpenCachesNoExternalFiles(t *testing.T) {
+	w := openTest(t, filepath.Join(t.TempDir(), "w.duckdb"))
+	if on := query[bool](t, w.DB, `SELECT current_setting('enable_external_file_cache')`); on {
+		t.Error("enable_external_file_cache is on")
+	}
+}
