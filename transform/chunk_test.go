@@ -39,15 +39,7 @@ func TestParseChunksParsesOneChunkAhead(t *testing.T) {
 	for i, m := range months {
 		archiveRaw(t, st, "2030100", m, t1.Add(time.Duration(i)*time.Minute), bibstat.StateOK, prBody(m, prItems(m, 10+i)))
 	}
-	cands, err := loadableHarvests(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sides []bibstat.Sidecar
-	for _, cs := range cands {
-		sides = append(sides, cs[0])
-	}
-	slices.SortFunc(sides, func(a, b bibstat.Sidecar) int { return strings.Compare(a.Key, b.Key) })
+	sides := newestHarvests(t, st)
 	chunks := [][]bibstat.Sidecar{sides[0:2], sides[2:4], sides[4:6]}
 	src := &countingSource{Source: st, gets: map[string]int{}}
 
@@ -79,6 +71,22 @@ func TestParseChunksParsesOneChunkAhead(t *testing.T) {
 	if _, ok := <-runs; ok {
 		t.Error("a run handed out after stop")
 	}
+}
+
+// newestHarvests is each unit's newest loadable harvest in st, in key order
+// (as loadAll takes them).
+func newestHarvests(t *testing.T, st store.Store) []bibstat.Sidecar {
+	t.Helper()
+	cands, err := loadableHarvests(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sides []bibstat.Sidecar
+	for _, cs := range cands {
+		sides = append(sides, cs[0])
+	}
+	slices.SortFunc(sides, func(a, b bibstat.Sidecar) int { return strings.Compare(a.Key, b.Key) })
+	return sides
 }
 
 // drain reads a run's stream to its end, as DuckDB does, and counts its rows.
@@ -129,15 +137,7 @@ func TestParseChunksKeepEachChunksCopies(t *testing.T) {
 		archive(t, st, harvest{platform: "avis", cred: "2030100", lib: "2030100", report: "pr", month: m, at: t0.Add(time.Duration(i) * time.Minute)}.with(
 			use{"5.1", "PR", "Total_Item_Requests", "2030100", int64(10 + i)}))
 	}
-	cands, err := loadableHarvests(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sides []bibstat.Sidecar
-	for _, cs := range cands {
-		sides = append(sides, cs[0])
-	}
-	slices.SortFunc(sides, func(a, b bibstat.Sidecar) int { return strings.Compare(a.Key, b.Key) })
+	sides := newestHarvests(t, st)
 	runs, stop := parseChunks(ctx, st, t.TempDir(), [][]bibstat.Sidecar{sides[0:1], sides[1:2]})
 	defer stop()
 	first := <-runs
